@@ -1,0 +1,194 @@
+/* attrs.c: JSON arguments -> typed attribute values, driven by the op's declaration.
+ *   args := { name: value, ... }   value := null | bool | number | string | [value, ...]
+ * Defaults come from the declaration's JSON text, so the printed graph, the docs and the
+ * kernels all see one source of truth. */
+#include <math.h>
+#include <string.h>
+
+#include "build.h"
+
+static int in_choices(const char *choices, const char *s)
+{
+	size_t n = strlen(s);
+	for (const char *c = choices; c && *c;) {
+		const char *bar = strchr(c, '|');
+		size_t len = bar ? (size_t)(bar - c) : strlen(c);
+		if (len == n && strncmp(c, s, n) == 0)
+			return 1;
+		c = bar ? bar + 1 : NULL;
+	}
+	return 0;
+}
+
+static const char *json_kind(const cJSON *j)
+{
+	return cJSON_IsBool(j)	   ? "a boolean"
+	       : cJSON_IsNumber(j) ? "a number"
+	       : cJSON_IsString(j) ? "a string"
+	       : cJSON_IsArray(j)  ? "a list"
+	       : cJSON_IsObject(j) ? "an object"
+	       : cJSON_IsNull(j)   ? "null"
+				   : "something else";
+}
+
+/* One scalar of the attribute's element type. */
+static int scalar(const struct mg_attrdef *d, enum mg_attr_type t, const cJSON *j,
+		  struct mg_attr *out, struct mg_err *e)
+{
+	switch (t) {
+	case MG_ATTR_BOOL:
+		if (!cJSON_IsBool(j))
+			break;
+		out->v.i = cJSON_IsTrue(j);
+		return 0;
+	case MG_ATTR_INT:
+		if (!cJSON_IsNumber(j))
+			break;
+		if (j->valuedouble != floor(j->valuedouble) || fabs(j->valuedouble) > 9e15)
+			return mg_err_set(e, MG_ERR_CONFIG, "argument '%s' must be an integer, not %g",
+					  d->name, j->valuedouble);
+		out->v.i = (int64_t)j->valuedouble;
+		return 0;
+	case MG_ATTR_FLOAT:
+		if (!cJSON_IsNumber(j))
+			break;
+		out->v.f = j->valuedouble;
+		return 0;
+	case MG_ATTR_STR:
+		if (!cJSON_IsString(j))
+			break;
+		if (d->choices && !in_choices(d->choices, j->valuestring))
+			return mg_err_set(e, MG_ERR_CONFIG,
+					  "argument '%s' is \"%s\"; expected one of %s", d->name,
+					  j->valuestring, d->choices);
+		out->v.s = j->valuestring;
+		return 0;
+	case MG_ATTR_DTYPE:
+		if (!cJSON_IsString(j))
+			break;
+		out->v.i = mg_dtype_parse(j->valuestring);
+		if (out->v.i < 0)
+			return mg_err_set(e, MG_ERR_CONFIG, "argument '%s': unknown dtype \"%s\"",
+					  d->name, j->valuestring);
+		return 0;
+	default:
+		break;
+	}
+	static const char *const want[] = {"a boolean", "an integer", "a number", "a string",
+					   "a dtype name"};
+	return mg_err_set(e, MG_ERR_CONFIG, "argument '%s' must be %s, not %s", d->name,
+			  t < 5 ? want[t] : "a list", json_kind(j));
+}
+
+static int list(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *a,
+		struct mg_attr *out, struct mg_err *e)
+{
+	enum mg_attr_type et = d->type == MG_ATTR_INTS	   ? MG_ATTR_INT
+			       : d->type == MG_ATTR_FLOATS ? MG_ATTR_FLOAT
+							   : MG_ATTR_STR;
+	int n = cJSON_IsArray(j) ? cJSON_GetArraySize(j) : 1;
+	size_t elem = et == MG_ATTR_INT ? sizeof(int64_t) : et == MG_ATTR_FLOAT ? sizeof(double)
+										: sizeof(char *);
+	char *buf = mg_arena_alloc(a, elem * (size_t)(n ? n : 1));
+	if (!buf)
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	for (int i = 0; i < n; i++) {
+		const cJSON *x = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, i) : j;
+		struct mg_attr one = {0};
+		int rc = scalar(d, et, x, &one, e);
+		if (rc)
+			return rc;
+		if (et == MG_ATTR_STR)
+			one.v.s = mg_arena_strdup(a, one.v.s);
+		memcpy(buf + elem * (size_t)i, &one.v, elem);
+	}
+	out->n = n;
+	out->v.ints = (const int64_t *)buf;
+	return 0;
+}
+
+static int is_list_type(enum mg_attr_type t)
+{
+	return t == MG_ATTR_INTS || t == MG_ATTR_FLOATS || t == MG_ATTR_STRS;
+}
+
+static int convert(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *a,
+		   struct mg_attr *out, struct mg_err *e)
+{
+	memset(out, 0, sizeof *out);
+	if (cJSON_IsNull(j)) {
+		int nullable = (d->flags & MG_ATTRF_NULLABLE) || (d->dflt && !strcmp(d->dflt, "null"));
+		if (!nullable)
+			return mg_err_set(e, MG_ERR_CONFIG, "argument '%s' cannot be null", d->name);
+		out->is_none = 1;
+		return 0;
+	}
+	if (is_list_type(d->type))
+		return list(d, j, a, out, e);
+	int rc = scalar(d, d->type, j, out, e);
+	if (!rc && d->type == MG_ATTR_STR)
+		out->v.s = mg_arena_strdup(a, out->v.s);
+	return rc;
+}
+
+/* The per-key element of a PERKEY argument, or the argument itself. */
+static const cJSON *per_key(const struct mg_attrdef *d, const cJSON *j, int key_index,
+			    int nkeys, struct mg_err *e, int *rc)
+{
+	*rc = 0;
+	if (key_index < 0 || !(d->flags & MG_ATTRF_PERKEY) || !cJSON_IsArray(j))
+		return j;
+	/* a list-typed argument is per key only as a list of lists */
+	const cJSON *first = cJSON_GetArrayItem(j, 0);
+	if (is_list_type(d->type) && !cJSON_IsArray(first))
+		return j;
+	int n = cJSON_GetArraySize(j);
+	if (n != nkeys) {
+		*rc = mg_err_set(e, MG_ERR_CONFIG, "argument '%s' has %d values for %d keys",
+				 d->name, n, nkeys);
+		return NULL;
+	}
+	return cJSON_GetArrayItem(j, key_index);
+}
+
+static int skipped(const char *const *skip, const char *name)
+{
+	for (; skip && *skip; skip++)
+		if (strcmp(*skip, name) == 0)
+			return 1;
+	return 0;
+}
+
+int mg_attrs_parse(const struct mg_opdef *d, const cJSON *args, int key_index, int nkeys,
+		   const char *const *skip, struct mg_arena *arena, struct mg_attr *out,
+		   struct mg_err *e)
+{
+	for (const cJSON *j = args ? args->child : NULL; j; j = j->next)
+		if (mg_op_attr_index(d, j->string) < 0 && !skipped(skip, j->string))
+			return mg_err_set(e, MG_ERR_CONFIG, "%s has no argument '%s'", d->name,
+					  j->string);
+	for (int i = 0; i < d->nattrs; i++) {
+		const struct mg_attrdef *ad = &d->attrs[i];
+		const cJSON *j = args ? cJSON_GetObjectItemCaseSensitive(args, ad->name) : NULL;
+		int rc;
+		if (j) {
+			j = per_key(ad, j, key_index, nkeys, e, &rc);
+			if (rc)
+				return rc;
+			rc = convert(ad, j, arena, &out[i], e);
+		} else {
+			if (!ad->dflt)
+				return mg_err_set(e, MG_ERR_CONFIG, "%s needs argument '%s' (%s)",
+						  d->name, ad->name, ad->doc);
+			cJSON *dj = cJSON_Parse(ad->dflt);
+			if (!dj)
+				return mg_err_set(e, MG_ERR_INTERNAL, "%s: bad default for '%s'",
+						  d->name, ad->name);
+			rc = convert(ad, dj, arena, &out[i], e);
+			cJSON_Delete(dj);
+		}
+		if (rc)
+			return rc;
+	}
+	return arena->failed ? mg_err_set(e, MG_ERR_NOMEM, "out of memory") : 0;
+}

@@ -1,0 +1,376 @@
+/* build.c: a resolved dataset component -> a graph and its datalist.
+ *   dataset   := {"_target_": Dataset|CacheDataset|..., "data": data, "transform": chain}
+ *   chain     := {"_target_": "Compose", "transforms": [transform...]} | [transform...]
+ *   transform := {"_target_": Name | Named | NameD | NameDict, "keys": key|[key...], arg...}
+ *   data      := [item...] | {"_target_": "load_decathlon_datalist", ...}
+ * A dict transform over n keys becomes n nodes, one per key, each reading the key's
+ * current value; array transforms act on "image". Read next: attrs.c, config.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+
+#define MAX_KEYS 64
+
+/* The item's keys as the chain proceeds: key -> current value. */
+struct env {
+	int n;
+	const char *key[MAX_KEYS];
+	int32_t val[MAX_KEYS];
+};
+
+static int env_find(const struct env *v, const char *key)
+{
+	for (int i = 0; i < v->n; i++)
+		if (strcmp(v->key[i], key) == 0)
+			return i;
+	return -1;
+}
+
+static int32_t env_get(struct env *v, struct mg_graph *g, const char *key, struct mg_err *e)
+{
+	int i = env_find(v, key);
+	if (i >= 0)
+		return v->val[i];
+	if (v->n == MAX_KEYS) {
+		mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d keys", MAX_KEYS);
+		return -1;
+	}
+	int32_t in = mg_graph_input(g, key, e);
+	if (in < 0)
+		return -1;
+	v->key[v->n] = g->values[in].name;
+	v->val[v->n++] = in;
+	return in;
+}
+
+static void env_set(struct env *v, const char *key, int32_t val)
+{
+	int i = env_find(v, key);
+	if (i >= 0)
+		v->val[i] = val; /* env_get has made every key we set */
+}
+
+/* "monai.transforms.LoadImaged" -> "LoadImaged" */
+static const char *short_name(const char *target)
+{
+	const char *dot = strrchr(target, '.');
+	return dot ? dot + 1 : target;
+}
+
+static int has_suffix(const char *s, const char *suffix, size_t *stem)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	if (n <= m || strcmp(s + n - m, suffix) != 0)
+		return 0;
+	*stem = n - m;
+	return 1;
+}
+
+/* The op for a target name and whether it is the dict form; -1 when unknown. */
+static int find_op(const char *name, int *dict)
+{
+	int op = mg_op_find(name);
+	*dict = 0;
+	if (op >= 0)
+		return op;
+	static const char *const suffixes[] = {"Dict", "D", "d"};
+	for (int i = 0; i < 3; i++) {
+		size_t stem;
+		char buf[128];
+		if (!has_suffix(name, suffixes[i], &stem) || stem >= sizeof buf)
+			continue;
+		memcpy(buf, name, stem);
+		buf[stem] = 0;
+		if ((op = mg_op_find(buf)) >= 0) {
+			*dict = 1;
+			return op;
+		}
+	}
+	return -1;
+}
+
+static int unknown_target(const char *where, const char *target, struct mg_err *e)
+{
+	char known[600] = "";
+	for (int i = 0; i < MG_OP_COUNT; i++) {
+		size_t n = strlen(known);
+		snprintf(known + n, sizeof known - n, "%s%s(d)", i ? ", " : "", mg_ops[i]->name);
+	}
+	return mg_err_set(e, MG_ERR_CONFIG, "%s: unknown _target_ '%s' (mgc knows %s)", where,
+			  target, known);
+}
+
+/* Names a dict transform takes besides its op's arguments. meta_keys and friends name
+ * separate metadata dicts in MONAI; in mgc metadata travels with the image. */
+static const char *const dict_args[] = {"_target_", "keys", "allow_missing_keys", "meta_keys",
+					"meta_key_postfix", "overwriting", NULL};
+static const char *const array_args[] = {"_target_", NULL};
+
+static int add_transform(struct mg_graph *g, struct env *env, const cJSON *t,
+			 const char *where, struct mg_err *e)
+{
+	const cJSON *target = cJSON_GetObjectItemCaseSensitive(t, "_target_");
+	if (!cJSON_IsObject(t) || !cJSON_IsString(target))
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: a transform needs a \"_target_\"", where);
+	int dict, op = find_op(short_name(target->valuestring), &dict);
+	if (op < 0)
+		return unknown_target(where, target->valuestring, e);
+	const struct mg_opdef *d = mg_ops[op];
+	const cJSON *keys = cJSON_GetObjectItemCaseSensitive(t, "keys");
+	const cJSON *amk = cJSON_GetObjectItemCaseSensitive(t, "allow_missing_keys");
+	int nkeys = 1;
+	if (dict) {
+		if (!keys)
+			return mg_err_set(e, MG_ERR_CONFIG, "%s: %s needs argument 'keys'", where,
+					  target->valuestring);
+		nkeys = cJSON_IsArray(keys) ? cJSON_GetArraySize(keys) : 1;
+		const cJSON *k0 = cJSON_IsArray(keys) ? keys->child : keys;
+		for (const cJSON *k = k0; k; k = cJSON_IsArray(keys) ? k->next : NULL)
+			if (!cJSON_IsString(k))
+				return mg_err_set(e, MG_ERR_CONFIG,
+						  "%s: 'keys' must be a string or a list of strings",
+						  where);
+		if (amk && !cJSON_IsBool(amk))
+			return mg_err_set(e, MG_ERR_CONFIG,
+					  "%s: 'allow_missing_keys' must be a boolean", where);
+	}
+	struct mg_attr *attrs =
+		mg_arena_alloc(&g->arena, (size_t)(d->nattrs + 1) * sizeof *attrs);
+	if (!attrs)
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	for (int i = 0; i < nkeys; i++) {
+		const char *key = !dict ? "image"
+				  : cJSON_IsArray(keys) ? cJSON_GetArrayItem(keys, i)->valuestring
+							: keys->valuestring;
+		int rc = mg_attrs_parse(d, t, dict ? i : -1, nkeys, dict ? dict_args : array_args,
+					&g->arena, attrs, e);
+		if (rc) {
+			mg_err_prefix(e, "%s", where);
+			return rc;
+		}
+		int32_t in = env_get(env, g, key, e);
+		if (in < 0)
+			return e->code;
+		char *label = mg_arena_printf(&g->arena, "%s key '%s'", where, key);
+		int32_t n = mg_graph_add_node(g, (enum mg_op)op, &in, 1, attrs, label, e);
+		if (n < 0)
+			return e->code;
+		g->nodes[n].optional = cJSON_IsTrue(amk);
+		env_set(env, key, g->nodes[n].out[0]);
+	}
+	return 0;
+}
+
+/* The list of transforms of a chain (Compose or a plain list). */
+static const cJSON *chain_list(const cJSON *chain, const char *where, struct mg_err *e)
+{
+	if (cJSON_IsArray(chain))
+		return chain;
+	const cJSON *target = cJSON_GetObjectItemCaseSensitive(chain, "_target_");
+	if (cJSON_IsString(target) && strcmp(short_name(target->valuestring), "Compose") == 0) {
+		const cJSON *l = cJSON_GetObjectItemCaseSensitive(chain, "transforms");
+		if (cJSON_IsArray(l))
+			return l;
+		mg_err_set(e, MG_ERR_CONFIG, "%s: Compose needs a 'transforms' list", where);
+		return NULL;
+	}
+	mg_err_set(e, MG_ERR_CONFIG, "%s: expected a Compose or a list of transforms", where);
+	return NULL;
+}
+
+static int add_chain(struct mg_graph *g, struct env *env, const cJSON *chain,
+		     const char *where, struct mg_err *e)
+{
+	const cJSON *list = chain_list(chain, where, e);
+	if (!list)
+		return e->code;
+	const char *sep = list == chain ? "" : "#transforms";
+	int i = 0;
+	for (const cJSON *t = list->child; t; t = t->next, i++) {
+		char *at = mg_arena_printf(&g->arena, "%s%s#%d", where, sep, i);
+		const cJSON *target = cJSON_GetObjectItemCaseSensitive(t, "_target_");
+		int rc = cJSON_IsString(target) &&
+				 strcmp(short_name(target->valuestring), "Compose") == 0
+			 ? add_chain(g, env, t, at, e) /* nested Compose runs in place */
+			 : add_transform(g, env, t, at, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- data ------------------------------------------------------------------------------ */
+
+static int field_from_json(struct mg_field *f, const char *key, const cJSON *v)
+{
+	int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 1;
+	f->key = strdup(key);
+	f->str = calloc((size_t)n + 1, sizeof *f->str);
+	if (!f->key || !f->str)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		const cJSON *x = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, i) : v;
+		char *s = cJSON_IsString(x) ? strdup(x->valuestring) : cJSON_PrintUnformatted(x);
+		if (!s)
+			return -1;
+		f->str[f->nstr++] = s;
+	}
+	return 0;
+}
+
+/* A datalist written in the config: [{"image": "a.nii.gz", ...} | "a.nii.gz", ...]. */
+static int literal_data(struct mg_datalist *dl, const cJSON *arr, const char *where,
+			struct mg_err *e)
+{
+	int n = cJSON_GetArraySize(arr);
+	dl->items = calloc((size_t)n + 1, sizeof *dl->items);
+	if (!dl->items)
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	int i = 0;
+	for (const cJSON *it = arr->child; it; it = it->next, i++) {
+		struct mg_item *item = &dl->items[dl->n++];
+		int nf = cJSON_IsObject(it) ? cJSON_GetArraySize(it) : 1;
+		if (!cJSON_IsObject(it) && !cJSON_IsString(it))
+			return mg_err_set(e, MG_ERR_CONFIG, "%s#%d: an item must be a dict or a path",
+					  where, i);
+		item->fields = calloc((size_t)nf + 1, sizeof *item->fields);
+		if (!item->fields)
+			return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+		if (cJSON_IsString(it)) {
+			if (field_from_json(&item->fields[item->nfields++], "image", it))
+				return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+			continue;
+		}
+		for (const cJSON *f = it->child; f; f = f->next)
+			if (field_from_json(&item->fields[item->nfields++], f->string, f))
+				return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static const char *str_arg(const cJSON *o, const char *name, const char *dflt)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, name);
+	return cJSON_IsString(j) ? j->valuestring : dflt;
+}
+
+static int int_arg(const cJSON *o, const char *name, int dflt)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, name);
+	return cJSON_IsNumber(j) ? j->valueint : cJSON_IsBool(j) ? cJSON_IsTrue(j) : dflt;
+}
+
+static int load_data(struct mg_datalist *dl, const cJSON *data, const char *where,
+		     struct mg_err *e)
+{
+	if (cJSON_IsArray(data))
+		return literal_data(dl, data, where, e);
+	const cJSON *target = cJSON_GetObjectItemCaseSensitive(data, "_target_");
+	if (!cJSON_IsString(target))
+		return mg_err_set(e, MG_ERR_CONFIG,
+				  "%s: data must be a list of items or a load_decathlon_datalist "
+				  "component",
+				  where);
+	if (strcmp(short_name(target->valuestring), "load_decathlon_datalist") != 0)
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: unknown data _target_ '%s'", where,
+				  target->valuestring);
+	const char *path = str_arg(data, "data_list_file_path", NULL);
+	if (!path)
+		return mg_err_set(e, MG_ERR_CONFIG,
+				  "%s: load_decathlon_datalist needs 'data_list_file_path'", where);
+	int rc = mg_datalist_load(dl, path, str_arg(data, "data_list_key", "training"),
+				  str_arg(data, "base_dir", NULL), int_arg(data, "is_segmentation", 1),
+				  int_arg(data, "fold", -1), int_arg(data, "fold_exclude", 0), e);
+	if (rc)
+		mg_err_prefix(e, "%s", where);
+	return rc;
+}
+
+/* ---- the program ----------------------------------------------------------------------- */
+
+static int is_dataset(const char *name)
+{
+	/* all run the same here; the caching kinds differ only in speed */
+	static const char *const names[] = {"Dataset",	    "CacheDataset", "PersistentDataset",
+					    "SmartCacheDataset", "LMDBDataset",  "CacheNTransDataset"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* "dataset#transform" written as "@preprocessing" in the file is labelled
+ * "preprocessing", the name the user wrote. */
+static const char *source_id(const struct mg_config *c, struct mg_arena *a, const char *id)
+{
+	const cJSON *raw = mg_config_get(c, id);
+	if (cJSON_IsString(raw) && raw->valuestring[0] == '@')
+		return mg_arena_strdup(a, raw->valuestring + 1);
+	return mg_arena_strdup(a, id);
+}
+
+int mg_program_build(const struct mg_config *c, const char *run_id, struct mg_program *p,
+		     struct mg_err *e)
+{
+	memset(p, 0, sizeof *p);
+	cJSON *comp = NULL;
+	int rc = mg_config_resolve(c, run_id, &comp, e);
+	if (rc)
+		return rc;
+	p->graph = mg_graph_new(run_id);
+	if (!p->graph) {
+		cJSON_Delete(comp);
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	}
+	struct mg_arena *a = &p->graph->arena;
+	p->origin = mg_arena_strdup(a, mg_config_origin(c, run_id));
+	const cJSON *target = cJSON_GetObjectItemCaseSensitive(comp, "_target_");
+	cJSON *chain = comp;
+	const char *chain_at = source_id(c, a, run_id);
+	if (cJSON_IsString(target) && is_dataset(short_name(target->valuestring))) {
+		chain = cJSON_GetObjectItemCaseSensitive(comp, "transform");
+		p->data_spec = cJSON_DetachItemFromObjectCaseSensitive(comp, "data");
+		chain_at = source_id(c, a, mg_arena_printf(a, "%s#transform", run_id));
+		p->data_at = source_id(c, a, mg_arena_printf(a, "%s#data", run_id));
+		if (!chain || !p->data_spec)
+			rc = mg_err_set(e, MG_ERR_CONFIG, "%s: %s needs 'data' and 'transform'",
+					run_id, target->valuestring);
+	} else if (!mg_config_get(c, "datalist")) {
+		rc = mg_err_set(e, MG_ERR_CONFIG,
+				"%s is not a dataset component and the config has no 'datalist'",
+				run_id);
+	} else {
+		rc = mg_config_resolve(c, "datalist", &p->data_spec, e);
+		p->data_at = "datalist";
+	}
+	struct env env = {0};
+	if (!rc)
+		rc = add_chain(p->graph, &env, chain, chain_at, e);
+	if (!rc)
+		rc = mg_graph_set_outputs(p->graph, env.val, env.n, e);
+	if (!rc && a->failed)
+		rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	if (rc && p->origin)
+		mg_err_prefix(e, "%s", p->origin);
+	cJSON_Delete(comp);
+	if (rc)
+		mg_program_free(p);
+	return rc;
+}
+
+int mg_program_load_data(struct mg_program *p, struct mg_err *e)
+{
+	int rc = load_data(&p->data, p->data_spec, p->data_at, e);
+	if (rc && p->origin)
+		mg_err_prefix(e, "%s", p->origin);
+	return rc;
+}
+
+void mg_program_free(struct mg_program *p)
+{
+	mg_graph_free(p->graph);
+	mg_datalist_free(&p->data);
+	cJSON_Delete(p->data_spec);
+	memset(p, 0, sizeof *p);
+}

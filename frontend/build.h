@@ -1,0 +1,38 @@
+/* build.h: resolved config components -> graph IR.
+ * A `Compose` (or a plain list) of transforms becomes one node per transform and key;
+ * dict transforms ("ScaleIntensityRanged", "...D", "...Dict") take `keys` and per-key
+ * arguments; array transforms act on the item's "image". Read next: build.c, attrs.c. */
+#ifndef MG_BUILD_H
+#define MG_BUILD_H
+
+#include "../ir/ir.h"
+#include "config.h"
+
+/* Parses an op's arguments from a JSON object into out[d->nattrs] (defaults filled in),
+ * converting to each attribute's declared type. key_index >= 0 picks the per-key value
+ * of MG_ATTRF_PERKEY attributes given as lists (dict form with several keys); nkeys is
+ * the number of keys. Unknown argument names are errors, except `skip` names (NULL-
+ * terminated) which the caller handles. Lists go to `arena`. Messages name the argument. */
+int mg_attrs_parse(const struct mg_opdef *d, const cJSON *args, int key_index, int nkeys,
+		   const char *const *skip, struct mg_arena *arena, struct mg_attr *out,
+		   struct mg_err *e);
+
+/* What `mgc run` runs: the graph of a dataset component's transform, and its data. */
+struct mg_program {
+	struct mg_graph *graph;
+	struct mg_datalist data;
+	cJSON *data_spec;    /* the resolved "data" component, read by mg_program_load_data */
+	const char *data_at; /* its id, for messages */
+	const char *origin;  /* the file that defined the component, for messages */
+};
+
+/* Builds the graph of the component at run_id: a Dataset-like component
+ * ({"_target_": "Dataset"|"CacheDataset"|..., "data": ..., "transform": ...}), or a
+ * Compose/list of transforms (then data comes from the config's "datalist" id). */
+int mg_program_build(const struct mg_config *c, const char *run_id, struct mg_program *p,
+		     struct mg_err *e);
+/* Reads the datalist (a file for load_decathlon_datalist, or the items in the config). */
+int mg_program_load_data(struct mg_program *p, struct mg_err *e);
+void mg_program_free(struct mg_program *p);
+
+#endif

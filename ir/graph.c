@@ -1,0 +1,163 @@
+/* graph.c: building graphs. Node and value arrays grow by doubling (indices stay
+ * valid, pointers do not); everything else lives in the graph's arena. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+struct mg_graph *mg_graph_new(const char *name)
+{
+	struct mg_graph *g = calloc(1, sizeof *g);
+	if (g)
+		g->name = mg_arena_strdup(&g->arena, name ? name : "main");
+	return g;
+}
+
+void mg_graph_free(struct mg_graph *g)
+{
+	if (!g)
+		return;
+	free(g->nodes);
+	free(g->values);
+	mg_arena_free(&g->arena);
+	free(g);
+}
+
+static int grow(void **arr, int *cap, int need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	int ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	void *p = realloc(*arr, (size_t)ncap * elem);
+	if (!p)
+		return -1;
+	memset((char *)p + (size_t)*cap * elem, 0, (size_t)(ncap - *cap) * elem);
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+int32_t mg_graph_add_value(struct mg_graph *g, const struct mg_type *t, const char *name,
+			   struct mg_err *e)
+{
+	if (grow((void **)&g->values, &g->values_cap, g->nvalues + 1, sizeof *g->values)) {
+		mg_err_set(e, MG_ERR_NOMEM, "out of memory adding a value");
+		return -1;
+	}
+	struct mg_value *v = &g->values[g->nvalues];
+	v->type = *t;
+	v->producer = -1;
+	v->name = mg_arena_strdup(&g->arena, name);
+	return g->nvalues++;
+}
+
+int32_t mg_graph_input(struct mg_graph *g, const char *key, struct mg_err *e)
+{
+	for (int i = 0; i < g->ninputs; i++)
+		if (strcmp(g->values[g->inputs[i]].name, key) == 0)
+			return g->inputs[i];
+	if (g->ninputs == (int)(sizeof g->inputs / sizeof *g->inputs)) {
+		mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d item keys", g->ninputs);
+		return -1;
+	}
+	struct mg_type t = {.kind = MG_VK_STRINGS, .dtype = -1, .rank = -1};
+	int32_t v = mg_graph_add_value(g, &t, key, e);
+	if (v >= 0)
+		g->inputs[g->ninputs++] = v;
+	return v;
+}
+
+static void type_unknown(struct mg_type *t)
+{
+	memset(t, 0, sizeof *t);
+	t->kind = MG_VK_TENSOR;
+	t->dtype = -1;
+	t->rank = -1;
+}
+
+/* Output types by the op's rule; without a rule output 0 has input 0's type. */
+static int infer_node(struct mg_graph *g, struct mg_node *n, struct mg_err *e)
+{
+	const struct mg_opdef *d = mg_ops[n->op];
+	struct mg_type in[MG_NODE_MAXIO], out[MG_NODE_MAXIO];
+	for (int i = 0; i < n->nin; i++)
+		in[i] = g->values[n->in[i]].type;
+	for (int i = 0; i < n->nout; i++)
+		type_unknown(&out[i]);
+	if (d->infer) {
+		int rc = d->infer(n->attrs, in, out, e);
+		if (rc) {
+			mg_err_prefix(e, "%s (%s)", n->label ? n->label : "node", d->name);
+			return rc;
+		}
+	} else if (n->nin > 0 && n->nout > 0) {
+		out[0] = in[0];
+	}
+	for (int i = 0; i < n->nout; i++)
+		g->values[n->out[i]].type = out[i];
+	return 0;
+}
+
+int32_t mg_graph_add_node(struct mg_graph *g, enum mg_op op, const int32_t *in, int nin,
+			  const struct mg_attr *attrs, const char *label, struct mg_err *e)
+{
+	const struct mg_opdef *d = mg_ops[op];
+	if (nin != d->nin || d->nout > MG_NODE_MAXIO) {
+		mg_err_set(e, MG_ERR_INTERNAL, "%s takes %d inputs, given %d", d->name, d->nin,
+			   nin);
+		return -1;
+	}
+	if (grow((void **)&g->nodes, &g->nodes_cap, g->nnodes + 1, sizeof *g->nodes)) {
+		mg_err_set(e, MG_ERR_NOMEM, "out of memory adding a node");
+		return -1;
+	}
+	struct mg_node n = {.op = (uint16_t)op, .nin = (uint8_t)nin, .nout = (uint8_t)d->nout};
+	memcpy(n.in, in, (size_t)nin * sizeof *in);
+	n.label = mg_arena_strdup(&g->arena, label);
+	n.attrs = mg_arena_alloc(&g->arena, (size_t)(d->nattrs ? d->nattrs : 1) * sizeof *attrs);
+	if (!n.attrs) {
+		mg_err_set(e, MG_ERR_NOMEM, "out of memory adding a node");
+		return -1;
+	}
+	memcpy(n.attrs, attrs, (size_t)d->nattrs * sizeof *attrs);
+	int32_t id = g->nnodes;
+	for (int i = 0; i < d->nout; i++) {
+		struct mg_type t;
+		type_unknown(&t);
+		/* a node's outputs keep the key of its first input */
+		int32_t v = mg_graph_add_value(g, &t, nin ? g->values[in[0]].name : d->name, e);
+		if (v < 0)
+			return -1;
+		g->values[v].producer = id;
+		n.out[i] = v;
+	}
+	g->nodes[g->nnodes++] = n;
+	if (infer_node(g, &g->nodes[id], e)) {
+		/* leave the graph as it was: the node and its outputs go */
+		g->nnodes--;
+		g->nvalues -= d->nout;
+		return -1;
+	}
+	return id;
+}
+
+int mg_graph_set_outputs(struct mg_graph *g, const int32_t *vals, int n, struct mg_err *e)
+{
+	if (n > (int)(sizeof g->outputs / sizeof *g->outputs))
+		return mg_err_set(e, MG_ERR_UNSUPPORTED, "more than 64 item keys");
+	memcpy(g->outputs, vals, (size_t)n * sizeof *vals);
+	g->noutputs = n;
+	return 0;
+}
+
+int mg_graph_infer(struct mg_graph *g, struct mg_err *e)
+{
+	for (int i = 0; i < g->nnodes; i++) {
+		int rc = infer_node(g, &g->nodes[i], e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* ir.h: the graph IR. Nodes and values live in per-graph arrays and refer to each other
+ * by 32-bit index; names, labels and attribute lists live in the graph's arena.
+ * Invariant: nodes are in a valid execution order (every input is a graph input or the
+ * output of an earlier node); each value has one producer.
+ * Read next: graph.c (building), print.c, verify.c, lower.c (graph -> plan). */
+#ifndef MG_IR_H
+#define MG_IR_H
+
+#include "../ops/op.h"
+#include "../runtime/arena.h"
+
+#define MG_NODE_MAXIO MG_STEP_MAXIO
+
+struct mg_value {
+	struct mg_type type;
+	int32_t producer; /* node index; -1 for a graph input */
+	const char *name; /* the item key it holds, or the input's key */
+};
+
+struct mg_node {
+	uint16_t op; /* enum mg_op */
+	uint8_t nin, nout;
+	uint8_t optional; /* allow_missing_keys */
+	int32_t in[MG_NODE_MAXIO], out[MG_NODE_MAXIO];
+	struct mg_attr *attrs; /* mg_ops[op]->nattrs entries, in schema order */
+	const char *label;     /* the config path and key that made it */
+};
+
+struct mg_graph {
+	struct mg_arena arena;
+	const char *name;
+	int nnodes, nodes_cap;
+	struct mg_node *nodes;
+	int nvalues, values_cap;
+	struct mg_value *values;
+	int ninputs, noutputs;
+	int32_t inputs[64];  /* values bound from the datalist item */
+	int32_t outputs[64]; /* the item's keys after the pipeline */
+};
+
+struct mg_graph *mg_graph_new(const char *name);
+void mg_graph_free(struct mg_graph *g);
+/* The graph input for an item key, created on first use. -1 on failure. */
+int32_t mg_graph_input(struct mg_graph *g, const char *key, struct mg_err *e);
+int32_t mg_graph_add_value(struct mg_graph *g, const struct mg_type *t, const char *name,
+			   struct mg_err *e);
+/* Adds a node with nout fresh output values (types from the op's infer rule); attrs are
+ * copied. Returns the node index, or -1. */
+int32_t mg_graph_add_node(struct mg_graph *g, enum mg_op op, const int32_t *in, int nin,
+			  const struct mg_attr *attrs, const char *label, struct mg_err *e);
+int mg_graph_set_outputs(struct mg_graph *g, const int32_t *vals, int n, struct mg_err *e);
+
+/* Text form, e.g.
+ *   %2:f32[1,?,?,?] = ScaleIntensityRange(%1) {a_min=-57, a_max=164, ...}  # label */
+void mg_graph_print(const struct mg_graph *g, FILE *f);
+void mg_type_print(const struct mg_type *t, FILE *f);
+void mg_attr_print(const struct mg_attrdef *d, const struct mg_attr *a, FILE *f);
+int mg_graph_verify(const struct mg_graph *g, struct mg_err *e);
+/* Re-derives every value's type from the graph inputs through the ops' infer rules. */
+int mg_graph_infer(struct mg_graph *g, struct mg_err *e);
+/* A plan for the reference executor; it lives in `arena` (the caller's). */
+int mg_graph_lower(const struct mg_graph *g, struct mg_arena *arena, struct mg_plan **out,
+		   struct mg_err *e);
+
+#endif

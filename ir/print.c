@@ -1,0 +1,111 @@
+/* print.c: the graph's text form, one line per input, node and output:
+ *   graph preprocess
+ *     %0:str = input "image"
+ *     %2:f32[1,?,?,?] = ScaleIntensityRange(%1) {a_min=-57, ...}  # label
+ *     output "image" = %2
+ * Attributes print in schema order with MONAI's names, so a node reads like the config
+ * line that made it. */
+#include <inttypes.h>
+
+#include "ir.h"
+
+static const char *dtype_short(int t)
+{
+	static const char *const names[] = {"u8",  "i8",  "u16", "i16", "u32", "i32",
+					    "i64", "f16", "bf16", "f32", "f64"};
+	return t >= 0 && t < MG_DTYPE_COUNT ? names[t] : "?";
+}
+
+void mg_type_print(const struct mg_type *t, FILE *f)
+{
+	if (t->kind == MG_VK_STRINGS) {
+		fputs("str", f);
+		return;
+	}
+	fputs(dtype_short(t->dtype), f);
+	if (t->rank < 0) {
+		fputs("[...]", f);
+		return;
+	}
+	fputc('[', f);
+	for (int i = 0; i < t->rank; i++) {
+		if (i)
+			fputc(',', f);
+		if (t->dims[i] < 0)
+			fputc('?', f);
+		else
+			fprintf(f, "%" PRId64, t->dims[i]);
+	}
+	fputc(']', f);
+}
+
+void mg_attr_print(const struct mg_attrdef *d, const struct mg_attr *a, FILE *f)
+{
+	if (a->is_none) {
+		fputs("None", f);
+		return;
+	}
+	switch (d->type) {
+	case MG_ATTR_BOOL: fputs(a->v.i ? "true" : "false", f); break;
+	case MG_ATTR_INT: fprintf(f, "%" PRId64, a->v.i); break;
+	case MG_ATTR_FLOAT: fprintf(f, "%.17g", a->v.f); break;
+	case MG_ATTR_STR: fprintf(f, "\"%s\"", a->v.s); break;
+	case MG_ATTR_DTYPE: fputs(mg_dtype_name((enum mg_dtype)a->v.i), f); break;
+	case MG_ATTR_INTS:
+	case MG_ATTR_FLOATS:
+	case MG_ATTR_STRS:
+		fputc('[', f);
+		for (int i = 0; i < a->n; i++) {
+			if (i)
+				fputs(", ", f);
+			if (d->type == MG_ATTR_INTS)
+				fprintf(f, "%" PRId64, a->v.ints[i]);
+			else if (d->type == MG_ATTR_FLOATS)
+				fprintf(f, "%.17g", a->v.floats[i]);
+			else
+				fprintf(f, "\"%s\"", a->v.strs[i]);
+		}
+		fputc(']', f);
+		break;
+	}
+}
+
+static void print_node(const struct mg_graph *g, const struct mg_node *n, FILE *f)
+{
+	const struct mg_opdef *d = mg_ops[n->op];
+	fputs("  ", f);
+	for (int i = 0; i < n->nout; i++) {
+		fprintf(f, "%s%%%d:", i ? ", " : "", n->out[i]);
+		mg_type_print(&g->values[n->out[i]].type, f);
+	}
+	fprintf(f, " = %s(", d->name);
+	for (int i = 0; i < n->nin; i++)
+		fprintf(f, "%s%%%d", i ? ", " : "", n->in[i]);
+	fputc(')', f);
+	if (d->nattrs) {
+		fputs(" {", f);
+		for (int i = 0; i < d->nattrs; i++) {
+			fprintf(f, "%s%s=", i ? ", " : "", d->attrs[i].name);
+			mg_attr_print(&d->attrs[i], &n->attrs[i], f);
+		}
+		fputc('}', f);
+	}
+	if (n->optional)
+		fputs(" optional", f);
+	if (n->label)
+		fprintf(f, "  # %s", n->label);
+	fputc('\n', f);
+}
+
+void mg_graph_print(const struct mg_graph *g, FILE *f)
+{
+	fprintf(f, "graph %s\n", g->name);
+	for (int i = 0; i < g->ninputs; i++)
+		fprintf(f, "  %%%d:str = input \"%s\"\n", g->inputs[i],
+			g->values[g->inputs[i]].name);
+	for (int i = 0; i < g->nnodes; i++)
+		print_node(g, &g->nodes[i], f);
+	for (int i = 0; i < g->noutputs; i++)
+		fprintf(f, "  output \"%s\" = %%%d\n", g->values[g->outputs[i]].name,
+			g->outputs[i]);
+}

@@ -1,0 +1,60 @@
+/* Op: CastToType
+ * Synopsis: convert the image's elements to another dtype.
+ * MONAI: monai.transforms.CastToType(d)
+ * Gradient: none.  Inverse: none.
+ *
+ * MONAI (utility/array.py) calls convert_data_type, i.e. torch's Tensor.to(dtype): the
+ * same dtype returns the input itself (here a new reference to the same storage), any
+ * other makes a converted copy; meta travels unchanged. Conversions are the runtime's
+ * (mg_dtype_store): floats to integers truncate toward zero, float16/bfloat16 round to
+ * nearest even. Known deviation: torch leaves out-of-range and NaN float->int
+ * conversions to the CPU (x86-64: wrap modulo 2^n through int32, NaN -> 0 or INT_MIN)
+ * and wraps integer->integer narrowing; mg_dtype_store saturates and maps NaN to 0.
+ * The dict form takes one dtype per key. */
+#include "op.h"
+
+static const struct mg_attrdef attrs[] = {
+	{"dtype", MG_ATTR_DTYPE, "\"float32\"", MG_ATTRF_PERKEY, NULL,
+	 "target dtype (one per key in the dict form)"},
+};
+enum { A_DTYPE };
+
+static int cast_to_type(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			struct mg_kctx *k)
+{
+	int rc = mg_op_expect_tensor(&in[0], "CastToType", k->err);
+	if (rc)
+		return rc;
+	enum mg_dtype dt = (enum mg_dtype)a[A_DTYPE].v.i;
+	if (in[0].t.dtype == dt)
+		return mg_val_share(&out[0], &in[0], k->err);
+	/* mg_tensor_cast keeps the memory order and shares the meta */
+	if ((rc = mg_tensor_cast(&out[0].t, &in[0].t, dt, k->err)))
+		return rc;
+	out[0].kind = MG_VK_TENSOR;
+	return 0;
+}
+
+static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
+		 struct mg_err *e)
+{
+	if (in[0].kind == MG_VK_STRINGS)
+		return mg_err_set(e, MG_ERR_CONFIG, "CastToType needs an image; this key holds "
+						    "file names (is LoadImage missing?)");
+	out[0] = in[0];
+	out[0].kind = MG_VK_TENSOR;
+	out[0].dtype = (int)a[A_DTYPE].v.i;
+	return 0;
+}
+
+const struct mg_opdef mg_op_cast_to_type = {
+	.name = "CastToType",
+	.synopsis = "convert elements to another dtype (torch's .to())",
+	.flags = MG_OPF_ELEMENTWISE,
+	.nin = 1,
+	.nout = 1,
+	.attrs = attrs,
+	.nattrs = sizeof attrs / sizeof *attrs,
+	.infer = infer,
+	.ref = cast_to_type,
+};

@@ -1,0 +1,207 @@
+/* Op: NormalizeIntensity
+ * Synopsis: (x - subtrahend) / divisor, by default the mean and population std, optionally
+ *   over the nonzero voxels and per channel.
+ * MONAI: monai.transforms.NormalizeIntensity(d)
+ * Gradient: none.  Inverse: none.
+ *
+ * MONAI (intensity/array.py, NormalizeIntensity._normalize) works on a float32 copy of
+ * each group (the whole image, or one channel with channel_wise), whatever the input
+ * dtype, float64 included:
+ *   - nonzero: the statistics and the update use only the voxels != 0 (NaN counts as
+ *     nonzero, -0.0 does not); the others keep their value. A group with no such voxel
+ *     is returned unchanged;
+ *   - subtrahend null: the mean; divisor null: torch.std(unbiased=False), the population
+ *     std, always around the group's own mean; a divisor equal to 0 (computed or given)
+ *     becomes 1 (an exact `== 0.0` test, no tolerance);
+ *   - (x - sub) / div in float32, then conversion to `dtype` (null: the input's).
+ * Precision: torch's std is a float64 sum of squares around the float32 mean, which this
+ * kernel reproduces exactly. torch's float32 mean is a float32 sum (its vectorised
+ * cascade order depends on the CPU), which no portable code can reproduce; mgc sums in
+ * float64 and rounds the mean to float32, so means differ by an ulp or so and results
+ * by about ulp(mean) / std. On constant images whose float32 sum is inexact (0.1 over
+ * 1000 voxels) MONAI's std comes out as a rounding residue (7e-9) instead of 0 and its
+ * result is +-1 or so; mgc gives the exact 0.
+ * NaN in a group makes that group's mean and std NaN, so every updated voxel is NaN, as
+ * in MONAI. Lists of one value per channel need channel_wise; without it the subtrahend
+ * and divisor are one number (MONAI's array broadcasting is not supported). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "op.h"
+
+static const struct mg_attrdef attrs[] = {
+	{"subtrahend", MG_ATTR_FLOATS, "null", MG_ATTRF_NULLABLE, NULL,
+	 "amount to subtract (one number, or one per channel with channel_wise); null: mean"},
+	{"divisor", MG_ATTR_FLOATS, "null", MG_ATTRF_NULLABLE, NULL,
+	 "amount to divide by (as subtrahend); null: population std; 0 becomes 1"},
+	{"nonzero", MG_ATTR_BOOL, "false", 0, NULL, "only normalize (and measure) voxels != 0"},
+	{"channel_wise", MG_ATTR_BOOL, "false", 0, NULL,
+	 "statistics and subtrahend/divisor per channel (axis 0)"},
+	{"dtype", MG_ATTR_DTYPE, "\"float32\"", MG_ATTRF_NULLABLE, NULL,
+	 "output dtype; null keeps the input's"},
+};
+enum { A_SUB, A_DIV, A_NONZERO, A_CHANNEL_WISE, A_DTYPE };
+
+/* Walks x (and y, laid out alike, when not NULL) in x's memory order: dims sorted by
+ * decreasing |stride|, so x-fastest volumes are read sequentially. */
+static void iter_memorder(struct mg_iter *it, const struct mg_tensor *x,
+			  const struct mg_tensor *y)
+{
+	int order[MG_MAX_RANK];
+	for (int i = 0; i < x->rank; i++)
+		order[i] = i;
+	for (int i = 1; i < x->rank; i++)
+		for (int j = i; j > 0 && llabs(x->strides[order[j]]) >
+					     llabs(x->strides[order[j - 1]]); j--) {
+			int tmp = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = tmp;
+		}
+	int64_t dims[MG_MAX_RANK], sx[MG_MAX_RANK], sy[MG_MAX_RANK];
+	for (int i = 0; i < x->rank; i++) {
+		dims[i] = x->dims[order[i]];
+		sx[i] = x->strides[order[i]];
+		sy[i] = y ? y->strides[order[i]] : 0;
+	}
+	mg_iter_init(it, x->rank, dims, y ? 2 : 1, (const int64_t *[]){sx, sy});
+}
+
+/* Element at offset `off` of x, converted to float32 as MONAI does first. */
+static float load(const struct mg_tensor *x, const char *base, int64_t off)
+{
+	return (float)mg_dtype_load(x->dtype, base + off * (int64_t)mg_dtype_size(x->dtype));
+}
+
+/* One group: MONAI's _normalize. sub/div point to given values, NULL: computed. */
+static void normalize_group(const struct mg_tensor *x, struct mg_tensor *y, int nonzero,
+			    const double *sub, const double *div)
+{
+	if (mg_tensor_numel(x) == 0)
+		return;
+	const char *px = mg_tensor_data(x);
+	char *py = mg_tensor_data(y);
+	size_t so = mg_dtype_size(y->dtype);
+	struct mg_iter it;
+	int64_t n = 0;
+	double sum = 0, ss = 0;
+	float mean = 0;
+	if (!sub || !div || nonzero) {
+		iter_memorder(&it, x, NULL);
+		do {
+			float v = load(x, px, it.off[0]);
+			if (!nonzero || v != 0) {
+				sum += v;
+				n++;
+			}
+		} while (mg_iter_next(&it));
+		mean = n > 0 ? (float)(sum / (double)n) : 0;
+	}
+	if (n > 0 && !div) {
+		iter_memorder(&it, x, NULL);
+		do {
+			float v = load(x, px, it.off[0]);
+			if (!nonzero || v != 0)
+				ss += ((double)v - mean) * ((double)v - mean);
+		} while (mg_iter_next(&it));
+	}
+	/* the values torch sees: Python floats, rounded to float32 inside the op */
+	float s = sub ? (float)*sub : mean;
+	double dd = div ? *div : n > 0 ? (double)(float)sqrt(ss / (double)n) : 0;
+	float d = dd == 0.0 ? 1.0f : (float)dd;
+	int unchanged = nonzero && n == 0;
+	iter_memorder(&it, x, y);
+	do {
+		float v = load(x, px, it.off[0]);
+		if (!unchanged && (!nonzero || v != 0))
+			v = (float)((float)(v - s) / d); /* two float32 ops, as torch */
+		mg_dtype_store(y->dtype, py + it.off[1] * (int64_t)so, v);
+	} while (mg_iter_next(&it));
+}
+
+/* Checks list lengths against the channel count (MONAI's messages). */
+static int check_lists(const struct mg_attr *a, int channel_wise, int64_t channels,
+		       struct mg_err *e)
+{
+	static const char *const names[] = {"subtrahend", "divisor"};
+	for (int i = A_SUB; i <= A_DIV; i++) {
+		if (a[i].is_none)
+			continue;
+		if (channel_wise && channels >= 0 && a[i].n != channels)
+			return mg_err_set(e, MG_ERR_SHAPE,
+					  "img has %lld channels, but %s has %d components.",
+					  (long long)channels, names[i], a[i].n);
+		if (!channel_wise && a[i].n != 1)
+			return mg_err_set(e, MG_ERR_UNSUPPORTED,
+					  "%s has %d values; without channel_wise it must be one "
+					  "number (per-channel values need channel_wise=true)",
+					  names[i], a[i].n);
+	}
+	return 0;
+}
+
+static int normalize_intensity(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			       struct mg_kctx *k)
+{
+	int rc = mg_op_expect_tensor(&in[0], "NormalizeIntensity", k->err);
+	if (rc)
+		return rc;
+	const struct mg_tensor *x = &in[0].t;
+	int cw = (int)a[A_CHANNEL_WISE].v.i, nonzero = (int)a[A_NONZERO].v.i;
+	if (cw && x->rank == 0)
+		return mg_err_set(k->err, MG_ERR_SHAPE,
+				  "channel_wise needs a channel axis; the image is a scalar");
+	if ((rc = check_lists(a, cw, cw ? x->dims[0] : 1, k->err)))
+		return rc;
+	enum mg_dtype od = a[A_DTYPE].is_none ? x->dtype : (enum mg_dtype)a[A_DTYPE].v.i;
+	struct mg_tensor y;
+	if ((rc = mg_tensor_alloc_like(&y, x, od, k->err)))
+		return rc;
+	int64_t groups = cw ? x->dims[0] : 1;
+	for (int64_t c = 0; c < groups; c++) {
+		struct mg_tensor xc = *x, yc = y; /* borrowed views: no references taken */
+		if (cw) {
+			xc.dims[0] = yc.dims[0] = 1;
+			xc.offset += c * x->strides[0];
+			yc.offset += c * y.strides[0];
+		}
+		const double *sub = a[A_SUB].is_none ? NULL : &a[A_SUB].v.floats[cw ? c : 0];
+		const double *div = a[A_DIV].is_none ? NULL : &a[A_DIV].v.floats[cw ? c : 0];
+		normalize_group(&xc, &yc, nonzero, sub, div);
+	}
+	y.meta = x->meta;
+	mg_meta_retain(y.meta);
+	out[0].kind = MG_VK_TENSOR;
+	out[0].t = y;
+	return 0;
+}
+
+static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
+		 struct mg_err *e)
+{
+	if (in[0].kind == MG_VK_STRINGS)
+		return mg_err_set(e, MG_ERR_CONFIG, "NormalizeIntensity needs an image; this key "
+						    "holds file names (is LoadImage missing?)");
+	int cw = (int)a[A_CHANNEL_WISE].v.i;
+	int64_t channels = cw && in[0].rank > 0 ? in[0].dims[0] : -1;
+	int rc = check_lists(a, cw, channels, e);
+	if (rc)
+		return rc;
+	out[0] = in[0];
+	out[0].kind = MG_VK_TENSOR;
+	if (!a[A_DTYPE].is_none)
+		out[0].dtype = (int)a[A_DTYPE].v.i;
+	return 0;
+}
+
+const struct mg_opdef mg_op_normalize_intensity = {
+	.name = "NormalizeIntensity",
+	.synopsis = "(x - mean) / std (or given subtrahend/divisor), optionally over nonzero "
+		    "voxels and per channel",
+	.flags = MG_OPF_ELEMENTWISE,
+	.nin = 1,
+	.nout = 1,
+	.attrs = attrs,
+	.nattrs = sizeof attrs / sizeof *attrs,
+	.infer = infer,
+	.ref = normalize_intensity,
+};

@@ -1,0 +1,40 @@
+/* ops.c: the op table, expanded from ops.def, and helpers shared by op files.
+ * Nothing outside ops/ switches on the op kind: callers go through mg_ops[]. */
+#include <string.h>
+
+#include "op.h"
+
+#define X(name, sym) extern const struct mg_opdef mg_op_##sym;
+#include "ops.def"
+#undef X
+
+const struct mg_opdef *const mg_ops[MG_OP_COUNT] = {
+#define X(name, sym) &mg_op_##sym,
+#include "ops.def"
+#undef X
+};
+
+int mg_op_find(const char *name)
+{
+	for (int i = 0; i < MG_OP_COUNT; i++)
+		if (strcmp(mg_ops[i]->name, name) == 0)
+			return i;
+	return -1;
+}
+
+int mg_op_attr_index(const struct mg_opdef *d, const char *name)
+{
+	for (int i = 0; i < d->nattrs; i++)
+		if (strcmp(d->attrs[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+int mg_op_expect_tensor(const struct mg_val *v, const char *what, struct mg_err *e)
+{
+	if (v->kind == MG_VK_TENSOR)
+		return 0;
+	return mg_err_set(e, MG_ERR_SHAPE, "%s: expected an image, got %s", what,
+			  v->kind == MG_VK_STRINGS ? "a file name (is LoadImage missing?)"
+						   : "nothing");
+}

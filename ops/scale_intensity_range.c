@@ -1,0 +1,175 @@
+/* Op: ScaleIntensityRange
+ * Synopsis: (x - a_min) / (a_max - a_min) * (b_max - b_min) + b_min, optionally clipped.
+ * MONAI: monai.transforms.ScaleIntensityRange(d)
+ * Gradient: none.  Inverse: none.
+ *
+ * MONAI (intensity/array.py) runs this as separate torch ops on the input tensor, so the
+ * arithmetic happens in torch's promoted dtype: the input's own dtype when it is a float
+ * type, float32 for integer inputs; every step rounds to that dtype and the Python-float
+ * arguments are rounded to it too. The kernel repeats that sequence step by step, which
+ * makes it bit-identical to MONAI (tests/golden/intensity). Then:
+ *   - b_min or b_max null: the "* (b_max - b_min) + b_min" step is skipped;
+ *   - clip clamps to whichever of b_min/b_max is set (torch.clamp: NaN stays NaN, and
+ *     b_min > b_max gives b_max everywhere); clip with both null is an error, as in torch;
+ *   - a_max == a_min: MONAI warns and returns x - a_min (+ b_min when set) in the
+ *     promoted dtype, without clipping and ignoring `dtype`;
+ *   - otherwise the result converts to `dtype` (null: the input's dtype).
+ * Known deviation: an integer-valued JSON a_min on an integer image makes MONAI compute
+ * `img - a_min` in the integer dtype (uint8 wraps around); JSON numbers do not say int
+ * or float, so mgc always computes in floating point. */
+#include <stdlib.h>
+
+#include "op.h"
+
+static const struct mg_attrdef attrs[] = {
+	{"a_min", MG_ATTR_FLOAT, NULL, 0, NULL, "intensity original range min"},
+	{"a_max", MG_ATTR_FLOAT, NULL, 0, NULL, "intensity original range max"},
+	{"b_min", MG_ATTR_FLOAT, "null", MG_ATTRF_NULLABLE, NULL,
+	 "intensity target range min; null skips the rescale to [b_min, b_max]"},
+	{"b_max", MG_ATTR_FLOAT, "null", MG_ATTRF_NULLABLE, NULL,
+	 "intensity target range max; null skips the rescale to [b_min, b_max]"},
+	{"clip", MG_ATTR_BOOL, "false", 0, NULL,
+	 "clip the result to [b_min, b_max] (a null bound is not clipped)"},
+	{"dtype", MG_ATTR_DTYPE, "\"float32\"", MG_ATTRF_NULLABLE, NULL,
+	 "output dtype; null keeps the input's"},
+};
+enum { A_AMIN, A_AMAX, A_BMIN, A_BMAX, A_CLIP, A_DTYPE };
+
+/* torch's result dtype for `tensor - python_float`. */
+static enum mg_dtype compute_dtype(enum mg_dtype in)
+{
+	return mg_dtype_is_float(in) ? in : MG_DTYPE_F32;
+}
+
+/* Rounds v to what a tensor of dtype t holds: one torch op's result. */
+static double rnd(enum mg_dtype t, double v)
+{
+	switch (t) {
+	case MG_DTYPE_F32: return (float)v;
+	case MG_DTYPE_F16: return mg_f16_to_f32(mg_f32_to_f16((float)v));
+	case MG_DTYPE_BF16: return mg_bf16_to_f32(mg_f32_to_bf16((float)v));
+	default: return v;
+	}
+}
+
+static int is_degenerate(const struct mg_attr *a)
+{
+	return a[A_AMAX].v.f - a[A_AMIN].v.f == 0.0;
+}
+
+static int check_clip(const struct mg_attr *a, struct mg_err *e)
+{
+	if (a[A_CLIP].v.i && a[A_BMIN].is_none && a[A_BMAX].is_none && !is_degenerate(a))
+		return mg_err_set(e, MG_ERR_CONFIG, "clip=true needs b_min or b_max (MONAI's "
+						    "torch.clamp fails when both are null)");
+	return 0;
+}
+
+/* The walk follows the input's memory order (the output is laid out alike), so
+ * x-fastest volumes are read sequentially: dims sorted by decreasing |stride|. */
+static void iter_memorder(struct mg_iter *it, const struct mg_tensor *x,
+			  const struct mg_tensor *y)
+{
+	int order[MG_MAX_RANK];
+	for (int i = 0; i < x->rank; i++)
+		order[i] = i;
+	for (int i = 1; i < x->rank; i++)
+		for (int j = i; j > 0 && llabs(x->strides[order[j]]) >
+					     llabs(x->strides[order[j - 1]]); j--) {
+			int tmp = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = tmp;
+		}
+	int64_t dims[MG_MAX_RANK], sx[MG_MAX_RANK], sy[MG_MAX_RANK];
+	for (int i = 0; i < x->rank; i++) {
+		dims[i] = x->dims[order[i]];
+		sx[i] = x->strides[order[i]];
+		sy[i] = y->strides[order[i]];
+	}
+	mg_iter_init(it, x->rank, dims, 2, (const int64_t *[]){sx, sy});
+}
+
+static int scale_intensity_range(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+				 struct mg_kctx *k)
+{
+	int rc = mg_op_expect_tensor(&in[0], "ScaleIntensityRange", k->err);
+	if (rc || (rc = check_clip(a, k->err)))
+		return rc;
+	const struct mg_tensor *x = &in[0].t;
+	enum mg_dtype ct = compute_dtype(x->dtype);
+	int degenerate = is_degenerate(a), has_lo = !a[A_BMIN].is_none, has_hi = !a[A_BMAX].is_none;
+	enum mg_dtype od = a[A_DTYPE].is_none ? x->dtype : (enum mg_dtype)a[A_DTYPE].v.i;
+	if (degenerate)
+		od = ct; /* MONAI returns before its dtype conversion */
+	/* the Python scalars as torch sees them: rounded to the compute dtype */
+	double amin = rnd(ct, a[A_AMIN].v.f), bmin = has_lo ? rnd(ct, a[A_BMIN].v.f) : 0;
+	double bmax = has_hi ? rnd(ct, a[A_BMAX].v.f) : 0;
+	double arange = rnd(ct, a[A_AMAX].v.f - a[A_AMIN].v.f);
+	double brange = has_lo && has_hi ? rnd(ct, a[A_BMAX].v.f - a[A_BMIN].v.f) : 0;
+	int clip = a[A_CLIP].v.i && !degenerate;
+
+	struct mg_tensor y;
+	if ((rc = mg_tensor_alloc_like(&y, x, od, k->err)))
+		return rc;
+	if (mg_tensor_numel(x) > 0) {
+		size_t si = mg_dtype_size(x->dtype), so = mg_dtype_size(od);
+		const char *px = mg_tensor_data(x);
+		char *py = mg_tensor_data(&y);
+		struct mg_iter it;
+		iter_memorder(&it, x, &y);
+		do {
+			double v = rnd(ct, mg_dtype_load(x->dtype, px + it.off[0] * (int64_t)si));
+			v = rnd(ct, v - amin);
+			if (degenerate) {
+				if (has_lo)
+					v = rnd(ct, v + bmin);
+			} else {
+				v = rnd(ct, v / arange);
+				if (has_lo && has_hi)
+					v = rnd(ct, rnd(ct, v * brange) + bmin);
+			}
+			/* torch.clamp order: max with the low bound, then min with the high */
+			if (clip && has_lo && v < bmin)
+				v = bmin;
+			if (clip && has_hi && v > bmax)
+				v = bmax;
+			mg_dtype_store(od, py + it.off[1] * (int64_t)so, v);
+		} while (mg_iter_next(&it));
+	}
+	y.meta = x->meta;
+	mg_meta_retain(y.meta);
+	out[0].kind = MG_VK_TENSOR;
+	out[0].t = y;
+	return 0;
+}
+
+static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
+		 struct mg_err *e)
+{
+	if (in[0].kind == MG_VK_STRINGS)
+		return mg_err_set(e, MG_ERR_CONFIG, "ScaleIntensityRange needs an image; this "
+						    "key holds file names (is LoadImage missing?)");
+	int rc = check_clip(a, e);
+	if (rc)
+		return rc;
+	out[0] = in[0];
+	out[0].kind = MG_VK_TENSOR;
+	if (is_degenerate(a))
+		out[0].dtype = in[0].dtype < 0 ? -1 : (int)compute_dtype(in[0].dtype);
+	else if (!a[A_DTYPE].is_none)
+		out[0].dtype = (int)a[A_DTYPE].v.i;
+	return 0;
+}
+
+const struct mg_opdef mg_op_scale_intensity_range = {
+	.name = "ScaleIntensityRange",
+	.synopsis = "(x - a_min) / (a_max - a_min) * (b_max - b_min) + b_min, optionally "
+		    "clipped",
+	.flags = MG_OPF_ELEMENTWISE,
+	.nin = 1,
+	.nout = 1,
+	.attrs = attrs,
+	.nattrs = sizeof attrs / sizeof *attrs,
+	.infer = infer,
+	.ref = scale_intensity_range,
+};

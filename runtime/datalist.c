@@ -1,0 +1,370 @@
+/* datalist.c: Medical Segmentation Decathlon dataset.json files -> struct mg_datalist, as
+ * MONAI's load_decathlon_datalist (monai/data/decathlon_datalist.py) reads them, plus two
+ * mgc extensions: a folder path means its dataset.json, and Auto3DSeg "fold" selection.
+ * Invariant: every field holds its strings in order, owned by the datalist; paths are
+ * joined and normalised exactly as os.path.normpath(os.path.join(base_dir, v)).
+ * Read next: exec.c (binds item fields to plan inputs). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "plan.h"
+
+static char *dl_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+	return d ? memcpy(d, s, n) : NULL;
+}
+
+static const char *dl_type(const cJSON *v)
+{
+	return cJSON_IsObject(v)   ? "a dict"
+	       : cJSON_IsArray(v)  ? "a list"
+	       : cJSON_IsString(v) ? "a string"
+	       : cJSON_IsNumber(v) ? "a number"
+	       : cJSON_IsBool(v)   ? "a bool"
+				   : "null";
+}
+
+/* Reads and parses a JSON file; syntax errors name path:line:col. (config.c holds the
+ * frontend's twin of this, with a caret line: runtime/ cannot call into frontend/.) */
+static int dl_parse(const char *path, cJSON **out, struct mg_err *e)
+{
+	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return mg_err_set(e, MG_ERR_IO, "%s: cannot open", path);
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+	for (size_t got = 1; buf && got; len += got) {
+		if (len + 1 >= cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb)
+				free(buf);
+			buf = nb;
+			if (!buf)
+				break;
+		}
+		got = fread(buf + len, 1, cap - len - 1, f);
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (!buf)
+		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
+	if (bad) {
+		free(buf);
+		return mg_err_set(e, MG_ERR_IO, "%s: read error", path);
+	}
+	buf[len] = 0;
+	const char *end = NULL, *nul = memchr(buf, 0, len);
+	cJSON *root = nul ? NULL : cJSON_ParseWithOpts(buf, &end, 1);
+	if (!root) {
+		size_t off = nul ? (size_t)(nul - buf) : end ? (size_t)(end - buf) : 0, line = 1,
+		       col = 1;
+		for (size_t i = 0; i < off && i < len; i++)
+			line += buf[i] == '\n', col = buf[i] == '\n' ? 1 : col + 1;
+		size_t n = strcspn(buf + (off < len ? off : len), "\r\n");
+		mg_err_set(e, MG_ERR_FORMAT, "%s:%zu:%zu: %s%s%.*s%s", path, line, col,
+			   nul ? "NUL byte in JSON text" : len ? "invalid JSON" : "empty file",
+			   n ? " at '" : "", (int)(n > 20 ? 20 : n), buf + (off < len ? off : len),
+			   n ? "'" : "");
+		free(buf);
+		return e->code;
+	}
+	free(buf);
+	*out = root;
+	return MG_OK;
+}
+
+/* Python's posixpath.normpath: drops "." and empty parts, folds "x/..", keeps leading
+ * ".." of relative paths and exactly two leading slashes ("//x" stays, "///x" is "/x"). */
+static char *dl_normpath(const char *path)
+{
+	if (!*path)
+		return dl_strdup(".");
+	size_t n = strlen(path);
+	int slashes = path[0] == '/' ? (path[1] == '/' && path[2] != '/' ? 2 : 1) : 0;
+	char *out = malloc(n + 3);
+	if (!out)
+		return NULL;
+	size_t *starts = malloc((n / 2 + 2) * sizeof *starts), depth = 0, o = (size_t)slashes;
+	if (!starts) {
+		free(out);
+		return NULL;
+	}
+	memset(out, '/', (size_t)slashes);
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		const char *q = p;
+		while (*q && *q != '/')
+			q++;
+		size_t len = (size_t)(q - p);
+		int up = len == 2 && p[0] == '.' && p[1] == '.';
+		if (len == 0 || (len == 1 && p[0] == '.')) {
+			/* skip */
+		} else if (up && depth > 0 &&
+			   !(o - starts[depth - 1] == 2 && out[starts[depth - 1]] == '.' &&
+			     out[starts[depth - 1] + 1] == '.')) {
+			o = starts[--depth]; /* drop the last part and the '/' before it */
+			if (o > (size_t)slashes)
+				o--;
+		} else if (!(up && slashes)) { /* ".." above "/" is "/" */
+			if (o > (size_t)slashes)
+				out[o++] = '/';
+			starts[depth++] = o;
+			memcpy(out + o, p, len);
+			o += len;
+		}
+		p = q;
+	}
+	if (o == 0)
+		out[o++] = '.';
+	out[o] = 0;
+	free(starts);
+	return out;
+}
+
+/* os.path.join(base, v): v when absolute, else base + '/' (unless it ends in one) + v */
+static char *dl_join(const char *base, const char *v)
+{
+	size_t nb = strlen(base), nv = strlen(v);
+	if (v[0] == '/' || nb == 0)
+		return dl_strdup(v);
+	char *s = malloc(nb + nv + 2);
+	if (!s)
+		return NULL;
+	memcpy(s, base, nb);
+	if (base[nb - 1] != '/')
+		s[nb++] = '/';
+	memcpy(s + nb, v, nv + 1);
+	return s;
+}
+
+/* MONAI's _compute_path for one string: normpath(join(base, v)); with check_path, v is
+ * kept as written unless that path exists. */
+static char *dl_path(const char *base, const char *v, int check_path)
+{
+	char *j = dl_join(base, v), *p = j ? dl_normpath(j) : NULL;
+	free(j);
+	struct stat st;
+	if (p && check_path && stat(p, &st) != 0) {
+		free(p);
+		return dl_strdup(v);
+	}
+	return p;
+}
+
+static int dl_is_scalar(const cJSON *v)
+{
+	return !cJSON_IsObject(v) && !cJSON_IsArray(v);
+}
+
+/* One item value as strings, as _compute_path treats it:
+ *   string              -> the joined path (check_path: only when it exists)
+ *   [string, ...]       -> each one joined      (BraTS modalities, multi-channel images)
+ *   [scalar, ...]       -> each one as its text, unjoined ([0, 1] -> "0", "1")
+ *   anything else       -> its JSON text, one string ("fold": 0 -> "0", {...} -> "{...}") */
+static int dl_field(struct mg_field *fd, const cJSON *v, const char *base, int check_path)
+{
+	int all_str = cJSON_IsArray(v), all_scalar = cJSON_IsArray(v), n = 0;
+	for (const cJSON *ch = cJSON_IsArray(v) ? v->child : NULL; ch; ch = ch->next, n++) {
+		all_str &= cJSON_IsString(ch);
+		all_scalar &= dl_is_scalar(ch);
+	}
+	int each = all_scalar || all_str;
+	int count = cJSON_IsString(v) ? 1 : each ? n : 1;
+	if (!(fd->str = calloc(count ? (size_t)count : 1, sizeof *fd->str)))
+		return -1;
+	fd->nstr = count; /* unset entries stay NULL, for dl_item_free */
+	if (cJSON_IsString(v)) {
+		fd->str[0] = dl_path(base, v->valuestring, check_path);
+		return fd->str[0] ? 0 : -1;
+	}
+	if (!each) {
+		fd->str[0] = cJSON_PrintUnformatted(v);
+		return fd->str[0] ? 0 : -1;
+	}
+	int i = 0;
+	for (const cJSON *ch = v->child; ch; ch = ch->next, i++) {
+		fd->str[i] = all_str		? dl_path(base, ch->valuestring, check_path)
+			     : cJSON_IsString(ch) ? dl_strdup(ch->valuestring)
+						  : cJSON_PrintUnformatted(ch);
+		if (!fd->str[i])
+			return -1;
+	}
+	return 0;
+}
+
+/* Python's `"fold" in d and d["fold"] == fold`: numbers and bools compare by value, a
+ * string "0" is not 0. */
+static int dl_in_fold(const cJSON *item, int fold)
+{
+	const cJSON *f = cJSON_IsObject(item) ? cJSON_GetObjectItemCaseSensitive(item, "fold") : NULL;
+	if (cJSON_IsNumber(f))
+		return f->valuedouble == (double)fold;
+	if (cJSON_IsBool(f))
+		return cJSON_IsTrue(f) == (fold == 1) && fold <= 1;
+	return 0;
+}
+
+static void dl_item_free(struct mg_item *it)
+{
+	for (int i = 0; i < it->nfields; i++) {
+		for (int j = 0; j < it->fields[i].nstr; j++)
+			free(it->fields[i].str[j]);
+		free(it->fields[i].str);
+		free(it->fields[i].key);
+	}
+	free(it->fields);
+	memset(it, 0, sizeof *it);
+}
+
+/* item := string | {key: value, ...}. A string is {"image": string}; repeated keys keep
+ * the last value in the first one's place, as Python's dict. */
+static int dl_item(struct mg_item *it, const cJSON *v, const char *base, int is_seg)
+{
+	int n = cJSON_IsString(v) ? 1 : cJSON_GetArraySize(v);
+	it->fields = calloc(n ? (size_t)n : 1, sizeof *it->fields);
+	if (!it->fields)
+		return -1;
+	if (cJSON_IsString(v)) {
+		it->nfields = 1;
+		it->fields[0].key = dl_strdup("image");
+		return it->fields[0].key ? dl_field(&it->fields[0], v, base, 0) : -1;
+	}
+	for (const cJSON *ch = v->child; ch; ch = ch->next) {
+		const char *k = ch->string;
+		int check = !(strcmp(k, "image") == 0 || (is_seg && strcmp(k, "label") == 0));
+		struct mg_field *fd = NULL;
+		for (int i = 0; i < it->nfields && !fd; i++)
+			if (strcmp(it->fields[i].key, k) == 0)
+				fd = &it->fields[i];
+		if (fd) { /* a repeated key: Python keeps the last value */
+			for (int j = 0; j < fd->nstr; j++)
+				free(fd->str[j]);
+			free(fd->str);
+			fd->str = NULL;
+			fd->nstr = 0;
+		} else {
+			fd = &it->fields[it->nfields++];
+			if (!(fd->key = dl_strdup(k)))
+				return -1;
+		}
+		if (dl_field(fd, ch, base, check))
+			return -1;
+	}
+	return 0;
+}
+
+/* The keys of a dict, for "no key 'x' (keys: a, b, ...)". */
+static void dl_keys(const cJSON *root, char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	for (const cJSON *ch = root->child; ch && n < cap; ch = ch->next) {
+		if (n > 60) {
+			snprintf(buf + n, cap - n, ", ...");
+			return;
+		}
+		n += (size_t)snprintf(buf + n, cap - n, "%s%.40s", n ? ", " : "", ch->string);
+	}
+}
+
+int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
+		     const char *base_dir, int is_segmentation, int fold, int fold_exclude,
+		     struct mg_err *e)
+{
+	memset(dl, 0, sizeof *dl);
+	struct stat st;
+	char *file = NULL, *base = NULL;
+	cJSON *root = NULL;
+	int rc = MG_OK;
+	if (stat(path, &st) != 0) {
+		return mg_err_set(e, MG_ERR_IO, "%s: no such file", path);
+	} else if (S_ISDIR(st.st_mode)) { /* mgc: a dataset folder means its dataset.json */
+		size_t n = strlen(path);
+		file = malloc(n + 16);
+		if (file)
+			snprintf(file, n + 16, "%s%sdataset.json",
+				 path, n && path[n - 1] == '/' ? "" : "/");
+		if (file && stat(file, &st) != 0) {
+			rc = mg_err_set(e, MG_ERR_IO, "%s: a folder without a dataset.json", path);
+			goto out;
+		}
+	} else {
+		file = dl_strdup(path);
+	}
+	if (!file) {
+		rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = dl_parse(file, &root, e)))
+		goto out;
+	const cJSON *list = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, key) : NULL;
+	if (!cJSON_IsObject(root)) {
+		rc = mg_err_set(e, MG_ERR_FORMAT, "%s: the top level must be a JSON object, not %s",
+				file, dl_type(root));
+	} else if (!list) {
+		char keys[128];
+		dl_keys(root, keys, sizeof keys);
+		rc = mg_err_set(e, MG_ERR_FORMAT, "%s: no key '%s' (keys: %s)", file, key, keys);
+	} else if (!cJSON_IsArray(list)) {
+		rc = mg_err_set(e, MG_ERR_FORMAT, "%s: '%s' is %s, not a list of items", file, key,
+				dl_type(list));
+	}
+	if (rc)
+		goto out;
+	/* base_dir: the datalist's folder when not given, as Path(file).parent */
+	if (base_dir) {
+		base = dl_strdup(base_dir);
+	} else {
+		const char *sl = strrchr(file, '/');
+		base = !sl ? dl_strdup(".") : sl == file ? dl_strdup("/") : malloc((size_t)(sl - file) + 1);
+		if (base && sl && sl != file)
+			memcpy(base, file, (size_t)(sl - file)), base[sl - file] = 0;
+	}
+	int n = cJSON_GetArraySize(list), i = 0;
+	dl->items = calloc(n ? (size_t)n : 1, sizeof *dl->items);
+	if (!base || !dl->items) {
+		rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (const cJSON *v = list->child; v && !rc; v = v->next, i++) {
+		if (!cJSON_IsObject(v) && !cJSON_IsString(v)) {
+			rc = mg_err_set(e, MG_ERR_FORMAT, "%s: '%s' item %d: expected a dict or a "
+					"string (an image path), got %s", file, key, i, dl_type(v));
+			break;
+		}
+		if (fold >= 0 && dl_in_fold(v, fold) == !!fold_exclude)
+			continue;
+		if (dl_item(&dl->items[dl->n++], v, base, is_segmentation))
+			rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	}
+out:
+	cJSON_Delete(root);
+	free(file);
+	free(base);
+	if (rc)
+		mg_datalist_free(dl);
+	return rc;
+}
+
+void mg_datalist_free(struct mg_datalist *dl)
+{
+	for (int i = 0; i < dl->n; i++)
+		dl_item_free(&dl->items[i]);
+	free(dl->items);
+	memset(dl, 0, sizeof *dl);
+}
+
+const struct mg_field *mg_item_get(const struct mg_item *it, const char *key)
+{
+	for (int i = 0; i < it->nfields; i++)
+		if (strcmp(it->fields[i].key, key) == 0)
+			return &it->fields[i];
+	return NULL;
+}

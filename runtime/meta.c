@@ -1,0 +1,78 @@
+/* meta.c: image metadata, refcounted and shared between tensors; copy on write. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+
+static void identity(double a[4][4])
+{
+	memset(a, 0, 16 * sizeof(double));
+	for (int i = 0; i < 4; i++)
+		a[i][i] = 1;
+}
+
+struct mg_meta *mg_meta_new(void)
+{
+	struct mg_meta *m = calloc(1, sizeof *m);
+	if (!m)
+		return NULL;
+	m->refs = 1;
+	m->sdim = 3;
+	identity(m->affine);
+	identity(m->orig_affine);
+	for (int i = 0; i < 3; i++)
+		m->pixdim[i] = 1;
+	m->original_channel_dim = MG_NO_CHANNEL;
+	return m;
+}
+
+struct mg_meta *mg_meta_clone(const struct mg_meta *src)
+{
+	struct mg_meta *m = malloc(sizeof *m);
+	if (!m)
+		return NULL;
+	*m = *src;
+	m->refs = 1;
+	if (src->filename && !(m->filename = strdup(src->filename))) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void mg_meta_retain(struct mg_meta *m)
+{
+	if (m)
+		__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+}
+
+void mg_meta_release(struct mg_meta *m)
+{
+	if (!m || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	free(m->filename);
+	free(m);
+}
+
+int mg_meta_set_filename(struct mg_meta *m, const char *name)
+{
+	char *s = name ? strdup(name) : NULL;
+	if (name && !s)
+		return MG_ERR_NOMEM;
+	free(m->filename);
+	m->filename = s;
+	return 0;
+}
+
+struct mg_meta *mg_meta_mut(struct mg_tensor *t)
+{
+	if (!t->meta)
+		return t->meta = mg_meta_new();
+	if (__atomic_load_n(&t->meta->refs, __ATOMIC_ACQUIRE) == 1)
+		return t->meta;
+	struct mg_meta *m = mg_meta_clone(t->meta);
+	if (!m)
+		return NULL;
+	mg_meta_release(t->meta);
+	return t->meta = m;
+}

@@ -1,0 +1,143 @@
+/* plan.h: what the executor runs, with no compiler in sight: values at run time, typed
+ * attribute values, kernel signatures, steps, plans, datalists and the executor.
+ * Invariant: a plan is a straight-line list of steps over numbered slots; every slot is
+ * written by one step (or bound from the datalist item) before it is read.
+ * Read next: exec.c, datalist.c. */
+#ifndef MG_PLAN_H
+#define MG_PLAN_H
+
+#include "runtime.h"
+
+/* ---- values ---------------------------------------------------------------------------- */
+
+enum mg_vkind {
+	MG_VK_NONE = 0, /* absent: a missing key with allow_missing_keys */
+	MG_VK_TENSOR,   /* an image or array, with meta for images */
+	MG_VK_STRINGS,  /* one or more strings: file names from the datalist */
+};
+
+struct mg_val {
+	enum mg_vkind kind;
+	struct mg_tensor t;
+	int nstr;
+	char **str; /* owned: each string and the array */
+};
+
+void mg_val_release(struct mg_val *v); /* back to MG_VK_NONE */
+/* A new reference to the same content (tensors share storage, strings are copied). */
+int mg_val_share(struct mg_val *dst, const struct mg_val *src, struct mg_err *e);
+
+/* ---- attributes ---------------------------------------------------------------------- */
+
+enum mg_attr_type {
+	MG_ATTR_BOOL,
+	MG_ATTR_INT,
+	MG_ATTR_FLOAT,
+	MG_ATTR_STR,
+	MG_ATTR_DTYPE,  /* .i holds an enum mg_dtype */
+	MG_ATTR_INTS,
+	MG_ATTR_FLOATS,
+	MG_ATTR_STRS,
+};
+
+/* One attribute value. Lists live in the graph's or plan's arena. */
+struct mg_attr {
+	int8_t is_none; /* Python's None */
+	int n;          /* list length */
+	union {
+		int64_t i;
+		double f;
+		const char *s;
+		const int64_t *ints;
+		const double *floats;
+		const char *const *strs;
+	} v;
+};
+
+/* ---- kernels and steps --------------------------------------------------------------- */
+
+/* What a kernel may use besides its operands. */
+struct mg_kctx {
+	struct mg_err *err;
+	FILE *log;            /* where DataStats and friends write; NULL: quiet */
+	struct mg_pool *pool; /* may be NULL */
+	int64_t item;         /* index of the datalist item being processed */
+	int gz_level;         /* compression level for .nii.gz outputs */
+};
+
+/* A reference kernel: reads in[0..nin), writes out[0..nout) (which arrive as NONE). */
+typedef int (*mg_kernel_fn)(const struct mg_attr *attrs, struct mg_val *in, struct mg_val *out,
+			    struct mg_kctx *k);
+
+#define MG_STEP_MAXIO 4
+
+struct mg_step {
+	mg_kernel_fn fn;
+	const char *op;    /* op name, for messages */
+	const char *label; /* where it came from: "preprocessing#transforms#2 key 'image'" */
+	const struct mg_attr *attrs;
+	int nin, nout;
+	int in[MG_STEP_MAXIO], out[MG_STEP_MAXIO];
+	int optional; /* allow_missing_keys: absent inputs make absent outputs */
+};
+
+struct mg_plan_input {
+	const char *key; /* the datalist item's key */
+	int slot;
+};
+
+struct mg_plan {
+	int nslots, nsteps, ninputs;
+	struct mg_step *steps;
+	struct mg_plan_input *inputs;
+	int *last_use; /* per slot: the last step that reads it (-1: never read) */
+};
+
+/* ---- datalists ------------------------------------------------------------------------- */
+
+struct mg_field {
+	char *key;
+	int nstr;
+	char **str;
+};
+
+struct mg_item {
+	int nfields;
+	struct mg_field *fields;
+};
+
+struct mg_datalist {
+	int n;
+	struct mg_item *items;
+};
+
+/* Reads a Medical Segmentation Decathlon style dataset.json as MONAI's
+ * load_decathlon_datalist: `key` is "training", "validation", "test"...; plain strings
+ * become {"image": s}; "image" and (if is_segmentation) "label" are joined to base_dir,
+ * other string fields only when the joined path exists. fold >= 0 keeps the items whose
+ * "fold" equals it (fold_exclude: the others). path may be a folder: its dataset.json. */
+int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
+		     const char *base_dir, int is_segmentation, int fold, int fold_exclude,
+		     struct mg_err *e);
+void mg_datalist_free(struct mg_datalist *dl);
+const struct mg_field *mg_item_get(const struct mg_item *it, const char *key);
+
+/* ---- executor ----------------------------------------------------------------------- */
+
+struct mg_exec_opts {
+	int nthreads;     /* items processed at once; 0: one per core */
+	FILE *log;        /* kernels' prints (DataStats) */
+	FILE *progress;   /* progress line; NULL: none */
+	int gz_level;
+	int64_t first, count; /* a slice of the datalist; count < 0: to the end */
+};
+
+/* Runs the plan on one item: slots (plan->nslots, zeroed) get every value; the caller
+ * releases them. Errors name the item, the step's label and the key. */
+int mg_exec_item(const struct mg_plan *p, const struct mg_item *item, int64_t index,
+		 struct mg_val *slots, struct mg_kctx *k);
+/* Runs the plan over a datalist; stops at the first failing item. */
+int mg_exec_run(const struct mg_plan *p, const struct mg_datalist *dl,
+		const struct mg_exec_opts *o, struct mg_err *e);
+
+#endif

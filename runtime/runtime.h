@@ -1,0 +1,228 @@
+/* runtime.h: the public runtime API: errors, dtypes, refcounted buffers, strided tensors,
+ * image metadata, the thread pool and image IO.
+ * Invariant: a tensor is a view (dims, strides in elements, offset) over a refcounted
+ * buffer; logical order is MONAI's (channel first, x before y before z).
+ * Read next: tensor.c, meta.c, nifti.c. The compiler (ir/, passes/, codegen/) is never
+ * reached from here. */
+#ifndef MG_RUNTIME_H
+#define MG_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- errors ------------------------------------------------------------------------ */
+
+enum mg_status {
+	MG_OK = 0,
+	MG_ERR_IO = -1,          /* a file could not be opened, read or written */
+	MG_ERR_FORMAT = -2,      /* a file's content is malformed or inconsistent */
+	MG_ERR_CONFIG = -3,      /* a pipeline file or argument is wrong */
+	MG_ERR_NOMEM = -4,
+	MG_ERR_SHAPE = -5,       /* shapes or dtypes do not fit the op */
+	MG_ERR_UNSUPPORTED = -6, /* valid input that mgc does not handle yet */
+	MG_ERR_INTERNAL = -7,
+};
+
+/* The first error wins: later mg_err_set calls keep the message but return their code,
+ * so callers can always write `return mg_err_set(e, ...)`. */
+struct mg_err {
+	int code;
+	char msg[1024];
+};
+
+int mg_err_set(struct mg_err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Put context in front of an existing message ("item 3 'spleen_10.nii.gz': ..."). */
+void mg_err_prefix(struct mg_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mg_err_clear(struct mg_err *e);
+
+/* ---- dtypes -------------------------------------------------------------------------- */
+
+/* X(enum suffix, name, C size, is_float, is_signed) */
+#define MG_DTYPES(X)                    \
+	X(U8, "uint8", 1, 0, 0)         \
+	X(I8, "int8", 1, 0, 1)          \
+	X(U16, "uint16", 2, 0, 0)       \
+	X(I16, "int16", 2, 0, 1)        \
+	X(U32, "uint32", 4, 0, 0)       \
+	X(I32, "int32", 4, 0, 1)        \
+	X(I64, "int64", 8, 0, 1)        \
+	X(F16, "float16", 2, 1, 1)      \
+	X(BF16, "bfloat16", 2, 1, 1)    \
+	X(F32, "float32", 4, 1, 1)      \
+	X(F64, "float64", 8, 1, 1)
+
+enum mg_dtype {
+#define X(e, n, s, f, g) MG_DTYPE_##e,
+	MG_DTYPES(X)
+#undef X
+	MG_DTYPE_COUNT
+};
+
+const char *mg_dtype_name(enum mg_dtype t);
+size_t mg_dtype_size(enum mg_dtype t);
+int mg_dtype_is_float(enum mg_dtype t);
+/* Accepts mgc names ("float32") and MONAI/numpy/torch spellings ("np.float32",
+ * "torch.float32", "float", "int16", "half"). Returns -1 when unknown. */
+int mg_dtype_parse(const char *s);
+/* Element access through double: exact for every dtype but int64 beyond 2^53.
+ * Stores convert as torch's .to(): floats to ints truncate toward zero (values outside
+ * the range saturate here instead of being undefined); f16/bf16 round to nearest even. */
+double mg_dtype_load(enum mg_dtype t, const void *p);
+void mg_dtype_store(enum mg_dtype t, void *p, double v);
+uint16_t mg_f32_to_f16(float f);
+float mg_f16_to_f32(uint16_t h);
+uint16_t mg_f32_to_bf16(float f);
+float mg_bf16_to_f32(uint16_t h);
+
+/* ---- buffers ------------------------------------------------------------------------ */
+
+struct mg_buffer {
+	int refs;                               /* atomic */
+	size_t size;                            /* bytes */
+	void *data;
+	void (*free_fn)(void *ctx, void *data); /* NULL: data came from mg_buffer_new */
+	void *free_ctx;
+};
+
+struct mg_buffer *mg_buffer_new(size_t size); /* 64-byte aligned; NULL on failure */
+/* Adopts memory owned elsewhere (a file's data block): free_fn(ctx, data) runs at the
+ * last release. */
+struct mg_buffer *mg_buffer_wrap(void *data, size_t size, void (*free_fn)(void *, void *),
+				 void *ctx);
+void mg_buffer_retain(struct mg_buffer *b);
+void mg_buffer_release(struct mg_buffer *b);
+
+/* ---- image metadata ----------------------------------------------------------------- */
+
+#define MG_NO_CHANNEL (-100) /* original_channel_dim of an image without channel axis */
+#define MG_MAX_APPLIED 32
+
+/* One entry of MONAI's applied_operations: what a spatial op did, for inversion. */
+struct mg_applied {
+	char op[32];
+	int64_t orig_shape[3];
+};
+
+/* Refcounted and shared between tensors: use mg_meta_mut() before changing it. */
+struct mg_meta {
+	int refs;
+	int sdim;                    /* spatial rank: 2 or 3 */
+	double affine[4][4];         /* voxel -> world, RAS, as MONAI's MetaTensor.affine */
+	double orig_affine[4][4];    /* the affine as loaded, for inversion */
+	int64_t orig_shape[3];       /* spatial shape as loaded */
+	double pixdim[3];            /* the file's zooms (after header correction) */
+	int original_channel_dim;    /* MG_NO_CHANNEL, or the channel axis in the file */
+	char *filename;              /* source file; NULL when not from a file */
+	int napplied;
+	struct mg_applied applied[MG_MAX_APPLIED];
+};
+
+struct mg_meta *mg_meta_new(void); /* identity affines, sdim 3, no channel */
+struct mg_meta *mg_meta_clone(const struct mg_meta *m);
+void mg_meta_retain(struct mg_meta *m);
+void mg_meta_release(struct mg_meta *m);
+int mg_meta_set_filename(struct mg_meta *m, const char *name);
+
+/* ---- tensors ------------------------------------------------------------------------ */
+
+#define MG_MAX_RANK 6
+
+struct mg_tensor {
+	enum mg_dtype dtype;
+	int rank;
+	int64_t dims[MG_MAX_RANK];
+	int64_t strides[MG_MAX_RANK]; /* in elements; any sign */
+	int64_t offset;               /* in elements, from buf->data */
+	struct mg_buffer *buf;        /* owned reference; NULL for an empty tensor */
+	struct mg_meta *meta;         /* owned reference; NULL for plain tensors */
+};
+
+/* A fresh contiguous tensor (last dim fastest), uninitialised, no meta. */
+int mg_tensor_alloc(struct mg_tensor *t, enum mg_dtype dtype, int rank, const int64_t *dims,
+		    struct mg_err *e);
+/* The same layout as `like` (its stride order, made dense), new storage. Keeps loads of
+ * x-fastest files from turning into transposing copies. */
+int mg_tensor_alloc_like(struct mg_tensor *t, const struct mg_tensor *like,
+			 enum mg_dtype dtype, struct mg_err *e);
+void mg_tensor_release(struct mg_tensor *t); /* drops buf and meta, zeroes *t */
+struct mg_tensor mg_tensor_share(const struct mg_tensor *t); /* a new reference */
+int64_t mg_tensor_numel(const struct mg_tensor *t);
+int mg_tensor_is_contiguous(const struct mg_tensor *t);
+void *mg_tensor_data(const struct mg_tensor *t); /* address of element 0 */
+void *mg_tensor_at(const struct mg_tensor *t, const int64_t *idx);
+/* Views: no data moves. */
+void mg_tensor_unsqueeze(struct mg_tensor *t, int dim);
+void mg_tensor_movedim(struct mg_tensor *t, int from, int to);
+/* Element-by-element conversion to `dtype`, laid out as `in` (see alloc_like). */
+int mg_tensor_cast(struct mg_tensor *out, const struct mg_tensor *in, enum mg_dtype dtype,
+		   struct mg_err *e);
+/* A contiguous copy (last dim fastest). */
+int mg_tensor_contiguous(struct mg_tensor *out, const struct mg_tensor *in, struct mg_err *e);
+/* Copy-on-write access to t->meta (creates it when NULL). NULL when out of memory. */
+struct mg_meta *mg_meta_mut(struct mg_tensor *t);
+
+/* Walks the index space of dims in logical order, advancing one offset per operand.
+ *   struct mg_iter it; mg_iter_init(&it, t.rank, t.dims, 2, (const int64_t *[]){a.strides, b.strides});
+ *   do { ... it.off[0], it.off[1] ... } while (mg_iter_next(&it));
+ * The innermost dimension is walked by the caller when it wants: it.inner is its length
+ * and it.istride[k] the operand strides (set inner_by_caller=1 in init). */
+#define MG_ITER_MAXOPS 4
+struct mg_iter {
+	int rank, nops, done;
+	int64_t dims[MG_MAX_RANK];
+	int64_t idx[MG_MAX_RANK];
+	int64_t strides[MG_ITER_MAXOPS][MG_MAX_RANK];
+	int64_t off[MG_ITER_MAXOPS];
+};
+void mg_iter_init(struct mg_iter *it, int rank, const int64_t *dims, int nops,
+		  const int64_t *const *strides);
+int mg_iter_next(struct mg_iter *it); /* 0 when the walk is over */
+
+/* ---- thread pool -------------------------------------------------------------------- */
+
+struct mg_pool;
+struct mg_pool *mg_pool_new(int nthreads); /* 0: one per core */
+void mg_pool_free(struct mg_pool *p);
+int mg_pool_size(const struct mg_pool *p);
+/* Runs fn(ctx, i, worker) for i in [0, n); returns when all are done. worker is in
+ * [0, mg_pool_size). Safe to call with p == NULL (runs inline). */
+void mg_pool_for(struct mg_pool *p, int64_t n, void (*fn)(void *ctx, int64_t i, int worker),
+		 void *ctx);
+
+/* ---- image IO ----------------------------------------------------------------------- */
+
+/* Reads a NIfTI-1 file (.nii, .nii.gz, .hdr/.img). The tensor is a view over the file's
+ * data block in the file's dtype: dims (X, Y, Z) or (X, Y, Z, C) for 4D, x fastest,
+ * with scl_slope/scl_inter applied (then float32, or float64 if the file is float64) as
+ * nibabel does. meta holds the affine nibabel/MONAI report (sform, else qform, else the
+ * base affine; header corrected as MONAI's NibabelReader does), the file name and
+ * original_channel_dim (MG_NO_CHANNEL for 2D/3D, -1 for 4D). */
+int mg_nifti_read(const char *path, struct mg_tensor *out, struct mg_err *e);
+/* Writes t, dims (X, Y[, Z][, C]) with t->meta's affine (identity when NULL) as both
+ * sform and qform (codes 1 as nibabel writes them), in dtype. Written to a temporary
+ * name in the same folder then renamed: no half-written file is left behind.
+ * gz_level (1..9) applies to .nii.gz names. */
+int mg_nifti_write(const char *path, const struct mg_tensor *t, enum mg_dtype dtype,
+		   int gz_level, struct mg_err *e);
+
+/* Header facts for `mgc info`. */
+struct mg_nifti_info {
+	int ndim;
+	int64_t dims[7];
+	double pixdim[8];
+	int datatype;             /* NIfTI code */
+	const char *datatype_name;
+	int qform_code, sform_code;
+	double qform[4][4], sform[4][4];
+	double affine[4][4];      /* as mg_nifti_read reports it */
+	double scl_slope, scl_inter;
+	char axcodes[4];          /* e.g. "LPS" from the affine, nibabel's aff2axcodes */
+	const char *affine_source; /* "sform", "qform" or "base" */
+};
+int mg_nifti_info(const char *path, struct mg_nifti_info *info, struct mg_err *e);
+/* nibabel's aff2axcodes (io_orientation, then labels L/R P/A I/S). */
+void mg_affine_axcodes(const double a[4][4], int sdim, char *codes);
+
+#endif

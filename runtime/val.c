@@ -1,0 +1,36 @@
+/* val.c: run-time values: tensors (with meta) or lists of strings. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+void mg_val_release(struct mg_val *v)
+{
+	mg_tensor_release(&v->t);
+	for (int i = 0; i < v->nstr; i++)
+		free(v->str[i]);
+	free(v->str);
+	memset(v, 0, sizeof *v);
+}
+
+int mg_val_share(struct mg_val *dst, const struct mg_val *src, struct mg_err *e)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->kind = src->kind;
+	if (src->kind == MG_VK_TENSOR)
+		dst->t = mg_tensor_share(&src->t);
+	if (src->kind != MG_VK_STRINGS)
+		return 0;
+	dst->str = calloc((size_t)src->nstr + 1, sizeof *dst->str);
+	if (!dst->str)
+		goto nomem;
+	for (int i = 0; i < src->nstr; i++) {
+		if (!(dst->str[i] = strdup(src->str[i])))
+			goto nomem;
+		dst->nstr++;
+	}
+	return 0;
+nomem:
+	mg_val_release(dst);
+	return mg_err_set(e, MG_ERR_NOMEM, "out of memory copying strings");
+}

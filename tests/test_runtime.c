@@ -1,0 +1,192 @@
+/* test_runtime.c: dtypes, tensors as views, the iterator, meta copy-on-write, the pool,
+ * the arena. Expected f16/bf16 bit patterns come from numpy and torch conversions. */
+#include <stdlib.h>
+
+#include "../runtime/arena.h"
+#include "../runtime/runtime.h"
+#include "check.h"
+
+static void test_half(void)
+{
+	/* numpy: np.float16(np.float32(v)).view(np.uint16); torch: .to(torch.bfloat16) */
+	static const struct {
+		float v;
+		uint16_t f16, bf16;
+	} cases[] = {
+		{0.0f, 0x0, 0x0},	    {-0.0f, 0x8000, 0x8000}, {1.0f, 0x3c00, 0x3f80},
+		{-2.5f, 0xc100, 0xc020},  {65504.0f, 0x7bff, 0x4780}, {65520.0f, 0x7c00, 0x4780},
+		{1e-8f, 0x0, 0x322c},	    {6e-8f, 0x1, 0x3381},	 {5.96e-8f, 0x1, 0x3380},
+		{3.14159265f, 0x4248, 0x4049}, {1e5f, 0x7c00, 0x47c3},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		CHECK(mg_f32_to_f16(cases[i].v) == cases[i].f16, "f16(%g) = %#x, want %#x",
+		      cases[i].v, mg_f32_to_f16(cases[i].v), cases[i].f16);
+		CHECK(mg_f32_to_bf16(cases[i].v) == cases[i].bf16, "bf16(%g) = %#x, want %#x",
+		      cases[i].v, mg_f32_to_bf16(cases[i].v), cases[i].bf16);
+	}
+	/* every finite f16 survives f16 -> f32 -> f16 */
+	int bad = 0;
+	for (uint32_t h = 0; h < 0x10000; h++)
+		if ((h & 0x7c00) != 0x7c00 && mg_f32_to_f16(mg_f16_to_f32((uint16_t)h)) != h)
+			bad++;
+	CHECK(bad == 0, "%d f16 values do not round trip", bad);
+}
+
+static void test_dtype(void)
+{
+	CHECK(mg_dtype_parse("np.float32") == MG_DTYPE_F32);
+	CHECK(mg_dtype_parse("torch.uint8") == MG_DTYPE_U8);
+	CHECK(mg_dtype_parse("<class 'numpy.int16'>") == MG_DTYPE_I16);
+	CHECK(mg_dtype_parse("float") == MG_DTYPE_F32);
+	CHECK(mg_dtype_parse("complex64") == -1);
+	int16_t s;
+	/* torch: tensor([-1.7, 2.9, -300.2]).to(int16) = [-1, 2, -300] (truncation) */
+	mg_dtype_store(MG_DTYPE_I16, &s, -1.7);
+	CHECK(s == -1);
+	mg_dtype_store(MG_DTYPE_I16, &s, 2.9);
+	CHECK(s == 2);
+	mg_dtype_store(MG_DTYPE_I16, &s, -300.2);
+	CHECK(s == -300);
+	/* out of range saturates (C leaves it undefined; torch wraps) */
+	mg_dtype_store(MG_DTYPE_I16, &s, 70000.0);
+	CHECK(s == 32767);
+	uint8_t u;
+	mg_dtype_store(MG_DTYPE_U8, &u, NAN);
+	CHECK(u == 0);
+}
+
+static void test_views(void)
+{
+	struct mg_err e = {0};
+	struct mg_tensor t;
+	int64_t dims[3] = {2, 3, 4};
+	CHECK_OK(mg_tensor_alloc(&t, MG_DTYPE_I32, 3, dims, &e), &e);
+	CHECK(t.strides[0] == 12 && t.strides[1] == 4 && t.strides[2] == 1);
+	CHECK(mg_tensor_is_contiguous(&t));
+	int32_t *p = mg_tensor_data(&t);
+	for (int i = 0; i < 24; i++)
+		p[i] = i;
+	struct mg_tensor v = mg_tensor_share(&t);
+	CHECK(t.buf->refs == 2);
+	mg_tensor_movedim(&v, 2, 0); /* (4, 2, 3) */
+	CHECK(v.dims[0] == 4 && v.dims[1] == 2 && v.dims[2] == 3);
+	CHECK(!mg_tensor_is_contiguous(&v));
+	int64_t idx[3] = {3, 1, 2};
+	CHECK(*(int32_t *)mg_tensor_at(&v, idx) == 1 * 12 + 2 * 4 + 3);
+	struct mg_tensor c;
+	CHECK_OK(mg_tensor_contiguous(&c, &v, &e), &e);
+	CHECK(mg_tensor_is_contiguous(&c));
+	CHECK(((int32_t *)mg_tensor_data(&c))[3 * 6 + 1 * 3 + 2] == 23);
+	/* alloc_like keeps the stride order of a permuted view */
+	struct mg_tensor l;
+	CHECK_OK(mg_tensor_cast(&l, &v, MG_DTYPE_F32, &e), &e);
+	CHECK(l.strides[0] == 1 && l.strides[1] == 12 && l.strides[2] == 4,
+	      "strides %lld %lld %lld", (long long)l.strides[0], (long long)l.strides[1],
+	      (long long)l.strides[2]);
+	CHECK(*(float *)mg_tensor_at(&l, idx) == 23.0f);
+	mg_tensor_unsqueeze(&v, 0);
+	CHECK(v.rank == 4 && v.dims[0] == 1 && v.dims[1] == 4);
+	CHECK(*(int32_t *)mg_tensor_at(&v, (int64_t[]){0, 3, 1, 2}) == 23);
+	mg_tensor_release(&l);
+	mg_tensor_release(&c);
+	mg_tensor_release(&v);
+	CHECK(t.buf->refs == 1);
+	mg_tensor_release(&t);
+	/* empty and bad shapes */
+	CHECK_OK(mg_tensor_alloc(&t, MG_DTYPE_U8, 2, (int64_t[]){0, 5}, &e), &e);
+	CHECK(mg_tensor_numel(&t) == 0);
+	mg_tensor_release(&t);
+	CHECK_FAILS(mg_tensor_alloc(&t, MG_DTYPE_U8, 2, (int64_t[]){-1, 5}, &e), &e, "bad size");
+	CHECK_FAILS(mg_tensor_alloc(&t, MG_DTYPE_F64, 3, (int64_t[]){1 << 30, 1 << 30, 1 << 30},
+				    &e),
+		    &e, "bad size");
+}
+
+static void test_iter(void)
+{
+	/* a 3x2 walk over a transposed operand visits in logical order */
+	int64_t dims[2] = {3, 2}, sa[2] = {2, 1}, sb[2] = {1, 3};
+	const int64_t *st[2] = {sa, sb};
+	struct mg_iter it;
+	mg_iter_init(&it, 2, dims, 2, st);
+	int64_t got[6][2], n = 0;
+	do {
+		got[n][0] = it.off[0];
+		got[n][1] = it.off[1];
+		n++;
+	} while (mg_iter_next(&it) && n < 6);
+	CHECK(n == 6);
+	for (int i = 0; i < 6; i++)
+		CHECK(got[i][0] == i && got[i][1] == (i / 2) + 3 * (i % 2));
+}
+
+static void test_meta(void)
+{
+	struct mg_err e = {0};
+	struct mg_tensor a;
+	CHECK_OK(mg_tensor_alloc(&a, MG_DTYPE_U8, 1, (int64_t[]){4}, &e), &e);
+	a.meta = mg_meta_new();
+	mg_meta_set_filename(a.meta, "x.nii.gz");
+	struct mg_tensor b = mg_tensor_share(&a);
+	struct mg_meta *m = mg_meta_mut(&b);
+	m->affine[0][3] = 5;
+	CHECK(a.meta->affine[0][3] == 0, "copy on write must not change the shared meta");
+	CHECK(b.meta->affine[0][3] == 5 && strcmp(b.meta->filename, "x.nii.gz") == 0);
+	mg_tensor_release(&a);
+	mg_tensor_release(&b);
+}
+
+static void add_one(void *ctx, int64_t i, int worker)
+{
+	__atomic_add_fetch(&((int64_t *)ctx)[i], i + 1, __ATOMIC_RELAXED);
+	(void)worker;
+}
+
+static void test_pool(void)
+{
+	struct mg_pool *p = mg_pool_new(3);
+	CHECK(p && mg_pool_size(p) == 3);
+	int64_t *acc = calloc(1000, sizeof *acc);
+	for (int round = 0; round < 50; round++)
+		mg_pool_for(p, 1000, add_one, acc);
+	int ok = 1;
+	for (int i = 0; i < 1000; i++)
+		ok &= acc[i] == 50 * (i + 1);
+	CHECK(ok, "every index runs exactly once per loop");
+	free(acc);
+	mg_pool_free(p);
+}
+
+static void test_arena(void)
+{
+	struct mg_arena a = {0};
+	char *s = mg_arena_printf(&a, "%s-%d", "x", 42);
+	CHECK(strcmp(s, "x-42") == 0);
+	void *big = mg_arena_alloc(&a, 1 << 20);
+	CHECK(big && ((uintptr_t)big & 15) == 0);
+	CHECK(!a.failed);
+	mg_arena_free(&a);
+}
+
+static void test_errors(void)
+{
+	struct mg_err e = {0};
+	CHECK(mg_err_set(&e, MG_ERR_IO, "inner %d", 1) == MG_ERR_IO);
+	CHECK(mg_err_set(&e, MG_ERR_FORMAT, "second") == MG_ERR_FORMAT);
+	mg_err_prefix(&e, "item %d", 3);
+	CHECK(strcmp(e.msg, "item 3: inner 1") == 0, "%s", e.msg);
+	CHECK(e.code == MG_ERR_IO);
+}
+
+int main(void)
+{
+	test_half();
+	test_dtype();
+	test_views();
+	test_iter();
+	test_meta();
+	test_pool();
+	test_arena();
+	test_errors();
+	return check_done();
+}

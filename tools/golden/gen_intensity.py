@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""gen_intensity.py: golden cases for mgc's intensity and channel ops, computed by MONAI.
+
+Runs MONAI's array transforms (ScaleIntensityRange, NormalizeIntensity, EnsureChannelFirst,
+CastToType) on small deterministic inputs and writes, under tests/golden/intensity/:
+  <case>.in.npy, <case>.out.npy   the input and MONAI's output
+  <case>.nii.gz                   the file an EnsureChannelFirst case loads with LoadImage
+  cases.json                      {"versions": ..., "cases": [{name, op, args, input,
+                                  output, out_dtype, meta, nifti}, ...]}
+`args` is exactly the JSON a pipeline file passes: each transform is built from
+json.loads of that text, so MONAI sees what mgc's frontend sees (e.g. -57.0 stays a
+float). `meta` is the input's metadata as mgc needs it (original_channel_dim, affine),
+or null for a plain tensor. Some inputs are saved in Fortran order on purpose: the C
+test then feeds strided (x-fastest) tensors to the kernels, as NIfTI loads are.
+
+Usage: python3 tools/golden/gen_intensity.py   (from anywhere; needs monai, torch,
+nibabel). Output is deterministic for fixed library versions.
+"""
+import json
+import math
+import os
+import sys
+import warnings
+
+import nibabel as nib
+import numpy as np
+import torch
+
+import monai
+from monai.data import MetaTensor
+from monai.transforms import (CastToType, EnsureChannelFirst, LoadImage,
+                              NormalizeIntensity, ScaleIntensityRange)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "tests", "golden", "intensity")
+TRANSFORMS = {
+    "ScaleIntensityRange": ScaleIntensityRange,
+    "NormalizeIntensity": NormalizeIntensity,
+    "EnsureChannelFirst": EnsureChannelFirst,
+    "CastToType": CastToType,
+}
+
+rng = np.random.default_rng(20240611)
+cases = []
+
+
+def ct_like(shape, dtype=np.int16):
+    """CT-ish values: air, soft tissue and bone, with some exact zeros."""
+    v = rng.choice([-1000, -80, 0, 40, 60, 300, 1200], size=shape)
+    v = v + rng.integers(-30, 30, size=shape)
+    v[rng.random(shape) < 0.1] = 0
+    return v.astype(dtype)
+
+
+def normal(shape, mean=0.0, std=1.0, dtype=np.float32):
+    return rng.normal(mean, std, size=shape).astype(dtype)
+
+
+def with_zeros(x, frac=0.3):
+    x = x.copy()
+    x[rng.random(x.shape) < frac] = 0
+    return x
+
+
+def to_numpy(out):
+    if isinstance(out, torch.Tensor):
+        out = out.as_tensor() if isinstance(out, MetaTensor) else out
+        return out.detach().cpu().numpy()
+    return np.asarray(out)
+
+
+def channel_dim_json(v):
+    if v is None:
+        return None
+    if isinstance(v, str) or (isinstance(v, float) and math.isnan(v)):
+        return "no_channel"
+    return int(v)
+
+
+def meta_json(channel_dim):
+    """mgc's view of a MetaTensor's meta: {} when original_channel_dim is not set."""
+    return {} if channel_dim is None else {"original_channel_dim": channel_dim_json(channel_dim)}
+
+
+def add(name, op, args, x, meta=None, fortran=False, nifti=None, plain=False):
+    """Runs MONAI's `op` with `args` (as JSON would give them) on x, stores the case."""
+    args_json = json.loads(json.dumps(args))
+    inp = np.asfortranarray(x) if fortran else np.ascontiguousarray(x)
+    np.save(os.path.join(OUT, f"{name}.in.npy"), inp)
+    data = torch.from_numpy(np.ascontiguousarray(x).copy())  # MONAI may write in place
+    if plain:
+        img = data
+    else:
+        img = MetaTensor(data)
+        if meta is not None:
+            img.meta["original_channel_dim"] = (float("nan") if meta == "no_channel"
+                                                else meta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = TRANSFORMS[op](**args_json)(img)
+    y = to_numpy(out)
+    np.save(os.path.join(OUT, f"{name}.out.npy"), y)
+    case = {"name": name, "op": op, "args": args_json, "input": f"{name}.in.npy",
+            "output": f"{name}.out.npy", "out_dtype": str(y.dtype),
+            "meta": None if plain else meta_json(meta)}
+    if op == "EnsureChannelFirst":
+        case["out_meta"] = meta_json(out.meta.get("original_channel_dim"))
+    if nifti:
+        case["nifti"] = nifti
+    cases.append(case)
+
+
+def add_nifti(name, data, affine, args):
+    """EnsureChannelFirst on what monai LoadImage reads from a NIfTI file we write."""
+    fname = f"{name}.nii.gz"
+    path = os.path.join(OUT, fname)
+    img = nib.Nifti1Image(data, affine)
+    img.header.set_xyzt_units("mm")
+    nib.save(img, path)
+    loaded = LoadImage()(path)  # float32 MetaTensor, original_channel_dim from the reader
+    x = to_numpy(loaded)
+    np.save(os.path.join(OUT, f"{name}.in.npy"), x)
+    # before the call: MONAI writes channel_dim into the input's meta dict
+    in_meta = {**meta_json(loaded.meta["original_channel_dim"]),
+               "affine": loaded.affine.tolist()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = EnsureChannelFirst(**json.loads(json.dumps(args)))(loaded)
+    y = to_numpy(out)
+    np.save(os.path.join(OUT, f"{name}.out.npy"), y)
+    cases.append({"name": name, "op": "EnsureChannelFirst", "args": args,
+                  "input": f"{name}.in.npy", "output": f"{name}.out.npy",
+                  "out_dtype": str(y.dtype),
+                  "meta": in_meta,
+                  "out_meta": meta_json(out.meta["original_channel_dim"]),
+                  "nifti": fname})
+
+
+def scale_intensity_range():
+    op = "ScaleIntensityRange"
+    spleen = {"a_min": -57.0, "a_max": 164.0, "b_min": 0.0, "b_max": 1.0}
+    add("sir_i16_3d_clip", op, {**spleen, "clip": True}, ct_like((1, 6, 5, 4)))
+    add("sir_i16_3d_noclip", op, {**spleen, "clip": False}, ct_like((1, 6, 5, 4)),
+        fortran=True)
+    add("sir_f32_2d_bnone", op, {"a_min": -1.5, "a_max": 2.25},
+        normal((1, 8, 7), 0.5, 2.0))
+    add("sir_u8_2d_3ch_clip_lo", op, {"a_min": 10.0, "a_max": 200.0, "b_min": 0.0,
+                                      "clip": True},
+        rng.integers(0, 256, size=(3, 8, 7)).astype(np.uint8))
+    add("sir_f32_3d_clip_hi", op, {"a_min": 0.0, "a_max": 100.0, "b_max": 0.5,
+                                   "clip": True},
+        normal((2, 5, 4, 3), 40.0, 60.0), fortran=True)
+    add("sir_f32_eq", op, {"a_min": 3.0, "a_max": 3.0, "b_min": -1.0, "b_max": 1.0,
+                           "clip": True},
+        normal((1, 6, 5), 3.0, 2.0))
+    add("sir_i16_eq_bnone", op, {"a_min": -57.0, "a_max": -57.0}, ct_like((1, 5, 4, 3)))
+    add("sir_f64_dtype_none", op, {**spleen, "clip": True, "dtype": None},
+        normal((1, 5, 4, 3), 50.0, 100.0, np.float64))
+    add("sir_f32_dtype_i16", op, {"a_min": -100.0, "a_max": 100.0, "b_min": -1000.0,
+                                  "b_max": 1000.0, "dtype": "int16"},
+        normal((1, 7, 6), 0.0, 60.0))
+    add("sir_u8_dtype_f64", op, {"a_min": 0.0, "a_max": 255.0, "b_min": -1.0,
+                                 "b_max": 1.0, "dtype": "float64"},
+        rng.integers(0, 256, size=(1, 9, 8)).astype(np.uint8))
+    add("sir_f32_bmin_gt_bmax", op, {"a_min": -1.0, "a_max": 1.0, "b_min": 1.0,
+                                     "b_max": 0.0, "clip": True},
+        normal((1, 6, 6), 0.0, 1.0))
+    add("sir_f32_swin_3d_2ch", op, {"a_min": -175.0, "a_max": 250.0, "b_min": 0.0,
+                                    "b_max": 1.0, "clip": True},
+        with_zeros(normal((2, 6, 5, 4), 0.0, 300.0)))
+    add("sir_i16_dtype_none", op, {"a_min": -1000.0, "a_max": 1000.0, "b_min": -100.0,
+                                   "b_max": 100.0, "dtype": None}, ct_like((1, 6, 5)))
+
+
+def normalize_intensity():
+    op = "NormalizeIntensity"
+    add("ni_f32_3d_default", op, {}, normal((1, 6, 5, 4), 3.0, 2.0))
+    add("ni_i16_3d_default", op, {}, ct_like((1, 6, 5, 4)), fortran=True)
+    add("ni_u8_2d_default", op, {}, rng.integers(0, 256, size=(1, 9, 8)).astype(np.uint8))
+    add("ni_f32_nonzero", op, {"nonzero": True}, with_zeros(normal((1, 6, 5, 4), 2.0, 1.5)))
+    add("ni_f32_nonzero_cw_3ch", op, {"nonzero": True, "channel_wise": True},
+        with_zeros(normal((3, 5, 4, 3), 1.0, 2.0), 0.4), fortran=True)
+    add("ni_i16_cw_2ch", op, {"channel_wise": True}, ct_like((2, 6, 5, 4)))
+    add("ni_f32_cw_sub_div", op, {"subtrahend": [1.0, -2.0], "divisor": [2.0, 0.5],
+                                  "channel_wise": True},
+        normal((2, 5, 4, 3), 0.0, 3.0))
+    add("ni_f32_sub_div_scalar", op, {"subtrahend": 10.0, "divisor": 2.0},
+        normal((1, 6, 5), 10.0, 4.0))
+    add("ni_f32_div_zero", op, {"subtrahend": 0.5, "divisor": 0.0},
+        normal((1, 6, 5), 0.0, 1.0))
+    add("ni_f32_sub_only_cw", op, {"subtrahend": [0.25, 0.75], "channel_wise": True},
+        normal((2, 6, 5), 1.0, 2.0))
+    add("ni_f32_div_only", op, {"divisor": 4.0}, normal((1, 5, 4, 3), 8.0, 3.0))
+    add("ni_f32_constant", op, {}, np.full((1, 5, 4, 3), 2.5, np.float32))
+    add("ni_f32_constant_nonzero", op, {"nonzero": True},
+        with_zeros(np.full((1, 6, 5), -4.0, np.float32)))
+    add("ni_f32_all_zero_nonzero", op, {"nonzero": True}, np.zeros((1, 4, 3, 2), np.float32))
+    x = with_zeros(normal((3, 5, 4, 3), 5.0, 2.0), 0.3)
+    x[1] = 0
+    add("ni_f32_cw_nonzero_empty_channel", op, {"nonzero": True, "channel_wise": True}, x)
+    add("ni_f64_dtype_none", op, {"dtype": None}, normal((1, 6, 5, 4), -3.0, 7.0, np.float64))
+    add("ni_f64_cw_dtype_none", op, {"channel_wise": True, "dtype": None},
+        normal((2, 5, 4, 3), 100.0, 30.0, np.float64))
+    add("ni_i16_dtype_none", op, {"dtype": None}, ct_like((1, 6, 5, 4)))
+    add("ni_f32_dtype_f64", op, {"dtype": "float64"}, normal((1, 7, 6), 1.0, 0.1))
+    add("ni_u8_cw_nonzero_2d", op, {"nonzero": True, "channel_wise": True},
+        with_zeros(rng.integers(1, 256, size=(2, 9, 8)).astype(np.uint8)))
+
+
+def ensure_channel_first():
+    affine = np.array([[-1.5, 0, 0, 20.0], [0, 2.0, 0, -10.0], [0, 0, 3.0, 5.0], [0, 0, 0, 1]])
+    add_nifti("ecf_nifti_3d", ct_like((6, 5, 4)), affine, {})
+    add_nifti("ecf_nifti_4d", ct_like((5, 4, 3, 2)), affine, {})
+    add_nifti("ecf_nifti_2d", ct_like((7, 6)), affine, {})
+    add_nifti("ecf_nifti_4d_no_channel", ct_like((4, 3, 2, 3)), affine,
+              {"channel_dim": "no_channel"})
+    add("ecf_plain_channel_last", "EnsureChannelFirst", {"channel_dim": -1},
+        normal((6, 5, 3)), plain=True)
+    add("ecf_plain_no_channel", "EnsureChannelFirst", {"channel_dim": "no_channel"},
+        normal((6, 5)), plain=True)
+    add("ecf_meta_channel_1", "EnsureChannelFirst", {}, normal((4, 2, 3)), meta=1)
+    add("ecf_meta_override", "EnsureChannelFirst", {"channel_dim": 2},
+        normal((4, 3, 2)), meta="no_channel", fortran=True)
+
+
+def cast_to_type():
+    op = "CastToType"
+    frac = normal((1, 6, 5, 4), 0.0, 50.0)
+    add("cast_f32_to_i16", op, {"dtype": "int16"}, frac)
+    add("cast_f32_to_u8", op, {"dtype": "uint8"}, np.clip(normal((1, 8, 7), 100.0, 40.0), 0, 250))
+    add("cast_f32_to_i32_fortran", op, {"dtype": "int32"}, frac, fortran=True)
+    add("cast_i16_to_f32", op, {}, ct_like((1, 6, 5, 4)))
+    add("cast_f64_to_f32", op, {"dtype": "float32"}, normal((1, 7, 6), 0.0, 1e3, np.float64))
+    add("cast_f32_to_f64", op, {"dtype": "float64"}, normal((2, 4, 3, 2)))
+    add("cast_u8_to_i64", op, {"dtype": "int64"},
+        rng.integers(0, 256, size=(1, 5, 4)).astype(np.uint8))
+    add("cast_i16_to_u16", op, {"dtype": "uint16"},
+        rng.integers(0, 3000, size=(1, 5, 4)).astype(np.int16))
+    add("cast_f32_to_i8", op, {"dtype": "int8"}, np.clip(normal((1, 6, 5), 0.0, 40.0), -120, 120))
+    add("cast_f32_same", op, {"dtype": "float32"}, normal((1, 4, 3)))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for f in os.listdir(OUT):
+        if f.endswith((".npy", ".nii.gz")) or f == "cases.json":
+            os.remove(os.path.join(OUT, f))
+    scale_intensity_range()
+    normalize_intensity()
+    ensure_channel_first()
+    cast_to_type()
+    doc = {
+        "generator": "tools/golden/gen_intensity.py",
+        "versions": {"monai": monai.__version__, "torch": torch.__version__,
+                     "numpy": np.__version__, "nibabel": nib.__version__,
+                     "python": sys.version.split()[0]},
+        "cases": cases,
+    }
+    with open(os.path.join(OUT, "cases.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    size = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
+    print(f"{len(cases)} cases, {size} bytes in {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+/* run.c: `mgc run PIPELINE... [--key=value...]`: builds the pipeline's graph and runs it
+ * over its datalist with the reference executor. */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "mgc.h"
+
+static const char usage[] =
+	"usage: mgc run PIPELINE.json... [options] [--key#path=value...]\n"
+	"\n"
+	"Runs a pipeline (a MONAI bundle config) over its datalist. Later files override\n"
+	"earlier ones; --key#path=value overrides one entry (value as JSON, else a string).\n"
+	"\n"
+	"options:\n"
+	"  --run_id=ID     the dataset component to run (default: dataset, train#dataset...)\n"
+	"  --backend=ref   reference kernels (the only backend so far)\n"
+	"  --threads=N     items processed at once (default: one per core)\n"
+	"  --items=A:B     only items A..B-1 of the datalist (--items=A: just item A)\n"
+	"  --gz_level=N    zlib level for .nii.gz outputs, 1-9 (default 1: fast)\n"
+	"  --verbose       pass timings; --quiet: no progress line and no logs\n";
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int mgc_run(int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return fputs(usage, stdout), 0;
+	struct cli c;
+	int rc = cli_parse(&c, "run", argc, argv);
+	if (rc)
+		return rc;
+	struct mg_err e = {0};
+	struct mg_config cfg = {0};
+	struct mg_program p = {0};
+	struct mg_arena arena = {0};
+	struct mg_plan *plan = NULL;
+	double t0 = now();
+	rc = cli_load(&c, &cfg, &p, stdout, &e);
+	if (!rc)
+		rc = mg_program_load_data(&p, &e);
+	if (!rc)
+		rc = mg_graph_lower(p.graph, &arena, &plan, &e);
+	if (!rc && c.verbose)
+		fprintf(stderr, "compiled %d nodes in %.1f ms; %d items\n", p.graph->nnodes,
+			(now() - t0) * 1e3, p.data.n);
+	if (!rc) {
+		struct mg_exec_opts o = {
+			.nthreads = c.threads,
+			.log = c.quiet ? NULL : stdout,
+			.progress = c.quiet || !isatty(2) ? NULL : stderr,
+			.gz_level = c.gz_level,
+			.first = c.first,
+			.count = c.count,
+		};
+		double t1 = now();
+		rc = mg_exec_run(plan, &p.data, &o, &e);
+		if (!rc && !c.quiet)
+			fprintf(stderr, "done: %lld items in %.2f s\n",
+				(long long)(c.count < 0 ? p.data.n - c.first : c.count),
+				now() - t1);
+	}
+	if (rc)
+		fprintf(stderr, "mgc run: %s\n", e.msg);
+	mg_arena_free(&arena);
+	mg_program_free(&p);
+	mg_config_free(&cfg);
+	return rc ? 1 : 0;
+}
