@@ -125,6 +125,12 @@ static int convert(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *
 	}
 	if (is_list_type(d->type))
 		return list(d, j, a, out, e);
+	if (d->type == MG_ATTR_STR && (d->flags & MG_ATTRF_INT_OK) && cJSON_IsNumber(j) &&
+	    j->valuedouble == (double)j->valueint) {
+		/* MONAI's int-or-name arguments: channel_dim=-1 or "no_channel" */
+		out->v.s = mg_arena_printf(a, "%d", j->valueint);
+		return out->v.s ? 0 : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	}
 	int rc = scalar(d, d->type, j, out, e);
 	if (!rc && d->type == MG_ATTR_STR)
 		out->v.s = mg_arena_strdup(a, out->v.s);

@@ -173,9 +173,10 @@ static cJSON *node_at(const cJSON *root, const char *id, char *why, size_t cap)
 			int bad;
 			next = element(cur, p, n, &bad);
 			if (!next && why)
-				snprintf(why, cap, bad ? "'%.*s' is not a list index of '%.*s'"
-						       : "index %.*s is out of range for '%.*s' (%d items)",
-					 (int)n, p, plen, id, cJSON_GetArraySize(cur));
+				snprintf(why, cap, bad ? "'%.*s' is not a list index of %s%.*s%s"
+						       : "index %.*s is out of range for %s%.*s%s (%d items)",
+					 (int)n, p, plen > 0 ? "'" : "the list", plen > 0 ? plen : 0, id,
+					 plen > 0 ? "'" : "", cJSON_GetArraySize(cur));
 		} else if (why) {
 			snprintf(why, cap, "'%.*s' is a %s, not a dict or list", plen, id,
 				 type_name(cur));
@@ -196,14 +197,15 @@ static cJSON *node_at(const cJSON *root, const char *id, char *why, size_t cap)
  * recorded prefix. */
 static const char *origin_of(const struct mg_config *c, const char *canon)
 {
-	char *id = xstrdup(canon);
+	char *id = xstrdup(canon), *cut;
 	const char *o = NULL;
-	for (char *cut; id && !o; *cut = 0) {
+	while (id && !o) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->origin, id);
 		if (cJSON_IsString(v))
 			o = v->valuestring;
 		if (!(cut = strrchr(id, '#')))
 			break;
+		*cut = 0;
 	}
 	free(id);
 	return o;

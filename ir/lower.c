@@ -32,6 +32,7 @@ int mg_graph_lower(const struct mg_graph *g, struct mg_arena *a, struct mg_plan 
 		s->fn = d->ref;
 		s->op = d->name;
 		s->label = mg_arena_strdup(a, n->label);
+		s->key = mg_arena_strdup(a, n->nin ? g->values[n->in[0]].name : NULL);
 		s->nin = n->nin;
 		s->nout = n->nout;
 		s->optional = n->optional;

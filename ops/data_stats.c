@@ -5,7 +5,7 @@
  *
  * MONAI logs a multi-line block per call through `logging`; mgc writes one line per
  * item and key to the run's log (k->log; nothing when NULL), in MONAI's words:
- *   Data statistics: item 3: Type: MetaTensor torch.float32, Shape: (1, 96, 96, 64),
+ *   Data statistics: item 3 key 'image': Type: MetaTensor torch.float32, Shape: (1, 96, 96, 64),
  *   Value range: (-1024.0, 3071.0), Affine: [[1.5, 0, 0, -200], ...]
  * The affine is printed for every image that has meta (mgc's addition: MONAI shows it
  * only inside meta_info). Items run in parallel, so the line is written under the
@@ -109,9 +109,10 @@ static void put_range(FILE *f, const struct mg_tensor *t)
 
 static void put_matrix(FILE *f, const double m[4][4])
 {
+	/* + 0.0 prints -0 as 0 */
 	for (int r = 0; r < 4; r++)
-		fprintf(f, "%s[%g, %g, %g, %g]", r ? ", " : "[", m[r][0], m[r][1], m[r][2],
-			m[r][3]);
+		fprintf(f, "%s[%g, %g, %g, %g]", r ? ", " : "[", m[r][0] + 0.0, m[r][1] + 0.0,
+			m[r][2] + 0.0, m[r][3] + 0.0);
 	fputc(']', f);
 }
 
@@ -197,7 +198,10 @@ static int data_stats(const struct mg_attr *a, struct mg_val *in, struct mg_val 
 	FILE *f = k->log;
 	if (f && in[0].kind != MG_VK_NONE) {
 		flockfile(f); /* one whole line, even with items printing in parallel */
-		fprintf(f, "%s statistics: item %lld: ", a[A_PREFIX].v.s, (long long)k->item);
+		fprintf(f, "%s statistics: item %lld", a[A_PREFIX].v.s, (long long)k->item);
+		if (k->key)
+			fprintf(f, " key '%s'", k->key);
+		fputs(": ", f);
 		if (in[0].kind == MG_VK_TENSOR)
 			put_tensor(f, a, &in[0].t);
 		else

@@ -22,7 +22,7 @@
 static const struct mg_attrdef attrs[] = {
 	{"strict_check", MG_ATTR_BOOL, "true", 0, NULL,
 	 "error when the channel axis is unknown; false passes the image through"},
-	{"channel_dim", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE, NULL,
+	{"channel_dim", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE | MG_ATTRF_INT_OK, NULL,
 	 "the input's channel axis (an integer, may be negative) or \"no_channel\"; "
 	 "overrides the meta's original_channel_dim"},
 };
@@ -53,8 +53,9 @@ static int channel_first(struct mg_tensor *t, int cd, const char *from, struct m
 {
 	if (cd == MG_NO_CHANNEL) {
 		if (t->rank >= MG_MAX_RANK)
-			return mg_err_set(e, MG_ERR_SHAPE, "cannot add a channel axis to a rank-%d "
-							   "image (at most %d)", t->rank, MG_MAX_RANK);
+			return mg_err_set(e, MG_ERR_SHAPE, "cannot add a channel axis to a "
+							   "rank-%d image (at most %d)",
+					  t->rank, MG_MAX_RANK);
 		mg_tensor_unsqueeze(t, 0);
 		return 0;
 	}
@@ -77,10 +78,11 @@ static int ensure_channel_first(const struct mg_attr *a, struct mg_val *in, stru
 	if (!x->meta && !arg) {
 		if (a[A_STRICT].v.i)
 			return mg_err_set(k->err, MG_ERR_CONFIG,
-					  "the image has no metadata and channel_dim is null, so its "
-					  "channel axis is unknown (MONAI: \"Metadata not available "
-					  "and channel_dim=None\"); set channel_dim, or strict_check="
-					  "false to pass the image through");
+					  "the image has no metadata and channel_dim is null, "
+					  "so its channel axis is unknown (MONAI: \"Metadata "
+					  "not available and channel_dim=None\"); set "
+					  "channel_dim, or strict_check=false to pass the image "
+					  "through");
 		return mg_val_share(&out[0], &in[0], k->err);
 	}
 	int cd = arg ? parse_channel_dim(arg) : x->meta->original_channel_dim;

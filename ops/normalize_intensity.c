@@ -1,6 +1,5 @@
 /* Op: NormalizeIntensity
- * Synopsis: (x - subtrahend) / divisor, by default the mean and population std, optionally
- *   over the nonzero voxels and per channel.
+ * Synopsis: (x - subtrahend) / divisor, by default mean and population std; nonzero, per channel.
  * MONAI: monai.transforms.NormalizeIntensity(d)
  * Gradient: none.  Inverse: none.
  *
@@ -42,30 +41,6 @@ static const struct mg_attrdef attrs[] = {
 };
 enum { A_SUB, A_DIV, A_NONZERO, A_CHANNEL_WISE, A_DTYPE };
 
-/* Walks x (and y, laid out alike, when not NULL) in x's memory order: dims sorted by
- * decreasing |stride|, so x-fastest volumes are read sequentially. */
-static void iter_memorder(struct mg_iter *it, const struct mg_tensor *x,
-			  const struct mg_tensor *y)
-{
-	int order[MG_MAX_RANK];
-	for (int i = 0; i < x->rank; i++)
-		order[i] = i;
-	for (int i = 1; i < x->rank; i++)
-		for (int j = i; j > 0 && llabs(x->strides[order[j]]) >
-					     llabs(x->strides[order[j - 1]]); j--) {
-			int tmp = order[j];
-			order[j] = order[j - 1];
-			order[j - 1] = tmp;
-		}
-	int64_t dims[MG_MAX_RANK], sx[MG_MAX_RANK], sy[MG_MAX_RANK];
-	for (int i = 0; i < x->rank; i++) {
-		dims[i] = x->dims[order[i]];
-		sx[i] = x->strides[order[i]];
-		sy[i] = y ? y->strides[order[i]] : 0;
-	}
-	mg_iter_init(it, x->rank, dims, y ? 2 : 1, (const int64_t *[]){sx, sy});
-}
-
 /* Element at offset `off` of x, converted to float32 as MONAI does first. */
 static float load(const struct mg_tensor *x, const char *base, int64_t off)
 {
@@ -82,40 +57,46 @@ static void normalize_group(const struct mg_tensor *x, struct mg_tensor *y, int 
 	char *py = mg_tensor_data(y);
 	size_t so = mg_dtype_size(y->dtype);
 	struct mg_iter it;
+	const int64_t *st[2] = {x->strides, y->strides};
 	int64_t n = 0;
 	double sum = 0, ss = 0;
 	float mean = 0;
+
+	/* every walk: x in its memory order, by rows (y is laid out alike) */
 	if (!sub || !div || nonzero) {
-		iter_memorder(&it, x, NULL);
-		do {
-			float v = load(x, px, it.off[0]);
-			if (!nonzero || v != 0) {
-				sum += v;
-				n++;
+		for (mg_iter_init_memorder(&it, x->rank, x->dims, 2, st); !it.done;
+		     mg_iter_next_row(&it))
+			for (int64_t i = 0; i < it.inner; i++) {
+				float v = load(x, px, it.off[0] + i * it.istride[0]);
+				if (!nonzero || v != 0) {
+					sum += v;
+					n++;
+				}
 			}
-		} while (mg_iter_next(&it));
 		mean = n > 0 ? (float)(sum / (double)n) : 0;
 	}
 	if (n > 0 && !div) {
-		iter_memorder(&it, x, NULL);
-		do {
-			float v = load(x, px, it.off[0]);
-			if (!nonzero || v != 0)
-				ss += ((double)v - mean) * ((double)v - mean);
-		} while (mg_iter_next(&it));
+		for (mg_iter_init_memorder(&it, x->rank, x->dims, 2, st); !it.done;
+		     mg_iter_next_row(&it))
+			for (int64_t i = 0; i < it.inner; i++) {
+				float v = load(x, px, it.off[0] + i * it.istride[0]);
+				if (!nonzero || v != 0)
+					ss += ((double)v - mean) * ((double)v - mean);
+			}
 	}
 	/* the values torch sees: Python floats, rounded to float32 inside the op */
 	float s = sub ? (float)*sub : mean;
 	double dd = div ? *div : n > 0 ? (double)(float)sqrt(ss / (double)n) : 0;
 	float d = dd == 0.0 ? 1.0f : (float)dd;
 	int unchanged = nonzero && n == 0;
-	iter_memorder(&it, x, y);
-	do {
-		float v = load(x, px, it.off[0]);
-		if (!unchanged && (!nonzero || v != 0))
-			v = (float)((float)(v - s) / d); /* two float32 ops, as torch */
-		mg_dtype_store(y->dtype, py + it.off[1] * (int64_t)so, v);
-	} while (mg_iter_next(&it));
+	for (mg_iter_init_memorder(&it, x->rank, x->dims, 2, st); !it.done; mg_iter_next_row(&it))
+		for (int64_t i = 0; i < it.inner; i++) {
+			float v = load(x, px, it.off[0] + i * it.istride[0]);
+			if (!unchanged && (!nonzero || v != 0))
+				v = (float)((float)(v - s) / d); /* two float32 ops, as torch */
+			mg_dtype_store(y->dtype, py + (it.off[1] + i * it.istride[1]) * (int64_t)so,
+				       v);
+		}
 }
 
 /* Checks list lengths against the channel count (MONAI's messages). */

@@ -18,6 +18,7 @@ struct mg_type {
 enum {
 	MG_ATTRF_PERKEY = 1,   /* the dict form accepts one value per key */
 	MG_ATTRF_NULLABLE = 2, /* null (None) is a valid value */
+	MG_ATTRF_INT_OK = 4,   /* a string attribute that also takes an integer (as text) */
 };
 
 struct mg_attrdef {

@@ -65,30 +65,6 @@ static int check_clip(const struct mg_attr *a, struct mg_err *e)
 	return 0;
 }
 
-/* The walk follows the input's memory order (the output is laid out alike), so
- * x-fastest volumes are read sequentially: dims sorted by decreasing |stride|. */
-static void iter_memorder(struct mg_iter *it, const struct mg_tensor *x,
-			  const struct mg_tensor *y)
-{
-	int order[MG_MAX_RANK];
-	for (int i = 0; i < x->rank; i++)
-		order[i] = i;
-	for (int i = 1; i < x->rank; i++)
-		for (int j = i; j > 0 && llabs(x->strides[order[j]]) >
-					     llabs(x->strides[order[j - 1]]); j--) {
-			int tmp = order[j];
-			order[j] = order[j - 1];
-			order[j - 1] = tmp;
-		}
-	int64_t dims[MG_MAX_RANK], sx[MG_MAX_RANK], sy[MG_MAX_RANK];
-	for (int i = 0; i < x->rank; i++) {
-		dims[i] = x->dims[order[i]];
-		sx[i] = x->strides[order[i]];
-		sy[i] = y->strides[order[i]];
-	}
-	mg_iter_init(it, x->rank, dims, 2, (const int64_t *[]){sx, sy});
-}
-
 static int scale_intensity_range(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 				 struct mg_kctx *k)
 {
@@ -115,26 +91,32 @@ static int scale_intensity_range(const struct mg_attr *a, struct mg_val *in, str
 		size_t si = mg_dtype_size(x->dtype), so = mg_dtype_size(od);
 		const char *px = mg_tensor_data(x);
 		char *py = mg_tensor_data(&y);
+		/* in the input's memory order (the output is laid out alike), by rows */
 		struct mg_iter it;
-		iter_memorder(&it, x, &y);
-		do {
-			double v = rnd(ct, mg_dtype_load(x->dtype, px + it.off[0] * (int64_t)si));
-			v = rnd(ct, v - amin);
-			if (degenerate) {
-				if (has_lo)
-					v = rnd(ct, v + bmin);
-			} else {
-				v = rnd(ct, v / arange);
-				if (has_lo && has_hi)
-					v = rnd(ct, rnd(ct, v * brange) + bmin);
+		for (mg_iter_init_memorder(&it, x->rank, x->dims, 2,
+					   (const int64_t *[]){x->strides, y.strides});
+		     !it.done; mg_iter_next_row(&it)) {
+			for (int64_t i = 0; i < it.inner; i++) {
+				int64_t ox = it.off[0] + i * it.istride[0];
+				int64_t oy = it.off[1] + i * it.istride[1];
+				double v = rnd(ct, mg_dtype_load(x->dtype, px + ox * (int64_t)si));
+				v = rnd(ct, v - amin);
+				if (degenerate) {
+					if (has_lo)
+						v = rnd(ct, v + bmin);
+				} else {
+					v = rnd(ct, v / arange);
+					if (has_lo && has_hi)
+						v = rnd(ct, rnd(ct, v * brange) + bmin);
+				}
+				/* torch.clamp order: max with the low bound, then min */
+				if (clip && has_lo && v < bmin)
+					v = bmin;
+				if (clip && has_hi && v > bmax)
+					v = bmax;
+				mg_dtype_store(od, py + oy * (int64_t)so, v);
 			}
-			/* torch.clamp order: max with the low bound, then min with the high */
-			if (clip && has_lo && v < bmin)
-				v = bmin;
-			if (clip && has_hi && v > bmax)
-				v = bmax;
-			mg_dtype_store(od, py + it.off[1] * (int64_t)so, v);
-		} while (mg_iter_next(&it));
+		}
 	}
 	y.meta = x->meta;
 	mg_meta_retain(y.meta);

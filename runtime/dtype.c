@@ -1,6 +1,5 @@
 /* dtype.c: element types: names, sizes, parsing MONAI/numpy/torch spellings, and
  * element access through double with torch's conversion rules. */
-#include <math.h>
 #include <string.h>
 #include <strings.h>
 
@@ -114,53 +113,4 @@ float mg_bf16_to_f32(uint16_t h)
 	float f;
 	memcpy(&f, &x, 4);
 	return f;
-}
-
-double mg_dtype_load(enum mg_dtype t, const void *p)
-{
-	switch (t) {
-	case MG_DTYPE_U8: return *(const uint8_t *)p;
-	case MG_DTYPE_I8: return *(const int8_t *)p;
-	case MG_DTYPE_U16: return *(const uint16_t *)p;
-	case MG_DTYPE_I16: return *(const int16_t *)p;
-	case MG_DTYPE_U32: return *(const uint32_t *)p;
-	case MG_DTYPE_I32: return *(const int32_t *)p;
-	case MG_DTYPE_I64: return (double)*(const int64_t *)p;
-	case MG_DTYPE_F16: return mg_f16_to_f32(*(const uint16_t *)p);
-	case MG_DTYPE_BF16: return mg_bf16_to_f32(*(const uint16_t *)p);
-	case MG_DTYPE_F32: return *(const float *)p;
-	case MG_DTYPE_F64: return *(const double *)p;
-	case MG_DTYPE_COUNT: break;
-	}
-	return NAN;
-}
-
-/* Truncate toward zero and saturate: C leaves out-of-range conversions undefined. */
-static double to_int(double v, double lo, double hi)
-{
-	if (isnan(v))
-		return 0;
-	v = trunc(v);
-	return v < lo ? lo : v > hi ? hi : v;
-}
-
-void mg_dtype_store(enum mg_dtype t, void *p, double v)
-{
-	switch (t) {
-	case MG_DTYPE_U8: *(uint8_t *)p = (uint8_t)to_int(v, 0, UINT8_MAX); break;
-	case MG_DTYPE_I8: *(int8_t *)p = (int8_t)to_int(v, INT8_MIN, INT8_MAX); break;
-	case MG_DTYPE_U16: *(uint16_t *)p = (uint16_t)to_int(v, 0, UINT16_MAX); break;
-	case MG_DTYPE_I16: *(int16_t *)p = (int16_t)to_int(v, INT16_MIN, INT16_MAX); break;
-	case MG_DTYPE_U32: *(uint32_t *)p = (uint32_t)to_int(v, 0, UINT32_MAX); break;
-	case MG_DTYPE_I32: *(int32_t *)p = (int32_t)to_int(v, INT32_MIN, INT32_MAX); break;
-	case MG_DTYPE_I64:
-		/* 2^63 is not representable: clamp just inside */
-		*(int64_t *)p = (int64_t)to_int(v, -9223372036854775808.0, 9223372036854774784.0);
-		break;
-	case MG_DTYPE_F16: *(uint16_t *)p = mg_f32_to_f16((float)v); break;
-	case MG_DTYPE_BF16: *(uint16_t *)p = mg_f32_to_bf16((float)v); break;
-	case MG_DTYPE_F32: *(float *)p = (float)v; break;
-	case MG_DTYPE_F64: *(double *)p = v; break;
-	case MG_DTYPE_COUNT: break;
-	}
 }

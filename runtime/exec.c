@@ -30,6 +30,7 @@ static int run_step(const struct mg_step *s, struct mg_val *slots, struct mg_kct
 				  "to skip it)");
 	}
 	memset(out, 0, sizeof out);
+	k->key = s->key;
 	int rc = s->fn(s->attrs, in, out, k);
 	if (rc) {
 		for (int i = 0; i < s->nout; i++)

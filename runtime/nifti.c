@@ -116,17 +116,21 @@ static size_t read_all(gzFile gz, void *buf, size_t n, const char **why, int *co
 	return got;
 }
 
+/* Opens name (path itself, or the other file of a .hdr/.img pair) for reading. */
 static int open_read(const char *name, const char *path, gzFile *gz, off_t *size,
 		     struct mg_err *e)
 {
 	int fd = open(name, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	const char *sep = strcmp(name, path) ? ": " : "", *other = strcmp(name, path) ? name : "";
 	if (fd < 0)
-		return mg_err_set(e, MG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+		return mg_err_set(e, MG_ERR_IO, "%s%s%s: cannot open: %s", path, sep, other,
+				  strerror(errno));
 	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+		int dir = S_ISDIR(st.st_mode);
 		close(fd);
-		return mg_err_set(e, MG_ERR_IO, "%s: cannot read: %s", name,
-				  S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+		return mg_err_set(e, MG_ERR_IO, "%s%s%s: cannot read: %s", path, sep, other,
+				  dir ? "is a directory" : strerror(errno));
 	}
 	/* gzdopen reads plain files transparently, so a .nii that is really gzipped (or a
 	 * .nii.gz that is not) still loads */
@@ -598,10 +602,15 @@ static int read_data(const char *path, struct nii *n, gzFile gz, void **data,
 		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory for %zu bytes of data",
 				  path, n->nbytes);
 	size_t got = read_all(gz, p, n->nbytes, &why, &corrupt);
-	/* one more byte makes zlib reach the gzip trailer and check the CRC */
-	if (got == n->nbytes && !gzdirect(gz) && gzread(gz, &extra, 1) < 0) {
-		why = zmsg(gz, &errnum);
-		corrupt = 1;
+	/* one more byte makes zlib reach the gzip trailer and check the CRC and length: the
+	 * data may be wrong even when enough of it arrived */
+	if (got == n->nbytes && !gzdirect(gz)) {
+		int r = gzread(gz, &extra, 1);
+		const char *m = zmsg(gz, &errnum);
+		if (r < 0 || errnum != Z_OK) {
+			why = m;
+			corrupt = errnum != Z_BUF_ERROR;
+		}
 	}
 	if (got < n->nbytes || why) {
 		free(p);
@@ -609,6 +618,10 @@ static int read_data(const char *path, struct nii *n, gzFile gz, void **data,
 			return mg_err_set(e, MG_ERR_FORMAT,
 					  "%s: corrupt gzip data after %zu of %zu bytes: %s", path,
 					  got, n->nbytes, why);
+		if (got == n->nbytes)
+			return mg_err_set(e, MG_ERR_FORMAT,
+					  "%s: truncated gzip stream (no end marker after the data)",
+					  path);
 		return mg_err_set(e, MG_ERR_FORMAT,
 				  "%s: truncated data: expected %zu bytes, read %zu%s%s", path,
 				  n->nbytes, got, why ? ": " : "", why ? why : "");
@@ -791,7 +804,7 @@ static int put_voxels(struct out *o, const struct mg_tensor *t, enum mg_dtype fd
 			}
 			double v = mg_dtype_load(t->dtype, q);
 			if (round_to != fdt) {
-				uint16_t tmp;
+				double tmp; /* room for any dtype */
 				mg_dtype_store(round_to, &tmp, v);
 				v = mg_dtype_load(round_to, &tmp);
 			}

@@ -62,6 +62,7 @@ struct mg_kctx {
 	FILE *log;            /* where DataStats and friends write; NULL: quiet */
 	struct mg_pool *pool; /* may be NULL */
 	int64_t item;         /* index of the datalist item being processed */
+	const char *key;      /* the item key the running step works on */
 	int gz_level;         /* compression level for .nii.gz outputs */
 };
 
@@ -75,6 +76,7 @@ struct mg_step {
 	mg_kernel_fn fn;
 	const char *op;    /* op name, for messages */
 	const char *label; /* where it came from: "preprocessing#transforms#2 key 'image'" */
+	const char *key;   /* the item key it works on */
 	const struct mg_attr *attrs;
 	int nin, nout;
 	int in[MG_STEP_MAXIO], out[MG_STEP_MAXIO];

@@ -66,15 +66,16 @@ int mg_dtype_is_float(enum mg_dtype t);
 /* Accepts mgc names ("float32") and MONAI/numpy/torch spellings ("np.float32",
  * "torch.float32", "float", "int16", "half"). Returns -1 when unknown. */
 int mg_dtype_parse(const char *s);
-/* Element access through double: exact for every dtype but int64 beyond 2^53.
- * Stores convert as torch's .to(): floats to ints truncate toward zero (values outside
- * the range saturate here instead of being undefined); f16/bf16 round to nearest even. */
-double mg_dtype_load(enum mg_dtype t, const void *p);
-void mg_dtype_store(enum mg_dtype t, void *p, double v);
 uint16_t mg_f32_to_f16(float f);
 float mg_f16_to_f32(uint16_t h);
 uint16_t mg_f32_to_bf16(float f);
 float mg_bf16_to_f32(uint16_t h);
+/* Element access through double: exact for every dtype but int64 beyond 2^53.
+ * Stores convert as torch's .to(): floats to ints truncate toward zero, but values
+ * outside the range saturate here (torch wraps; C leaves it undefined) and NaN becomes
+ * 0; f16/bf16 round to nearest even. Inline: reference kernels call these per element. */
+static inline double mg_dtype_load(enum mg_dtype t, const void *p);
+static inline void mg_dtype_store(enum mg_dtype t, void *p, double v);
 
 /* ---- buffers ------------------------------------------------------------------------ */
 
@@ -163,11 +164,16 @@ int mg_tensor_contiguous(struct mg_tensor *out, const struct mg_tensor *in, stru
 /* Copy-on-write access to t->meta (creates it when NULL). NULL when out of memory. */
 struct mg_meta *mg_meta_mut(struct mg_tensor *t);
 
-/* Walks the index space of dims in logical order, advancing one offset per operand.
- *   struct mg_iter it; mg_iter_init(&it, t.rank, t.dims, 2, (const int64_t *[]){a.strides, b.strides});
- *   do { ... it.off[0], it.off[1] ... } while (mg_iter_next(&it));
- * The innermost dimension is walked by the caller when it wants: it.inner is its length
- * and it.istride[k] the operand strides (set inner_by_caller=1 in init). */
+/* Walks the index space of dims, advancing one offset per operand:
+ *   struct mg_iter it;
+ *   for (mg_iter_init(&it, t.rank, t.dims, 2, (const int64_t *[]){a.strides, b.strides});
+ *        !it.done; mg_iter_next(&it))
+ *           ... it.off[0], it.off[1] ...
+ * Row walks are faster: mg_iter_next_row steps over all but the innermost dimension,
+ * which the caller loops over itself (it.inner elements, operand k's stride it.istride[k]).
+ * mg_iter_init_memorder orders the walk by operand 0's memory layout (its largest stride
+ * outermost), so elementwise kernels stream through x-fastest NIfTI data; a walk in that
+ * order visits every index once, only not in logical order. */
 #define MG_ITER_MAXOPS 4
 struct mg_iter {
 	int rank, nops, done;
@@ -175,10 +181,15 @@ struct mg_iter {
 	int64_t idx[MG_MAX_RANK];
 	int64_t strides[MG_ITER_MAXOPS][MG_MAX_RANK];
 	int64_t off[MG_ITER_MAXOPS];
+	int64_t inner;                   /* length of the innermost dimension */
+	int64_t istride[MG_ITER_MAXOPS]; /* operand strides along it */
 };
 void mg_iter_init(struct mg_iter *it, int rank, const int64_t *dims, int nops,
 		  const int64_t *const *strides);
-int mg_iter_next(struct mg_iter *it); /* 0 when the walk is over */
+void mg_iter_init_memorder(struct mg_iter *it, int rank, const int64_t *dims, int nops,
+			   const int64_t *const *strides);
+int mg_iter_next(struct mg_iter *it);     /* 0 (and done) when the walk is over */
+int mg_iter_next_row(struct mg_iter *it); /* likewise, by rows */
 
 /* ---- thread pool -------------------------------------------------------------------- */
 
@@ -224,5 +235,55 @@ struct mg_nifti_info {
 int mg_nifti_info(const char *path, struct mg_nifti_info *info, struct mg_err *e);
 /* nibabel's aff2axcodes (io_orientation, then labels L/R P/A I/S). */
 void mg_affine_axcodes(const double a[4][4], int sdim, char *codes);
+
+/* ---- inline element access ------------------------------------------------------------ */
+
+static inline double mg__to_int(double v, double lo, double hi)
+{
+	if (v != v)
+		return 0;
+	v = v < 0 ? -__builtin_floor(-v) : __builtin_floor(v);
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static inline double mg_dtype_load(enum mg_dtype t, const void *p)
+{
+	switch (t) {
+	case MG_DTYPE_U8: return *(const uint8_t *)p;
+	case MG_DTYPE_I8: return *(const int8_t *)p;
+	case MG_DTYPE_U16: return *(const uint16_t *)p;
+	case MG_DTYPE_I16: return *(const int16_t *)p;
+	case MG_DTYPE_U32: return *(const uint32_t *)p;
+	case MG_DTYPE_I32: return *(const int32_t *)p;
+	case MG_DTYPE_I64: return (double)*(const int64_t *)p;
+	case MG_DTYPE_F16: return mg_f16_to_f32(*(const uint16_t *)p);
+	case MG_DTYPE_BF16: return mg_bf16_to_f32(*(const uint16_t *)p);
+	case MG_DTYPE_F32: return *(const float *)p;
+	case MG_DTYPE_F64: return *(const double *)p;
+	case MG_DTYPE_COUNT: break;
+	}
+	return __builtin_nan("");
+}
+
+static inline void mg_dtype_store(enum mg_dtype t, void *p, double v)
+{
+	switch (t) {
+	case MG_DTYPE_U8: *(uint8_t *)p = (uint8_t)mg__to_int(v, 0, UINT8_MAX); break;
+	case MG_DTYPE_I8: *(int8_t *)p = (int8_t)mg__to_int(v, INT8_MIN, INT8_MAX); break;
+	case MG_DTYPE_U16: *(uint16_t *)p = (uint16_t)mg__to_int(v, 0, UINT16_MAX); break;
+	case MG_DTYPE_I16: *(int16_t *)p = (int16_t)mg__to_int(v, INT16_MIN, INT16_MAX); break;
+	case MG_DTYPE_U32: *(uint32_t *)p = (uint32_t)mg__to_int(v, 0, UINT32_MAX); break;
+	case MG_DTYPE_I32: *(int32_t *)p = (int32_t)mg__to_int(v, INT32_MIN, INT32_MAX); break;
+	case MG_DTYPE_I64: /* 2^63 is not representable: clamp just inside */
+		*(int64_t *)p = (int64_t)mg__to_int(v, -9223372036854775808.0,
+						    9223372036854774784.0);
+		break;
+	case MG_DTYPE_F16: *(uint16_t *)p = mg_f32_to_f16((float)v); break;
+	case MG_DTYPE_BF16: *(uint16_t *)p = mg_f32_to_bf16((float)v); break;
+	case MG_DTYPE_F32: *(float *)p = (float)v; break;
+	case MG_DTYPE_F64: *(double *)p = v; break;
+	case MG_DTYPE_COUNT: break;
+	}
+}
 
 #endif

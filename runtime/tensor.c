@@ -185,26 +185,26 @@ void mg_tensor_movedim(struct mg_tensor *t, int from, int to)
 	t->strides[to] = s;
 }
 
+/* Element-by-element conversion, walking `in` in its memory order by rows. */
 static void convert(struct mg_tensor *out, const struct mg_tensor *in)
 {
-	if (mg_tensor_numel(in) == 0)
-		return;
 	const int64_t *st[2] = {in->strides, out->strides};
-	size_t si = mg_dtype_size(in->dtype), so = mg_dtype_size(out->dtype);
-	const char *pi = mg_tensor_data(in);
-	char *po = mg_tensor_data(out);
+	int64_t si = (int64_t)mg_dtype_size(in->dtype), so = (int64_t)mg_dtype_size(out->dtype);
+	const char *pi = in->buf ? mg_tensor_data(in) : NULL;
+	char *po = out->buf ? mg_tensor_data(out) : NULL;
 	struct mg_iter it;
-	mg_iter_init(&it, in->rank, in->dims, 2, st);
-	if (in->dtype == out->dtype) {
-		do
-			memcpy(po + it.off[1] * so, pi + it.off[0] * si, si);
-		while (mg_iter_next(&it));
-		return;
+	for (mg_iter_init_memorder(&it, in->rank, in->dims, 2, st); !it.done;
+	     mg_iter_next_row(&it)) {
+		const char *src = pi + it.off[0] * si;
+		char *dst = po + it.off[1] * so;
+		int64_t ss = it.istride[0] * si, ds = it.istride[1] * so;
+		if (in->dtype == out->dtype && ss == si && ds == so) {
+			memcpy(dst, src, (size_t)(it.inner * si));
+			continue;
+		}
+		for (int64_t i = 0; i < it.inner; i++)
+			mg_dtype_store(out->dtype, dst + i * ds, mg_dtype_load(in->dtype, src + i * ss));
 	}
-	do
-		mg_dtype_store(out->dtype, po + it.off[1] * so,
-			       mg_dtype_load(in->dtype, pi + it.off[0] * si));
-	while (mg_iter_next(&it));
 }
 
 int mg_tensor_cast(struct mg_tensor *out, const struct mg_tensor *in, enum mg_dtype dtype,
@@ -242,11 +242,41 @@ void mg_iter_init(struct mg_iter *it, int rank, const int64_t *dims, int nops,
 	for (int i = 0; i < rank; i++)
 		if (dims[i] == 0)
 			it->done = 1;
+	it->inner = rank ? dims[rank - 1] : 1;
+	for (int k = 0; k < nops && rank; k++)
+		it->istride[k] = strides[k][rank - 1];
 }
 
-int mg_iter_next(struct mg_iter *it)
+void mg_iter_init_memorder(struct mg_iter *it, int rank, const int64_t *dims, int nops,
+			   const int64_t *const *strides)
 {
-	for (int d = it->rank - 1; d >= 0; d--) {
+	/* order[] lists dims slowest first by operand 0's |stride|; stable, so equal
+	 * strides (size-1 dims) keep their logical order */
+	int order[MG_MAX_RANK];
+	for (int i = 0; i < rank; i++)
+		order[i] = i;
+	for (int i = 1; i < rank; i++)
+		for (int j = i; j > 0 && llabs(strides[0][order[j]]) > llabs(strides[0][order[j - 1]]);
+		     j--) {
+			int tmp = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = tmp;
+		}
+	int64_t d[MG_MAX_RANK], st[MG_ITER_MAXOPS][MG_MAX_RANK];
+	const int64_t *sp[MG_ITER_MAXOPS];
+	for (int k = 0; k < nops; k++) {
+		for (int i = 0; i < rank; i++)
+			st[k][i] = strides[k][order[i]];
+		sp[k] = st[k];
+	}
+	for (int i = 0; i < rank; i++)
+		d[i] = dims[order[i]];
+	mg_iter_init(it, rank, d, nops, sp);
+}
+
+static int advance(struct mg_iter *it, int from)
+{
+	for (int d = from; d >= 0; d--) {
 		if (++it->idx[d] < it->dims[d]) {
 			for (int k = 0; k < it->nops; k++)
 				it->off[k] += it->strides[k][d];
@@ -259,3 +289,6 @@ int mg_iter_next(struct mg_iter *it)
 	it->done = 1;
 	return 0;
 }
+
+int mg_iter_next(struct mg_iter *it) { return advance(it, it->rank - 1); }
+int mg_iter_next_row(struct mg_iter *it) { return advance(it, it->rank - 2); }

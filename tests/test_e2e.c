@@ -105,7 +105,8 @@ static void test_run(void)
 		 MG_BIN, MG_SOURCE_DIR, data, out);
 	CHECK(rc == 0, "run: %s", log);
 	CHECK(strstr(log, "file written") != NULL, "SaveImage logs its files: %s", log);
-	CHECK(strstr(log, "image") != NULL);
+	CHECK(strstr(log, "image statistics: item 0 key 'image': ") != NULL, "%s", log);
+	CHECK(strstr(log, "label statistics: item 2 key 'label': ") != NULL, "%s", log);
 	for (int i = 0; i < 3; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "synth_%03d", i);

@@ -72,6 +72,16 @@ static struct mg_tensor strided_copy(const struct mg_tensor *x)
 	return v;
 }
 
+/* A view with the last axis reversed (negative stride), as a flip leaves it. */
+static struct mg_tensor flipped(const struct mg_tensor *x)
+{
+	struct mg_tensor v = *x;
+	int l = x->rank - 1;
+	v.offset += (x->dims[l] - 1) * x->strides[l];
+	v.strides[l] = -x->strides[l];
+	return v;
+}
+
 static double at(const struct mg_tensor *t, const int64_t *idx)
 {
 	return mg_dtype_load(t->dtype, mg_tensor_at(t, idx));
@@ -90,9 +100,10 @@ static int same_values(const struct mg_tensor *a, const struct mg_tensor *b)
 	struct mg_iter it;
 	mg_iter_init(&it, a->rank, a->dims, 2, (const int64_t *[]){a->strides, b->strides});
 	size_t es = mg_dtype_size(a->dtype);
+	const char *pa = mg_tensor_data(a), *pb = mg_tensor_data(b);
 	do {
-		double x = mg_dtype_load(a->dtype, (char *)mg_tensor_data(a) + it.off[0] * (int64_t)es);
-		double y = mg_dtype_load(b->dtype, (char *)mg_tensor_data(b) + it.off[1] * (int64_t)es);
+		double x = mg_dtype_load(a->dtype, pa + it.off[0] * (int64_t)es);
+		double y = mg_dtype_load(b->dtype, pb + it.off[1] * (int64_t)es);
 		if (x != y && !(isnan(x) && isnan(y)))
 			return 0;
 	} while (mg_iter_next(&it));
@@ -167,6 +178,13 @@ static void test_layouts(void)
 		      mg_ops[cases[i].op]->name, cases[i].args);
 		CHECK(same_values(&y.t, &ys.t), "%s %s: strided input differs",
 		      mg_ops[cases[i].op]->name, cases[i].args);
+		struct mg_tensor xr = flipped(&x), yrr;
+		struct mg_val yr;
+		CHECK_OK(run(cases[i].op, cases[i].args, &xr, &yr, &e), &e);
+		yrr = flipped(&yr.t);
+		CHECK(same_values(&y.t, &yrr), "%s %s: flipped input differs",
+		      mg_ops[cases[i].op]->name, cases[i].args);
+		mg_val_release(&yr);
 		CHECK(mg_tensor_is_contiguous(&y.t), "contiguous in, contiguous out");
 		CHECK(same_order(&xf, &yf.t), "%s: the x-fastest layout was not kept",
 		      mg_ops[cases[i].op]->name);
