@@ -340,8 +340,12 @@ int mg_program_build(const struct mg_config *c, const char *run_id, struct mg_pr
 		rc = mg_err_set(e, MG_ERR_CONFIG,
 				"%s is not a dataset component and the config has no 'datalist'",
 				run_id);
+	} else if ((rc = mg_config_resolve(c, "datalist", &p->data_spec, e))) {
+		/* the resolver's messages name their file already */
+		cJSON_Delete(comp);
+		mg_program_free(p);
+		return rc;
 	} else {
-		rc = mg_config_resolve(c, "datalist", &p->data_spec, e);
 		p->data_at = "datalist";
 	}
 	struct env env = {0};

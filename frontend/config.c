@@ -173,10 +173,12 @@ static cJSON *node_at(const cJSON *root, const char *id, char *why, size_t cap)
 			int bad;
 			next = element(cur, p, n, &bad);
 			if (!next && why)
-				snprintf(why, cap, bad ? "'%.*s' is not a list index of %s%.*s%s"
-						       : "index %.*s is out of range for %s%.*s%s (%d items)",
-					 (int)n, p, plen > 0 ? "'" : "the list", plen > 0 ? plen : 0, id,
-					 plen > 0 ? "'" : "", cJSON_GetArraySize(cur));
+				snprintf(why, cap,
+					 bad ? "'%.*s' is not a list index of %s%.*s%s"
+					     : "index %.*s is out of range for %s%.*s%s (%d items)",
+					 (int)n, p, plen > 0 ? "'" : "the list",
+					 plen > 0 ? plen : 0, id, plen > 0 ? "'" : "",
+					 cJSON_GetArraySize(cur));
 		} else if (why) {
 			snprintf(why, cap, "'%.*s' is a %s, not a dict or list", plen, id,
 				 type_name(cur));
@@ -225,8 +227,9 @@ static const char *where(const struct mg_config *c, const char *canon)
 static int origin_note(struct mg_config *c, const char *canon, const char *file, int merge)
 {
 	const char *old = merge ? origin_of(c, canon) : NULL;
-	char *s = !old ? xstrdup(file) : strstr(old, file) ? xstrdup(old)
-							    : xprintf("%s, %s", old, file);
+	char *s = !old		      ? xstrdup(file)
+		  : strstr(old, file) ? xstrdup(old)
+				      : xprintf("%s, %s", old, file);
 	size_t n = strlen(canon);
 	for (cJSON *ch = c->origin->child, *next; ch; ch = next) {
 		next = ch->next;
@@ -294,7 +297,8 @@ static int json_load(const char *path, cJSON **out, struct mg_err *e)
 	if ((n >= 5 && strcmp(path + n - 5, ".yaml") == 0) ||
 	    (n >= 4 && strcmp(path + n - 4, ".yml") == 0))
 		return mg_err_set(e, MG_ERR_UNSUPPORTED,
-				  "%s: YAML configs are not supported yet; convert it to JSON", path);
+				  "%s: YAML configs are not supported yet; convert it to JSON",
+				  path);
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return mg_err_set(e, MG_ERR_IO, "%s: cannot open", path);
@@ -334,8 +338,9 @@ static int json_load(const char *path, cJSON **out, struct mg_err *e)
 			line += buf[i] == '\n', col = buf[i] == '\n' ? 1 : col + 1;
 		char msg[sizeof e->msg];
 		snprintf(msg, sizeof msg, "%s:%zu:%zu: %s", path, line, col,
-			 nul ? "NUL byte in JSON text"
-			     : len == 0 ? "empty file, expected a JSON object" : "invalid JSON");
+			 nul	    ? "NUL byte in JSON text"
+			 : len == 0 ? "empty file, expected a JSON object"
+				    : "invalid JSON");
 		if (len)
 			caret_line(msg, sizeof msg, buf, len, off);
 		free(buf);
@@ -368,8 +373,9 @@ static int check_dups(const cJSON *v, const char *path, const char *id, struct m
 		qsort(keys, (size_t)n, sizeof *keys, cmp_str);
 		for (i = 1; i < n && !rc; i++)
 			if (strcmp(keys[i - 1], keys[i]) == 0)
-				rc = mg_err_set(e, MG_ERR_CONFIG, "%s: %s%s%sduplicate key '%s'", path,
-						id[0] ? "key '" : "", id, id[0] ? "': " : "", keys[i]);
+				rc = mg_err_set(e, MG_ERR_CONFIG, "%s: %s%s%sduplicate key '%s'",
+						path, id[0] ? "key '" : "", id, id[0] ? "': " : "",
+						keys[i]);
 		free(keys);
 	}
 	int i = 0;
@@ -377,7 +383,8 @@ static int check_dups(const cJSON *v, const char *path, const char *id, struct m
 		if (!cJSON_IsObject(ch) && !cJSON_IsArray(ch))
 			continue;
 		char *sub = cJSON_IsObject(v) ? id_child(id, ch->string) : id_index(id, i);
-		rc = sub ? check_dups(ch, path, sub, e) : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+		rc = sub ? check_dups(ch, path, sub, e)
+			 : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 		free(sub);
 	}
 	return rc;
@@ -415,8 +422,11 @@ static int put(cJSON *parent, const char *key, cJSON *v, char *why, size_t cap)
 		return -1;
 	}
 	if (cJSON_IsArray(parent))
-		snprintf(why, cap, bad ? "'%s' is not a list index" : "index %s is not in the list "
-			 "(%d items)", key, cJSON_GetArraySize(parent));
+		snprintf(why, cap,
+			 bad ? "'%s' is not a list index"
+			     : "index %s is not in the list "
+			       "(%d items)",
+			 key, cJSON_GetArraySize(parent));
 	else
 		snprintf(why, cap, "cannot set '%s' inside a %s", key, type_name(parent));
 	cJSON_Delete(v);
@@ -437,7 +447,8 @@ static cJSON *parent_of(cJSON *root, char *id, char *last, int create, char *why
 			if ((q = strchr(p, '#')))
 				*q = 0;
 			cJSON *next = node_at(cur, p, why, cap);
-			if (!next && cJSON_IsObject(cur) && !(next = cJSON_AddObjectToObject(cur, p)))
+			if (!next && cJSON_IsObject(cur) &&
+			    !(next = cJSON_AddObjectToObject(cur, p)))
 				snprintf(why, cap, "out of memory");
 			if (q)
 				*q++ = '#';
@@ -479,15 +490,17 @@ static int merge_kv(struct mg_config *c, const char *file, const char *key, cJSO
 		while (v->child)
 			cJSON_AddItemToArray(old, cJSON_DetachItemViaPointer(v, v->child));
 	} else if (old) {
-		rc = mg_err_set(e, MG_ERR_CONFIG, "%s: key '%s': '+' merges a dict into a dict or a "
-				"list into a list, not a %s into a %s", file, key, type_name(v),
-				type_name(old));
+		rc = mg_err_set(e, MG_ERR_CONFIG,
+				"%s: key '%s': '+' merges a dict into a dict or a "
+				"list into a list, not a %s into a %s",
+				file, key, type_name(v), type_name(old));
 	} else {
 		int r = put(parent, name, v, why, sizeof why);
 		v = NULL;
 		if (r)
 			rc = r < 0 ? mg_err_set(e, MG_ERR_NOMEM, "out of memory")
-				   : mg_err_set(e, MG_ERR_CONFIG, "%s: key '%s': %s", file, id, why);
+				   : mg_err_set(e, MG_ERR_CONFIG, "%s: key '%s': %s", file, id,
+						why);
 	}
 	if (!rc && origin_note(c, id, file, plus))
 		rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
@@ -504,8 +517,9 @@ static int merge_file(struct mg_config *c, const char *path, struct mg_err *e)
 	if (rc)
 		return rc;
 	if (!cJSON_IsObject(doc))
-		rc = mg_err_set(e, MG_ERR_CONFIG, "%s: the top level must be a JSON object, not a %s",
-				path, type_name(doc));
+		rc = mg_err_set(e, MG_ERR_CONFIG,
+				"%s: the top level must be a JSON object, not a %s", path,
+				type_name(doc));
 	if (!rc)
 		rc = check_dups(doc, path, "", e);
 	while (!rc && doc->child) {
@@ -559,7 +573,7 @@ struct mx {
 	struct mg_config *c;
 	struct mg_err *e;
 	int nfile;
-	char **fpath;     /* other files loaded by %file#id, as opened */
+	char **fpath; /* other files loaded by %file#id, as opened */
 	cJSON **froot;
 	int nstack;
 	const char *sfile[CFG_MAX_REFS]; /* macros being expanded: (file, id) */
@@ -567,10 +581,9 @@ struct mx {
 	long nodes;
 };
 
-static int mx_err(struct mx *m, const struct src *s, const char *id, int code, const char *fmt,
-		  ...) __attribute__((format(printf, 5, 6)));
-static int mx_err(struct mx *m, const struct src *s, const char *id, int code, const char *fmt,
-		  ...)
+static int mx_err(struct mx *m, const struct src *s, const char *id, int code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int mx_err(struct mx *m, const struct src *s, const char *id, int code, const char *fmt, ...)
 {
 	char what[768];
 	va_list ap;
@@ -624,8 +637,8 @@ static int cmp_relpfx(const void *a, const void *b)
  * each "@" or "%" followed by k separators (k >= 1) is replaced, everywhere in the string,
  * by itself and the first levels-k parts of id (levels = the number of parts of id).
  * Returns the new string, or NULL: *same = 1 when nothing is relative, else an error. */
-static char *relative_ids(struct mx *m, const struct src *src, const char *id,
-			  const char *value, int *same)
+static char *relative_ids(struct mx *m, const struct src *src, const char *id, const char *value,
+			  int *same)
 {
 	*same = 1;
 	if (!strstr(value, "@#") && !strstr(value, "%#") && !strstr(value, "@::") &&
@@ -666,7 +679,8 @@ static char *relative_ids(struct mx *m, const struct src *src, const char *id,
 		char cb[96];
 		if (pf[i].k > levels) {
 			mx_err(m, src, id, MG_ERR_CONFIG,
-			       "relative id in '%s' goes above the top of the config", clip(value, cb));
+			       "relative id in '%s' goes above the top of the config",
+			       clip(value, cb));
 			free(v);
 			free(pf);
 			return NULL;
@@ -766,8 +780,8 @@ static char *beside(const char *inc, const char *name)
 /* Loads the file of a "%file#id" macro written at from_id. A relative path is taken from
  * the working directory as MONAI does, else from the folder of the file that holds the
  * macro. Files are read once per load. */
-static int macro_file(struct mx *m, const struct src *from, const char *from_id,
-		      const char *path, size_t plen, struct src *out)
+static int macro_file(struct mx *m, const struct src *from, const char *from_id, const char *path,
+		      size_t plen, struct src *out)
 {
 	char *name = xprintf("%.*s", (int)plen, path);
 	if (!name)
@@ -789,8 +803,10 @@ static int macro_file(struct mx *m, const struct src *from, const char *from_id,
 	cJSON *root = NULL;
 	int rc = json_load(name, &root, m->e);
 	if (!rc && !cJSON_IsObject(root))
-		rc = mg_err_set(m->e, MG_ERR_CONFIG, "%s: the top level must be a JSON object, not "
-				"a %s", name, type_name(root));
+		rc = mg_err_set(m->e, MG_ERR_CONFIG,
+				"%s: the top level must be a JSON object, not "
+				"a %s",
+				name, type_name(root));
 	if (!rc)
 		rc = check_dups(root, name, "", m->e);
 	if (!rc) {
@@ -807,8 +823,9 @@ static int macro_file(struct mx *m, const struct src *from, const char *from_id,
 		char cb[96];
 		cJSON_Delete(root);
 		free(name);
-		mg_err_prefix(m->e, "%s: key '%s': macro '%%%s'", from->file ? from->file
-			      : where(m->c, from_id), from_id, clip(path, cb));
+		mg_err_prefix(m->e, "%s: key '%s': macro '%%%s'",
+			      from->file ? from->file : where(m->c, from_id), from_id,
+			      clip(path, cb));
 		return rc;
 	}
 	m->fpath[m->nfile] = name;
@@ -826,8 +843,7 @@ static long count_nodes(const cJSON *v, long limit)
 	return n;
 }
 
-static int expand_tree(struct mx *m, cJSON *node, const char *id, const struct src *src,
-		       int depth);
+static int expand_tree(struct mx *m, cJSON *node, const char *id, const struct src *src, int depth);
 
 /* A string at id: relative ids made absolute; "%..." replaced by an expanded copy of the
  * raw config it names. *out: the replacement, or NULL to keep the string. */
@@ -862,13 +878,14 @@ static int expand_string(struct mx *m, const char *s, const char *id, const stru
 		if (strcmp(m->sfile[i], tfile) == 0 && strcmp(m->sid[i], canon) == 0) {
 			char chain[512] = "";
 			for (int j = i; j < m->nstack; j++)
-				snprintf(chain + strlen(chain), sizeof chain - strlen(chain), "%%%s -> ",
-					 m->sid[j]);
+				snprintf(chain + strlen(chain), sizeof chain - strlen(chain),
+					 "%%%s -> ", m->sid[j]);
 			rc = mx_err(m, src, id, MG_ERR_CONFIG, "macro cycle: %s%%%s", chain, canon);
 		}
 	}
 	if (!rc && m->nstack >= CFG_MAX_REFS)
-		rc = mx_err(m, src, id, MG_ERR_CONFIG, "macros nest more than %d deep", CFG_MAX_REFS);
+		rc = mx_err(m, src, id, MG_ERR_CONFIG, "macros nest more than %d deep",
+			    CFG_MAX_REFS);
 	char why[512];
 	cJSON *raw = rc ? NULL : node_at(to.root, canon, why, sizeof why);
 	if (!rc && !raw)
@@ -877,7 +894,8 @@ static int expand_string(struct mx *m, const char *s, const char *id, const stru
 	if (!rc && (m->nodes += count_nodes(raw, CFG_MAX_NODES)) > CFG_MAX_NODES)
 		rc = mx_err(m, src, id, MG_ERR_CONFIG,
 			    "macros expand to more than %d values (a macro used many times "
-			    "inside macros?)", CFG_MAX_NODES);
+			    "inside macros?)",
+			    CFG_MAX_NODES);
 	cJSON *copy = rc ? NULL : cJSON_Duplicate(raw, 1);
 	if (!rc && !copy)
 		rc = mg_err_set(m->e, MG_ERR_NOMEM, "out of memory");
@@ -907,8 +925,7 @@ static int expand_string(struct mx *m, const char *s, const char *id, const stru
 }
 
 /* Expands node's children in place. */
-static int expand_tree(struct mx *m, cJSON *node, const char *id, const struct src *src,
-		       int depth)
+static int expand_tree(struct mx *m, cJSON *node, const char *id, const struct src *src, int depth)
 {
 	if (depth > CFG_MAX_DEPTH)
 		return mx_err(m, src, id, MG_ERR_CONFIG, "nested more than %d levels deep",
@@ -944,7 +961,7 @@ int mg_config_load(struct mg_config *c, const char *const *files, int nfiles,
 	c->origin = cJSON_CreateObject();
 	c->files = calloc((size_t)(nfiles > 0 ? nfiles : 1), sizeof *c->files);
 	int rc = c->root && c->origin && c->files ? MG_OK
-						   : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+						  : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 	for (int i = 0; !rc && i < nfiles; i++) {
 		if (!(c->files[i] = xstrdup(files[i])))
 			rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
@@ -1165,11 +1182,15 @@ static int resolve_node(struct rs *r, const cJSON *raw, const char *id, int dept
 	*out = NULL;
 	char cb[96];
 	if (depth > CFG_MAX_DEPTH)
-		return rs_err(r, id, MG_ERR_CONFIG, "nested more than %d levels deep (through "
-			      "references)", CFG_MAX_DEPTH);
+		return rs_err(r, id, MG_ERR_CONFIG,
+			      "nested more than %d levels deep (through "
+			      "references)",
+			      CFG_MAX_DEPTH);
 	if (++r->nodes > CFG_MAX_NODES)
-		return rs_err(r, id, MG_ERR_CONFIG, "resolves to more than %d values (a reference "
-			      "used many times inside references?)", CFG_MAX_NODES);
+		return rs_err(r, id, MG_ERR_CONFIG,
+			      "resolves to more than %d values (a reference "
+			      "used many times inside references?)",
+			      CFG_MAX_NODES);
 	if (cJSON_IsString(raw)) {
 		const char *s = raw->valuestring;
 		if (s[0] == '$')

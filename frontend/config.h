@@ -34,7 +34,8 @@ cJSON *mg_config_get(const struct mg_config *c, const char *id);
  * removed. Errors name the file, the id and the offending reference or expression;
  * reference cycles are reported. The caller frees *out with cJSON_Delete. */
 int mg_config_resolve(const struct mg_config *c, const char *id, cJSON **out, struct mg_err *e);
-/* "file.json" (or "a.json, b.json") that set the top-level part of id, for messages. */
+/* The file that last wrote the longest recorded prefix of id ("command line" for an
+ * override), for messages; NULL when nothing set it. */
 const char *mg_config_origin(const struct mg_config *c, const char *id);
 
 #endif

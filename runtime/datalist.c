@@ -62,13 +62,17 @@ static int dl_parse(const char *path, cJSON **out, struct mg_err *e)
 	const char *end = NULL, *nul = memchr(buf, 0, len);
 	cJSON *root = nul ? NULL : cJSON_ParseWithOpts(buf, &end, 1);
 	if (!root) {
-		size_t off = nul ? (size_t)(nul - buf) : end ? (size_t)(end - buf) : 0, line = 1,
-		       col = 1;
+		size_t off = nul   ? (size_t)(nul - buf)
+			     : end ? (size_t)(end - buf)
+				   : 0,
+		       line = 1, col = 1;
 		for (size_t i = 0; i < off && i < len; i++)
 			line += buf[i] == '\n', col = buf[i] == '\n' ? 1 : col + 1;
 		size_t n = strcspn(buf + (off < len ? off : len), "\r\n");
 		mg_err_set(e, MG_ERR_FORMAT, "%s:%zu:%zu: %s%s%.*s%s", path, line, col,
-			   nul ? "NUL byte in JSON text" : len ? "invalid JSON" : "empty file",
+			   nul	 ? "NUL byte in JSON text"
+			   : len ? "invalid JSON"
+				 : "empty file",
 			   n ? " at '" : "", (int)(n > 20 ? 20 : n), buf + (off < len ? off : len),
 			   n ? "'" : "");
 		free(buf);
@@ -190,7 +194,7 @@ static int dl_field(struct mg_field *fd, const cJSON *v, const char *base, int c
 	}
 	int i = 0;
 	for (const cJSON *ch = v->child; ch; ch = ch->next, i++) {
-		fd->str[i] = all_str		? dl_path(base, ch->valuestring, check_path)
+		fd->str[i] = all_str		  ? dl_path(base, ch->valuestring, check_path)
 			     : cJSON_IsString(ch) ? dl_strdup(ch->valuestring)
 						  : cJSON_PrintUnformatted(ch);
 		if (!fd->str[i])
@@ -203,7 +207,8 @@ static int dl_field(struct mg_field *fd, const cJSON *v, const char *base, int c
  * string "0" is not 0. */
 static int dl_in_fold(const cJSON *item, int fold)
 {
-	const cJSON *f = cJSON_IsObject(item) ? cJSON_GetObjectItemCaseSensitive(item, "fold") : NULL;
+	const cJSON *f =
+		cJSON_IsObject(item) ? cJSON_GetObjectItemCaseSensitive(item, "fold") : NULL;
 	if (cJSON_IsNumber(f))
 		return f->valuedouble == (double)fold;
 	if (cJSON_IsBool(f))
@@ -289,8 +294,8 @@ int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
 		size_t n = strlen(path);
 		file = malloc(n + 16);
 		if (file)
-			snprintf(file, n + 16, "%s%sdataset.json",
-				 path, n && path[n - 1] == '/' ? "" : "/");
+			snprintf(file, n + 16, "%s%sdataset.json", path,
+				 n && path[n - 1] == '/' ? "" : "/");
 		if (file && stat(file, &st) != 0) {
 			rc = mg_err_set(e, MG_ERR_IO, "%s: a folder without a dataset.json", path);
 			goto out;
@@ -304,7 +309,8 @@ int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
 	}
 	if ((rc = dl_parse(file, &root, e)))
 		goto out;
-	const cJSON *list = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, key) : NULL;
+	const cJSON *list =
+		cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, key) : NULL;
 	if (!cJSON_IsObject(root)) {
 		rc = mg_err_set(e, MG_ERR_FORMAT, "%s: the top level must be a JSON object, not %s",
 				file, dl_type(root));
@@ -323,7 +329,9 @@ int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
 		base = dl_strdup(base_dir);
 	} else {
 		const char *sl = strrchr(file, '/');
-		base = !sl ? dl_strdup(".") : sl == file ? dl_strdup("/") : malloc((size_t)(sl - file) + 1);
+		base = !sl	    ? dl_strdup(".")
+		       : sl == file ? dl_strdup("/")
+				    : malloc((size_t)(sl - file) + 1);
 		if (base && sl && sl != file)
 			memcpy(base, file, (size_t)(sl - file)), base[sl - file] = 0;
 	}
@@ -335,8 +343,10 @@ int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
 	}
 	for (const cJSON *v = list->child; v && !rc; v = v->next, i++) {
 		if (!cJSON_IsObject(v) && !cJSON_IsString(v)) {
-			rc = mg_err_set(e, MG_ERR_FORMAT, "%s: '%s' item %d: expected a dict or a "
-					"string (an image path), got %s", file, key, i, dl_type(v));
+			rc = mg_err_set(e, MG_ERR_FORMAT,
+					"%s: '%s' item %d: expected a dict or a "
+					"string (an image path), got %s",
+					file, key, i, dl_type(v));
 			break;
 		}
 		if (fold >= 0 && dl_in_fold(v, fold) == !!fold_exclude)

@@ -316,7 +316,8 @@ static int allclose(const double *x, const double *y, int n)
 }
 
 /* MONAI's correct_nifti_header_if_necessary and rectify_header_sform_qform, on n->hc and
- * n->affine. Surprises kept on purpose: a mismatched sform is replaced by the qform
+ * n->affine. Returns -1 for an invalid quaternion, -2 when the sform cannot become a
+ * qform (both where MONAI raises). Surprises kept on purpose: a mismatched sform is replaced by the qform
  * even when qform_code is 0; 4D files always mismatch (the 4th "spacing" is the norm of
  * the translation column) and only get their pixdim rewritten. */
 static int monai_correct(struct nii *n)
@@ -356,7 +357,7 @@ static int monai_correct(struct nii *n)
 			return 0;
 		if (!smis) { /* img.set_qform(img.get_sform()); here sform_code is 0 */
 			if (set_qform(h, sf) != 0 || qform_of(h, n->affine) != 0)
-				return -1;
+				return -2;
 			n->source = "sform";
 			return 0;
 		}
@@ -424,8 +425,8 @@ static int parse(const char *path, const unsigned char *raw, size_t got, struct 
 	int overflow = 0;
 	for (int i = 1; i <= ndim; i++) {
 		if (h->dim[i] <= 0)
-			return mg_err_set(e, MG_ERR_FORMAT, "%s: dim[%d] = %d is not positive", path,
-					  i, h->dim[i]);
+			return mg_err_set(e, MG_ERR_FORMAT, "%s: dim[%d] = %d is not positive",
+					  path, i, h->dim[i]);
 		overflow |= __builtin_mul_overflow(numel, (int64_t)h->dim[i], &numel);
 	}
 	n->numel = numel;
@@ -486,7 +487,14 @@ static int parse(const char *path, const unsigned char *raw, size_t got, struct 
 		n->scaled = !(n->slope == 1 && n->inter == 0);
 	}
 	n->hc = *h;
-	if (best_affine(h, n->affine, &n->source) != 0 || monai_correct(n) != 0)
+	int rc = best_affine(h, n->affine, &n->source);
+	if (!rc)
+		rc = monai_correct(n);
+	if (rc == -2)
+		return mg_err_set(e, MG_ERR_FORMAT,
+				  "%s: MONAI's header correction would rebuild the qform from an "
+				  "sform that has a zero column (MONAI raises too)", path);
+	if (rc)
 		return mg_err_set(e, MG_ERR_FORMAT,
 				  "%s: the qform quaternion (%g, %g, %g) is not a rotation", path,
 				  h->quatern_b, h->quatern_c, h->quatern_d);
@@ -545,7 +553,8 @@ static int open_data(const char *path, struct nii *n, gzFile *gz, off_t *size,
 				   : ends_with(path, ".img.gz") ? ".img.gz" : NULL;
 		if (!from)
 			return mg_err_set(e, MG_ERR_FORMAT,
-					  "%s: a two-file (ni1) header needs a .hdr/.img name", path);
+					  "%s: a two-file (ni1) header needs a .hdr/.img name",
+					  path);
 		char *iname = swap_suffix(path, from, strstr(from, ".gz") ? ".img.gz" : ".img");
 		if (!iname)
 			return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
@@ -556,9 +565,6 @@ static int open_data(const char *path, struct nii *n, gzFile *gz, off_t *size,
 		if (rc)
 			return rc;
 	}
-	if (gzseek(*gz, (z_off_t)n->vox_offset, SEEK_SET) < 0)
-		return mg_err_set(e, MG_ERR_FORMAT, "%s: cannot reach vox_offset %lld", path,
-				  (long long)n->vox_offset);
 	/* refuse before allocating what a short file cannot hold: a plain file must be
 	 * long enough, a gzip stream cannot inflate by more than deflate's ratio */
 	uint64_t need = (uint64_t)n->vox_offset + n->nbytes;
@@ -568,6 +574,9 @@ static int open_data(const char *path, struct nii *n, gzFile *gz, off_t *size,
 				  "%s: truncated data: expected %zu bytes at offset %lld, the "
 				  "file has %lld%s", path, n->nbytes, (long long)n->vox_offset,
 				  (long long)*size, gzdirect(*gz) ? "" : " compressed");
+	if (gzseek(*gz, (z_off_t)n->vox_offset, SEEK_SET) < 0)
+		return mg_err_set(e, MG_ERR_FORMAT, "%s: cannot reach vox_offset %lld", path,
+				  (long long)n->vox_offset);
 	return 0;
 }
 
@@ -620,8 +629,8 @@ static int read_data(const char *path, struct nii *n, gzFile gz, void **data,
 					  got, n->nbytes, why);
 		if (got == n->nbytes)
 			return mg_err_set(e, MG_ERR_FORMAT,
-					  "%s: truncated gzip stream (no end marker after the data)",
-					  path);
+					  "%s: truncated gzip stream (no end marker after the "
+					  "data)", path);
 		return mg_err_set(e, MG_ERR_FORMAT,
 				  "%s: truncated data: expected %zu bytes, read %zu%s%s", path,
 				  n->nbytes, got, why ? ": " : "", why ? why : "");
@@ -770,6 +779,30 @@ static int out_put(struct out *o, const void *p, size_t n)
 	return 0;
 }
 
+/* n elements of size es, stride sx elements apart, packed into dst */
+static void gather(char *dst, const char *src, int64_t n, int64_t sx, size_t es)
+{
+	int64_t step = sx * (int64_t)es;
+	switch (es) {
+	case 1:
+		for (int64_t i = 0; i < n; i++)
+			dst[i] = src[i * step];
+		break;
+	case 2:
+		for (int64_t i = 0; i < n; i++)
+			memcpy(dst + 2 * i, src + i * step, 2);
+		break;
+	case 4:
+		for (int64_t i = 0; i < n; i++)
+			memcpy(dst + 4 * i, src + i * step, 4);
+		break;
+	default:
+		for (int64_t i = 0; i < n; i++)
+			memcpy(dst + 8 * i, src + i * step, 8);
+		break;
+	}
+}
+
 /* The voxels in file order (x fastest), converted to fdt. round_to differs from fdt
  * only for float16/bfloat16 requests, stored as float32 after rounding to that type. */
 static int put_voxels(struct out *o, const struct mg_tensor *t, enum mg_dtype fdt,
@@ -796,12 +829,13 @@ static int put_voxels(struct out *o, const struct mg_tensor *t, enum mg_dtype fd
 			out_put(o, p, (size_t)nx * fs);
 			continue;
 		}
+		if (t->dtype == fdt && round_to == fdt) {
+			gather(row, p, nx, sx, fs);
+			out_put(o, row, (size_t)nx * fs);
+			continue;
+		}
 		for (int64_t i = 0; i < nx; i++) {
 			const char *q = p + i * sx * (int64_t)ts;
-			if (t->dtype == fdt && round_to == fdt) {
-				memcpy(row + i * fs, q, fs);
-				continue;
-			}
 			double v = mg_dtype_load(t->dtype, q);
 			if (round_to != fdt) {
 				double tmp; /* room for any dtype */
@@ -831,7 +865,7 @@ static int make_header(const char *path, const struct mg_tensor *t, enum mg_dtyp
 {
 	double a[4][4];
 	memset(h, 0, sizeof *h);
-	if (t->rank < 2 || t->rank > 7)
+	if (t->rank < 1 || t->rank > 7)
 		return mg_err_set(e, MG_ERR_SHAPE, "%s: cannot write a rank-%d tensor as NIfTI",
 				  path, t->rank);
 	h->sizeof_hdr = HDR_SIZE;

@@ -58,12 +58,12 @@ static char *raw(const struct mg_config *c, const char *id)
 	return buf;
 }
 
-#define CHECK_STR(a, b)                                                            \
-	do {                                                                       \
-		const char *a_ = (a), *b_ = (b);                                   \
-		CHECK(strcmp(a_, b_) == 0, "%s = '%s', expected '%s' (err: %s)", #a, a_, b_, \
-		      err.msg);                                                    \
-		mg_err_clear(&err);                                                \
+#define CHECK_STR(a, b)                                                                            \
+	do {                                                                                       \
+		const char *a_ = (a), *b_ = (b);                                                   \
+		CHECK(strcmp(a_, b_) == 0, "%s = '%s', expected '%s' (err: %s)", #a, a_, b_,       \
+		      err.msg);                                                                    \
+		mg_err_clear(&err);                                                                \
 	} while (0)
 
 static void test_merge(void)
@@ -98,7 +98,8 @@ static void test_merge(void)
 	CHECK_FAILS(mg_config_load(&c, files, 2, NULL, 0, &err), &err,
 		    "b.json: key 'nope#deeper': no key 'nope' in the top level");
 	files[1] = put_file("b.json", "{'l#5': 3}");
-	CHECK_FAILS(mg_config_load(&c, files, 2, NULL, 0, &err), &err, "index 5 is not in the list");
+	CHECK_FAILS(mg_config_load(&c, files, 2, NULL, 0, &err), &err,
+		    "index 5 is not in the list");
 	files[1] = put_file("b.json", "{'y': 1, 'z': {'q': 1, 'q': 2}}");
 	CHECK_FAILS(mg_config_load(&c, files, 2, NULL, 0, &err), &err,
 		    "b.json: key 'z': duplicate key 'q'");
@@ -133,18 +134,14 @@ static void test_bad_json(void)
 static void test_overrides(void)
 {
 	struct mg_config c;
-	const char *ov[] = {"--epochs=5",
-			    "--dataset_dir=/data/x",
-			    "net#channels#1=64",
-			    "a#b#c=[1, \"two\"]",
-			    "net::norm=\"batch\"",
-			    "amp=True",
-			    "ckpt=None",
-			    "net#channels#-1=7",
-			    "expr=$@x + 1",
-			    "empty="};
-	CHECK_OK(load1(&c, "{'epochs': 1, 'net': {'channels': [1, 2, 3], 'norm': 'instance'}}",
-		       ov, 10), &err);
+	const char *ov[] = {"--epochs=5",	   "--dataset_dir=/data/x",
+			    "net#channels#1=64",   "a#b#c=[1, \"two\"]",
+			    "net::norm=\"batch\"", "amp=True",
+			    "ckpt=None",	   "net#channels#-1=7",
+			    "expr=$@x + 1",	   "empty="};
+	CHECK_OK(load1(&c, "{'epochs': 1, 'net': {'channels': [1, 2, 3], 'norm': 'instance'}}", ov,
+		       10),
+		 &err);
 	CHECK_STR(raw(&c, "epochs"), "5");
 	CHECK_STR(raw(&c, "dataset_dir"), "\"/data/x\"");
 	CHECK_STR(raw(&c, "net"), "{\"channels\":[1,64,7],\"norm\":\"batch\"}");
@@ -167,7 +164,8 @@ static void test_overrides(void)
 	const char *bad3[] = {"no_value"};
 	CHECK_FAILS(load1(&c, "{}", bad3, 1), &err, "override 'no_value': expected ID=VALUE");
 	const char *bad4[] = {"lr#x=1"};
-	CHECK_FAILS(load1(&c, "{'lr': 0.1}", bad4, 1), &err, "command line: key 'lr#x': cannot set 'x' inside a number");
+	CHECK_FAILS(load1(&c, "{'lr': 0.1}", bad4, 1), &err,
+		    "command line: key 'lr#x': cannot set 'x' inside a number");
 	/* an override may hold a macro: expanded like file content */
 	const char *mac[] = {"copy=%net#channels"};
 	CHECK_OK(load1(&c, "{'net': {'channels': [1, 2]}}", mac, 1), &err);
@@ -180,9 +178,12 @@ static void test_macros(void)
 	struct mg_config c;
 	put_file("shared.json", "{'net': {'_target_': 'UNet', 'ch': [4, 8], 'copy': '%net#ch',"
 				" 'k': '@#ch'}, 'loop': '%shared.json#loop2', 'loop2': '%loop'}");
-	CHECK_OK(load1(&c, "{'a': {'b': [1, {'c': 2}]}, 'm1': '%a#b#1', 'm2': '%a::b',"
-			   " 'm3': {'x': 5, 'y': '%#x'}, 'chain': '%m1', 'ext': '%shared.json#net',"
-			   " 'whole': '%shared.json#net#ch'}", NULL, 0), &err);
+	CHECK_OK(load1(&c,
+		       "{'a': {'b': [1, {'c': 2}]}, 'm1': '%a#b#1', 'm2': '%a::b',"
+		       " 'm3': {'x': 5, 'y': '%#x'}, 'chain': '%m1', 'ext': '%shared.json#net',"
+		       " 'whole': '%shared.json#net#ch'}",
+		       NULL, 0),
+		 &err);
 	CHECK_STR(raw(&c, "m1"), "{\"c\":2}");
 	CHECK_STR(raw(&c, "m2"), "[1,{\"c\":2}]");
 	CHECK_STR(raw(&c, "m3#y"), "5");
@@ -216,10 +217,13 @@ static void test_macros(void)
 static void test_refs(void)
 {
 	struct mg_config c;
-	CHECK_OK(load1(&c, "{'a': {'b': [10, {'c': 'x'}], 'sib': '@#b#0', 'up': {'v': '@##b#1'}},"
-			   " 'r1': '@a#b#1#c', 'r2': '@a::b', 'r3': '@r1', 'lst': ['@a#b#0', 3],"
-			   " 'txt': '@net.to(@device)', 'mail': 'me@host', 'at': 'see @a',"
-			   " 'neg': '@a#b#-1'}", NULL, 0), &err);
+	CHECK_OK(load1(&c,
+		       "{'a': {'b': [10, {'c': 'x'}], 'sib': '@#b#0', 'up': {'v': '@##b#1'}},"
+		       " 'r1': '@a#b#1#c', 'r2': '@a::b', 'r3': '@r1', 'lst': ['@a#b#0', 3],"
+		       " 'txt': '@net.to(@device)', 'mail': 'me@host', 'at': 'see @a',"
+		       " 'neg': '@a#b#-1'}",
+		       NULL, 0),
+		 &err);
 	CHECK_STR(resolved(&c, "r1"), "\"x\"");
 	CHECK_STR(resolved(&c, "r2"), "[10,{\"c\":\"x\"}]");
 	CHECK_STR(resolved(&c, "r3"), "\"x\"");
@@ -238,12 +242,14 @@ static void test_refs(void)
 	CHECK(v == NULL, "no output on error");
 	mg_config_free(&c);
 
-	CHECK_OK(load1(&c, "{'x': '@y', 'y': {'k': '@x'}, 'self': {'me': '@self'},"
-			   " 'p': {'q': '@missing#deep'}, 'i': {'l': [1], 'r': '@i#l#4'}}",
-		       NULL, 0), &err);
-	CHECK_FAILS(mg_config_resolve(&c, "x", &v, &err), &err,
-		    "reference cycle: @x -> @y -> @x");
-	CHECK_FAILS(mg_config_resolve(&c, "self", &v, &err), &err, "key 'self#me': reference "
+	CHECK_OK(load1(&c,
+		       "{'x': '@y', 'y': {'k': '@x'}, 'self': {'me': '@self'},"
+		       " 'p': {'q': '@missing#deep'}, 'i': {'l': [1], 'r': '@i#l#4'}}",
+		       NULL, 0),
+		 &err);
+	CHECK_FAILS(mg_config_resolve(&c, "x", &v, &err), &err, "reference cycle: @x -> @y -> @x");
+	CHECK_FAILS(mg_config_resolve(&c, "self", &v, &err), &err,
+		    "key 'self#me': reference "
 		    "cycle: @self -> @self");
 	CHECK_FAILS(mg_config_resolve(&c, "p", &v, &err), &err,
 		    "one.json: key 'p#q': reference '@missing#deep' is not defined: no key "
@@ -257,8 +263,8 @@ static void test_refs(void)
 	/* references doubling at every level stop at the size limit */
 	char big[2048] = "{'l0': [1, 2]";
 	for (int i = 1; i < 40; i++)
-		snprintf(big + strlen(big), sizeof big - strlen(big), ", 'l%d': ['@l%d', '@l%d']", i,
-			 i - 1, i - 1);
+		snprintf(big + strlen(big), sizeof big - strlen(big), ", 'l%d': ['@l%d', '@l%d']",
+			 i, i - 1, i - 1);
 	strcat(big, "}");
 	CHECK_OK(load1(&c, big, NULL, 0), &err);
 	CHECK_FAILS(mg_config_resolve(&c, "l39", &v, &err), &err, "resolves to more than");
@@ -269,11 +275,14 @@ static void test_refs(void)
 static void test_expressions(void)
 {
 	struct mg_config c;
-	CHECK_OK(load1(&c, "{'dataset_dir': '/d', 'datalist': '$sorted(glob.glob(@dataset_dir))',"
-			   " 'train': {'dataset': {'_target_': 'Dataset', 'data': '$[{x: i} for "
-			   "i in @datalist if i.endswith(.nii.gz) and not i.startswith(tmp) and "
-			   "len(i) > 3]', 'transform': '@pre'}}, 'pre': {'_target_': 'Compose', "
-			   "'transforms': []}, 'uses': {'d': '@datalist'}}", NULL, 0), &err);
+	CHECK_OK(load1(&c,
+		       "{'dataset_dir': '/d', 'datalist': '$sorted(glob.glob(@dataset_dir))',"
+		       " 'train': {'dataset': {'_target_': 'Dataset', 'data': '$[{x: i} for "
+		       "i in @datalist if i.endswith(.nii.gz) and not i.startswith(tmp) and "
+		       "len(i) > 3]', 'transform': '@pre'}}, 'pre': {'_target_': 'Compose', "
+		       "'transforms': []}, 'uses': {'d': '@datalist'}}",
+		       NULL, 0),
+		 &err);
 	cJSON *v;
 	CHECK_FAILS(mg_config_resolve(&c, "train#dataset", &v, &err), &err,
 		    "one.json: key 'train#dataset#data': Python expressions are not evaluated "
@@ -292,15 +301,18 @@ static void test_expressions(void)
 static void test_components(void)
 {
 	struct mg_config c;
-	CHECK_OK(load1(&c, "{'off': false, 'xs': [{'_target_': 'A', '_disabled_': true},"
-			   " {'_target_': 'B', '_disabled_': ' TRUE ', 'k': '$boom'},"
-			   " {'_target_': 'C', '_disabled_': 'false', '_desc_': 'kept', 'k': 1},"
-			   " {'_target_': 'D', '_disabled_': '@off', '_requires_': '@off',"
-			   " '_mode_': 'default'}, {'_disabled_': true}],"
-			   " 'd': {'gone': {'_target_': 'E', '_disabled_': 1}, 'stay': 2},"
-			   " 'refd': '@xs#0', 'm': {'_target_': 'F', '_mode_': 'callable'},"
-			   " 'req': {'_target_': 'G', '_requires_': '@nowhere'},"
-			   " 'plain': {'_desc_': 'data', '_disabled_': true}}", NULL, 0), &err);
+	CHECK_OK(load1(&c,
+		       "{'off': false, 'xs': [{'_target_': 'A', '_disabled_': true},"
+		       " {'_target_': 'B', '_disabled_': ' TRUE ', 'k': '$boom'},"
+		       " {'_target_': 'C', '_disabled_': 'false', '_desc_': 'kept', 'k': 1},"
+		       " {'_target_': 'D', '_disabled_': '@off', '_requires_': '@off',"
+		       " '_mode_': 'default'}, {'_disabled_': true}],"
+		       " 'd': {'gone': {'_target_': 'E', '_disabled_': 1}, 'stay': 2},"
+		       " 'refd': '@xs#0', 'm': {'_target_': 'F', '_mode_': 'callable'},"
+		       " 'req': {'_target_': 'G', '_requires_': '@nowhere'},"
+		       " 'plain': {'_desc_': 'data', '_disabled_': true}}",
+		       NULL, 0),
+		 &err);
 	CHECK_STR(resolved(&c, "xs"), "[{\"_target_\":\"C\",\"k\":1},{\"_target_\":\"D\"},"
 				      "{\"_disabled_\":true}]");
 	CHECK_STR(resolved(&c, "d"), "{\"stay\":2}");
@@ -323,18 +335,20 @@ static void test_components(void)
 static void test_bundle(void)
 {
 	struct mg_config c;
-	const char *files[] = {MG_SOURCE_DIR "/tests/data/config/train.json",
-			       put_file("multi.json", "{'train#dataloader#shuffle': false,"
-						      " 'train#sampler': {'_target_': 'DistributedSampler',"
-						      " 'dataset': '@train#dataset'},"
-						      " 'train#dataloader#sampler': '@train#sampler',"
-						      " '+train#random_transforms': [{'_target_': 'RandRotate90d',"
-						      " 'keys': '@keys'}]}")};
+	const char *files[] = {
+		MG_SOURCE_DIR "/tests/data/config/train.json",
+		put_file("multi.json", "{'train#dataloader#shuffle': false,"
+				       " 'train#sampler': {'_target_': 'DistributedSampler',"
+				       " 'dataset': '@train#dataset'},"
+				       " 'train#dataloader#sampler': '@train#sampler',"
+				       " '+train#random_transforms': [{'_target_': 'RandRotate90d',"
+				       " 'keys': '@keys'}]}")};
 	const char *ov[] = {"--dataset_dir=/data/elsewhere", "train#no_crop=false"};
 	CHECK_OK(mg_config_load(&c, files, 2, ov, 2, &err), &err);
 	char *det = resolved(&c, "train#deterministic_transforms");
 	CHECK(strstr(det, "{\"_target_\":\"Spacingd\",\"keys\":[\"image\",\"label\"],\"pixdim\":"
-			  "[1,1,2.5],\"mode\":[\"bilinear\",\"nearest\"]}") != NULL, "%s", det);
+			  "[1,1,2.5],\"mode\":[\"bilinear\",\"nearest\"]}") != NULL,
+	      "%s", det);
 	CHECK(strstr(det, "CropForegroundd") != NULL, "enabled by the override: %s", det);
 	CHECK_STR(resolved(&c, "validate#preprocessing#transforms#0"),
 		  "{\"_target_\":\"LoadImaged\",\"keys\":[\"image\",\"label\"]}");

@@ -35,10 +35,10 @@ static const char *str_of(const struct mg_datalist *dl, int item, const char *ke
 	return f && i < f->nstr ? f->str[i] : "(absent)";
 }
 
-#define CHECK_STR(a, b)                                                                 \
-	do {                                                                            \
-		const char *a_ = (a), *b_ = (b);                                        \
-		CHECK(strcmp(a_, b_) == 0, "%s = '%s', expected '%s'", #a, a_, b_);     \
+#define CHECK_STR(a, b)                                                                            \
+	do {                                                                                       \
+		const char *a_ = (a), *b_ = (b);                                                   \
+		CHECK(strcmp(a_, b_) == 0, "%s = '%s', expected '%s'", #a, a_, b_);                \
 	} while (0)
 
 static const char *DATASET =
@@ -154,7 +154,8 @@ static void test_errors(void)
 	const char *ds = put_file("dataset.json", DATASET);
 	struct mg_datalist dl;
 	CHECK_FAILS(mg_datalist_load(&dl, "/nonexistent/dataset.json", "training", NULL, 1, -1, 0,
-				     &err), &err, "/nonexistent/dataset.json: no such file");
+				     &err),
+		    &err, "/nonexistent/dataset.json: no such file");
 	CHECK_FAILS(mg_datalist_load(&dl, ds, "nope", NULL, 1, -1, 0, &err), &err,
 		    "dataset.json: no key 'nope' (keys: name, numTraining, modality, training, ");
 	CHECK_FAILS(mg_datalist_load(&dl, ds, "bad", NULL, 1, -1, 0, &err), &err,
@@ -163,7 +164,8 @@ static void test_errors(void)
 	CHECK(dl.n == 0 && dl.items == NULL, "nothing left after an error");
 	CHECK_FAILS(mg_datalist_load(&dl, ds, "notlist", NULL, 1, -1, 0, &err), &err,
 		    "'notlist' is a dict, not a list of items");
-	const char *bad = put_file("broken.json", "{'training': [\n  {'image': 'a'},\n  {'image' 'b'}\n]}");
+	const char *bad =
+		put_file("broken.json", "{'training': [\n  {'image': 'a'},\n  {'image' 'b'}\n]}");
 	CHECK_FAILS(mg_datalist_load(&dl, bad, "training", NULL, 1, -1, 0, &err), &err,
 		    "broken.json:3:12: invalid JSON at");
 	bad = put_file("list.json", "[1, 2]");

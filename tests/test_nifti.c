@@ -151,12 +151,13 @@ static void check_info(const char *path, const cJSON *fx)
 		CHECK_CLOSE(info.affine[i / 4][i % 4], a[i / 4][i % 4], 0, 0);
 	if (!ex)
 		return;
+	const cJSON *dims = cJSON_GetObjectItem(ex, "dims");
+	const cJSON *pix = cJSON_GetObjectItem(ex, "pixdim");
 	CHECK(info.ndim == (int)num(ex, "ndim"));
 	for (int i = 0; i < 7; i++)
-		CHECK(info.dims[i] == cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "dims"), i)->valueint);
+		CHECK(info.dims[i] == cJSON_GetArrayItem(dims, i)->valueint);
 	for (int i = 0; i < 8; i++)
-		CHECK_CLOSE(info.pixdim[i],
-			    cJSON_GetArrayItem(cJSON_GetObjectItem(ex, "pixdim"), i)->valuedouble, 0, 0);
+		CHECK_CLOSE(info.pixdim[i], cJSON_GetArrayItem(pix, i)->valuedouble, 0, 0);
 	CHECK(info.datatype == (int)num(ex, "datatype"));
 	CHECK(info.qform_code == (int)num(ex, "qform_code") &&
 	      info.sform_code == (int)num(ex, "sform_code"), "%s: codes %d %d", path,
@@ -224,13 +225,14 @@ static void check_fixture(const cJSON *fx)
 	}
 	affine_json(cJSON_GetObjectItem(fx, "affine"), a);
 	for (int i = 0; i < 16; i++) {
-		CHECK(m->affine[i / 4][i % 4] == a[i / 4][i % 4], "%s: affine[%d][%d] = %.17g, "
-		      "MONAI has %.17g", name, i / 4, i % 4, m->affine[i / 4][i % 4], a[i / 4][i % 4]);
+		double mine = m->affine[i / 4][i % 4], theirs = a[i / 4][i % 4];
+		CHECK(mine == theirs, "%s: affine[%d][%d] = %.17g, MONAI has %.17g", name, i / 4,
+		      i % 4, mine, theirs);
 		CHECK(m->orig_affine[i / 4][i % 4] == a[i / 4][i % 4]);
 	}
+	const cJSON *pix = cJSON_GetObjectItem(fx, "pixdim");
 	for (int i = 0; i < 3; i++)
-		CHECK_CLOSE(m->pixdim[i],
-			    cJSON_GetArrayItem(cJSON_GetObjectItem(fx, "pixdim"), i)->valuedouble, 0, 0);
+		CHECK_CLOSE(m->pixdim[i], cJSON_GetArrayItem(pix, i)->valuedouble, 0, 0);
 	const cJSON *ss = cJSON_GetObjectItem(fx, "spatial_shape");
 	CHECK(m->sdim == cJSON_GetArraySize(ss), "%s: sdim %d", name, m->sdim);
 	for (int i = 0; i < m->sdim; i++)
@@ -324,8 +326,8 @@ static void test_monai_writer(const cJSON *writes)
 		for (size_t i = 0; i < n1 && i < n2; i++)
 			if (mine[i] != ref[i] && !(i >= 256 && i < 268)) {
 				diff++;
-				CHECK(diff > 3, "%s: byte %zu is %d, MONAI wrote %d", name, i, mine[i],
-				      ref[i]);
+				CHECK(diff > 3, "%s: byte %zu is %d, MONAI wrote %d", name, i,
+				      mine[i], ref[i]);
 			}
 		CHECK(diff == 0, "%s: %d bytes differ", name, diff);
 		for (size_t off = 256; off < 268 && n1 >= 268 && n2 >= 268; off += 4) {
@@ -352,13 +354,17 @@ static void rt_put(enum mg_dtype dt, void *p, int64_t i)
 	static const double hi[] = {255, 127, 65535, 32767, 4294967295.0, 2147483647, 0, 65504,
 				    3.3895313892515355e38, FLT_MAX, DBL_MAX, 0};
 	if (dt == MG_DTYPE_I64) {
-		int64_t x = i == 1 ? INT64_MIN : i == 2 ? INT64_MAX : (int64_t)ramp(dt, i) * 1000003;
+		int64_t x = i == 1   ? INT64_MIN
+			    : i == 2 ? INT64_MAX
+				     : (int64_t)ramp(dt, i) * 1000003;
 		memcpy(p, &x, 8);
 		return;
 	}
 	double v = i == 1 ? lo[dt] : i == 2 ? hi[dt] : ramp(dt, i);
 	if (mg_dtype_is_float(dt) && i >= 3 && i <= 5)
-		v = i == 3 ? NAN : i == 4 ? -INFINITY : dt == MG_DTYPE_F64 ? DBL_TRUE_MIN : FLT_TRUE_MIN;
+		v = i == 3 ? NAN
+		    : i == 4 ? -INFINITY
+		    : dt == MG_DTYPE_F64 ? DBL_TRUE_MIN : FLT_TRUE_MIN;
 	mg_dtype_store(dt, p, v);
 }
 
@@ -387,21 +393,23 @@ static void test_round_trip(void)
 				continue;
 			}
 			/* float16/bfloat16 are not NIfTI types: stored as float32, exactly */
-			enum mg_dtype fdt = dt == MG_DTYPE_F16 || dt == MG_DTYPE_BF16 ? MG_DTYPE_F32 : dt;
+			enum mg_dtype fdt =
+				dt == MG_DTYPE_F16 || dt == MG_DTYPE_BF16 ? MG_DTYPE_F32 : dt;
 			CHECK(r.dtype == fdt, "%s: read back as %s", name, mg_dtype_name(r.dtype));
 			CHECK(r.rank == 3 && r.dims[0] == 5 && r.dims[1] == 4 && r.dims[2] == 3);
 			for (int64_t i = 0; i < 60 && r.dtype == fdt; i++) {
 				int64_t idx[3] = {i % 5, i / 5 % 4, i / 20};
 				const void *p = mg_tensor_at(&t, idx), *q = mg_tensor_at(&r, idx);
 				if (dt == fdt)
-					CHECK(memcmp(p, q, mg_dtype_size(fdt)) == 0, "%s: element %lld",
-					      name, (long long)i);
+					CHECK(memcmp(p, q, mg_dtype_size(fdt)) == 0,
+					      "%s: element %lld", name, (long long)i);
 				else
 					CHECK(same(mg_dtype_load(fdt, q), mg_dtype_load(dt, p)),
 					      "%s: element %lld", name, (long long)i);
 			}
 			for (int i = 0; i < 16; i++)
-				CHECK_CLOSE(r.meta->affine[i / 4][i % 4], oblique[i / 4][i % 4], 1e-6, 1e-6);
+				CHECK_CLOSE(r.meta->affine[i / 4][i % 4], oblique[i / 4][i % 4],
+					    1e-6, 1e-6);
 			CHECK(r.meta->sdim == 3 && r.meta->original_channel_dim == MG_NO_CHANNEL);
 			mg_tensor_release(&t);
 			mg_tensor_release(&r);
@@ -436,7 +444,8 @@ static void test_write_layouts(void)
 	CHECK(r.rank == 2 && r.dims[0] == 6 && r.dims[1] == 5 && r.meta && r.meta->sdim == 2);
 	for (int64_t x = 0; x < 6 && r.rank == 2; x++)
 		for (int64_t y = 0; y < 5; y++)
-			CHECK_CLOSE(value_at(&r, y * 6 + x), ramp(MG_DTYPE_U8, y * 6 + (5 - x)), 0, 0);
+			CHECK_CLOSE(value_at(&r, y * 6 + x), ramp(MG_DTYPE_U8, y * 6 + 5 - x), 0,
+				    0);
 	for (int i = 0; i < 16 && r.meta; i++)
 		CHECK_CLOSE(r.meta->affine[i / 4][i % 4], a2[i / 4][i % 4], 1e-6, 1e-6);
 	char codes[4];
@@ -487,7 +496,8 @@ static void test_gz_levels(void)
 	CHECK(n9 < n1 && n1 < 64 * 64 * 32 * 2, "level 9: %zu bytes, level 1: %zu", n9, n1);
 	CHECK_OK(mg_nifti_read(tmp("l1.nii.gz"), &r1, &err), &err);
 	CHECK_OK(mg_nifti_read(tmp("l9.nii.gz"), &r9, &err), &err);
-	CHECK(r1.buf && r9.buf && memcmp(mg_tensor_data(&r1), mg_tensor_data(&r9), 64 * 64 * 64) == 0);
+	CHECK(r1.buf && r9.buf &&
+	      memcmp(mg_tensor_data(&r1), mg_tensor_data(&r9), 64 * 64 * 64) == 0);
 	CHECK_FAILS(mg_nifti_write(tmp("l10.nii.gz"), &t, MG_DTYPE_I16, 10, &err), &err, "level");
 	mg_tensor_release(&t);
 	mg_tensor_release(&r1);
