@@ -3,6 +3,8 @@
  * override ("--a#b=VALUE"); the rest is the file, also written beside it as other.json so
  * that "%other.json#id" macros find a file. Checks: no crash, no leak, no sanitizer
  * report, and every failure carries a message. Read next: fuzz_datalist.c. */
+#include "scratch.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64], main_path[96], other_path[96];
+static char main_path[96], other_path[96];
 
 static void put(const char *path, const uint8_t *p, size_t n)
 {
@@ -32,12 +34,9 @@ static void check_msg(int rc, const struct mg_err *e)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!dir[0]) {
-		snprintf(dir, sizeof dir, "/tmp/mg_fuzz_config_XXXXXX");
-		if (!mkdtemp(dir))
-			abort();
-		snprintf(main_path, sizeof main_path, "%s/main.json", dir);
-		snprintf(other_path, sizeof other_path, "%s/other.json", dir);
+	if (!main_path[0]) {
+		scratch_path("main.json", main_path, sizeof main_path);
+		scratch_path("other.json", other_path, sizeof other_path);
 	}
 	char ov[256] = "";
 	const char *ovp[1] = {ov};

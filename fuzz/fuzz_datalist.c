@@ -1,6 +1,8 @@
 /* fuzz_datalist.c: bytes -> dataset.json -> mg_datalist_load under several keys, folds and
  * base folders. Checks: no crash, no leak, no sanitizer report, a message with every
  * failure, and every field holding its strings. Read next: fuzz_config.c. */
+#include "scratch.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,16 +12,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64], path[96];
+static char path[96];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!dir[0]) {
-		snprintf(dir, sizeof dir, "/tmp/mg_fuzz_datalist_XXXXXX");
-		if (!mkdtemp(dir))
-			abort();
-		snprintf(path, sizeof path, "%s/dataset.json", dir);
-	}
+	if (!path[0])
+		scratch_path("dataset.json", path, sizeof path);
 	FILE *f = fopen(path, "wb");
 	if (!f || (size && fwrite(data, 1, size, f) != size))
 		abort();
@@ -29,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int k = 0; k < 3; k++) {
 		struct mg_datalist dl;
 		struct mg_err e = {0};
-		const char *p = k == 1 ? dir : path; /* the folder means its dataset.json */
+		const char *p = k == 1 ? scratch_dir : path; /* the folder means its dataset.json */
 		int rc = mg_datalist_load(&dl, p, keys[k], bases[k], k != 2, k - 1, k == 2, &e);
 		if (rc && !e.msg[0])
 			abort();

@@ -4,6 +4,8 @@
  * own errors). Checks: no crash, no leak, no sanitizer report, every failure names the
  * file, and a read/write/read round trip keeps dims, dtype and bytes.
  * Seeds: tests/data/nifti. Read next: fuzz_config.c. */
+#include "scratch.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64], in_path[96], out_path[96];
+static char in_path[96], out_path[96];
 
 static void put(const uint8_t *p, size_t n, int gzip)
 {
@@ -60,12 +62,9 @@ static void round_trip(const struct mg_tensor *t)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!dir[0]) {
-		snprintf(dir, sizeof dir, "/tmp/mg_fuzz_nifti_XXXXXX");
-		if (!mkdtemp(dir))
-			abort();
-		snprintf(in_path, sizeof in_path, "%s/in.nii", dir);
-		snprintf(out_path, sizeof out_path, "%s/out.nii.gz", dir);
+	if (!in_path[0]) {
+		scratch_path("in.nii", in_path, sizeof in_path);
+		scratch_path("out.nii.gz", out_path, sizeof out_path);
 	}
 	if (size == 0)
 		return 0;

@@ -8,16 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <cjson/cJSON.h>
-
+#include "json.h"
 #include "plan.h"
-
-static char *dl_strdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-	return d ? memcpy(d, s, n) : NULL;
-}
 
 static const char *dl_type(const cJSON *v)
 {
@@ -29,66 +21,12 @@ static const char *dl_type(const cJSON *v)
 				   : "null";
 }
 
-/* Reads and parses a JSON file; syntax errors name path:line:col. (config.c holds the
- * frontend's twin of this, with a caret line: runtime/ cannot call into frontend/.) */
-static int dl_parse(const char *path, cJSON **out, struct mg_err *e)
-{
-	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return mg_err_set(e, MG_ERR_IO, "%s: cannot open", path);
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap);
-	for (size_t got = 1; buf && got; len += got) {
-		if (len + 1 >= cap) {
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-			if (!buf)
-				break;
-		}
-		got = fread(buf + len, 1, cap - len - 1, f);
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (!buf)
-		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
-	if (bad) {
-		free(buf);
-		return mg_err_set(e, MG_ERR_IO, "%s: read error", path);
-	}
-	buf[len] = 0;
-	const char *end = NULL, *nul = memchr(buf, 0, len);
-	cJSON *root = nul ? NULL : cJSON_ParseWithOpts(buf, &end, 1);
-	if (!root) {
-		size_t off = nul   ? (size_t)(nul - buf)
-			     : end ? (size_t)(end - buf)
-				   : 0,
-		       line = 1, col = 1;
-		for (size_t i = 0; i < off && i < len; i++)
-			line += buf[i] == '\n', col = buf[i] == '\n' ? 1 : col + 1;
-		size_t n = strcspn(buf + (off < len ? off : len), "\r\n");
-		mg_err_set(e, MG_ERR_FORMAT, "%s:%zu:%zu: %s%s%.*s%s", path, line, col,
-			   nul	 ? "NUL byte in JSON text"
-			   : len ? "invalid JSON"
-				 : "empty file",
-			   n ? " at '" : "", (int)(n > 20 ? 20 : n), buf + (off < len ? off : len),
-			   n ? "'" : "");
-		free(buf);
-		return e->code;
-	}
-	free(buf);
-	*out = root;
-	return MG_OK;
-}
-
 /* Python's posixpath.normpath: drops "." and empty parts, folds "x/..", keeps leading
  * ".." of relative paths and exactly two leading slashes ("//x" stays, "///x" is "/x"). */
 static char *dl_normpath(const char *path)
 {
 	if (!*path)
-		return dl_strdup(".");
+		return strdup(".");
 	size_t n = strlen(path);
 	int slashes = path[0] == '/' ? (path[1] == '/' && path[2] != '/' ? 2 : 1) : 0;
 	char *out = malloc(n + 3);
@@ -137,7 +75,7 @@ static char *dl_join(const char *base, const char *v)
 {
 	size_t nb = strlen(base), nv = strlen(v);
 	if (v[0] == '/' || nb == 0)
-		return dl_strdup(v);
+		return strdup(v);
 	char *s = malloc(nb + nv + 2);
 	if (!s)
 		return NULL;
@@ -157,7 +95,7 @@ static char *dl_path(const char *base, const char *v, int check_path)
 	struct stat st;
 	if (p && check_path && stat(p, &st) != 0) {
 		free(p);
-		return dl_strdup(v);
+		return strdup(v);
 	}
 	return p;
 }
@@ -195,7 +133,7 @@ static int dl_field(struct mg_field *fd, const cJSON *v, const char *base, int c
 	int i = 0;
 	for (const cJSON *ch = v->child; ch; ch = ch->next, i++) {
 		fd->str[i] = all_str		  ? dl_path(base, ch->valuestring, check_path)
-			     : cJSON_IsString(ch) ? dl_strdup(ch->valuestring)
+			     : cJSON_IsString(ch) ? strdup(ch->valuestring)
 						  : cJSON_PrintUnformatted(ch);
 		if (!fd->str[i])
 			return -1;
@@ -216,12 +154,20 @@ static int dl_in_fold(const cJSON *item, int fold)
 	return 0;
 }
 
+/* Frees the field's strings (not its key) and leaves it with none. */
+static void dl_field_clear(struct mg_field *fd)
+{
+	for (int j = 0; j < fd->nstr; j++)
+		free(fd->str[j]);
+	free(fd->str);
+	fd->str = NULL;
+	fd->nstr = 0;
+}
+
 static void dl_item_free(struct mg_item *it)
 {
 	for (int i = 0; i < it->nfields; i++) {
-		for (int j = 0; j < it->fields[i].nstr; j++)
-			free(it->fields[i].str[j]);
-		free(it->fields[i].str);
+		dl_field_clear(&it->fields[i]);
 		free(it->fields[i].key);
 	}
 	free(it->fields);
@@ -238,7 +184,7 @@ static int dl_item(struct mg_item *it, const cJSON *v, const char *base, int is_
 		return -1;
 	if (cJSON_IsString(v)) {
 		it->nfields = 1;
-		it->fields[0].key = dl_strdup("image");
+		it->fields[0].key = strdup("image");
 		return it->fields[0].key ? dl_field(&it->fields[0], v, base, 0) : -1;
 	}
 	for (const cJSON *ch = v->child; ch; ch = ch->next) {
@@ -249,14 +195,10 @@ static int dl_item(struct mg_item *it, const cJSON *v, const char *base, int is_
 			if (strcmp(it->fields[i].key, k) == 0)
 				fd = &it->fields[i];
 		if (fd) { /* a repeated key: Python keeps the last value */
-			for (int j = 0; j < fd->nstr; j++)
-				free(fd->str[j]);
-			free(fd->str);
-			fd->str = NULL;
-			fd->nstr = 0;
+			dl_field_clear(fd);
 		} else {
 			fd = &it->fields[it->nfields++];
-			if (!(fd->key = dl_strdup(k)))
+			if (!(fd->key = strdup(k)))
 				return -1;
 		}
 		if (dl_field(fd, ch, base, check))
@@ -301,13 +243,13 @@ int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
 			goto out;
 		}
 	} else {
-		file = dl_strdup(path);
+		file = strdup(path);
 	}
 	if (!file) {
 		rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = dl_parse(file, &root, e)))
+	if ((rc = mg_json_read_file(file, &root, e)))
 		goto out;
 	const cJSON *list =
 		cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, key) : NULL;
@@ -326,11 +268,11 @@ int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
 		goto out;
 	/* base_dir: the datalist's folder when not given, as Path(file).parent */
 	if (base_dir) {
-		base = dl_strdup(base_dir);
+		base = strdup(base_dir);
 	} else {
 		const char *sl = strrchr(file, '/');
-		base = !sl	    ? dl_strdup(".")
-		       : sl == file ? dl_strdup("/")
+		base = !sl	    ? strdup(".")
+		       : sl == file ? strdup("/")
 				    : malloc((size_t)(sl - file) + 1);
 		if (base && sl && sl != file)
 			memcpy(base, file, (size_t)(sl - file)), base[sl - file] = 0;

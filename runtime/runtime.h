@@ -206,19 +206,21 @@ void mg_pool_for(struct mg_pool *p, int64_t n, void (*fn)(void *ctx, int64_t i, 
 
 /* Reads a NIfTI-1 file (.nii, .nii.gz, .hdr/.img). The tensor is a view over the file's
  * data block in the file's dtype: dims (X, Y, Z) or (X, Y, Z, C) for 4D, x fastest,
- * with scl_slope/scl_inter applied (then float32, or float64 if the file is float64) as
- * nibabel does. meta holds the affine nibabel/MONAI report (sform, else qform, else the
+ * with scl_slope/scl_inter applied as nibabel does (the result is then float64, whatever
+ * the stored type). meta holds the affine nibabel/MONAI report (sform, else qform, else the
  * base affine; header corrected as MONAI's NibabelReader does), the file name and
  * original_channel_dim (MG_NO_CHANNEL for 2D/3D, -1 for 4D). */
 int mg_nifti_read(const char *path, struct mg_tensor *out, struct mg_err *e);
 /* Writes t, dims (X, Y[, Z][, C]) with t->meta's affine (identity when NULL) as both
- * sform and qform (codes 1 as nibabel writes them), in dtype. Written to a temporary
- * name in the same folder then renamed: no half-written file is left behind.
- * gz_level (1..9) applies to .nii.gz names. */
+ * sform and qform (codes 1, as MONAI's NibabelWriter writes them), in dtype (float16 and
+ * bfloat16 are rounded, then stored as float32). Written to a temporary name in the same
+ * folder then renamed: no half-written file is left behind. gz_level (0..9) applies to
+ * .nii.gz names; 1 is what nibabel uses. */
 int mg_nifti_write(const char *path, const struct mg_tensor *t, enum mg_dtype dtype,
 		   int gz_level, struct mg_err *e);
 
-/* Header facts for `mgc info`. */
+/* Header facts for `mgc info`: pixdim, qform and sform as nibabel loads the header
+ * (after its own fixes, before MONAI's correction); affine as mg_nifti_read reports it. */
 struct mg_nifti_info {
 	int ndim;
 	int64_t dims[7];
