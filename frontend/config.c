@@ -222,14 +222,24 @@ const char *config_where(const struct mg_config *c, const char *canon)
 	return c->nfiles ? c->files[c->nfiles - 1] : "command line";
 }
 
+/* Whether file is one of the entries of "a.json, b.json" (not just a substring). */
+static int listed(const char *list, const char *file)
+{
+	size_t n = strlen(file);
+	for (const char *p = list; p; p = strstr(p, ", ") ? strstr(p, ", ") + 2 : NULL)
+		if (strncmp(p, file, n) == 0 && (p[n] == 0 || (p[n] == ',' && p[n + 1] == ' ')))
+			return 1;
+	return 0;
+}
+
 /* Records that `file` wrote id: a replacement names it alone (and forgets what was
  * recorded inside id), a "+" merge adds it to the list. */
 static int origin_note(struct mg_config *c, const char *canon, const char *file, int merge)
 {
 	const char *old = merge ? config_origin_of(c, canon) : NULL;
-	char *s = !old		      ? strdup(file)
-		  : strstr(old, file) ? strdup(old)
-				      : config_printf("%s, %s", old, file);
+	char *s = !old		       ? strdup(file)
+		  : listed(old, file) ? strdup(old)
+				       : config_printf("%s, %s", old, file);
 	size_t n = strlen(canon);
 	for (cJSON *ch = c->origin->child, *next; ch; ch = next) {
 		next = ch->next;
@@ -239,9 +249,10 @@ static int origin_note(struct mg_config *c, const char *canon, const char *file,
 	}
 	cJSON *v = s ? cJSON_CreateString(s) : NULL;
 	free(s);
-	if (!v)
+	if (!v || !cJSON_AddItemToObject(c->origin, canon, v)) {
+		cJSON_Delete(v);
 		return -1;
-	cJSON_AddItemToObject(c->origin, canon, v);
+	}
 	return 0;
 }
 

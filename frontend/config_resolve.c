@@ -158,8 +158,10 @@ static int resolve_dict(struct rs *r, const cJSON *raw, const char *id, int dept
 			cJSON_Delete(v); /* resolved only to check it; nothing to run first */
 			v = NULL;
 		}
-		if (v)
-			cJSON_AddItemToObject(d, k, v);
+		if (v && !cJSON_AddItemToObject(d, k, v)) {
+			cJSON_Delete(v);
+			rc = mg_err_set(r->e, MG_ERR_NOMEM, "out of memory");
+		}
 		free(sub);
 	}
 	if (rc) {

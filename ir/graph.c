@@ -50,6 +50,10 @@ int32_t mg_graph_add_value(struct mg_graph *g, const struct mg_type *t, const ch
 	v->type = *t;
 	v->producer = -1;
 	v->name = mg_arena_strdup(&g->arena, name);
+	if (name && !v->name) {
+		mg_err_set(e, MG_ERR_NOMEM, "out of memory adding a value");
+		return -1;
+	}
 	return g->nvalues++;
 }
 

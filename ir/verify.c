@@ -1,6 +1,6 @@
 /* verify.c: the graph invariants every pass must keep: operands in range and defined
  * before use, one producer per value, arities as the op declares, attribute lists
- * present. Runs after the frontend and after every pass in debug builds. */
+ * present. The pass driver runs it after the frontend and after every pass. */
 #include <stdlib.h>
 
 #include "ir.h"

@@ -6,6 +6,7 @@
 #define MG_OP_H
 
 #include "../runtime/plan.h"
+#include "../runtime/resample.h"
 
 /* A value's static type. Preprocessing shapes are symbolic (-1) until run time. */
 struct mg_type {
@@ -49,6 +50,11 @@ struct mg_opdef {
 	int (*infer)(const struct mg_attr *attrs, const struct mg_type *in, struct mg_type *out,
 		     struct mg_err *e);
 	mg_kernel_fn ref;
+	/* Spatial ops (MG_OPF_SPATIAL): what the op does to the grid of `in`, per item,
+	 * given only the image's shape and meta (in's data is not read). g arrives as the
+	 * identity grid of `in`. Their ref is one line: return mg_spatial_apply(&me, ...). */
+	int (*grid)(const struct mg_attr *attrs, const struct mg_tensor *in, struct mg_grid *g,
+		    struct mg_err *e);
 	/* Later: lowering to kernel IR, gradient, inverse. */
 };
 
@@ -67,5 +73,11 @@ int mg_op_attr_index(const struct mg_opdef *d, const char *name);
 
 /* Shared helpers for op files (ops.c). */
 int mg_op_expect_tensor(const struct mg_val *v, const char *what, struct mg_err *e);
+
+/* The reference kernel of every spatial op (spatial.c): the op's grid, then a view when
+ * the grid is index-only and stays inside the image, else mg_resample (float32, as
+ * MONAI); the output's meta gets the grid's affine and an applied-operations entry. */
+int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
+		     struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
 
 #endif

@@ -1,6 +1,5 @@
 /* driver.c: the pass table and the one loop that runs it. */
 #include <string.h>
-#include <time.h>
 
 #include "passes.h"
 
@@ -8,13 +7,6 @@ const struct mg_pass mg_passes[] = {
 	{"infer-types", "derive every value's dtype and shape", mg_pass_infer_types},
 };
 const int mg_npasses = sizeof mg_passes / sizeof *mg_passes;
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int known(const char *name)
 {
@@ -46,7 +38,7 @@ int mg_passes_run(struct mg_graph *g, const struct mg_pass_opts *o, struct mg_er
 		mg_graph_print(g, o->dump);
 	for (int i = 0; i < mg_npasses; i++) {
 		const struct mg_pass *p = &mg_passes[i];
-		double t0 = now();
+		double t0 = mg_now();
 		if (!(rc = p->run(g, e)))
 			rc = mg_graph_verify(g, e);
 		if (rc) {
@@ -54,7 +46,7 @@ int mg_passes_run(struct mg_graph *g, const struct mg_pass_opts *o, struct mg_er
 			return rc;
 		}
 		if (o->timing)
-			fprintf(o->timing, "pass %-16s %8.3f ms\n", p->name, (now() - t0) * 1e3);
+			fprintf(o->timing, "pass %-16s %8.3f ms\n", p->name, (mg_now() - t0) * 1e3);
 		if (o->dump_after && strcmp(o->dump_after, p->name) == 0)
 			mg_graph_print(g, o->dump);
 	}

@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "plan.h"
 
@@ -78,18 +77,11 @@ struct run {
 	struct mg_val **slots; /* per worker */
 	pthread_mutex_t mu;
 	int failed;
-	int64_t failed_item;
+	int64_t failed_item; /* the lowest failing item; items after it are skipped */
 	struct mg_err err;
 	int64_t done, total;
 	double t0, last_print;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static const char *item_name(const struct mg_item *it)
 {
@@ -104,7 +96,7 @@ static const char *item_name(const struct mg_item *it)
 static void progress(struct run *r, int final)
 {
 	FILE *f = r->o->progress;
-	double t = now(), el = t - r->t0;
+	double t = mg_now(), el = t - r->t0;
 	if (!f || (!final && t - r->last_print < 0.25))
 		return;
 	r->last_print = t;
@@ -120,9 +112,12 @@ static void progress(struct run *r, int final)
 static void run_one(void *ctx, int64_t i, int worker)
 {
 	struct run *r = ctx;
-	if (__atomic_load_n(&r->failed, __ATOMIC_RELAXED))
-		return;
 	int64_t index = r->o->first + i;
+	/* items before a failure still run, so the error reported is always the first
+	 * failing item's, whatever the scheduling */
+	if (__atomic_load_n(&r->failed, __ATOMIC_RELAXED) &&
+	    index > __atomic_load_n(&r->failed_item, __ATOMIC_RELAXED))
+		return;
 	struct mg_err e = {0};
 	struct mg_kctx k = {.err = &e, .log = r->o->log, .gz_level = r->o->gz_level};
 	struct mg_val *slots = r->slots[worker];
@@ -131,8 +126,8 @@ static void run_one(void *ctx, int64_t i, int worker)
 		mg_val_release(&slots[s]);
 	pthread_mutex_lock(&r->mu);
 	if (rc && (!r->failed || index < r->failed_item)) {
-		r->failed = 1;
-		r->failed_item = index;
+		__atomic_store_n(&r->failed_item, index, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->failed, 1, __ATOMIC_RELEASE);
 		r->err = e;
 		mg_err_prefix(&r->err, "item %lld '%s'", (long long)index,
 			      item_name(&r->dl->items[index]));
@@ -152,7 +147,7 @@ int mg_exec_run(const struct mg_plan *p, const struct mg_datalist *dl,
 	struct mg_pool *pool = mg_pool_new(o->nthreads);
 	if (!pool)
 		return mg_err_set(e, MG_ERR_NOMEM, "cannot start the thread pool");
-	struct run r = {.p = p, .dl = dl, .o = o, .total = count, .t0 = now()};
+	struct run r = {.p = p, .dl = dl, .o = o, .total = count, .t0 = mg_now()};
 	int nw = mg_pool_size(pool), rc = 0;
 	r.slots = calloc((size_t)nw, sizeof *r.slots);
 	for (int w = 0; r.slots && w < nw; w++)

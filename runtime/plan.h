@@ -60,7 +60,6 @@ struct mg_attr {
 struct mg_kctx {
 	struct mg_err *err;
 	FILE *log;            /* where DataStats and friends write; NULL: quiet */
-	struct mg_pool *pool; /* may be NULL */
 	int64_t item;         /* index of the datalist item being processed */
 	const char *key;      /* the item key the running step works on */
 	int gz_level;         /* compression level for .nii.gz outputs */

@@ -3,6 +3,7 @@
  * n threads has n-1 workers. Indices are handed out by an atomic counter. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -131,4 +132,11 @@ void mg_pool_for(struct mg_pool *p, int64_t n, void (*fn)(void *, int64_t, int),
 	while (p->busy > 0)
 		pthread_cond_wait(&p->idle, &p->mu);
 	pthread_mutex_unlock(&p->mu);
+}
+
+double mg_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -191,6 +191,9 @@ void mg_iter_init_memorder(struct mg_iter *it, int rank, const int64_t *dims, in
 int mg_iter_next(struct mg_iter *it);     /* 0 (and done) when the walk is over */
 int mg_iter_next_row(struct mg_iter *it); /* likewise, by rows */
 
+/* Seconds on a monotonic clock, for timings and progress. */
+double mg_now(void);
+
 /* ---- thread pool -------------------------------------------------------------------- */
 
 struct mg_pool;
@@ -198,7 +201,8 @@ struct mg_pool *mg_pool_new(int nthreads); /* 0: one per core */
 void mg_pool_free(struct mg_pool *p);
 int mg_pool_size(const struct mg_pool *p);
 /* Runs fn(ctx, i, worker) for i in [0, n); returns when all are done. worker is in
- * [0, mg_pool_size). Safe to call with p == NULL (runs inline). */
+ * [0, mg_pool_size). Safe to call with p == NULL (runs inline). Not reentrant: fn must
+ * not call mg_pool_for on the same pool (one loop at a time per pool). */
 void mg_pool_for(struct mg_pool *p, int64_t n, void (*fn)(void *ctx, int64_t i, int worker),
 		 void *ctx);
 

@@ -90,7 +90,8 @@ done:
 static int count_tmp(const char *dir)
 {
 	char log[4096];
-	run(log, sizeof log, "find %s -name '*tmp*' | wc -l", dir);
+	if (!exists(dir) || run(log, sizeof log, "find %s -name '*tmp*' | wc -l", dir) != 0)
+		return -1;
 	return atoi(log);
 }
 
@@ -162,7 +163,22 @@ static void test_errors(void)
 		 MG_BIN, ex, data, tmp);
 	CHECK(rc == 1 && strstr(log, "item 1") && strstr(log, "synth_001.nii.gz") &&
 		      strstr(log, "key 'image'"), "%s", log);
+	/* with several threads the error is still the first failing item's */
+	char gone2[600], keep2[620];
+	snprintf(gone2, sizeof gone2, "%s/imagesTr/synth_002.nii.gz", data);
+	snprintf(keep2, sizeof keep2, "%s.keep", gone2);
+	rename(gone2, keep2);
+	for (int round = 0; round < 3; round++) {
+		rc = run(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e2 "
+			 "--threads=2", MG_BIN, ex, data, tmp);
+		CHECK(rc == 1 && strstr(log, "item 1 "), "%s", log);
+	}
+	rename(keep2, gone2);
 	rename(keep, gone);
+	rc = run(log, sizeof log, "%s run %s --gz_level=12", MG_BIN, ex);
+	CHECK(rc == 2 && strstr(log, "1..9"), "%s", log);
+	rc = run(log, sizeof log, "%s run %s --threads=two", MG_BIN, ex);
+	CHECK(rc == 2 && strstr(log, "--threads"), "%s", log);
 	/* a key the items do not have */
 	rc = run(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e3 "
 		 "--preprocessing#transforms#0#keys='[\"image\",\"label\",\"mask\"]'", MG_BIN, ex, data,

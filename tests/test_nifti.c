@@ -325,9 +325,9 @@ static void test_monai_writer(const cJSON *writes)
 		int diff = 0;
 		for (size_t i = 0; i < n1 && i < n2; i++)
 			if (mine[i] != ref[i] && !(i >= 256 && i < 268)) {
-				diff++;
-				CHECK(diff > 3, "%s: byte %zu is %d, MONAI wrote %d", name, i,
-				      mine[i], ref[i]);
+				if (++diff <= 3)
+					fprintf(stderr, "%s: byte %zu is %d, MONAI wrote %d\n", name,
+						i, mine[i], ref[i]);
 			}
 		CHECK(diff == 0, "%s: %d bytes differ", name, diff);
 		for (size_t off = 256; off < 268 && n1 >= 268 && n2 >= 268; off += 4) {

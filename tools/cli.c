@@ -1,4 +1,5 @@
 /* cli.c: option parsing shared by `mgc run` and `mgc dump`. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,12 +11,14 @@ static const char *opt(const char *arg, const char *name)
 	return strncmp(arg, name, n) == 0 && arg[n] == '=' ? arg + n + 1 : NULL;
 }
 
-static int number(const char *cmd, const char *name, const char *v, long lo, long *out)
+static int number(const char *cmd, const char *name, const char *v, long lo, long hi,
+		  long *out)
 {
 	char *end;
 	long x = strtol(v, &end, 10);
-	if (*v == 0 || *end != 0 || x < lo) {
-		fprintf(stderr, "mgc %s: %s wants an integer >= %ld, not '%s'\n", cmd, name, lo, v);
+	if (*v == 0 || *end != 0 || x < lo || x > hi) {
+		fprintf(stderr, "mgc %s: %s wants an integer in %ld..%ld, not '%s'\n", cmd, name,
+			lo, hi, v);
 		return 2;
 	}
 	*out = x;
@@ -25,7 +28,6 @@ static int number(const char *cmd, const char *name, const char *v, long lo, lon
 int cli_parse(struct cli *c, const char *cmd, int argc, char **argv)
 {
 	memset(c, 0, sizeof *c);
-	c->backend = "ref";
 	c->gz_level = 1;
 	c->count = -1;
 	for (int i = 1; i < argc; i++) {
@@ -44,22 +46,19 @@ int cli_parse(struct cli *c, const char *cmd, int argc, char **argv)
 			if (strcmp(v, "ref") != 0)
 				return fprintf(stderr, "mgc %s: backend '%s' is not built yet (ref)\n",
 					       cmd, v), 2;
-			c->backend = v;
 		} else if ((v = opt(a, "--threads"))) {
-			rc = number(cmd, "--threads", v, 0, &x);
+			rc = number(cmd, "--threads", v, 0, 1024, &x);
 			c->threads = (int)x;
 		} else if ((v = opt(a, "--gz_level"))) {
-			rc = number(cmd, "--gz_level", v, 1, &x);
-			if (!rc && x > 9)
-				rc = number(cmd, "--gz_level", "10", 10, &x);
+			rc = number(cmd, "--gz_level", v, 1, 9, &x);
 			c->gz_level = (int)x;
 		} else if ((v = opt(a, "--items"))) {
 			char *colon = strchr(v, ':');
 			char buf[64];
 			snprintf(buf, sizeof buf, "%.*s", colon ? (int)(colon - v) : (int)strlen(v), v);
-			rc = number(cmd, "--items", buf[0] ? buf : "0", 0, &c->first);
+			rc = number(cmd, "--items", buf[0] ? buf : "0", 0, LONG_MAX, &c->first);
 			if (!rc && colon && colon[1]) {
-				rc = number(cmd, "--items", colon + 1, c->first, &x);
+				rc = number(cmd, "--items", colon + 1, c->first, LONG_MAX, &x);
 				c->count = x - c->first;
 			} else if (!rc && !colon) {
 				c->count = 1;

@@ -14,7 +14,6 @@ struct cli {
 	const char *overrides[CLI_MAX];
 	const char *run_id;  /* NULL: "dataset", else the first dataset found */
 	const char *after;   /* dump after this pass */
-	const char *backend; /* "ref" */
 	int threads, gz_level, verbose, quiet;
 	long first, count;
 };

@@ -1,7 +1,6 @@
 /* run.c: `mgc run PIPELINE... [--key=value...]`: builds the pipeline's graph and runs it
  * over its datalist with the reference executor. */
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -21,13 +20,6 @@ static const char usage[] =
 	"  --gz_level=N    zlib level for .nii.gz outputs, 1-9 (default 1: fast)\n"
 	"  --verbose       pass timings; --quiet: no progress line and no logs\n";
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int mgc_run(int argc, char **argv)
 {
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
@@ -41,7 +33,7 @@ int mgc_run(int argc, char **argv)
 	struct mg_program p = {0};
 	struct mg_arena arena = {0};
 	struct mg_plan *plan = NULL;
-	double t0 = now();
+	double t0 = mg_now();
 	rc = cli_load(&c, &cfg, &p, stdout, &e);
 	if (!rc)
 		rc = mg_program_load_data(&p, &e);
@@ -49,7 +41,7 @@ int mgc_run(int argc, char **argv)
 		rc = mg_graph_lower(p.graph, &arena, &plan, &e);
 	if (!rc && c.verbose)
 		fprintf(stderr, "compiled %d nodes in %.1f ms; %d items\n", p.graph->nnodes,
-			(now() - t0) * 1e3, p.data.n);
+			(mg_now() - t0) * 1e3, p.data.n);
 	if (!rc) {
 		struct mg_exec_opts o = {
 			.nthreads = c.threads,
@@ -59,12 +51,12 @@ int mgc_run(int argc, char **argv)
 			.first = c.first,
 			.count = c.count,
 		};
-		double t1 = now();
+		double t1 = mg_now();
 		rc = mg_exec_run(plan, &p.data, &o, &e);
 		if (!rc && !c.quiet)
 			fprintf(stderr, "done: %lld items in %.2f s\n",
 				(long long)(c.count < 0 ? p.data.n - c.first : c.count),
-				now() - t1);
+				mg_now() - t1);
 	}
 	if (rc)
 		fprintf(stderr, "mgc run: %s\n", e.msg);

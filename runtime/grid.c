@@ -1,0 +1,87 @@
+/* grid.c: building and composing grids (see resample.h); the resampler is resample.c. */
+#include <math.h>
+#include <string.h>
+
+#include "resample.h"
+
+void mg_grid_identity(struct mg_grid *g, const struct mg_tensor *img)
+{
+	memset(g, 0, sizeof *g);
+	g->sdim = img->rank - 1 < 3 ? img->rank - 1 : 3;
+	for (int i = 0; i < g->sdim; i++)
+		g->in_shape[i] = g->out_shape[i] = img->dims[1 + i];
+	for (int i = 0; i < 4; i++)
+		g->out_to_in[i][i] = g->affine[i][i] = 1;
+	if (img->meta)
+		memcpy(g->affine, img->meta->affine, sizeof g->affine);
+	g->mode = MG_INTERP_LINEAR;
+	g->padding = MG_PAD_BORDER;
+}
+
+void mg_grid_then(struct mg_grid *g, const struct mg_grid *next)
+{
+	double m[4][4];
+	for (int r = 0; r < 4; r++)
+		for (int c = 0; c < 4; c++) {
+			m[r][c] = 0;
+			for (int k = 0; k < 4; k++)
+				m[r][c] += g->out_to_in[r][k] * next->out_to_in[k][c];
+		}
+	memcpy(g->out_to_in, m, sizeof m);
+	memcpy(g->out_shape, next->out_shape, sizeof g->out_shape);
+	memcpy(g->affine, next->affine, sizeof g->affine);
+	/* MONAI's lazy resampling: the last op's modes win */
+	g->mode = next->mode;
+	g->padding = next->padding;
+	g->align_corners = next->align_corners;
+}
+
+int mg_grid_is_index_only(const struct mg_grid *g)
+{
+	const double tol = 1e-9;
+	for (int i = 0; i < g->sdim; i++) {
+		int ones = 0;
+		for (int j = 0; j < g->sdim; j++) {
+			double v = fabs(g->out_to_in[i][j]);
+			if (fabs(v - 1) < tol)
+				ones++;
+			else if (v > tol)
+				return 0;
+		}
+		double t = g->out_to_in[i][3];
+		if (ones != 1 || fabs(t - nearbyint(t)) > tol)
+			return 0;
+	}
+	for (int j = 0; j < g->sdim; j++) {
+		int ones = 0;
+		for (int i = 0; i < g->sdim; i++)
+			ones += fabs(g->out_to_in[i][j]) > 0.5;
+		if (ones != 1)
+			return 0;
+	}
+	return 1;
+}
+
+int mg_interp_parse(const char *s)
+{
+	static const struct {
+		const char *name;
+		enum mg_interp m;
+	} names[] = {{"nearest", MG_INTERP_NEAREST},	 {"bilinear", MG_INTERP_LINEAR},
+		     {"trilinear", MG_INTERP_LINEAR},	 {"linear", MG_INTERP_LINEAR},
+		     {"bicubic", MG_INTERP_CUBIC},	 {"0", MG_INTERP_NEAREST},
+		     {"1", MG_INTERP_LINEAR}};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strcmp(s, names[i].name) == 0)
+			return names[i].m;
+	return -1;
+}
+
+int mg_pad_parse(const char *s)
+{
+	static const char *const names[] = {"zeros", "border", "reflection"};
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}

@@ -1,0 +1,60 @@
+/* resample.h: moving voxels. A spatial op is described by what it does to the voxel grid
+ * (struct mg_grid): the output shape, an affine map from output voxel index to input voxel
+ * index, an interpolation and a padding mode. One reference resampler executes any grid;
+ * the spatial fusion pass composes grids so a chain of ops costs one pass.
+ * Conventions are MONAI's (torch grid_sample as MONAI calls it): a pull map, voxel centres
+ * at integer indices (align_corners=False), compute in float64.
+ * Read next: resample.c, ops/spatial.c. */
+#ifndef MG_RESAMPLE_H
+#define MG_RESAMPLE_H
+
+#include "runtime.h"
+
+enum mg_interp {
+	MG_INTERP_NEAREST, /* torch's nearest: round half to even on the input coordinate */
+	MG_INTERP_LINEAR,  /* bilinear / trilinear */
+	MG_INTERP_CUBIC,   /* bicubic (torch: 2D only), A = -0.75 */
+};
+
+enum mg_pad {
+	MG_PAD_ZEROS,      /* outside is 0 */
+	MG_PAD_BORDER,     /* clamp the coordinate to the edge voxel centres */
+	MG_PAD_REFLECTION, /* reflect about the volume's edges (-0.5 and d - 0.5) */
+};
+
+/* What one spatial op (or a fused chain) does to an image's voxel grid. The channel axis
+ * (axis 0 of the tensor) is never touched: every channel moves the same way. */
+struct mg_grid {
+	int sdim;                /* 2 or 3 */
+	int64_t in_shape[3];     /* spatial shape the map reads */
+	int64_t out_shape[3];    /* spatial shape it writes */
+	double out_to_in[4][4];  /* output voxel index -> input voxel index, homogeneous */
+	double affine[4][4];     /* the output's voxel -> world affine */
+	enum mg_interp mode;
+	enum mg_pad padding;
+	int align_corners;       /* MONAI passes it to grid_sample after normalising with
+				  * align_corners=False formulas: see resample.c */
+};
+
+/* The identity grid of an image: out = in, affine = its affine. */
+void mg_grid_identity(struct mg_grid *g, const struct mg_tensor *img);
+/* Composes `next` after `g` (g's output is next's input): g becomes the map from next's
+ * output to g's input, with next's shape, affine and modes. */
+void mg_grid_then(struct mg_grid *g, const struct mg_grid *next);
+/* 1 when out_to_in is a permutation with flips and integer shifts (no interpolation
+ * needed: the result is a view, or a copy with padding). */
+int mg_grid_is_index_only(const struct mg_grid *g);
+
+/* out = in resampled through g, as dtype (MONAI: float32), a fresh contiguous tensor
+ * (C, out_shape...). in is (C, in_shape...) with any strides and dtype. out->meta is
+ * not set here. */
+int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
+		struct mg_tensor *out, struct mg_err *e);
+
+/* Parse MONAI's mode and padding_mode strings ("bilinear", "nearest", "bicubic",
+ * "zeros", "border", "reflection"; spline orders 0 and 1 as nearest and linear). -1 when
+ * unknown. */
+int mg_interp_parse(const char *s);
+int mg_pad_parse(const char *s);
+
+#endif
