@@ -2,8 +2,8 @@
  * (struct mg_grid): the output shape, an affine map from output voxel index to input voxel
  * index, an interpolation and a padding mode. One reference resampler executes any grid;
  * the spatial fusion pass composes grids so a chain of ops costs one pass.
- * Conventions are MONAI's (torch grid_sample as MONAI calls it): a pull map, voxel centres
- * at integer indices (align_corners=False), compute in float64.
+ * Conventions are MONAI's SpatialResample (torch grid_sample as MONAI calls it): a pull
+ * map in voxel units, voxel centres at integer indices, compute in float64.
  * Read next: resample.c, ops/spatial.c. */
 #ifndef MG_RESAMPLE_H
 #define MG_RESAMPLE_H
@@ -13,13 +13,13 @@
 enum mg_interp {
 	MG_INTERP_NEAREST, /* torch's nearest: round half to even on the input coordinate */
 	MG_INTERP_LINEAR,  /* bilinear / trilinear */
-	MG_INTERP_CUBIC,   /* bicubic (torch: 2D only), A = -0.75 */
+	MG_INTERP_CUBIC,   /* bicubic / tricubic, A = -0.75, as torch */
 };
 
 enum mg_pad {
 	MG_PAD_ZEROS,      /* outside is 0 */
 	MG_PAD_BORDER,     /* clamp the coordinate to the edge voxel centres */
-	MG_PAD_REFLECTION, /* reflect about the volume's edges (-0.5 and d - 0.5) */
+	MG_PAD_REFLECTION, /* reflect about -0.5 and d - 0.5 (align_corners: 0 and d - 1) */
 };
 
 /* What one spatial op (or a fused chain) does to an image's voxel grid. The channel axis
@@ -32,8 +32,10 @@ struct mg_grid {
 	double affine[4][4];     /* the output's voxel -> world affine */
 	enum mg_interp mode;
 	enum mg_pad padding;
-	int align_corners;       /* MONAI passes it to grid_sample after normalising with
-				  * align_corners=False formulas: see resample.c */
+	int align_corners;       /* as MONAI passes it to grid_sample: the map is exact either
+				  * way; it changes reflection bounds and size-1 axes (resample.c).
+				  * transforms.Resample (Affine, RandAffine) normalises differently:
+				  * those ops fold that into out_to_in */
 };
 
 /* The identity grid of an image: out = in, affine = its affine. */
