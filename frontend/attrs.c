@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../runtime/json.h"
 #include "build.h"
 
 static int in_choices(const char *choices, const char *s)
@@ -18,17 +19,6 @@ static int in_choices(const char *choices, const char *s)
 		c = bar ? bar + 1 : NULL;
 	}
 	return 0;
-}
-
-static const char *json_kind(const cJSON *j)
-{
-	return cJSON_IsBool(j)	   ? "a boolean"
-	       : cJSON_IsNumber(j) ? "a number"
-	       : cJSON_IsString(j) ? "a string"
-	       : cJSON_IsArray(j)  ? "a list"
-	       : cJSON_IsObject(j) ? "an object"
-	       : cJSON_IsNull(j)   ? "null"
-				   : "something else";
 }
 
 /* One scalar of the attribute's element type. */
@@ -74,18 +64,14 @@ static int scalar(const struct mg_attrdef *d, enum mg_attr_type t, const cJSON *
 	default:
 		break;
 	}
-	static const char *const want[] = {"a boolean", "an integer", "a number", "a string",
-					   "a dtype name"};
 	return mg_err_set(e, MG_ERR_CONFIG, "argument '%s' must be %s, not %s", d->name,
-			  t < 5 ? want[t] : "a list", json_kind(j));
+			  mg_attr_type_phrase(t), mg_json_kind(j));
 }
 
 static int list(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *a,
 		struct mg_attr *out, struct mg_err *e)
 {
-	enum mg_attr_type et = d->type == MG_ATTR_INTS	   ? MG_ATTR_INT
-			       : d->type == MG_ATTR_FLOATS ? MG_ATTR_FLOAT
-							   : MG_ATTR_STR;
+	enum mg_attr_type et = mg_attr_type_elem(d->type);
 	int n = cJSON_IsArray(j) ? cJSON_GetArraySize(j) : 1;
 	size_t elem = et == MG_ATTR_INT ? sizeof(int64_t) : et == MG_ATTR_FLOAT ? sizeof(double)
 										: sizeof(char *);
@@ -107,10 +93,7 @@ static int list(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *a,
 	return 0;
 }
 
-static int is_list_type(enum mg_attr_type t)
-{
-	return t == MG_ATTR_INTS || t == MG_ATTR_FLOATS || t == MG_ATTR_STRS;
-}
+static int is_list_type(enum mg_attr_type t) { return mg_attr_type_elem(t) != t; }
 
 static int convert(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *a,
 		   struct mg_attr *out, struct mg_err *e)

@@ -8,15 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/json.h"
 #include "build.h"
-
-#define MAX_KEYS 64
 
 /* The item's keys as the chain proceeds: key -> current value. */
 struct env {
 	int n;
-	const char *key[MAX_KEYS];
-	int32_t val[MAX_KEYS];
+	const char *key[MG_MAX_KEYS];
+	int32_t val[MG_MAX_KEYS];
 };
 
 static int env_find(const struct env *v, const char *key)
@@ -32,8 +31,8 @@ static int32_t env_get(struct env *v, struct mg_graph *g, const char *key, struc
 	int i = env_find(v, key);
 	if (i >= 0)
 		return v->val[i];
-	if (v->n == MAX_KEYS) {
-		mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d keys", MAX_KEYS);
+	if (v->n == MG_MAX_KEYS) {
+		mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d keys", MG_MAX_KEYS);
 		return -1;
 	}
 	int32_t in = mg_graph_input(g, key, e);
@@ -202,53 +201,6 @@ static int add_chain(struct mg_graph *g, struct env *env, const cJSON *chain,
 
 /* ---- data ------------------------------------------------------------------------------ */
 
-static int field_from_json(struct mg_field *f, const char *key, const cJSON *v)
-{
-	int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 1;
-	f->key = strdup(key);
-	f->str = calloc((size_t)n + 1, sizeof *f->str);
-	if (!f->key || !f->str)
-		return -1;
-	for (int i = 0; i < n; i++) {
-		const cJSON *x = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, i) : v;
-		char *s = cJSON_IsString(x) ? strdup(x->valuestring) : cJSON_PrintUnformatted(x);
-		if (!s)
-			return -1;
-		f->str[f->nstr++] = s;
-	}
-	return 0;
-}
-
-/* A datalist written in the config: [{"image": "a.nii.gz", ...} | "a.nii.gz", ...]. */
-static int literal_data(struct mg_datalist *dl, const cJSON *arr, const char *where,
-			struct mg_err *e)
-{
-	int n = cJSON_GetArraySize(arr);
-	dl->items = calloc((size_t)n + 1, sizeof *dl->items);
-	if (!dl->items)
-		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
-	int i = 0;
-	for (const cJSON *it = arr->child; it; it = it->next, i++) {
-		struct mg_item *item = &dl->items[dl->n++];
-		int nf = cJSON_IsObject(it) ? cJSON_GetArraySize(it) : 1;
-		if (!cJSON_IsObject(it) && !cJSON_IsString(it))
-			return mg_err_set(e, MG_ERR_CONFIG, "%s#%d: an item must be a dict or a path",
-					  where, i);
-		item->fields = calloc((size_t)nf + 1, sizeof *item->fields);
-		if (!item->fields)
-			return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
-		if (cJSON_IsString(it)) {
-			if (field_from_json(&item->fields[item->nfields++], "image", it))
-				return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
-			continue;
-		}
-		for (const cJSON *f = it->child; f; f = f->next)
-			if (field_from_json(&item->fields[item->nfields++], f->string, f))
-				return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
-	}
-	return 0;
-}
-
 static const char *str_arg(const cJSON *o, const char *name, const char *dflt)
 {
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -264,8 +216,8 @@ static int int_arg(const cJSON *o, const char *name, int dflt)
 static int load_data(struct mg_datalist *dl, const cJSON *data, const char *where,
 		     struct mg_err *e)
 {
-	if (cJSON_IsArray(data))
-		return literal_data(dl, data, where, e);
+	if (cJSON_IsArray(data)) /* a list in the config: MONAI uses it as it is */
+		return mg_datalist_from_json(dl, data, NULL, 1, where, e);
 	const cJSON *target = cJSON_GetObjectItemCaseSensitive(data, "_target_");
 	if (!cJSON_IsString(target))
 		return mg_err_set(e, MG_ERR_CONFIG,

@@ -150,7 +150,7 @@ int32_t mg_graph_add_node(struct mg_graph *g, enum mg_op op, const int32_t *in, 
 int mg_graph_set_outputs(struct mg_graph *g, const int32_t *vals, int n, struct mg_err *e)
 {
 	if (n > (int)(sizeof g->outputs / sizeof *g->outputs))
-		return mg_err_set(e, MG_ERR_UNSUPPORTED, "more than 64 item keys");
+		return mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d item keys", MG_MAX_KEYS);
 	memcpy(g->outputs, vals, (size_t)n * sizeof *vals);
 	g->noutputs = n;
 	return 0;

@@ -34,8 +34,8 @@ struct mg_graph {
 	int nvalues, values_cap;
 	struct mg_value *values;
 	int ninputs, noutputs;
-	int32_t inputs[64];  /* values bound from the datalist item */
-	int32_t outputs[64]; /* the item's keys after the pipeline */
+	int32_t inputs[MG_MAX_KEYS];  /* values bound from the datalist item */
+	int32_t outputs[MG_MAX_KEYS]; /* the item's keys after the pipeline */
 };
 
 struct mg_graph *mg_graph_new(const char *name);

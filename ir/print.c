@@ -9,20 +9,15 @@
 
 #include "ir.h"
 
-static const char *dtype_short(int t)
-{
-	static const char *const names[] = {"u8",  "i8",  "u16", "i16", "u32", "i32",
-					    "i64", "f16", "bf16", "f32", "f64"};
-	return t >= 0 && t < MG_DTYPE_COUNT ? names[t] : "?";
-}
-
 void mg_type_print(const struct mg_type *t, FILE *f)
 {
 	if (t->kind == MG_VK_STRINGS) {
 		fputs("str", f);
 		return;
 	}
-	fputs(dtype_short(t->dtype), f);
+	fputs(t->dtype >= 0 && t->dtype < MG_DTYPE_COUNT ? mg_dtype_short((enum mg_dtype)t->dtype)
+							 : "?",
+	      f);
 	if (t->rank < 0) {
 		fputs("[...]", f);
 		return;

@@ -29,18 +29,19 @@ static int cast_to_type(const struct mg_attr *a, struct mg_val *in, struct mg_va
 	if (in[0].t.dtype == dt)
 		return mg_val_share(&out[0], &in[0], k->err);
 	/* mg_tensor_cast keeps the memory order and shares the meta */
-	if ((rc = mg_tensor_cast(&out[0].t, &in[0].t, dt, k->err)))
+	struct mg_tensor y;
+	if ((rc = mg_tensor_cast(&y, &in[0].t, dt, k->err)))
 		return rc;
-	out[0].kind = MG_VK_TENSOR;
+	mg_val_set_tensor(&out[0], y, NULL);
 	return 0;
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	if (in[0].kind == MG_VK_STRINGS)
-		return mg_err_set(e, MG_ERR_CONFIG, "CastToType needs an image; this key holds "
-						    "file names (is LoadImage missing?)");
+	int rc = mg_op_infer_image(&in[0], "CastToType", e);
+	if (rc)
+		return rc;
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;
 	out[0].dtype = (int)a[A_DTYPE].v.i;

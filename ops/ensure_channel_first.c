@@ -48,8 +48,8 @@ static int bad_channel_dim(const char *s, struct mg_err *e)
 			  MG_MAX_RANK - 1);
 }
 
-/* Moves or adds the channel axis of t (a view) in place. */
-static int channel_first(struct mg_tensor *t, int cd, const char *from, struct mg_err *e)
+/* Also LoadImage's ensure_channel_first=true (declared in op.h). */
+int mg_channel_first(struct mg_tensor *t, int cd, const char *from, struct mg_err *e)
 {
 	if (cd == MG_NO_CHANNEL) {
 		if (t->rank >= MG_MAX_RANK)
@@ -89,7 +89,7 @@ static int ensure_channel_first(const struct mg_attr *a, struct mg_val *in, stru
 	if (cd == -1000)
 		return bad_channel_dim(arg, k->err);
 	struct mg_tensor y = mg_tensor_share(x);
-	rc = channel_first(&y, cd, arg ? "channel_dim" : "the meta's original_channel_dim",
+	rc = mg_channel_first(&y, cd, arg ? "channel_dim" : "the meta's original_channel_dim",
 			   k->err);
 	if (!rc && arg) {
 		struct mg_meta *m = mg_meta_mut(&y);
@@ -105,8 +105,7 @@ static int ensure_channel_first(const struct mg_attr *a, struct mg_val *in, stru
 		mg_tensor_release(&y);
 		return rc;
 	}
-	out[0].kind = MG_VK_TENSOR;
-	out[0].t = y;
+	mg_val_set_tensor(&out[0], y, NULL);
 	return 0;
 }
 
@@ -115,9 +114,9 @@ static int ensure_channel_first(const struct mg_attr *a, struct mg_val *in, stru
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	if (in[0].kind == MG_VK_STRINGS)
-		return mg_err_set(e, MG_ERR_CONFIG, "EnsureChannelFirst needs an image; this key "
-						    "holds file names (is LoadImage missing?)");
+	int rc = mg_op_infer_image(&in[0], "EnsureChannelFirst", e);
+	if (rc)
+		return rc;
 	out[0].kind = MG_VK_TENSOR;
 	out[0].dtype = in[0].dtype;
 	out[0].rank = -1;
@@ -131,7 +130,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	struct mg_tensor t = {.rank = in[0].rank}; /* shape only: reuse the view rules */
 	for (int i = 0; i < t.rank; i++)
 		t.dims[i] = in[0].dims[i];
-	int rc = channel_first(&t, cd, "channel_dim", e);
+	rc = mg_channel_first(&t, cd, "channel_dim", e);
 	if (rc)
 		return rc;
 	out[0].rank = t.rank;

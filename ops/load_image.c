@@ -4,11 +4,15 @@
  * Gradient: none.  Inverse: none.
  *
  * The result is a view over the file's data block (x fastest); a dtype other than the
- * file's converts element by element in that same memory order, never transposing. */
-#include <math.h>
+ * file's converts element by element in that same memory order, never transposing.
+ * Several files per item stack as MONAI's readers stack them (see stack()); files of
+ * different dtypes stack as float64, which holds every dtype's values exactly (int64
+ * up to 2^53). numpy's np.stack promotes to the smallest common type instead (uint8 with
+ * int8 gives int16); that type is not reproduced, but with LoadImage's default
+ * dtype=float32 the result is the same either way, as every value is rounded to float32
+ * once from an exact value. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "op.h"
 
@@ -26,18 +30,6 @@ static const struct mg_attrdef attrs[] = {
 };
 enum { A_READER, A_DTYPE, A_IMAGE_ONLY, A_CHANNEL_FIRST, A_SIMPLE_KEYS, A_EXPANDUSER };
 
-static int is_nifti(const char *path)
-{
-	static const char *const exts[] = {".nii", ".nii.gz", ".hdr", ".img", ".img.gz"};
-	size_t n = strlen(path);
-	for (size_t i = 0; i < sizeof exts / sizeof *exts; i++) {
-		size_t m = strlen(exts[i]);
-		if (n > m && strcasecmp(path + n - m, exts[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static int read_one(const char *path, int expand, struct mg_tensor *t, struct mg_err *e)
 {
 	char buf[4096];
@@ -46,7 +38,7 @@ static int read_one(const char *path, int expand, struct mg_tensor *t, struct mg
 		snprintf(buf, sizeof buf, "%s%s", home, path + 1);
 		path = buf;
 	}
-	if (!is_nifti(path))
+	if (!mg_nifti_is_name(path))
 		return mg_err_set(e, MG_ERR_UNSUPPORTED,
 				  "%s: only NIfTI files (.nii, .nii.gz, .hdr/.img) can be read yet",
 				  path);
@@ -54,23 +46,25 @@ static int read_one(const char *path, int expand, struct mg_tensor *t, struct mg
 }
 
 /* Several files become channels: 3D images stack on a new axis 0, images with a
- * channel axis concatenate along it, as MONAI's readers do. Geometry must agree. */
+ * channel axis concatenate along it, as MONAI's readers do (_stack_images). Shapes must
+ * agree and affines be np.allclose to the first file's (_copy_compatible_dict); the meta
+ * is the first file's. */
 static int stack(struct mg_tensor *parts, int n, struct mg_tensor *out, struct mg_err *e)
 {
 	const struct mg_tensor *p0 = &parts[0];
 	int has_channel = p0->meta->original_channel_dim != MG_NO_CHANNEL;
+	enum mg_dtype dt = p0->dtype;
 	for (int i = 1; i < n; i++) {
 		const struct mg_tensor *p = &parts[i];
-		if (p->rank != p0->rank || p->dtype != p0->dtype ||
+		if (p->rank != p0->rank ||
 		    memcmp(p->dims, p0->dims, (size_t)(p0->rank - has_channel) * sizeof *p->dims))
-			return mg_err_set(e, MG_ERR_SHAPE, "%s and %s differ in shape or dtype",
+			return mg_err_set(e, MG_ERR_SHAPE, "%s and %s differ in shape",
 					  p0->meta->filename, p->meta->filename);
-		for (int r = 0; r < 4; r++)
-			for (int c = 0; c < 4; c++)
-				if (fabs(p->meta->affine[r][c] - p0->meta->affine[r][c]) > 1e-5)
-					return mg_err_set(e, MG_ERR_SHAPE,
-							  "%s and %s have different affines",
-							  p0->meta->filename, p->meta->filename);
+		if (!mg_allclose(&p->meta->affine[0][0], &p0->meta->affine[0][0], 16))
+			return mg_err_set(e, MG_ERR_SHAPE, "%s and %s have different affines",
+					  p0->meta->filename, p->meta->filename);
+		if (p->dtype != dt)
+			dt = MG_DTYPE_F64;
 	}
 	/* (n, X, Y, Z) with each channel x fastest, or (X, Y, Z, sum C) likewise */
 	struct mg_tensor like = *p0;
@@ -82,7 +76,7 @@ static int stack(struct mg_tensor *parts, int n, struct mg_tensor *out, struct m
 		mg_tensor_unsqueeze(&like, 0);
 	like.dims[cdim] = total;
 	like.strides[cdim] = INT64_MAX / 2; /* slowest */
-	int rc = mg_tensor_alloc_like(out, &like, p0->dtype, e);
+	int rc = mg_tensor_alloc_like(out, &like, dt, e);
 	if (rc)
 		return rc;
 	int64_t at = 0;
@@ -93,31 +87,28 @@ static int stack(struct mg_tensor *parts, int n, struct mg_tensor *out, struct m
 		dst.dims[cdim] = part.dims[cdim];
 		dst.offset += at * out->strides[cdim];
 		at += part.dims[cdim];
-		size_t es = mg_dtype_size(part.dtype);
+		int64_t ps = (int64_t)mg_dtype_size(part.dtype), ds = (int64_t)mg_dtype_size(dt);
 		const int64_t *st[2] = {part.strides, dst.strides};
 		struct mg_iter it;
 		mg_iter_init(&it, part.rank, part.dims, 2, st);
 		const char *src = mg_tensor_data(&part);
 		char *d = mg_tensor_data(&dst);
-		if (!it.done)
-			do
-				memcpy(d + it.off[1] * (int64_t)es, src + it.off[0] * (int64_t)es, es);
-			while (mg_iter_next(&it));
+		for (; !it.done; mg_iter_next(&it)) {
+			const char *from = src + it.off[0] * ps;
+			char *to = d + it.off[1] * ds;
+			if (part.dtype == dt)
+				memcpy(to, from, (size_t)ds);
+			else
+				mg_dtype_store(dt, to, mg_dtype_load(part.dtype, from));
+		}
 	}
 	out->meta = mg_meta_clone(p0->meta);
-	if (!out->meta)
+	if (!out->meta) {
+		mg_tensor_release(out);
 		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	}
 	out->meta->original_channel_dim = has_channel ? -1 : 0;
 	return 0;
-}
-
-static void channel_first(struct mg_tensor *t)
-{
-	int cd = t->meta->original_channel_dim;
-	if (cd == MG_NO_CHANNEL)
-		mg_tensor_unsqueeze(t, 0);
-	else if (cd != 0)
-		mg_tensor_movedim(t, cd < 0 ? t->rank + cd : cd, 0);
 }
 
 static int load_image(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
@@ -149,10 +140,13 @@ static int load_image(const struct mg_attr *a, struct mg_val *in, struct mg_val 
 			return rc;
 		img = cast;
 	}
-	if (a[A_CHANNEL_FIRST].v.i)
-		channel_first(&img);
-	out[0].kind = MG_VK_TENSOR;
-	out[0].t = img;
+	if (a[A_CHANNEL_FIRST].v.i &&
+	    (rc = mg_channel_first(&img, img.meta->original_channel_dim,
+				   "the meta's original_channel_dim", k->err))) {
+		mg_tensor_release(&img);
+		return rc;
+	}
+	mg_val_set_tensor(&out[0], img, NULL);
 	return 0;
 }
 

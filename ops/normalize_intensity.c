@@ -149,23 +149,17 @@ static int normalize_intensity(const struct mg_attr *a, struct mg_val *in, struc
 		const double *div = a[A_DIV].is_none ? NULL : &a[A_DIV].v.floats[cw ? c : 0];
 		normalize_group(&xc, &yc, nonzero, sub, div);
 	}
-	y.meta = x->meta;
-	mg_meta_retain(y.meta);
-	out[0].kind = MG_VK_TENSOR;
-	out[0].t = y;
+	mg_val_set_tensor(&out[0], y, x->meta);
 	return 0;
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	if (in[0].kind == MG_VK_STRINGS)
-		return mg_err_set(e, MG_ERR_CONFIG, "NormalizeIntensity needs an image; this key "
-						    "holds file names (is LoadImage missing?)");
 	int cw = (int)a[A_CHANNEL_WISE].v.i;
 	int64_t channels = cw && in[0].rank > 0 ? in[0].dims[0] : -1;
-	int rc = check_lists(a, cw, channels, e);
-	if (rc)
+	int rc = mg_op_infer_image(&in[0], "NormalizeIntensity", e);
+	if (rc || (rc = check_lists(a, cw, channels, e)))
 		return rc;
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;

@@ -31,12 +31,30 @@ struct mg_attrdef {
 	const char *doc;
 };
 
+/* Attribute type t as people read it: its docs name ("int list"), what a value must be
+ * ("a list of integers"); and a list's element type (t itself for scalars). From
+ * MG_ATTR_TYPES. */
+const char *mg_attr_type_name(enum mg_attr_type t);
+const char *mg_attr_type_phrase(enum mg_attr_type t);
+enum mg_attr_type mg_attr_type_elem(enum mg_attr_type t);
+
+/* X(enum suffix, bit, name in the docs):
+ *   IO           reads or writes files
+ *   ELEMENTWISE  out[i] depends on in[i] (and reductions) only
+ *   SPATIAL      moves voxels: composes in the spatial fusion pass
+ *   RANDOM       draws random numbers: ends the cacheable prefix
+ *   PASSTHROUGH  output 0 is input 0 (an effect such as saving or printing) */
+#define MG_OP_FLAGS(X)                          \
+	X(IO, 1, "io")                          \
+	X(ELEMENTWISE, 2, "elementwise")        \
+	X(SPATIAL, 4, "spatial")                \
+	X(RANDOM, 8, "random")                  \
+	X(PASSTHROUGH, 16, "passthrough")
+
 enum {
-	MG_OPF_IO = 1,           /* reads or writes files */
-	MG_OPF_ELEMENTWISE = 2,  /* out[i] depends on in[i] (and reductions) only */
-	MG_OPF_SPATIAL = 4,      /* moves voxels: composes in the spatial fusion pass */
-	MG_OPF_RANDOM = 8,       /* draws random numbers: ends the cacheable prefix */
-	MG_OPF_PASSTHROUGH = 16, /* output 0 is input 0 (an effect such as saving or printing) */
+#define X(e, bit, name) MG_OPF_##e = bit,
+	MG_OP_FLAGS(X)
+#undef X
 };
 
 struct mg_opdef {
@@ -72,7 +90,21 @@ int mg_op_find(const char *name);
 int mg_op_attr_index(const struct mg_opdef *d, const char *name);
 
 /* Shared helpers for op files (ops.c). */
+/* A kernel's check of its input: an image, not file names nor nothing. */
 int mg_op_expect_tensor(const struct mg_val *v, const char *what, struct mg_err *e);
+/* An infer rule's check of its input: "<op> needs an image; this key holds file names
+ * (is LoadImage missing?)" for file names. */
+int mg_op_infer_image(const struct mg_type *in, const char *op, struct mg_err *e);
+/* v (NONE) becomes the tensor t, taking over t's references; when meta is not NULL,
+ * t's own meta is replaced by a new reference to it (an output that keeps its input's
+ * metadata: the tail of most kernels). */
+void mg_val_set_tensor(struct mg_val *v, struct mg_tensor t, struct mg_meta *meta);
+/* EnsureChannelFirst's move, in place on the view t (ensure_channel_first.c): a channel
+ * axis at channel_dim (negative counts from the end) moves to 0; MG_NO_CHANNEL adds one
+ * of size 1. `from` names where channel_dim came from, for the message when it is not an
+ * axis of t. */
+int mg_channel_first(struct mg_tensor *t, int channel_dim, const char *from,
+		     struct mg_err *e);
 
 /* The reference kernel of every spatial op (spatial.c): the op's grid, then a view when
  * the grid is index-only and stays inside the image, else mg_resample (float32, as

@@ -30,6 +30,19 @@ int mg_op_attr_index(const struct mg_opdef *d, const char *name)
 	return -1;
 }
 
+static const struct {
+	const char *name, *phrase;
+	enum mg_attr_type elem;
+} attr_types[] = {
+#define X(e, el, name, phrase) [MG_ATTR_##e] = {name, phrase, MG_ATTR_##el},
+	MG_ATTR_TYPES(X)
+#undef X
+};
+
+const char *mg_attr_type_name(enum mg_attr_type t) { return attr_types[t].name; }
+const char *mg_attr_type_phrase(enum mg_attr_type t) { return attr_types[t].phrase; }
+enum mg_attr_type mg_attr_type_elem(enum mg_attr_type t) { return attr_types[t].elem; }
+
 int mg_op_expect_tensor(const struct mg_val *v, const char *what, struct mg_err *e)
 {
 	if (v->kind == MG_VK_TENSOR)
@@ -37,4 +50,24 @@ int mg_op_expect_tensor(const struct mg_val *v, const char *what, struct mg_err 
 	return mg_err_set(e, MG_ERR_SHAPE, "%s: expected an image, got %s", what,
 			  v->kind == MG_VK_STRINGS ? "a file name (is LoadImage missing?)"
 						   : "nothing");
+}
+
+int mg_op_infer_image(const struct mg_type *in, const char *op, struct mg_err *e)
+{
+	if (in->kind != MG_VK_STRINGS)
+		return 0;
+	return mg_err_set(e, MG_ERR_CONFIG,
+			  "%s needs an image; this key holds file names (is LoadImage missing?)",
+			  op);
+}
+
+void mg_val_set_tensor(struct mg_val *v, struct mg_tensor t, struct mg_meta *meta)
+{
+	if (meta) {
+		mg_meta_retain(meta);
+		mg_meta_release(t.meta);
+		t.meta = meta;
+	}
+	v->kind = MG_VK_TENSOR;
+	v->t = t;
 }

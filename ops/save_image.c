@@ -3,18 +3,26 @@
  * MONAI: monai.transforms.SaveImage(d)
  * Gradient: none.  Inverse: none.
  *
- * Paths follow MONAI's folder layout: output_dir[/subdirs below data_root_dir]
- * [/name]/name_postfix.ext with name the source file's base name (separate_folder adds
- * the /name folder). The channel axis moves last and trailing size-1 axes are dropped
- * (squeeze_end_dims), as MONAI's NibabelWriter does. The image passes through. */
+ * Paths are MONAI's (FolderLayout, create_file_basename), string for string:
+ *   normpath(join(join(join(output_dir, rel), name if separate_folder), name[_postfix]))
+ *   + ext
+ * with os.path.join's rules (an empty output_dir adds nothing: the current folder), name
+ * the source's base name less os.path.splitext's extension (again after ".gz"), and rel
+ * os.path.relpath(source folder, data_root_dir) when both are non-empty ("." when they
+ * are the same folder, "../x" when the source is not below the root), else "".
+ * Known deviation: with output_dir "" and separate_folder false MONAI's makedirs("")
+ * raises; mgc writes into the current folder.
+ * The channel axis moves last and trailing size-1 axes are dropped (squeeze_end_dims),
+ * as MONAI's NibabelWriter does. The image passes through. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "op.h"
 
 static const struct mg_attrdef attrs[] = {
-	{"output_dir", MG_ATTR_STR, "\"./\"", 0, NULL, "folder for the outputs"},
+	{"output_dir", MG_ATTR_STR, "\"./\"", 0, NULL,
+	 "folder for the outputs (\"\": the current folder)"},
 	{"output_postfix", MG_ATTR_STR, "\"trans\"", 0, NULL, "appended to the file name"},
 	{"output_ext", MG_ATTR_STR, "\".nii.gz\"", 0, ".nii.gz|.nii", "file extension"},
 	{"resample", MG_ATTR_BOOL, "false", 0, NULL,
@@ -29,7 +37,8 @@ static const struct mg_attrdef attrs[] = {
 	 "dtype written; null keeps the image's"},
 	{"squeeze_end_dims", MG_ATTR_BOOL, "true", 0, NULL, "drop trailing size-1 axes"},
 	{"data_root_dir", MG_ATTR_STR, "\"\"", 0, NULL,
-	 "keep the source's folders below this root in the output path"},
+	 "keep the source's folder relative to this root in the output path "
+	 "(os.path.relpath: may start with ../)"},
 	{"separate_folder", MG_ATTR_BOOL, "true", 0, NULL, "one folder per image"},
 	{"print_log", MG_ATTR_BOOL, "true", 0, NULL, "log each file written"},
 	{"output_format", MG_ATTR_STR, "\"\"", 0, "|nii|nifti", "writer format; NIfTI only"},
@@ -42,54 +51,50 @@ enum {
 	A_SQUEEZE, A_ROOT, A_SEPARATE, A_LOG, A_FORMAT, A_WRITER, A_CHANNEL, A_IN_META
 };
 
-static int mkdirs(const char *path, struct mg_err *e)
+/* The output path of the image from src, as MONAI's FolderLayout.filename (normalised,
+ * as create_file_basename returns it); *dir is the folder MONAI's makedirs creates (not
+ * normalised: "out/../x" makes "out" too). Both malloc'd; errno (ENOMEM, or getcwd's) on
+ * failure. */
+static int out_path(const struct mg_attr *a, const char *src, char **dir, char **path)
 {
-	char buf[4096];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p != '/' && *p != 0)
-			continue;
-		char c = *p;
-		*p = 0;
-		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-			return mg_err_set(e, MG_ERR_IO, "cannot create folder %s: %s", buf,
-					  strerror(errno));
-		if (!(*p = c))
-			return 0;
+	char name[1024], file[2048];
+	const char *post = a[A_POSTFIX].v.s, *ext = a[A_EXT].v.s;
+	*dir = *path = NULL;
+	if (mg_nifti_stem(src, name, sizeof name) >= sizeof name ||
+	    snprintf(file, sizeof file, "%s%s%s", name, post[0] ? "_" : "", post) >=
+		    (int)sizeof file)
+		return errno = ENAMETOOLONG;
+	/* os.path.split: the folder loses its trailing slashes unless it is all slashes */
+	const char *slash = strrchr(src, '/');
+	size_t flen = slash ? (size_t)(slash - src) + 1 : 0, k = flen;
+	while (k > 0 && src[k - 1] == '/')
+		k--;
+	char *folder = strndup(src, k ? k : flen);
+	const char *root = a[A_ROOT].v.s;
+	char *rel = !folder ? NULL : root[0] && folder[0] ? mg_path_relpath(folder, root)
+							 : strdup("");
+	char *d = rel ? mg_path_join(a[A_DIR].v.s, rel) : NULL;
+	if (d && a[A_SEPARATE].v.i) {
+		char *ds = mg_path_join(d, name);
+		free(d);
+		d = ds;
 	}
-}
-
-/* The source name without folder and NIfTI extension. */
-static void stem(const char *path, char *out, size_t n)
-{
-	const char *slash = strrchr(path, '/');
-	snprintf(out, n, "%s", slash ? slash + 1 : path);
-	static const char *const exts[] = {".nii.gz", ".nii", ".img.gz", ".img", ".hdr"};
-	size_t len = strlen(out);
-	for (size_t i = 0; i < sizeof exts / sizeof *exts; i++) {
-		size_t m = strlen(exts[i]);
-		if (len > m && strcmp(out + len - m, exts[i]) == 0) {
-			out[len - m] = 0;
-			return;
-		}
+	char *j = d ? mg_path_join(d, file) : NULL, *n = j ? mg_path_normpath(j) : NULL;
+	char *p = n ? malloc(strlen(n) + strlen(ext) + 1) : NULL;
+	if (p)
+		strcat(strcpy(p, n), ext);
+	int err = p ? 0 : errno ? errno : ENOMEM;
+	free(folder);
+	free(rel);
+	free(j);
+	free(n);
+	if (err) {
+		free(d);
+		return errno = err;
 	}
-	char *dot = strrchr(out, '.');
-	if (dot && dot != out)
-		*dot = 0;
-}
-
-/* The folders of the source below data_root_dir ("" when not below it). */
-static void subdirs(const char *src, const char *root, char *out, size_t n)
-{
-	out[0] = 0;
-	size_t rl = strlen(root);
-	while (rl > 1 && root[rl - 1] == '/')
-		rl--;
-	if (!rl || strncmp(src, root, rl) != 0 || src[rl] != '/')
-		return;
-	const char *rel = src + rl + 1, *slash = strrchr(rel, '/');
-	if (slash)
-		snprintf(out, n, "%.*s", (int)(slash - rel), rel);
+	*dir = d;
+	*path = p;
+	return 0;
 }
 
 static int save_image(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
@@ -107,17 +112,6 @@ static int save_image(const struct mg_attr *a, struct mg_val *in, struct mg_val 
 	if (!img->meta || !img->meta->filename)
 		return mg_err_set(k->err, MG_ERR_CONFIG,
 				  "the image has no source file name to name its output after");
-	char name[1024], sub[2048], dir[4096], path[4096];
-	stem(img->meta->filename, name, sizeof name);
-	subdirs(img->meta->filename, a[A_ROOT].v.s, sub, sizeof sub);
-	snprintf(dir, sizeof dir, "%s%s%s%s%s", a[A_DIR].v.s, sub[0] ? "/" : "", sub,
-		 a[A_SEPARATE].v.i ? "/" : "", a[A_SEPARATE].v.i ? name : "");
-	int n = snprintf(path, sizeof path, "%s/%s%s%s%s", dir, name,
-			 a[A_POSTFIX].v.s[0] ? "_" : "", a[A_POSTFIX].v.s, a[A_EXT].v.s);
-	if (n >= (int)sizeof path)
-		return mg_err_set(k->err, MG_ERR_CONFIG, "output path too long: %s", path);
-	if ((rc = mkdirs(dir, k->err)))
-		return rc;
 	/* (C, X, Y, Z) -> (X, Y, Z, C), then drop trailing size-1 axes */
 	struct mg_tensor t = *img;
 	if (!a[A_CHANNEL].is_none) {
@@ -131,13 +125,23 @@ static int save_image(const struct mg_attr *a, struct mg_val *in, struct mg_val 
 	}
 	while (a[A_SQUEEZE].v.i && t.rank > 1 && t.dims[t.rank - 1] == 1)
 		t.rank--;
+	char *dir, *path, ebuf[128];
+	int err = out_path(a, img->meta->filename, &dir, &path);
+	if (err)
+		return mg_err_set(k->err, err == ENOMEM ? MG_ERR_NOMEM : MG_ERR_IO,
+				  "cannot make the output path for %s: %s", img->meta->filename,
+				  mg_strerror(err, ebuf, sizeof ebuf));
 	enum mg_dtype dt = a[A_OUT_DTYPE].is_none ? img->dtype : (enum mg_dtype)a[A_OUT_DTYPE].v.i;
-	if ((rc = mg_nifti_write(path, &t, dt, k->gz_level, k->err)))
-		return rc;
-	if (a[A_LOG].v.i && k->log)
+	rc = mg_mkdirs(dir, k->err);
+	if (!rc)
+		rc = mg_nifti_write(path, &t, dt, k->gz_level, k->err);
+	if (!rc && a[A_LOG].v.i && k->log)
 		fprintf(k->log, "file written: %s\n", path);
-	out[0].kind = MG_VK_TENSOR;
-	out[0].t = mg_tensor_share(img);
+	free(dir);
+	free(path);
+	if (rc)
+		return rc;
+	mg_val_set_tensor(&out[0], mg_tensor_share(img), NULL);
 	return 0;
 }
 

@@ -118,21 +118,15 @@ static int scale_intensity_range(const struct mg_attr *a, struct mg_val *in, str
 			}
 		}
 	}
-	y.meta = x->meta;
-	mg_meta_retain(y.meta);
-	out[0].kind = MG_VK_TENSOR;
-	out[0].t = y;
+	mg_val_set_tensor(&out[0], y, x->meta);
 	return 0;
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	if (in[0].kind == MG_VK_STRINGS)
-		return mg_err_set(e, MG_ERR_CONFIG, "ScaleIntensityRange needs an image; this "
-						    "key holds file names (is LoadImage missing?)");
-	int rc = check_clip(a, e);
-	if (rc)
+	int rc = mg_op_infer_image(&in[0], "ScaleIntensityRange", e);
+	if (rc || (rc = check_clip(a, e)))
 		return rc;
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;

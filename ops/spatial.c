@@ -11,6 +11,9 @@ static int as_view(const struct mg_tensor *x, const struct mg_grid *g, struct mg
 {
 	*y = *x;
 	y->rank = g->sdim + 1;
+	int empty = 0;
+	for (int j = 0; j < g->sdim; j++)
+		empty |= g->out_shape[j] == 0;
 	for (int j = 0; j < g->sdim; j++) {
 		int i = 0;
 		while (i < g->sdim && fabs(g->out_to_in[i][j]) < 0.5)
@@ -18,14 +21,15 @@ static int as_view(const struct mg_tensor *x, const struct mg_grid *g, struct mg
 		int64_t s = g->out_to_in[i][j] > 0 ? 1 : -1;
 		int64_t t = (int64_t)llround(g->out_to_in[i][3]);
 		int64_t last = t + s * (g->out_shape[j] - 1);
-		if (t < 0 || t >= x->dims[1 + i] || last < 0 || last >= x->dims[1 + i])
+		/* an empty result reads nothing: any map is inside */
+		if (!empty && (t < 0 || t >= x->dims[1 + i] || last < 0 || last >= x->dims[1 + i]))
 			return 0;
 		y->dims[1 + j] = g->out_shape[j];
 		y->strides[1 + j] = s * x->strides[1 + i];
 	}
 	/* the offset of output voxel 0 */
 	y->offset = x->offset;
-	for (int i = 0; i < g->sdim; i++)
+	for (int i = 0; i < g->sdim && !empty; i++)
 		y->offset += (int64_t)llround(g->out_to_in[i][3]) * x->strides[1 + i];
 	return 1;
 }

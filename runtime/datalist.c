@@ -1,9 +1,12 @@
 /* datalist.c: Medical Segmentation Decathlon dataset.json files -> struct mg_datalist, as
  * MONAI's load_decathlon_datalist (monai/data/decathlon_datalist.py) reads them, plus two
  * mgc extensions: a folder path means its dataset.json, and Auto3DSeg "fold" selection.
+ * The same item parsing serves lists written in a pipeline file (mg_datalist_from_json
+ * with no base_dir, for frontend/build.c).
  * Invariant: every field holds its strings in order, owned by the datalist; paths are
  * joined and normalised exactly as os.path.normpath(os.path.join(base_dir, v)).
- * Read next: exec.c (binds item fields to plan inputs). */
+ * Read next: exec.c (binds item fields to plan inputs), fs.c (the path functions). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,86 +14,13 @@
 #include "json.h"
 #include "plan.h"
 
-static const char *dl_type(const cJSON *v)
-{
-	return cJSON_IsObject(v)   ? "a dict"
-	       : cJSON_IsArray(v)  ? "a list"
-	       : cJSON_IsString(v) ? "a string"
-	       : cJSON_IsNumber(v) ? "a number"
-	       : cJSON_IsBool(v)   ? "a bool"
-				   : "null";
-}
-
-/* Python's posixpath.normpath: drops "." and empty parts, folds "x/..", keeps leading
- * ".." of relative paths and exactly two leading slashes ("//x" stays, "///x" is "/x"). */
-static char *dl_normpath(const char *path)
-{
-	if (!*path)
-		return strdup(".");
-	size_t n = strlen(path);
-	int slashes = path[0] == '/' ? (path[1] == '/' && path[2] != '/' ? 2 : 1) : 0;
-	char *out = malloc(n + 3);
-	if (!out)
-		return NULL;
-	size_t *starts = malloc((n / 2 + 2) * sizeof *starts), depth = 0, o = (size_t)slashes;
-	if (!starts) {
-		free(out);
-		return NULL;
-	}
-	memset(out, '/', (size_t)slashes);
-	for (const char *p = path; *p;) {
-		while (*p == '/')
-			p++;
-		const char *q = p;
-		while (*q && *q != '/')
-			q++;
-		size_t len = (size_t)(q - p);
-		int up = len == 2 && p[0] == '.' && p[1] == '.';
-		if (len == 0 || (len == 1 && p[0] == '.')) {
-			/* skip */
-		} else if (up && depth > 0 &&
-			   !(o - starts[depth - 1] == 2 && out[starts[depth - 1]] == '.' &&
-			     out[starts[depth - 1] + 1] == '.')) {
-			o = starts[--depth]; /* drop the last part and the '/' before it */
-			if (o > (size_t)slashes)
-				o--;
-		} else if (!(up && slashes)) { /* ".." above "/" is "/" */
-			if (o > (size_t)slashes)
-				out[o++] = '/';
-			starts[depth++] = o;
-			memcpy(out + o, p, len);
-			o += len;
-		}
-		p = q;
-	}
-	if (o == 0)
-		out[o++] = '.';
-	out[o] = 0;
-	free(starts);
-	return out;
-}
-
-/* os.path.join(base, v): v when absolute, else base + '/' (unless it ends in one) + v */
-static char *dl_join(const char *base, const char *v)
-{
-	size_t nb = strlen(base), nv = strlen(v);
-	if (v[0] == '/' || nb == 0)
-		return strdup(v);
-	char *s = malloc(nb + nv + 2);
-	if (!s)
-		return NULL;
-	memcpy(s, base, nb);
-	if (base[nb - 1] != '/')
-		s[nb++] = '/';
-	memcpy(s + nb, v, nv + 1);
-	return s;
-}
-
 /* MONAI's _compute_path for one string: normpath(join(base, v)); with check_path, v is
- * kept as written unless that path exists. */
+ * kept as written unless that path exists. No base: v as written. */
 static char *dl_path(const char *base, const char *v, int check_path)
 {
-	char *j = dl_join(base, v), *p = j ? dl_normpath(j) : NULL;
+	if (!base)
+		return strdup(v);
+	char *j = mg_path_join(base, v), *p = j ? mg_path_normpath(j) : NULL;
 	free(j);
 	struct stat st;
 	if (p && check_path && stat(p, &st) != 0) {
@@ -207,6 +137,43 @@ static int dl_item(struct mg_item *it, const cJSON *v, const char *base, int is_
 	return 0;
 }
 
+/* The items of list into dl (empty on entry), keeping those of fold (fold < 0: all;
+ * fold_exclude: the others). Fails with dl freed. */
+static int dl_items(struct mg_datalist *dl, const cJSON *list, const char *base, int is_seg,
+		    int fold, int fold_exclude, const char *where, struct mg_err *e)
+{
+	int code = base ? MG_ERR_FORMAT : MG_ERR_CONFIG, i = 0, rc = 0;
+	memset(dl, 0, sizeof *dl);
+	if (!cJSON_IsArray(list))
+		return mg_err_set(e, code, "%s is %s, not a list of items", where,
+				  mg_json_kind(list));
+	int n = cJSON_GetArraySize(list);
+	if (!(dl->items = calloc(n ? (size_t)n : 1, sizeof *dl->items)))
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	for (const cJSON *v = list->child; v && !rc; v = v->next, i++) {
+		if (!cJSON_IsObject(v) && !cJSON_IsString(v)) {
+			rc = mg_err_set(e, code,
+					"%s item %d: expected a dict or a string (an image path), "
+					"got %s",
+					where, i, mg_json_kind(v));
+			break;
+		}
+		if (fold >= 0 && dl_in_fold(v, fold) == !!fold_exclude)
+			continue;
+		if (dl_item(&dl->items[dl->n++], v, base, is_seg))
+			rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	}
+	if (rc)
+		mg_datalist_free(dl);
+	return rc;
+}
+
+int mg_datalist_from_json(struct mg_datalist *dl, const cJSON *items, const char *base_dir,
+			  int is_segmentation, const char *where, struct mg_err *e)
+{
+	return dl_items(dl, items, base_dir, is_segmentation, -1, 0, where, e);
+}
+
 /* The keys of a dict, for "no key 'x' (keys: a, b, ...)". */
 static void dl_keys(const cJSON *root, char *buf, size_t cap)
 {
@@ -231,7 +198,10 @@ int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
 	cJSON *root = NULL;
 	int rc = MG_OK;
 	if (stat(path, &st) != 0) {
-		return mg_err_set(e, MG_ERR_IO, "%s: no such file", path);
+		char ebuf[128];
+		return mg_err_set(e, MG_ERR_IO, "%s: %s: %s", path,
+				  errno == ENOENT ? "no such file" : "cannot access",
+				  mg_strerror(errno, ebuf, sizeof ebuf));
 	} else if (S_ISDIR(st.st_mode)) { /* mgc: a dataset folder means its dataset.json */
 		size_t n = strlen(path);
 		file = malloc(n + 16);
@@ -255,14 +225,11 @@ int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
 		cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, key) : NULL;
 	if (!cJSON_IsObject(root)) {
 		rc = mg_err_set(e, MG_ERR_FORMAT, "%s: the top level must be a JSON object, not %s",
-				file, dl_type(root));
+				file, mg_json_kind(root));
 	} else if (!list) {
 		char keys[128];
 		dl_keys(root, keys, sizeof keys);
 		rc = mg_err_set(e, MG_ERR_FORMAT, "%s: no key '%s' (keys: %s)", file, key, keys);
-	} else if (!cJSON_IsArray(list)) {
-		rc = mg_err_set(e, MG_ERR_FORMAT, "%s: '%s' is %s, not a list of items", file, key,
-				dl_type(list));
 	}
 	if (rc)
 		goto out;
@@ -277,25 +244,18 @@ int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
 		if (base && sl && sl != file)
 			memcpy(base, file, (size_t)(sl - file)), base[sl - file] = 0;
 	}
-	int n = cJSON_GetArraySize(list), i = 0;
-	dl->items = calloc(n ? (size_t)n : 1, sizeof *dl->items);
-	if (!base || !dl->items) {
+	char *where = NULL;
+	if (base) {
+		size_t wn = strlen(file) + strlen(key) + 8;
+		if ((where = malloc(wn)))
+			snprintf(where, wn, "%s: '%s'", file, key);
+	}
+	if (!base || !where) {
 		rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (const cJSON *v = list->child; v && !rc; v = v->next, i++) {
-		if (!cJSON_IsObject(v) && !cJSON_IsString(v)) {
-			rc = mg_err_set(e, MG_ERR_FORMAT,
-					"%s: '%s' item %d: expected a dict or a "
-					"string (an image path), got %s",
-					file, key, i, dl_type(v));
-			break;
-		}
-		if (fold >= 0 && dl_in_fold(v, fold) == !!fold_exclude)
-			continue;
-		if (dl_item(&dl->items[dl->n++], v, base, is_segmentation))
-			rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
-	}
+	rc = dl_items(dl, list, base, is_segmentation, fold, fold_exclude, where, e);
+	free(where);
 out:
 	cJSON_Delete(root);
 	free(file);

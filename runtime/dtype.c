@@ -6,16 +6,17 @@
 #include "runtime.h"
 
 static const struct {
-	const char *name;
+	const char *name, *short_name;
 	size_t size;
 	int is_float;
 } dtypes[] = {
-#define X(e, n, s, f, g) {n, s, f},
+#define X(e, n, sn, s, f, g) {n, sn, s, f},
 	MG_DTYPES(X)
 #undef X
 };
 
 const char *mg_dtype_name(enum mg_dtype t) { return dtypes[t].name; }
+const char *mg_dtype_short(enum mg_dtype t) { return dtypes[t].short_name; }
 size_t mg_dtype_size(enum mg_dtype t) { return dtypes[t].size; }
 int mg_dtype_is_float(enum mg_dtype t) { return dtypes[t].is_float; }
 

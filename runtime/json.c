@@ -3,6 +3,7 @@
  * Invariant: the text is parsed whole (trailing garbage and NUL bytes are errors), and
  * the error position is cJSON's return_parse_end, the offset cJSON_GetErrorPtr reports,
  * without its global. Read next: datalist.c. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,10 +14,13 @@ static int json_slurp(const char *path, char **out, size_t *len, struct mg_err *
 {
 	*out = NULL;
 	*len = 0;
+	char ebuf[128];
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return mg_err_set(e, MG_ERR_IO, "%s: cannot open", path);
+		return mg_err_set(e, MG_ERR_IO, "%s: cannot open: %s", path,
+				  mg_strerror(errno, ebuf, sizeof ebuf));
 	size_t n = 0, cap = 4096;
+	int err = 0;
 	char *buf = malloc(cap);
 	for (size_t got; buf; n += got) {
 		if (n + 1 >= cap) {
@@ -27,9 +31,12 @@ static int json_slurp(const char *path, char **out, size_t *len, struct mg_err *
 			if (!buf)
 				break;
 		}
+		errno = 0;
 		got = fread(buf + n, 1, cap - n - 1, f);
-		if (got == 0)
+		if (got == 0) {
+			err = errno;
 			break;
+		}
 	}
 	int bad = ferror(f);
 	fclose(f);
@@ -37,7 +44,8 @@ static int json_slurp(const char *path, char **out, size_t *len, struct mg_err *
 		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
 	if (bad) {
 		free(buf);
-		return mg_err_set(e, MG_ERR_IO, "%s: read error", path);
+		return mg_err_set(e, MG_ERR_IO, "%s: read error: %s", path,
+				  mg_strerror(err ? err : EIO, ebuf, sizeof ebuf));
 	}
 	buf[n] = 0;
 	*out = buf;
@@ -85,6 +93,17 @@ static int json_syntax_error(const char *path, const char *buf, size_t len, size
 	if (len)
 		json_caret_line(msg, sizeof msg, buf, len, off);
 	return mg_err_set(e, MG_ERR_FORMAT, "%s", msg);
+}
+
+const char *mg_json_kind(const cJSON *v)
+{
+	return cJSON_IsObject(v)   ? "a dict"
+	       : cJSON_IsArray(v)  ? "a list"
+	       : cJSON_IsString(v) ? "a string"
+	       : cJSON_IsNumber(v) ? "a number"
+	       : cJSON_IsBool(v)   ? "a bool"
+	       : cJSON_IsNull(v)   ? "null"
+				   : "something else";
 }
 
 int mg_json_read_file(const char *path, cJSON **out, struct mg_err *e)

@@ -1,14 +1,25 @@
-/* meta.c: image metadata, refcounted and shared between tensors; copy on write. */
+/* meta.c: image metadata, refcounted and shared between tensors; copy on write; and the
+ * two affine helpers every module shares (the identity, numpy's allclose).
+ * Read next: tensor.c (mg_meta_mut), nifti.c (where meta is made). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime.h"
 
-static void identity(double a[4][4])
+void mg_affine_identity(double a[4][4])
 {
 	memset(a, 0, 16 * sizeof(double));
 	for (int i = 0; i < 4; i++)
 		a[i][i] = 1;
+}
+
+int mg_allclose(const double *x, const double *y, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!(fabs(x[i] - y[i]) <= 1e-8 + 1e-5 * fabs(y[i])))
+			return 0;
+	return 1;
 }
 
 struct mg_meta *mg_meta_new(void)
@@ -18,8 +29,8 @@ struct mg_meta *mg_meta_new(void)
 		return NULL;
 	m->refs = 1;
 	m->sdim = 3;
-	identity(m->affine);
-	identity(m->orig_affine);
+	mg_affine_identity(m->affine);
+	mg_affine_identity(m->orig_affine);
 	for (int i = 0; i < 3; i++)
 		m->pixdim[i] = 1;
 	m->original_channel_dim = MG_NO_CHANNEL;

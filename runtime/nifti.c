@@ -1,31 +1,28 @@
-/* nifti.c: NIfTI-1 reading and writing with nibabel's and MONAI's conventions.
+/* nifti.c: NIfTI-1 reading with nibabel's and MONAI's conventions, the file names a
+ * NIfTI file may have, and the affine math the writer (nifti_write.c) shares.
  * Invariant: a read image is the file's data block, x fastest, in the file's dtype (or
  * float64 when scl_slope applies, as nibabel's dataobj); its affine is bit-for-bit what
  * MONAI's NibabelReader reports wherever nibabel computes in double or long double.
  * The header comes from niftilib's struct and byte swapping; bytes move through zlib
  * directly (niftilib's reader prints, rewrites bad dims to 1 and cannot say why it
  * failed; znzread turns a read error into (size_t)-1 and loses the count).
- * Read next: docs/nifti.md; orientation.c for axis codes. */
+ * Read next: docs/nifti.md; nifti_write.c; orientation.c for axis codes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include <nifti1_io.h>
-
+#include "nifti_int.h"
 #include "orientation.h"
-#include "runtime.h"
 
-_Static_assert(sizeof(struct nifti_1_header) == 348, "nifti_1_header must be 348 bytes");
+_Static_assert(sizeof(struct nifti_1_header) == NII_HDR_SIZE,
+	       "nifti_1_header must be 348 bytes");
 
-#define HDR_SIZE 348
-#define SINGLE_OFFSET 352
-#define IO_CHUNK (1u << 30) /* gzread/gzwrite take an unsigned length */
 #define DEFLATE_MAX_RATIO 1032
 
 /* NIfTI datatype codes, the dtype we load them as (-1: not supported) and their names. */
@@ -63,26 +60,82 @@ struct nii {
 	const char *source; /* "sform", "qform" or "base" */
 };
 
-static int ends_with(const char *s, const char *suffix)
+short nii_datatype(enum mg_dtype dt)
 {
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
+	for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
+		if (dtypes[i].dtype == (int)dt)
+			return dtypes[i].code;
+	return DT_FLOAT32; /* float16, bfloat16 */
 }
 
-/* name with `from` (a suffix) replaced by `to`; NULL when out of memory */
-static char *swap_suffix(const char *name, const char *from, const char *to)
+/* ---- file names ----------------------------------------------------------------------- */
+
+/* The names of NIfTI-1 files: the one list that reading, writing and LoadImage use. */
+static const struct {
+	const char *suffix;
+	char kind; /* see nii_name_kind */
+} nii_names[] = {
+	{".nii", 'n'}, {".nii.gz", 'n'}, {".hdr", 'h'},
+	{".hdr.gz", 'h'}, {".img", 'i'}, {".img.gz", 'i'},
+};
+
+int nii_name_kind(const char *path, int *gz)
 {
-	size_t n = strlen(name) - strlen(from), m = strlen(to);
-	char *s = malloc(n + m + 1);
-	if (s) {
-		memcpy(s, name, n);
-		memcpy(s + n, to, m + 1);
+	size_t n = strlen(path);
+	for (size_t i = 0; i < sizeof nii_names / sizeof *nii_names; i++) {
+		size_t m = strlen(nii_names[i].suffix);
+		if (n > m && strcasecmp(path + n - m, nii_names[i].suffix) == 0) {
+			if (gz)
+				*gz = m > 4;
+			return nii_names[i].kind;
+		}
 	}
+	return 0;
+}
+
+int mg_nifti_is_name(const char *path) { return nii_name_kind(path, NULL) != 0; }
+
+/* os.path.splitext(name)[0] for a base name: the last '.' that has a non-'.' before it */
+static size_t nii_splitext(const char *name, size_t n)
+{
+	for (size_t d = n; d-- > 0;)
+		if (name[d] == '.') {
+			for (size_t i = 0; i < d; i++)
+				if (name[i] != '.')
+					return d;
+			break;
+		}
+	return n;
+}
+
+size_t mg_nifti_stem(const char *path, char *out, size_t n)
+{
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	size_t len = strlen(name), s = nii_splitext(name, len);
+	if (strcmp(name + s, ".gz") == 0)
+		s = nii_splitext(name, s);
+	if (n)
+		snprintf(out, n, "%.*s", (int)s, name);
+	return s;
+}
+
+/* The other file of a .hdr/.img pair: path with its 3-letter kind ("hdr" or "img",
+ * before any ".gz") spelled as `to`, in the same letter case. NULL when out of memory. */
+static char *nii_pair_name(const char *path, const char *to)
+{
+	int gz = 0;
+	nii_name_kind(path, &gz);
+	char *s = strdup(path);
+	if (!s)
+		return NULL;
+	char *at = s + strlen(s) - (gz ? 6 : 3);
+	for (int i = 0; i < 3; i++)
+		at[i] = at[i] >= 'A' && at[i] <= 'Z' ? (char)(to[i] - 'a' + 'A') : to[i];
 	return s;
 }
 
 /* zlib prefixes its messages with the path it was given ("<fd:3>: ..."): drop that. */
-static const char *zmsg(gzFile gz, int *errnum)
+const char *nii_zmsg(gzFile gz, int *errnum)
 {
 	const char *m = gzerror(gz, errnum);
 	const char *c = m && m[0] == '<' ? strstr(m, ">: ") : NULL;
@@ -90,23 +143,25 @@ static const char *zmsg(gzFile gz, int *errnum)
 }
 
 /* Reads up to n bytes; returns how many arrived. *why is the reason the stream stopped
- * early (NULL at a clean end of file); *corrupt is set when zlib found bad data rather
- * than an early end. */
-static size_t read_all(gzFile gz, void *buf, size_t n, const char **why, int *corrupt)
+ * early (NULL at a clean end of file), which may be written into ebuf[128]; *corrupt is
+ * set when zlib found bad data rather than an early end. */
+static size_t read_all(gzFile gz, void *buf, size_t n, const char **why, int *corrupt,
+		       char *ebuf)
 {
 	size_t got = 0;
 	int errnum = Z_OK;
 	*why = NULL;
 	*corrupt = 0;
 	while (got < n) {
-		unsigned want = n - got > IO_CHUNK ? IO_CHUNK : (unsigned)(n - got);
+		unsigned want = n - got > NII_IO_CHUNK ? NII_IO_CHUNK : (unsigned)(n - got);
 		int r = gzread(gz, (char *)buf + got, want);
 		if (r > 0)
 			got += (size_t)r;
 		if (r < 0 || (unsigned)r < want) {
-			const char *m = zmsg(gz, &errnum);
+			int err = errno;
+			const char *m = nii_zmsg(gz, &errnum);
 			if (errnum == Z_ERRNO)
-				*why = strerror(errno);
+				*why = mg_strerror(err, ebuf, 128);
 			else if (errnum != Z_OK)
 				*why = m;
 			*corrupt = errnum == Z_DATA_ERROR;
@@ -122,15 +177,17 @@ static int open_read(const char *name, const char *path, gzFile *gz, off_t *size
 {
 	int fd = open(name, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	char ebuf[128];
 	const char *sep = strcmp(name, path) ? ": " : "", *other = strcmp(name, path) ? name : "";
 	if (fd < 0)
 		return mg_err_set(e, MG_ERR_IO, "%s%s%s: cannot open: %s", path, sep, other,
-				  strerror(errno));
-	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-		int dir = S_ISDIR(st.st_mode);
+				  mg_strerror(errno, ebuf, sizeof ebuf));
+	int bad = fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	if (bad) {
 		close(fd);
 		return mg_err_set(e, MG_ERR_IO, "%s%s%s: cannot read: %s", path, sep, other,
-				  dir ? "is a directory" : strerror(errno));
+				  bad == EISDIR ? "is a directory"
+						: mg_strerror(bad, ebuf, sizeof ebuf));
 	}
 	/* gzdopen reads plain files transparently, so a .nii that is really gzipped (or a
 	 * .nii.gz that is not) still loads */
@@ -146,16 +203,9 @@ static int open_read(const char *name, const char *path, gzFile *gz, off_t *size
 
 /* ---- affines, as nibabel computes them ------------------------------------------------ */
 
-static void identity(double a[4][4])
-{
-	memset(a, 0, 16 * sizeof(double));
-	for (int i = 0; i < 4; i++)
-		a[i][i] = 1;
-}
-
 static void sform_of(const struct nifti_1_header *h, double a[4][4])
 {
-	identity(a);
+	mg_affine_identity(a);
 	for (int j = 0; j < 4; j++) {
 		a[0][j] = h->srow_x[j];
 		a[1][j] = h->srow_y[j];
@@ -189,7 +239,7 @@ static int qform_of(const struct nifti_1_header *h, double a[4][4])
 		memcpy(r, m, sizeof r);
 	}
 	float vox[3] = {h->pixdim[1], h->pixdim[2], h->pixdim[3] * h->pixdim[0]};
-	identity(a);
+	mg_affine_identity(a);
 	for (int i = 0; i < 3; i++)
 		for (int j = 0; j < 3; j++)
 			a[i][j] = (double)(r[i][j] * (long double)vox[j]);
@@ -202,7 +252,7 @@ static int qform_of(const struct nifti_1_header *h, double a[4][4])
 /* shape_zoom_affine(shape, zooms, x_flip=True): voxel centre of the volume at 0. */
 static void base_of(const struct nifti_1_header *h, double a[4][4])
 {
-	identity(a);
+	mg_affine_identity(a);
 	for (int i = 0; i < 3; i++) {
 		double n = i < h->dim[0] ? h->dim[i + 1] : 1;
 		double z = i < h->dim[0] ? h->pixdim[i + 1] : 1;
@@ -220,12 +270,10 @@ static double det3(const double r[3][3])
 	       r[0][2] * (r[1][0] * r[2][1] - r[1][1] * r[2][0]);
 }
 
-/* Nifti1Header.set_qform(a) with strip_shears: zooms are the column norms, qfac the
- * sign of det, the rotation the polar factor of what is left (an SVD), turned into a
- * quaternion with w >= 0 (Shepperd's method; nibabel's eigenvector route gives the same
- * quaternion up to rounding). Fails on a zero or non-finite column, where nibabel's SVD
- * raises. The code fields are left to the caller. */
-static int set_qform(struct nifti_1_header *h, const double a[4][4])
+/* nii_set_qform: zooms are the column norms, qfac the sign of det, the rotation the
+ * polar factor of what is left (an SVD), turned into a quaternion with w >= 0 (Shepperd's
+ * method; nibabel's eigenvector route gives the same quaternion up to rounding). */
+int nii_set_qform(struct nifti_1_header *h, const double a[4][4])
 {
 	double zoom[3], r[3][3], u[3][3], s[3], v[3][3], m[3][3] = {{0}};
 	for (int j = 0; j < 3; j++) {
@@ -306,15 +354,6 @@ static void spacing(const double a[4][4], int r, double out[4])
 	}
 }
 
-/* np.allclose(x, y): |x - y| <= 1e-8 + 1e-5 |y| everywhere (asymmetric; NaN fails). */
-static int allclose(const double *x, const double *y, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (!(fabs(x[i] - y[i]) <= 1e-8 + 1e-5 * fabs(y[i])))
-			return 0;
-	return 1;
-}
-
 /* MONAI's correct_nifti_header_if_necessary and rectify_header_sform_qform, on n->hc and
  * n->affine. Returns -1 for an invalid quaternion, -2 when the sform cannot become a
  * qform (both where MONAI raises). Surprises kept on purpose: a mismatched sform is replaced by the qform
@@ -330,14 +369,14 @@ static int monai_correct(struct nii *n)
 	for (int k = 0; k < d; k++)
 		pix[k] = h->pixdim[k + 1];
 	spacing(n->affine, d, norm);
-	if (allclose(pix, norm, d))
+	if (mg_allclose(pix, norm, d))
 		return 0;
 	sform_of(h, sf);
 	if (qform_of(h, qf) != 0)
 		return -1;
 	spacing(sf, d, ns);
 	spacing(qf, d, nq);
-	int smis = !allclose(ns, pix, d), qmis = !allclose(nq, pix, d);
+	int smis = !mg_allclose(ns, pix, d), qmis = !mg_allclose(nq, pix, d);
 	if (h->sform_code != 0) {
 		if (!smis)
 			return 0;
@@ -356,7 +395,7 @@ static int monai_correct(struct nii *n)
 		if (!qmis)
 			return 0;
 		if (!smis) { /* img.set_qform(img.get_sform()); here sform_code is 0 */
-			if (set_qform(h, sf) != 0 || qform_of(h, n->affine) != 0)
+			if (nii_set_qform(h, sf) != 0 || qform_of(h, n->affine) != 0)
 				return -2;
 			n->source = "sform";
 			return 0;
@@ -396,18 +435,18 @@ static int parse(const char *path, const unsigned char *raw, size_t got, struct 
 	if (got >= 8 && memcmp(raw + 4, "n+2", 4) == 0)
 		return mg_err_set(e, MG_ERR_UNSUPPORTED, "%s: NIfTI-2 files are not supported",
 				  path);
-	if (got < HDR_SIZE) {
+	if (got < NII_HDR_SIZE) {
 		int32_t sz = 0;
 		if (got >= 4)
 			memcpy(&sz, raw, 4);
-		if (sz == HDR_SIZE || (int32_t)__builtin_bswap32((uint32_t)sz) == HDR_SIZE)
+		if (sz == NII_HDR_SIZE || (int32_t)__builtin_bswap32((uint32_t)sz) == NII_HDR_SIZE)
 			return mg_err_set(e, MG_ERR_FORMAT,
 					  "%s: truncated header: %zu of %d bytes", path, got,
-					  HDR_SIZE);
+					  NII_HDR_SIZE);
 		return mg_err_set(e, MG_ERR_FORMAT, "%s: not a NIfTI-1 file (%zu bytes)", path,
 				  got);
 	}
-	memcpy(h, raw, HDR_SIZE);
+	memcpy(h, raw, NII_HDR_SIZE);
 	if (memcmp(h->magic, "n+1", 4) != 0 && memcmp(h->magic, "ni1", 4) != 0)
 		return mg_err_set(e, MG_ERR_FORMAT, "%s: not a NIfTI-1 file (no n+1/ni1 magic)",
 				  path);
@@ -462,7 +501,7 @@ static int parse(const char *path, const unsigned char *raw, size_t got, struct 
 				  "%s: %dD image with more than one non-singleton dimension "
 				  "after the third is not supported", path, ndim);
 	float vo = h->vox_offset;
-	if (!(vo >= 0 && vo < 1e15f) || (!n->pair && vo < SINGLE_OFFSET))
+	if (!(vo >= 0 && vo < 1e15f) || (!n->pair && vo < NII_SINGLE_OFFSET))
 		return mg_err_set(e, MG_ERR_FORMAT, "%s: bad vox_offset %g", path, (double)vo);
 	n->vox_offset = (int64_t)vo;
 	/* nibabel's load-time fixes, which every affine below sees */
@@ -505,13 +544,12 @@ static int parse(const char *path, const unsigned char *raw, size_t got, struct 
 static int load_header(const char *path, struct nii *n, gzFile *gz, off_t *size,
 		       int for_info, struct mg_err *e)
 {
-	unsigned char raw[HDR_SIZE];
+	unsigned char raw[NII_HDR_SIZE];
 	const char *why;
-	char *hname = NULL;
+	char *hname = NULL, ebuf[128];
 	int corrupt;
-	if (ends_with(path, ".img") || ends_with(path, ".img.gz")) {
-		hname = swap_suffix(path, ends_with(path, ".gz") ? ".img.gz" : ".img",
-				    ends_with(path, ".gz") ? ".hdr.gz" : ".hdr");
+	if (nii_name_kind(path, NULL) == 'i') {
+		hname = nii_pair_name(path, "hdr");
 		if (!hname)
 			return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
 	}
@@ -519,8 +557,8 @@ static int load_header(const char *path, struct nii *n, gzFile *gz, off_t *size,
 	free(hname);
 	if (rc)
 		return rc;
-	size_t got = read_all(*gz, raw, HDR_SIZE, &why, &corrupt);
-	if (why && got < HDR_SIZE)
+	size_t got = read_all(*gz, raw, NII_HDR_SIZE, &why, &corrupt, ebuf);
+	if (why && got < NII_HDR_SIZE)
 		rc = mg_err_set(e, MG_ERR_FORMAT, "%s: %s in the header: %s", path,
 				corrupt ? "corrupt gzip data" : "read error", why);
 	else
@@ -547,15 +585,12 @@ static int open_data(const char *path, struct nii *n, gzFile *gz, off_t *size,
 		     struct mg_err *e)
 {
 	if (n->pair) {
-		const char *from = ends_with(path, ".hdr") ? ".hdr"
-				   : ends_with(path, ".hdr.gz") ? ".hdr.gz"
-				   : ends_with(path, ".img") ? ".img"
-				   : ends_with(path, ".img.gz") ? ".img.gz" : NULL;
-		if (!from)
+		int kind = nii_name_kind(path, NULL);
+		if (kind != 'h' && kind != 'i')
 			return mg_err_set(e, MG_ERR_FORMAT,
 					  "%s: a two-file (ni1) header needs a .hdr/.img name",
 					  path);
-		char *iname = swap_suffix(path, from, strstr(from, ".gz") ? ".img.gz" : ".img");
+		char *iname = nii_pair_name(path, "img");
 		if (!iname)
 			return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
 		gzclose(*gz);
@@ -580,13 +615,17 @@ static int open_data(const char *path, struct nii *n, gzFile *gz, off_t *size,
 	return 0;
 }
 
-/* value * slope + inter in float64, the operations nibabel's apply_read_scaling does */
+/* value * slope + inter in float64, the operations nibabel's apply_read_scaling does.
+ * raw is consumed: freed, or returned (float64 data is scaled in place); NULL when out of
+ * memory. */
 static void *scale(const struct nii *n, void *raw)
 {
 	double *out = n->dtype == MG_DTYPE_F64 ? raw : alloc_block((size_t)n->numel * 8);
 	size_t es = mg_dtype_size((enum mg_dtype)n->dtype);
-	if (!out)
+	if (!out) {
+		free(raw);
 		return NULL;
+	}
 	for (int64_t i = 0; i < n->numel; i++) {
 		double v = mg_dtype_load((enum mg_dtype)n->dtype, (char *)raw + i * es);
 		if (n->slope != 1)
@@ -604,18 +643,19 @@ static int read_data(const char *path, struct nii *n, gzFile gz, void **data,
 		     struct mg_err *e)
 {
 	const char *why;
+	char ebuf[128];
 	unsigned char extra;
 	int corrupt, errnum;
 	void *p = alloc_block(n->nbytes);
 	if (!p)
 		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory for %zu bytes of data",
 				  path, n->nbytes);
-	size_t got = read_all(gz, p, n->nbytes, &why, &corrupt);
+	size_t got = read_all(gz, p, n->nbytes, &why, &corrupt, ebuf);
 	/* one more byte makes zlib reach the gzip trailer and check the CRC and length: the
 	 * data may be wrong even when enough of it arrived */
 	if (got == n->nbytes && !gzdirect(gz)) {
 		int r = gzread(gz, &extra, 1);
-		const char *m = zmsg(gz, &errnum);
+		const char *m = nii_zmsg(gz, &errnum);
 		if (r < 0 || errnum != Z_OK) {
 			why = m;
 			corrupt = errnum != Z_BUF_ERROR;
@@ -736,265 +776,4 @@ int mg_nifti_info(const char *path, struct mg_nifti_info *info, struct mg_err *e
 	mg_affine_axcodes(n.affine, n.rank == 2 ? 2 : 3, info->axcodes);
 	info->affine_source = n.source;
 	return 0;
-}
-
-/* ---- writing -------------------------------------------------------------------------- */
-
-/* Buffered output: small rows are gathered, large blocks go straight to zlib. */
-struct out {
-	gzFile gz;
-	char *buf;
-	size_t len, cap;
-	int err; /* errno, or -1 for a zlib failure */
-};
-
-static int out_flush(struct out *o, const void *p, size_t n)
-{
-	while (n > 0 && !o->err) {
-		unsigned k = n > IO_CHUNK ? IO_CHUNK : (unsigned)n;
-		int w = gzwrite(o->gz, p, k);
-		if (w <= 0) {
-			int errnum;
-			zmsg(o->gz, &errnum);
-			o->err = errnum == Z_ERRNO && errno ? errno : -1;
-			break;
-		}
-		p = (const char *)p + w;
-		n -= (size_t)w;
-	}
-	return o->err;
-}
-
-static int out_put(struct out *o, const void *p, size_t n)
-{
-	if (o->len + n > o->cap) {
-		if (out_flush(o, o->buf, o->len))
-			return o->err;
-		o->len = 0;
-		if (n >= o->cap)
-			return out_flush(o, p, n);
-	}
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
-	return 0;
-}
-
-/* n elements of size es, stride sx elements apart, packed into dst */
-static void gather(char *dst, const char *src, int64_t n, int64_t sx, size_t es)
-{
-	int64_t step = sx * (int64_t)es;
-	switch (es) {
-	case 1:
-		for (int64_t i = 0; i < n; i++)
-			dst[i] = src[i * step];
-		break;
-	case 2:
-		for (int64_t i = 0; i < n; i++)
-			memcpy(dst + 2 * i, src + i * step, 2);
-		break;
-	case 4:
-		for (int64_t i = 0; i < n; i++)
-			memcpy(dst + 4 * i, src + i * step, 4);
-		break;
-	default:
-		for (int64_t i = 0; i < n; i++)
-			memcpy(dst + 8 * i, src + i * step, 8);
-		break;
-	}
-}
-
-/* The voxels in file order (x fastest), converted to fdt. round_to differs from fdt
- * only for float16/bfloat16 requests, stored as float32 after rounding to that type. */
-static int put_voxels(struct out *o, const struct mg_tensor *t, enum mg_dtype fdt,
-		      enum mg_dtype round_to)
-{
-	int r = t->rank;
-	int64_t nx = t->dims[0], sx = t->strides[0], od[MG_MAX_RANK], os[MG_MAX_RANK];
-	size_t ts = mg_dtype_size(t->dtype), fs = mg_dtype_size(fdt);
-	const char *base = mg_tensor_data(t);
-	char *row = malloc((size_t)nx * fs);
-	if (!row)
-		return o->err = ENOMEM;
-	/* the outer dims reversed, so the iterator's fastest one is y */
-	for (int k = 0; k < r - 1; k++) {
-		od[k] = t->dims[r - 1 - k];
-		os[k] = t->strides[r - 1 - k];
-	}
-	struct mg_iter it;
-	const int64_t *st[1] = {os};
-	mg_iter_init(&it, r - 1, od, 1, st);
-	do {
-		const char *p = base + it.off[0] * (int64_t)ts;
-		if (t->dtype == fdt && round_to == fdt && sx == 1) {
-			out_put(o, p, (size_t)nx * fs);
-			continue;
-		}
-		if (t->dtype == fdt && round_to == fdt) {
-			gather(row, p, nx, sx, fs);
-			out_put(o, row, (size_t)nx * fs);
-			continue;
-		}
-		for (int64_t i = 0; i < nx; i++) {
-			const char *q = p + i * sx * (int64_t)ts;
-			double v = mg_dtype_load(t->dtype, q);
-			if (round_to != fdt) {
-				double tmp; /* room for any dtype */
-				mg_dtype_store(round_to, &tmp, v);
-				v = mg_dtype_load(round_to, &tmp);
-			}
-			mg_dtype_store(fdt, row + i * fs, v);
-		}
-		out_put(o, row, (size_t)nx * fs);
-	} while (!o->err && mg_iter_next(&it));
-	free(row);
-	return o->err;
-}
-
-static short nifti_code(enum mg_dtype dt)
-{
-	for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
-		if (dtypes[i].dtype == (int)dt)
-			return dtypes[i].code;
-	return DT_FLOAT32; /* float16, bfloat16 */
-}
-
-/* The header MONAI's NibabelWriter writes: Nifti1Image(data, affine), then set_sform and
- * set_qform with code 1; nibabel stores scl_slope 1, scl_inter 0 for unscaled data. */
-static int make_header(const char *path, const struct mg_tensor *t, enum mg_dtype fdt,
-		       struct nifti_1_header *h, struct mg_err *e)
-{
-	double a[4][4];
-	memset(h, 0, sizeof *h);
-	if (t->rank < 1 || t->rank > 7)
-		return mg_err_set(e, MG_ERR_SHAPE, "%s: cannot write a rank-%d tensor as NIfTI",
-				  path, t->rank);
-	h->sizeof_hdr = HDR_SIZE;
-	h->dim[0] = (short)t->rank;
-	for (int i = 1; i < 8; i++)
-		h->dim[i] = 1;
-	for (int i = 0; i < t->rank; i++) {
-		if (t->dims[i] < 1 || t->dims[i] > 32767)
-			return mg_err_set(e, MG_ERR_SHAPE,
-					  "%s: dimension %d has size %lld, NIfTI-1 allows 1..32767",
-					  path, i, (long long)t->dims[i]);
-		h->dim[i + 1] = (short)t->dims[i];
-	}
-	h->datatype = nifti_code(fdt);
-	h->bitpix = (short)(8 * mg_dtype_size(fdt));
-	for (int i = 0; i < 8; i++)
-		h->pixdim[i] = 1;
-	h->vox_offset = SINGLE_OFFSET;
-	h->scl_slope = 1;
-	h->scl_inter = 0;
-	h->qform_code = h->sform_code = NIFTI_XFORM_SCANNER_ANAT;
-	memcpy(h->magic, "n+1", 4);
-	if (t->meta)
-		memcpy(a, t->meta->affine, sizeof a);
-	else
-		identity(a);
-	for (int j = 0; j < 4; j++) {
-		h->srow_x[j] = (float)a[0][j];
-		h->srow_y[j] = (float)a[1][j];
-		h->srow_z[j] = (float)a[2][j];
-	}
-	if (set_qform(h, a) != 0)
-		return mg_err_set(e, MG_ERR_SHAPE,
-				  "%s: the affine has a zero or non-finite column", path);
-	return 0;
-}
-
-/* dir/.stem.tmpPID-N.nii[.gz]: same folder (rename stays atomic), same ending (tools
- * that sniff names still see NIfTI), created O_EXCL so nothing is overwritten. */
-static int make_temp(const char *path, const char *ext, char **tmp, struct mg_err *e)
-{
-	static unsigned counter;
-	const char *slash = strrchr(path, '/');
-	size_t dlen = slash ? (size_t)(slash - path + 1) : 0;
-	size_t blen = strlen(path) - dlen - strlen(ext), cap = strlen(path) + 48;
-	char *s = malloc(cap);
-	if (!s)
-		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
-	for (int tries = 0; tries < 100; tries++) {
-		unsigned k = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-		snprintf(s, cap, "%.*s.%.*s.tmp%ld-%u%s", (int)dlen, path, (int)blen,
-			 path + dlen, (long)getpid(), k, ext);
-		int fd = open(s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0) {
-			*tmp = s;
-			return fd;
-		}
-		if (errno != EEXIST)
-			break;
-	}
-	int err = errno;
-	free(s);
-	return mg_err_set(e, MG_ERR_IO, "%s: cannot create a file in its folder: %s", path,
-			  strerror(err));
-}
-
-int mg_nifti_write(const char *path, const struct mg_tensor *t, enum mg_dtype dtype,
-		   int gz_level, struct mg_err *e)
-{
-	struct nifti_1_header h;
-	int gzip = ends_with(path, ".nii.gz");
-	const char *ext = gzip ? ".nii.gz" : ".nii";
-	char mode[8], *tmp = NULL;
-	if (!gzip && !ends_with(path, ".nii"))
-		return mg_err_set(e, MG_ERR_CONFIG, "%s: NIfTI output names end in .nii or .nii.gz",
-				  path);
-	if ((unsigned)dtype >= MG_DTYPE_COUNT || gz_level < 0 || gz_level > 9)
-		return mg_err_set(e, MG_ERR_CONFIG, "%s: bad dtype %d or gzip level %d", path,
-				  (int)dtype, gz_level);
-	enum mg_dtype fdt = dtype == MG_DTYPE_F16 || dtype == MG_DTYPE_BF16 ? MG_DTYPE_F32 : dtype;
-	if (!t->buf)
-		return mg_err_set(e, MG_ERR_SHAPE, "%s: the tensor has no data", path);
-	int rc = make_header(path, t, fdt, &h, e);
-	if (rc)
-		return rc;
-	int fd = make_temp(path, ext, &tmp, e);
-	if (fd < 0)
-		return fd;
-	/* "wbT" writes a plain file through the same calls */
-	if (gzip)
-		snprintf(mode, sizeof mode, "wb%d", gz_level);
-	else
-		strcpy(mode, "wbT");
-	struct out o = {.gz = gzdopen(fd, mode), .cap = 1 << 20};
-	o.buf = malloc(o.cap);
-	if (!o.gz || !o.buf) {
-		if (o.gz)
-			gzclose(o.gz);
-		else
-			close(fd);
-		rc = mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
-		goto fail;
-	}
-	static const char ext_flag[4];
-	out_put(&o, &h, HDR_SIZE);
-	out_put(&o, ext_flag, 4);
-	if (!o.err)
-		put_voxels(&o, t, fdt, dtype);
-	if (!o.err)
-		out_flush(&o, o.buf, o.len);
-	int zrc = gzclose(o.gz);
-	if (!o.err && zrc != Z_OK)
-		o.err = zrc == Z_ERRNO && errno ? errno : -1;
-	if (o.err) {
-		rc = mg_err_set(e, MG_ERR_IO, "%s: write failed: %s", path,
-				o.err > 0 ? strerror(o.err) : "zlib error");
-		goto fail;
-	}
-	if (rename(tmp, path) != 0) {
-		rc = mg_err_set(e, MG_ERR_IO, "%s: cannot rename the finished file into place: %s",
-				path, strerror(errno));
-		goto fail;
-	}
-	free(o.buf);
-	free(tmp);
-	return 0;
-fail:
-	unlink(tmp);
-	free(o.buf);
-	free(tmp);
-	return rc;
 }

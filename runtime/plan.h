@@ -29,15 +29,22 @@ int mg_val_share(struct mg_val *dst, const struct mg_val *src, struct mg_err *e)
 
 /* ---- attributes ---------------------------------------------------------------------- */
 
+/* X(enum suffix, element type (itself for scalars), name in the docs, what a value must be
+ * in messages). A DTYPE's .i holds an enum mg_dtype; lists hold .n elements. */
+#define MG_ATTR_TYPES(X)                                          \
+	X(BOOL, BOOL, "bool", "a boolean")                        \
+	X(INT, INT, "int", "an integer")                          \
+	X(FLOAT, FLOAT, "float", "a number")                      \
+	X(STR, STR, "str", "a string")                            \
+	X(DTYPE, DTYPE, "dtype", "a dtype name")                  \
+	X(INTS, INT, "int list", "a list of integers")            \
+	X(FLOATS, FLOAT, "float list", "a list of numbers")       \
+	X(STRS, STR, "str list", "a list of strings")
+
 enum mg_attr_type {
-	MG_ATTR_BOOL,
-	MG_ATTR_INT,
-	MG_ATTR_FLOAT,
-	MG_ATTR_STR,
-	MG_ATTR_DTYPE,  /* .i holds an enum mg_dtype */
-	MG_ATTR_INTS,
-	MG_ATTR_FLOATS,
-	MG_ATTR_STRS,
+#define X(e, el, name, phrase) MG_ATTR_##e,
+	MG_ATTR_TYPES(X)
+#undef X
 };
 
 /* One attribute value. Lists live in the graph's or plan's arena. */
@@ -81,6 +88,11 @@ struct mg_step {
 	int in[MG_STEP_MAXIO], out[MG_STEP_MAXIO];
 	int optional; /* allow_missing_keys: absent inputs make absent outputs */
 };
+
+/* The most item keys one pipeline may use (datalist keys read plus keys written): the
+ * size of the frontend's key table, the graph's inputs and outputs and the plan's
+ * inputs. */
+#define MG_MAX_KEYS 64
 
 struct mg_plan_input {
 	const char *key; /* the datalist item's key */

@@ -39,28 +39,29 @@ void mg_err_clear(struct mg_err *e);
 
 /* ---- dtypes -------------------------------------------------------------------------- */
 
-/* X(enum suffix, name, C size, is_float, is_signed) */
-#define MG_DTYPES(X)                    \
-	X(U8, "uint8", 1, 0, 0)         \
-	X(I8, "int8", 1, 0, 1)          \
-	X(U16, "uint16", 2, 0, 0)       \
-	X(I16, "int16", 2, 0, 1)        \
-	X(U32, "uint32", 4, 0, 0)       \
-	X(I32, "int32", 4, 0, 1)        \
-	X(I64, "int64", 8, 0, 1)        \
-	X(F16, "float16", 2, 1, 1)      \
-	X(BF16, "bfloat16", 2, 1, 1)    \
-	X(F32, "float32", 4, 1, 1)      \
-	X(F64, "float64", 8, 1, 1)
+/* X(enum suffix, name, short name (the IR printer's), C size, is_float, is_signed) */
+#define MG_DTYPES(X)                           \
+	X(U8, "uint8", "u8", 1, 0, 0)          \
+	X(I8, "int8", "i8", 1, 0, 1)           \
+	X(U16, "uint16", "u16", 2, 0, 0)       \
+	X(I16, "int16", "i16", 2, 0, 1)        \
+	X(U32, "uint32", "u32", 4, 0, 0)       \
+	X(I32, "int32", "i32", 4, 0, 1)        \
+	X(I64, "int64", "i64", 8, 0, 1)        \
+	X(F16, "float16", "f16", 2, 1, 1)      \
+	X(BF16, "bfloat16", "bf16", 2, 1, 1)   \
+	X(F32, "float32", "f32", 4, 1, 1)      \
+	X(F64, "float64", "f64", 8, 1, 1)
 
 enum mg_dtype {
-#define X(e, n, s, f, g) MG_DTYPE_##e,
+#define X(e, n, sn, s, f, g) MG_DTYPE_##e,
 	MG_DTYPES(X)
 #undef X
 	MG_DTYPE_COUNT
 };
 
 const char *mg_dtype_name(enum mg_dtype t);
+const char *mg_dtype_short(enum mg_dtype t); /* "f32" */
 size_t mg_dtype_size(enum mg_dtype t);
 int mg_dtype_is_float(enum mg_dtype t);
 /* Accepts mgc names ("float32") and MONAI/numpy/torch spellings ("np.float32",
@@ -125,6 +126,10 @@ struct mg_meta *mg_meta_clone(const struct mg_meta *m);
 void mg_meta_retain(struct mg_meta *m);
 void mg_meta_release(struct mg_meta *m);
 int mg_meta_set_filename(struct mg_meta *m, const char *name);
+void mg_affine_identity(double a[4][4]);
+/* numpy's allclose(x, y): |x - y| <= 1e-8 + 1e-5 |y| everywhere (asymmetric in y; NaN
+ * fails), as MONAI compares affines and spacings. */
+int mg_allclose(const double *x, const double *y, int n);
 
 /* ---- tensors ------------------------------------------------------------------------ */
 
@@ -194,6 +199,26 @@ int mg_iter_next_row(struct mg_iter *it); /* likewise, by rows */
 /* Seconds on a monotonic clock, for timings and progress. */
 double mg_now(void);
 
+/* ---- paths and folders (fs.c) -------------------------------------------------------- */
+
+/* Python's os.path.join(a, b): b when absolute, else a + "/" + b with no "/" added after
+ * an empty a or one ending in "/" (so join("", "x") is "x", join("o", "") is "o/").
+ * malloc'd; NULL when out of memory. */
+char *mg_path_join(const char *a, const char *b);
+/* posixpath.normpath: drops "." and empty parts, folds "x/..", keeps the leading ".." of
+ * relative paths and exactly two leading slashes. malloc'd; NULL when out of memory. */
+char *mg_path_normpath(const char *path);
+/* posixpath.relpath(path, start) (both non-empty; relative ones are taken from the
+ * current folder, as abspath does); may begin with "../". malloc'd; NULL with errno
+ * set (ENOMEM, or why the current folder is unknown). */
+char *mg_path_relpath(const char *path, const char *start);
+/* mkdir -p: creates path and its missing parents (mode 0777 less the umask); an
+ * existing folder is fine, "" (the current folder) is a no-op. Errors name the part
+ * that could not be made and why. */
+int mg_mkdirs(const char *path, struct mg_err *e);
+/* strerror for any thread: the text of errnum, in buf (n bytes) or static. */
+const char *mg_strerror(int errnum, char *buf, size_t n);
+
 /* ---- thread pool -------------------------------------------------------------------- */
 
 struct mg_pool;
@@ -222,6 +247,15 @@ int mg_nifti_read(const char *path, struct mg_tensor *out, struct mg_err *e);
  * .nii.gz names; 1 is what nibabel uses. */
 int mg_nifti_write(const char *path, const struct mg_tensor *t, enum mg_dtype dtype,
 		   int gz_level, struct mg_err *e);
+
+/* Whether path is named as a NIfTI-1 file: .nii, .hdr or .img, each maybe with .gz
+ * (case-insensitive). */
+int mg_nifti_is_name(const char *path);
+/* The base name of path without its extension, as MONAI's create_file_basename takes it
+ * (os.path.splitext, then once more when that removed ".gz": "a.nii.gz" -> "a",
+ * "a.b.nii" -> "a.b", ".nii" -> ".nii"). Writes up to n bytes to out, like snprintf, and
+ * returns the stem's length (out was cut when that is >= n). */
+size_t mg_nifti_stem(const char *path, char *out, size_t n);
 
 /* Header facts for `mgc info`: pixdim, qform and sform as nibabel loads the header
  * (after its own fixes, before MONAI's correction); affine as mg_nifti_read reports it. */

@@ -1,5 +1,6 @@
 /* test_graph.c: building, printing, verifying and lowering graphs; attribute parsing
- * against op declarations. */
+ * against op declarations; the attribute-type and op-flag lists (MG_ATTR_TYPES,
+ * MG_OP_FLAGS) as the docs, messages and printer show them. */
 #include <stdlib.h>
 
 #include "../frontend/build.h"
@@ -131,10 +132,56 @@ static void test_op_table(void)
 	CHECK(mg_op_find("NoSuchOp") == -1);
 }
 
+static void test_type_lists(void)
+{
+	static const char *const names[] = {"bool",  "int",	 "float",	"str",
+					    "dtype", "int list", "float list", "str list"};
+	for (int t = MG_ATTR_BOOL; t <= MG_ATTR_STRS; t++) {
+		enum mg_attr_type el = mg_attr_type_elem((enum mg_attr_type)t);
+		CHECK(strcmp(mg_attr_type_name((enum mg_attr_type)t), names[t]) == 0);
+		CHECK(mg_attr_type_phrase((enum mg_attr_type)t)[0] == 'a');
+		CHECK(mg_attr_type_elem(el) == el, "a list's element is a scalar");
+		CHECK((el != (enum mg_attr_type)t) == (t >= MG_ATTR_INTS), "%d", t);
+	}
+	CHECK(mg_attr_type_elem(MG_ATTR_FLOATS) == MG_ATTR_FLOAT);
+	/* the phrases are what messages say */
+	struct mg_err e = {0};
+	struct mg_arena a = {0};
+	struct mg_attr at[16];
+	const struct mg_opdef *ni = mg_ops[MG_OP_NormalizeIntensity];
+	CHECK_FAILS(parse(ni, "{\"subtrahend\": [1, \"x\"]}", -1, 1, &a, at, &e), &e,
+		    "argument 'subtrahend' must be a number, not a string");
+	CHECK_FAILS(parse(ni, "{\"nonzero\": 1}", -1, 1, &a, at, &e), &e,
+		    "argument 'nonzero' must be a boolean, not a number");
+	CHECK_FAILS(parse(mg_ops[MG_OP_CastToType], "{\"dtype\": 3}", -1, 1, &a, at, &e), &e,
+		    "argument 'dtype' must be a dtype name, not a number");
+	mg_arena_free(&a);
+	/* the printer's short dtype names and the docs' flag names */
+	struct mg_type ty = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_BF16, .rank = 1, .dims = {-1}};
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	mg_type_print(&ty, f);
+	ty.dtype = -1;
+	mg_type_print(&ty, f);
+	fclose(f);
+	CHECK(strcmp(buf, "bf16[?]?[?]") == 0, "%s", buf);
+	free(buf);
+	FILE *p = popen(MG_BIN " ops --markdown", "r");
+	char line[512];
+	int io = 0, none = 0;
+	while (p && fgets(line, sizeof line, p)) {
+		io += strcmp(line, "flags: io, passthrough\n") == 0;
+		none += strcmp(line, "flags: -\n") == 0;
+	}
+	CHECK(p && pclose(p) == 0 && io == 1 && none >= 1, "io %d, none %d", io, none);
+}
+
 int main(void)
 {
 	test_attrs();
 	test_build_print_lower();
 	test_op_table();
+	test_type_lists();
 	return check_done();
 }

@@ -1,5 +1,6 @@
-/* test_runtime.c: dtypes, tensors as views, the iterator, meta copy-on-write, the pool,
- * the arena. Expected f16/bf16 bit patterns come from numpy and torch conversions. */
+/* test_runtime.c: dtypes, tensors as views, the iterator, meta copy-on-write, the
+ * affine helpers (identity, numpy's allclose), the pool, the arena. Expected f16/bf16
+ * bit patterns come from numpy and torch conversions. */
 #include <stdlib.h>
 
 #include "../runtime/arena.h"
@@ -136,6 +137,35 @@ static void test_meta(void)
 	mg_tensor_release(&b);
 }
 
+static void test_affine_helpers(void)
+{
+	double a[4][4], b[4][4];
+	memset(a, 0x7f, sizeof a);
+	mg_affine_identity(a);
+	for (int i = 0; i < 16; i++)
+		CHECK(a[i / 4][i % 4] == (i % 5 == 0), "identity[%d]", i);
+	memcpy(b, a, sizeof b);
+	b[0][3] = 100;
+	a[0][3] = 100.0009; /* within 1e-8 + 1e-5 * 100 */
+	CHECK(mg_allclose(&a[0][0], &b[0][0], 16));
+	a[0][3] = 100.0011;
+	CHECK(!mg_allclose(&a[0][0], &b[0][0], 16));
+	/* asymmetric in its second argument, as numpy: |x - y| <= 1e-8 + 1e-5 |y| */
+	double x = 1e-3, y = 1e-3 + 2.000005e-8; /* 1e-8 + 1e-5 y > |x - y| > 1e-8 + 1e-5 x */
+	CHECK(mg_allclose(&x, &y, 1) && !mg_allclose(&y, &x, 1));
+	double nan = NAN;
+	CHECK(!mg_allclose(&nan, &nan, 1), "NaN is never close");
+	/* the printer's short dtype names come from the same list as the long ones */
+	CHECK(strcmp(mg_dtype_short(MG_DTYPE_F32), "f32") == 0 &&
+	      strcmp(mg_dtype_short(MG_DTYPE_BF16), "bf16") == 0 &&
+	      strcmp(mg_dtype_short(MG_DTYPE_U16), "u16") == 0);
+	for (int t = 0; t < MG_DTYPE_COUNT; t++) {
+		const char *l = mg_dtype_name((enum mg_dtype)t);
+		const char *s = mg_dtype_short((enum mg_dtype)t);
+		CHECK(s[0] == l[0] && strstr(l, s + (s[0] == 'b' ? 2 : 1)), "%s / %s", l, s);
+	}
+}
+
 static void add_one(void *ctx, int64_t i, int worker)
 {
 	__atomic_add_fetch(&((int64_t *)ctx)[i], i + 1, __ATOMIC_RELAXED);
@@ -185,6 +215,7 @@ int main(void)
 	test_views();
 	test_iter();
 	test_meta();
+	test_affine_helpers();
 	test_pool();
 	test_arena();
 	test_errors();

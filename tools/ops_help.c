@@ -5,21 +5,20 @@
 #include "../ir/ir.h"
 #include "mgc.h"
 
-static const char *type_name(enum mg_attr_type t)
-{
-	static const char *const names[] = {"bool", "int", "float", "str", "dtype",
-					    "int list", "float list", "str list"};
-	return names[t];
-}
-
 static void flags(unsigned f, FILE *o)
 {
-	static const char *const names[] = {"io", "elementwise", "spatial", "random",
-					    "passthrough"};
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+#define X(e, bit, name) {MG_OPF_##e, name},
+		MG_OP_FLAGS(X)
+#undef X
+	};
 	int first = 1;
-	for (int i = 0; i < 5; i++)
-		if (f & (1u << i)) {
-			fprintf(o, "%s%s", first ? "" : ", ", names[i]);
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (f & names[i].bit) {
+			fprintf(o, "%s%s", first ? "" : ", ", names[i].name);
 			first = 0;
 		}
 	if (first)
@@ -39,13 +38,14 @@ static void op_text(const struct mg_opdef *d, int md, FILE *o)
 		const struct mg_attrdef *a = &d->attrs[i];
 		const char *dflt = a->dflt ? a->dflt : "required";
 		if (md)
-			fprintf(o, "| `%s` | %s%s | `%s` | %s%s%s%s |\n", a->name, type_name(a->type),
+			fprintf(o, "| `%s` | %s%s | `%s` | %s%s%s%s |\n", a->name,
+				mg_attr_type_name(a->type),
 				a->flags & MG_ATTRF_PERKEY ? " (per key)" : "", dflt, a->doc,
 				a->choices ? " (" : "", a->choices ? a->choices : "",
 				a->choices ? ")" : "");
 		else
-			fprintf(o, "    %-22s %-10s = %-12s %s\n", a->name, type_name(a->type), dflt,
-				a->doc);
+			fprintf(o, "    %-22s %-10s = %-12s %s\n", a->name,
+				mg_attr_type_name(a->type), dflt, a->doc);
 	}
 	fputc('\n', o);
 }

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -718,34 +717,17 @@ static int synth_parse(int argc, char **argv, struct synth_opts *o)
 	return -1;
 }
 
-/* mkdir -p DIR, then its three subfolders. */
-static int synth_mkdirs(const char *dir, struct mg_err *e)
+/* DIR/imagesTr, DIR/labelsTr and DIR/imagesTs, with DIR and its parents as needed. */
+static int synth_folders(const char *dir, struct mg_err *e)
 {
-	static const char *const subs[] = {"", "/imagesTr", "/labelsTr", "/imagesTs"};
+	static const char *const subs[] = {"imagesTr", "labelsTr", "imagesTs"};
 	char p[SYNTH_PATH];
-	size_t n = strlen(dir);
-	if (n + 16 >= sizeof p)
-		return mg_err_set(e, MG_ERR_CONFIG, "directory name too long");
-	memcpy(p, dir, n + 1);
-	for (size_t i = 1; i < n; i++) {
-		if (p[i] != '/')
-			continue;
-		p[i] = 0;
-		if (mkdir(p, 0777) != 0 && errno != EEXIST)
-			return mg_err_set(e, MG_ERR_IO, "cannot create '%s': %s", p,
-					  strerror(errno));
-		p[i] = '/';
-	}
-	for (int k = 0; k < 4; k++) {
-		snprintf(p, sizeof p, "%s%s", dir, subs[k]);
-		struct stat st;
-		if (mkdir(p, 0777) == 0)
-			continue;
-		if (errno != EEXIST)
-			return mg_err_set(e, MG_ERR_IO, "cannot create directory '%s': %s", p,
-					  strerror(errno));
-		if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-			return mg_err_set(e, MG_ERR_IO, "'%s' is not a directory", p);
+	for (int k = 0; k < 3; k++) {
+		if (snprintf(p, sizeof p, "%s/%s", dir, subs[k]) >= (int)sizeof p)
+			return mg_err_set(e, MG_ERR_CONFIG, "directory name too long");
+		int rc = mg_mkdirs(p, e);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -758,7 +740,7 @@ int mgc_synth(int argc, char **argv)
 		return rc;
 	struct mg_err e = {0};
 	struct synth_run R = {.o = &o, .ntrain = o.n, .ntotal = o.n + (o.n / 4 > 1 ? o.n / 4 : 1)};
-	if (synth_mkdirs(o.dir, &e) == 0) {
+	if (synth_folders(o.dir, &e) == 0) {
 		R.cases = calloc((size_t)R.ntotal, sizeof *R.cases);
 		if (!R.cases)
 			mg_err_set(&e, MG_ERR_NOMEM, "out of memory");

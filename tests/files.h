@@ -1,0 +1,62 @@
+/* files.h: the file chores tests share: a mkdtemp folder that is removed at the end,
+ * paths inside it, and reading a whole file. Include after check.h, in one test file.
+ * Read next: test_save_paths.c, test_load_image.c. */
+#ifndef MG_TEST_FILES_H
+#define MG_TEST_FILES_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char files_dir[64];
+
+/* Makes /tmp/<prefix>XXXXXX; 0, or -1 (and a message) when it cannot. */
+static inline int files_init(const char *prefix)
+{
+	snprintf(files_dir, sizeof files_dir, "/tmp/%sXXXXXX", prefix);
+	if (mkdtemp(files_dir))
+		return 0;
+	perror("mkdtemp");
+	return -1;
+}
+
+/* The folder and what is in it go. */
+static inline void files_done(void)
+{
+	char cmd[96];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", files_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", files_dir);
+}
+
+/* files_dir/name, in one of 8 buffers used in turn. */
+static inline const char *files_path(const char *name)
+{
+	static char paths[8][256];
+	static int slot;
+	char *p = paths[slot++ % 8];
+	snprintf(p, sizeof paths[0], "%s/%s", files_dir, name);
+	return p;
+}
+
+/* The whole file, NUL-terminated (malloc'd); NULL when it cannot be read. */
+static inline char *files_read(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (s && fread(s, 1, (size_t)n, f) == (size_t)n) {
+		s[n] = 0;
+	} else {
+		free(s);
+		s = NULL;
+	}
+	fclose(f);
+	return s;
+}
+
+#endif

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""gen_spatial_index.py: golden cases for mgc's index-only spatial ops (Orientation, Flip,
+Rotate90), computed by MONAI.
+
+Runs the array transforms monai.transforms.Orientation / Flip / Rotate90 on small 2D and
+3D MetaTensors (1-2 channels, odd shapes) whose affines are non-trivial: oblique,
+LPS-like, anisotropic, permuted (sagittal-like), sheared, and some taken from the
+tests/data/nifti fixtures as MONAI's LoadImage reports them. Writes, under
+tests/golden/spatial_index/:
+  <input>.in.npy      an input array (shared by the cases that use it)
+  <case>.out.npy      MONAI's output array
+  cases.json          {"generator", "versions", "inputs": {...}, "cases": [...]}
+inputs: name -> {"file", "affine"}: the array and the input MetaTensor's 4x4 affine.
+Each case: name, op, args (exactly the JSON a pipeline passes: the transform is built
+from json.loads of it), input (a key of inputs), output, out_affine (the output
+MetaTensor's 4x4 affine) and out_to_in (the voxel map MONAI's lazy mode records for the
+same call, output voxel -> input voxel, as 4x4: to_affine_nd(3, .) of MONAI's 3x3 for 2D).
+The generator also checks that every output is an exact rearrangement of its input (no
+value changes, same dtype), so the C test may compare exactly.
+
+Usage: python3 tools/golden/gen_spatial_index.py   (from anywhere; needs monai, torch,
+nibabel). Deterministic for fixed library versions.
+"""
+import json
+import os
+import sys
+import warnings
+
+import nibabel as nib
+import numpy as np
+import torch
+
+import monai
+from monai.data import MetaTensor
+from monai.data.utils import to_affine_nd
+from monai.transforms import Flip, LoadImage, Orientation, Rotate90
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "tests", "golden", "spatial_index")
+FIXTURES = os.path.join(ROOT, "tests", "data", "nifti")
+OPS = {"Orientation": Orientation, "Flip": Flip, "Rotate90": Rotate90}
+
+rng = np.random.default_rng(20240918)
+inputs = {}
+cases = []
+
+
+def rot(axis, deg):
+    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
+    i, j = [k for k in range(3) if k != axis]
+    r = np.eye(4)
+    r[i, i], r[i, j], r[j, i], r[j, j] = c, -s, s, c
+    return r
+
+
+def affine(m, zooms, t):
+    a = m @ np.diag(list(zooms) + [1.0])
+    a[:3, 3] = t
+    return a
+
+
+def fixture_affine(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return LoadImage(image_only=True)(os.path.join(FIXTURES, name)).affine.numpy()
+
+
+def perm(cols, signs):
+    """A permutation matrix: voxel axis j follows world axis cols[j] with signs[j]."""
+    m = np.eye(4)
+    m[:3, :3] = 0
+    for j, (c, s) in enumerate(zip(cols, signs)):
+        m[c, j] = s
+    return m
+
+
+def add_input(name, shape, aff, dtype=np.float32, fortran=False):
+    """Distinct values (so any misplaced voxel shows), in the given dtype."""
+    n = int(np.prod(shape))
+    if dtype == np.float32:
+        x = (rng.permutation(n) * 0.5 - 7.25).astype(np.float32)
+    elif dtype == np.int16:
+        x = (rng.permutation(n) * 7 - 1000).astype(np.int16)
+    else:
+        x = rng.permutation(n).astype(dtype)
+    x = x.reshape(shape)
+    if fortran:
+        x = np.asfortranarray(x)
+    f = f"{name}.in.npy"
+    np.save(os.path.join(OUT, f), x)
+    inputs[name] = {"file": f, "affine": np.asarray(aff, dtype=np.float64).tolist(),
+                    "array": x}
+
+
+def run(op, args_text, inp, lazy=False):
+    args = json.loads(args_text)
+    x = inputs[inp]
+    t = MetaTensor(torch.from_numpy(np.ascontiguousarray(x["array"])),
+                   affine=torch.tensor(x["affine"], dtype=torch.float64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        xf = OPS[op](**args)
+        # lazy=true in args: what a Compose eventually makes of it (the pending op
+        # applied), i.e. the eager result
+        return xf(t, lazy=lazy)
+
+
+def add(name, op, args_text, inp):
+    y = run(op, args_text, inp)
+    lz = run(op, args_text, inp, lazy=True)
+    x = inputs[inp]["array"]
+    out = y.as_tensor().numpy()
+    assert out.dtype == x.dtype, name
+    # an index-only op: the same multiset of values, nothing interpolated
+    assert np.array_equal(np.sort(out, axis=None), np.sort(x, axis=None)), name
+    xform = np.asarray(lz.pending_operations[-1]["lazy_affine"], dtype=np.float64)
+    xform = to_affine_nd(3, xform)
+    assert list(lz.pending_operations[-1]["lazy_shape"]) == list(out.shape[1:]), name
+    f = f"{name}.out.npy"
+    np.save(os.path.join(OUT, f), np.ascontiguousarray(out))
+    cases.append({"name": name, "op": op, "args": json.loads(args_text), "input": inp,
+                  "output": f, "out_affine": y.affine.numpy().tolist(),
+                  "out_to_in": xform.tolist()})
+
+
+def make_inputs():
+    obl = affine(rot(2, 25) @ rot(0, -10), (0.8, 1.3, 2.5), (-40.0, 12.5, 7.0))
+    lps = affine(np.diag([-1.0, -1.0, 1.0, 1.0]), (0.7, 0.7, 3.0), (120.0, 95.5, -60.0))
+    # sagittal-like: voxel axes follow S, -A, -R (codes "SPL"), slightly rotated
+    sag = affine(perm((2, 1, 0), (1, -1, -1)) @ rot(1, 8), (1.2, 0.9, 0.9), (5.0, -3.0, 2.0))
+    shear = fixture_affine("monai_written_i16.nii")  # "ALS", with a shear term
+    add_input("obl_f32", (1, 5, 4, 3), obl)
+    add_input("obl_f32_c2_fortran", (2, 5, 4, 3), obl, fortran=True)
+    add_input("lps_i16", (1, 5, 4, 3), lps, np.int16)
+    add_input("lps_u8_c2", (2, 3, 5, 4), lps, np.uint8)
+    add_input("sag_f32", (1, 5, 4, 3), sag)
+    add_input("shear_i16_fortran", (1, 5, 4, 3), shear, np.int16, fortran=True)
+    add_input("qfac_f32", (1, 5, 4, 3), fixture_affine("qfac_neg.nii.gz"))  # "RAI"
+    add_input("nib_f32", (2, 3, 4, 5), fixture_affine("nib_saved.nii.gz"))  # "LAS"
+    # 2D: the affine stays 4x4 (as loaded); only its top-left 2x2 and x/y translation
+    # steer the op, the rest is carried along
+    obl2 = affine(rot(2, -30), (0.6, 1.7, 1.0), (10.0, -4.0, 0.0))
+    add_input("obl2_f32", (1, 5, 4), obl2)
+    add_input("lp2_f32_c2", (2, 7, 3), affine(np.diag([-1.0, -1.0, 1, 1]), (0.5, 2.0, 1.0),
+                                               (3.0, 8.0, 0.0)))
+    add_input("swap2_i16_fortran", (1, 5, 4), perm((1, 0, 2), (-1, 1, 1)) @
+              np.diag([1.5, 0.8, 1.0, 1.0]), np.int16, fortran=True)
+    add_input("fix2d_f32", (1, 5, 4), fixture_affine("two_d_oblique.nii.gz"))
+
+
+def orientation():
+    op = "Orientation"
+    full = ["RAS", "LPS", "PLI", "SRA", "ASL", "IRP"]
+    for inp, codes in [("obl_f32", full), ("sag_f32", full), ("shear_i16_fortran", full),
+                       ("qfac_f32", full), ("lps_i16", ["RAS", "SPL"]),
+                       ("nib_f32", ["RAS", "AIL"]), ("obl_f32_c2_fortran", ["LPS", "SAR"]),
+                       ("lps_u8_c2", ["RAS", "LPS"])]:
+        for c in codes:
+            add(f"or_{inp}_{c}", op, json.dumps({"axcodes": c}), inp)
+    add("or_sag_f32_canonical", op, '{"as_closest_canonical": true}', "sag_f32")
+    add("or_shear_canonical_ignores_axcodes", op,
+        '{"axcodes": "LPI", "as_closest_canonical": true}', "shear_i16_fortran")
+    add("or_obl_labels_null_lazy_false", op,
+        '{"axcodes": "LPS", "labels": null, "lazy": false}', "obl_f32")
+    for inp, codes in [("obl2_f32", ["RA", "LP", "AL", "PR"]), ("lp2_f32_c2", ["RA", "AL"]),
+                       ("swap2_i16_fortran", ["RA", "PL", "AR"]), ("fix2d_f32", ["LP", "PR"])]:
+        for c in codes:
+            add(f"or_{inp}_{c}", op, json.dumps({"axcodes": c}), inp)
+    # MONAI uses axcodes[:2] on a 2D image (with a warning)
+    add("or_lp2_RAS_truncated", op, '{"axcodes": "RAS"}', "lp2_f32_c2")
+    add("or_swap2_canonical", op, '{"as_closest_canonical": true}', "swap2_i16_fortran")
+
+
+def flip():
+    op = "Flip"
+    every = ["null", "0", "1", "2", "-1", "[0, 2]", "[1, -1]", "[]", "[2, 0, 1]"]
+    for inp, axes in [("obl_f32", every), ("lps_u8_c2", ["null", "1", "-3", "[0, 2]"]),
+                      ("shear_i16_fortran", ["null", "0", "2", "[1, -1]"])]:
+        for i, sa in enumerate(axes):
+            add(f"flip_{inp}_{i}", op, f'{{"spatial_axis": {sa}}}', inp)
+    add("flip_obl_default", op, "{}", "obl_f32_c2_fortran")
+    for inp, axes in [("obl2_f32", ["null", "0", "-1", "[0, 1]", "-2"]),
+                      ("lp2_f32_c2", ["null", "1", "[1, 0]"]),
+                      ("swap2_i16_fortran", ["0", "-1"])]:
+        for i, sa in enumerate(axes):
+            add(f"flip_{inp}_{i}", op, f'{{"spatial_axis": {sa}}}', inp)
+
+
+def rotate90():
+    op = "Rotate90"
+    add("rot_obl_default", op, "{}", "obl_f32")
+    every = [[0, 1], [1, 0], [0, 2], [2, 0], [1, 2], [2, 1], [-1, 0]]
+    for inp, axes, ks in [("obl_f32_c2_fortran", every, [1, 2, 3]), ("lps_i16", every, [1]),
+                          ("nib_f32", [[0, 2], [2, 1], [-2, -3]], [3])]:
+        for ax in axes:
+            for k in ks:
+                add(f"rot_{inp}_{ax[0]}{ax[1]}_k{k}".replace("-", "m"), op,
+                    json.dumps({"k": k, "spatial_axes": ax}), inp)
+    for k in [0, 4, -1, 5, -6]:
+        add(f"rot_obl_k{k}".replace("-", "m"), op, json.dumps({"k": k}), "obl_f32")
+    for inp, axes, ks in [("obl2_f32", [[0, 1], [1, 0], [-2, -1]], [1, 2, 3]),
+                          ("lp2_f32_c2", [[0, 1], [1, 0]], [1, 3]),
+                          ("swap2_i16_fortran", [[1, 0]], [1, 2]),
+                          ("fix2d_f32", [[0, 1], [-1, 0]], [1, 3])]:
+        for ax in axes:
+            for k in ks:
+                add(f"rot_{inp}_{ax[0]}{ax[1]}_k{k}".replace("-", "m"), op,
+                    json.dumps({"k": k, "spatial_axes": ax}), inp)
+    add("rot_lazy_flag", op, '{"k": 1, "lazy": true}', "obl2_f32")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for f in os.listdir(OUT):
+        if f.endswith(".npy") or f == "cases.json":
+            os.remove(os.path.join(OUT, f))
+    make_inputs()
+    orientation()
+    flip()
+    rotate90()
+    for v in inputs.values():
+        del v["array"]
+    doc = {
+        "generator": "tools/golden/gen_spatial_index.py",
+        "versions": {"monai": monai.__version__, "torch": torch.__version__,
+                     "numpy": np.__version__, "nibabel": nib.__version__,
+                     "python": sys.version.split()[0]},
+        "inputs": inputs,
+        "cases": cases,
+    }
+    with open(os.path.join(OUT, "cases.json"), "w") as f:
+        # one case per line keeps the file small and its diffs readable
+        f.write('{"generator": %s,\n "versions": %s,\n "inputs": {\n' %
+                (json.dumps(doc["generator"]), json.dumps(doc["versions"])))
+        f.write(",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in inputs.items()))
+        f.write('\n },\n "cases": [\n')
+        f.write(",\n".join(f"  {json.dumps(c)}" for c in cases))
+        f.write("\n ]}\n")
+    with open(os.path.join(OUT, "cases.json")) as f:
+        assert json.load(f)["cases"] == json.loads(json.dumps(cases))
+    size = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
+    print(f"{len(cases)} cases, {len(inputs)} inputs, {size} bytes in {OUT}")
+
+
+if __name__ == "__main__":
+    main()
