@@ -46,6 +46,22 @@ void mg_attr_print(const struct mg_attrdef *d, const struct mg_attr *a, FILE *f)
 	case MG_ATTR_FLOAT: fprintf(f, "%.17g", a->v.f); break;
 	case MG_ATTR_STR: fprintf(f, "\"%s\"", a->v.s); break;
 	case MG_ATTR_DTYPE: fputs(mg_dtype_name((enum mg_dtype)a->v.i), f); break;
+	case MG_ATTR_CHAIN: {
+		/* the replaced nodes, each as the printer shows a node's op and attributes */
+		const struct mg_chain *c = a->v.chain;
+		fputc('[', f);
+		for (int i = 0; i < c->n; i++) {
+			const struct mg_opdef *m = mg_ops[c->ops[i]];
+			fprintf(f, "%s%s{", i ? "; " : "", m->name);
+			for (int k = 0; k < m->nattrs; k++) {
+				fprintf(f, "%s%s=", k ? ", " : "", m->attrs[k].name);
+				mg_attr_print(&m->attrs[k], &c->attrs[i][k], f);
+			}
+			fputc('}', f);
+		}
+		fputc(']', f);
+		break;
+	}
 	case MG_ATTR_INTS:
 	case MG_ATTR_FLOATS:
 	case MG_ATTR_STRS:

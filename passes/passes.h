@@ -13,6 +13,7 @@ struct mg_pass {
 };
 
 int mg_pass_infer_types(struct mg_graph *g, struct mg_err *e);
+int mg_pass_fuse_spatial(struct mg_graph *g, struct mg_err *e);
 
 extern const struct mg_pass mg_passes[];
 extern const int mg_npasses;
@@ -21,10 +22,11 @@ struct mg_pass_opts {
 	const char *dump_after; /* "frontend" or a pass name; NULL: no dump */
 	FILE *dump;
 	FILE *timing; /* per-pass times; NULL: none */
+	const char *disable; /* comma-separated names of passes not to run */
 };
 
-/* Verifies the frontend's graph, then runs every pass. Unknown dump_after is an error
- * that lists the pass names. */
+/* Verifies the frontend's graph, then runs every pass not disabled. An unknown name in
+ * dump_after or disable is an error that lists the pass names. */
 int mg_passes_run(struct mg_graph *g, const struct mg_pass_opts *o, struct mg_err *e);
 
 #endif

@@ -39,12 +39,22 @@ int mg_val_share(struct mg_val *dst, const struct mg_val *src, struct mg_err *e)
 	X(DTYPE, DTYPE, "dtype", "a dtype name")                  \
 	X(INTS, INT, "int list", "a list of integers")            \
 	X(FLOATS, FLOAT, "float list", "a list of numbers")       \
-	X(STRS, STR, "str list", "a list of strings")
+	X(STRS, STR, "str list", "a list of strings")                                 \
+	X(CHAIN, CHAIN, "op chain", "an op chain (made by a pass, not written in files)")
 
 enum mg_attr_type {
 #define X(e, el, name, phrase) MG_ATTR_##e,
 	MG_ATTR_TYPES(X)
 #undef X
+};
+
+/* The ops a fusion pass replaced by one node, in order: op ids (enum mg_op), each one's
+ * attribute values and the label of the node it came from. */
+struct mg_chain {
+	int n;
+	const uint16_t *ops;
+	const struct mg_attr *const *attrs;
+	const char *const *labels;
 };
 
 /* One attribute value. Lists live in the graph's or plan's arena. */
@@ -58,6 +68,7 @@ struct mg_attr {
 		const int64_t *ints;
 		const double *floats;
 		const char *const *strs;
+		const struct mg_chain *chain;
 	} v;
 };
 

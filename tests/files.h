@@ -4,8 +4,11 @@
 #ifndef MG_TEST_FILES_H
 #define MG_TEST_FILES_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char files_dir[64];
@@ -57,6 +60,27 @@ static inline char *files_read(const char *path)
 	}
 	fclose(f);
 	return s;
+}
+
+/* Runs a shell command; its stdout and stderr go to log (n bytes, NUL-terminated).
+ * Returns the exit status, or -1 when it did not exit normally. */
+static inline int files_sh(char *log, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline int files_sh(char *log, size_t n, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	size_t got = fread(log, 1, n - 1, p);
+	log[got] = 0;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 #endif

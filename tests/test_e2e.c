@@ -1,35 +1,15 @@
 /* test_e2e.c: `mgc synth` then `mgc run examples/preprocess.json` over the synthetic
  * dataset; the outputs are checked against the inputs with the formula computed here,
  * and bad pipelines and datalists must fail with one clear message and exit code. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../runtime/runtime.h"
 #include "check.h"
+#include "files.h"
 
 static char tmp[256], data[300], out[300];
-
-/* Runs a shell command; its stdout+stderr go to `log`. Returns the exit status. */
-static int run(char *log, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run(char *log, size_t n, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	size_t got = fread(log, 1, n - 1, p);
-	log[got] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static int exists(const char *path)
 {
@@ -90,7 +70,7 @@ done:
 static int count_tmp(const char *dir)
 {
 	char log[4096];
-	if (!exists(dir) || run(log, sizeof log, "find %s -name '*tmp*' | wc -l", dir) != 0)
+	if (!exists(dir) || files_sh(log, sizeof log, "find %s -name '*tmp*' | wc -l", dir) != 0)
 		return -1;
 	return atoi(log);
 }
@@ -98,9 +78,9 @@ static int count_tmp(const char *dir)
 static void test_run(void)
 {
 	char log[16384];
-	int rc = run(log, sizeof log, "%s synth %s --n 3 --size 40x36x12 --seed 3", MG_BIN, data);
+	int rc = files_sh(log, sizeof log, "%s synth %s --n 3 --size 40x36x12 --seed 3", MG_BIN, data);
 	CHECK(rc == 0, "synth: %s", log);
-	rc = run(log, sizeof log,
+	rc = files_sh(log, sizeof log,
 		 "%s run %s/examples/preprocess.json --dataset_dir=%s --output_dir=%s "
 		 "--threads=2",
 		 MG_BIN, MG_SOURCE_DIR, data, out);
@@ -115,7 +95,7 @@ static void test_run(void)
 	}
 	CHECK(count_tmp(out) == 0);
 	/* one item only, and dump */
-	rc = run(log, sizeof log, "%s run %s/examples/preprocess.json --dataset_dir=%s "
+	rc = files_sh(log, sizeof log, "%s run %s/examples/preprocess.json --dataset_dir=%s "
 		 "--output_dir=%s/one --items=1 --quiet", MG_BIN, MG_SOURCE_DIR, data, tmp);
 	CHECK(rc == 0, "%s", log);
 	char one[600];
@@ -123,7 +103,7 @@ static void test_run(void)
 	CHECK(exists(one));
 	snprintf(one, sizeof one, "%s/one/synth_000", tmp);
 	CHECK(!exists(one), "--items=1 runs only item 1");
-	rc = run(log, sizeof log, "%s dump %s/examples/preprocess.json", MG_BIN, MG_SOURCE_DIR);
+	rc = files_sh(log, sizeof log, "%s dump %s/examples/preprocess.json", MG_BIN, MG_SOURCE_DIR);
 	CHECK(rc == 0 && strstr(log, "ScaleIntensityRange(") && strstr(log, "a_min=-57"),
 	      "%s", log);
 	CHECK(strstr(log, "preprocessing#transforms#2 key 'image'") != NULL, "%s", log);
@@ -133,14 +113,14 @@ static void test_errors(void)
 {
 	char log[16384], cfg[600];
 	const char *ex = MG_SOURCE_DIR "/examples/preprocess.json";
-	int rc = run(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e "
+	int rc = files_sh(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e "
 		     "--preprocessing#transforms#2#_target_=FooBard", MG_BIN, ex, data, tmp);
 	CHECK(rc == 1 && strstr(log, "unknown _target_ 'FooBard'") &&
 		      strstr(log, "preprocessing#transforms#2"), "%s", log);
-	rc = run(log, sizeof log, "%s run %s --dataset_dir=%s --dataset#data=@nosuch", MG_BIN, ex,
+	rc = files_sh(log, sizeof log, "%s run %s --dataset_dir=%s --dataset#data=@nosuch", MG_BIN, ex,
 		 data);
 	CHECK(rc == 1 && strstr(log, "nosuch"), "%s", log);
-	rc = run(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e "
+	rc = files_sh(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e "
 		 "--preprocessing#transforms#2#a_min='\"low\"'", MG_BIN, ex, data, tmp);
 	CHECK(rc == 1 && strstr(log, "a_min"), "%s", log);
 	/* a missing required argument */
@@ -150,7 +130,7 @@ static void test_errors(void)
 		   " \"transform\": [{\"_target_\": \"ScaleIntensityRanged\", \"keys\": "
 		   "\"image\", \"a_max\": 1}]}}");
 	fclose(f);
-	rc = run(log, sizeof log, "%s run %s", MG_BIN, cfg);
+	rc = files_sh(log, sizeof log, "%s run %s", MG_BIN, cfg);
 	CHECK(rc == 1 && strstr(log, "missing.json") && strstr(log, "'a_min'") &&
 		      strstr(log, "dataset#transform#0"), "%s", log);
 	/* a datalist entry whose file is missing: names the item and the file */
@@ -159,7 +139,7 @@ static void test_errors(void)
 	char keep[620];
 	snprintf(keep, sizeof keep, "%s.keep", gone);
 	rename(gone, keep);
-	rc = run(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e2 --threads=1",
+	rc = files_sh(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e2 --threads=1",
 		 MG_BIN, ex, data, tmp);
 	CHECK(rc == 1 && strstr(log, "item 1") && strstr(log, "synth_001.nii.gz") &&
 		      strstr(log, "key 'image'"), "%s", log);
@@ -169,29 +149,29 @@ static void test_errors(void)
 	snprintf(keep2, sizeof keep2, "%s.keep", gone2);
 	rename(gone2, keep2);
 	for (int round = 0; round < 3; round++) {
-		rc = run(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e2 "
+		rc = files_sh(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e2 "
 			 "--threads=2", MG_BIN, ex, data, tmp);
 		CHECK(rc == 1 && strstr(log, "item 1 "), "%s", log);
 	}
 	rename(keep2, gone2);
 	rename(keep, gone);
-	rc = run(log, sizeof log, "%s run %s --gz_level=12", MG_BIN, ex);
+	rc = files_sh(log, sizeof log, "%s run %s --gz_level=12", MG_BIN, ex);
 	CHECK(rc == 2 && strstr(log, "1..9"), "%s", log);
-	rc = run(log, sizeof log, "%s run %s --threads=two", MG_BIN, ex);
+	rc = files_sh(log, sizeof log, "%s run %s --threads=two", MG_BIN, ex);
 	CHECK(rc == 2 && strstr(log, "--threads"), "%s", log);
 	/* a key the items do not have */
-	rc = run(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e3 "
+	rc = files_sh(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e3 "
 		 "--preprocessing#transforms#0#keys='[\"image\",\"label\",\"mask\"]'", MG_BIN, ex, data,
 		 tmp);
 	CHECK(rc == 1 && strstr(log, "key 'mask'"), "%s", log);
-	rc = run(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e3 "
+	rc = files_sh(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e3 "
 		 "--preprocessing#transforms#0#keys='[\"image\",\"label\",\"mask\"]' "
 		 "--preprocessing#transforms#0#allow_missing_keys=true", MG_BIN, ex, data, tmp);
 	CHECK(rc == 0, "allow_missing_keys skips the absent key: %s", log);
 	CHECK(count_tmp(tmp) == 0);
-	rc = run(log, sizeof log, "%s run", MG_BIN);
+	rc = files_sh(log, sizeof log, "%s run", MG_BIN);
 	CHECK(rc == 2);
-	rc = run(log, sizeof log, "%s frobnicate", MG_BIN);
+	rc = files_sh(log, sizeof log, "%s frobnicate", MG_BIN);
 	CHECK(rc == 2 && strstr(log, "unknown command"));
 }
 
@@ -205,6 +185,6 @@ int main(void)
 	test_run();
 	test_errors();
 	char log[256];
-	run(log, sizeof log, "rm -rf %s", tmp);
+	files_sh(log, sizeof log, "rm -rf %s", tmp);
 	return check_done();
 }

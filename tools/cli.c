@@ -42,6 +42,8 @@ int cli_parse(struct cli *c, const char *cmd, int argc, char **argv)
 			c->run_id = v;
 		} else if ((v = opt(a, "--after"))) {
 			c->after = v;
+		} else if ((v = opt(a, "--disable"))) {
+			c->disable = v;
 		} else if ((v = opt(a, "--backend"))) {
 			if (strcmp(v, "ref") != 0)
 				return fprintf(stderr, "mgc %s: backend '%s' is not built yet (ref)\n",
@@ -106,6 +108,6 @@ int cli_load(const struct cli *c, struct mg_config *cfg, struct mg_program *p, F
 	if ((rc = mg_program_build(cfg, c->run_id ? c->run_id : default_run_id(cfg), p, e)))
 		return rc;
 	struct mg_pass_opts po = {.dump_after = c->after, .dump = dump,
-				  .timing = c->verbose ? stderr : NULL};
+				  .timing = c->verbose ? stderr : NULL, .disable = c->disable};
 	return mg_passes_run(p->graph, &po, e);
 }

@@ -14,12 +14,13 @@ struct cli {
 	const char *overrides[CLI_MAX];
 	const char *run_id;  /* NULL: "dataset", else the first dataset found */
 	const char *after;   /* dump after this pass */
+	const char *disable; /* passes not to run, comma-separated */
 	int threads, gz_level, verbose, quiet;
 	long first, count;
 };
 
 /* Options are --name=value; --run_id, --threads, --backend, --gz_level, --items=A:B,
- * --after, --verbose, --quiet and --help are mgc's; any other --key=value overrides the
+ * --after, --disable, --verbose, --quiet and --help are mgc's; any other --key=value overrides the
  * config at that key. Returns 0, or 2 after printing a usage error. */
 int cli_parse(struct cli *c, const char *cmd, int argc, char **argv);
 /* Loads the config files, builds the program at run_id and runs the passes. */

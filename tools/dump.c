@@ -5,7 +5,8 @@
 #include "mgc.h"
 
 static const char usage[] =
-	"usage: mgc dump PIPELINE.json... [--after=PASS] [--run_id=ID] [--key#path=value...]\n"
+	"usage: mgc dump PIPELINE.json... [--after=PASS] [--disable=PASS,...] [--run_id=ID]\n"
+	"                [--key#path=value...]\n"
 	"\n"
 	"Prints the graph IR of a pipeline: as the frontend built it (default), or after\n"
 	"the named pass. Passes, in order:\n";

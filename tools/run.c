@@ -18,6 +18,7 @@ static const char usage[] =
 	"  --threads=N     items processed at once (default: one per core)\n"
 	"  --items=A:B     only items A..B-1 of the datalist (--items=A: just item A)\n"
 	"  --gz_level=N    zlib level for .nii.gz outputs, 1-9 (default 1: fast)\n"
+	"  --disable=P,Q   skip these passes (e.g. fuse-spatial; see mgc dump --help)\n"
 	"  --verbose       pass timings; --quiet: no progress line and no logs\n";
 
 int mgc_run(int argc, char **argv)
