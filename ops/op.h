@@ -43,13 +43,17 @@ enum mg_attr_type mg_attr_type_elem(enum mg_attr_type t);
  *   ELEMENTWISE  out[i] depends on in[i] (and reductions) only
  *   SPATIAL      moves voxels: composes in the spatial fusion pass
  *   RANDOM       draws random numbers: ends the cacheable prefix
- *   PASSTHROUGH  output 0 is input 0 (an effect such as saving or printing) */
+ *   PASSTHROUGH  output 0 is input 0 (an effect such as saving or printing)
+ *   PADS         a spatial op that fills voxels outside its input (the pads): the
+ *                fusion pass leaves it alone, because its fill is relative to its own
+ *                input's edges and does not compose with its neighbours' grids */
 #define MG_OP_FLAGS(X)                          \
 	X(IO, 1, "io")                          \
 	X(ELEMENTWISE, 2, "elementwise")        \
 	X(SPATIAL, 4, "spatial")                \
 	X(RANDOM, 8, "random")                  \
-	X(PASSTHROUGH, 16, "passthrough")
+	X(PASSTHROUGH, 16, "passthrough")       \
+	X(PADS, 32, "pads")
 
 enum {
 #define X(e, bit, name) MG_OPF_##e = bit,
@@ -107,9 +111,50 @@ int mg_channel_first(struct mg_tensor *t, int channel_dim, const char *from,
 		     struct mg_err *e);
 
 /* The reference kernel of every spatial op (spatial.c): the op's grid, then a view when
- * the grid is index-only and stays inside the image, else mg_resample (float32, as
+ * the grid is index-only and stays inside the image, a copy in the input's dtype when it
+ * is index-only and reads outside (the outside filled per the grid's padding: zeros 0,
+ * border clamps, reflection mirrors; see pad_index), else mg_resample (float32, as
  * MONAI); the output's meta gets the grid's affine and an applied-operations entry. */
 int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		     struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
+
+/* ---- the crop/pad family (spatial.c) ---- */
+
+/* A crop's grid: MONAI's slices start[i]:end[i] (0 <= start <= end, not clipped to the
+ * image) on each spatial axis. Output shape min(end, d) - min(start, d); out_to_in and
+ * the affine translate by start, unclipped, as crop_func's create_translate does. */
+void mg_grid_crop(struct mg_grid *g, const int64_t start[3], const int64_t end[3]);
+
+/* The attributes every pad op shares, after its own: mode, value, constant_values, lazy
+ * (MONAI's Pad keyword arguments). MG_PAD_NATTRS of them. */
+#define MG_PAD_ATTRS                                                                      \
+	{"mode", MG_ATTR_STR, "\"constant\"", 0, NULL,                                      \
+	 "constant (0), edge / replicate (repeat the border voxel), reflect (mirror about "    \
+	 "the edge voxel: numpy/torch reflect), symmetric (mirror including it); other numpy "  \
+	 "and torch modes are refused"},                                                      \
+	{"value", MG_ATTR_FLOAT, "null", MG_ATTRF_NULLABLE, NULL,                             \
+	 "torch.pad's fill value: only 0 (or null) is supported, and only with mode=constant"}, \
+	{"constant_values", MG_ATTR_FLOAT, "null", MG_ATTRF_NULLABLE, NULL,                   \
+	 "np.pad's fill value: only 0 (or null) is supported, and only with mode=constant"},   \
+	{"lazy", MG_ATTR_BOOL, "false", 0, NULL,                                              \
+	 "accepted and ignored: mgc's spatial fusion pass decides what runs lazily"}
+enum { MG_PAD_NATTRS = 4 };
+
+/* Checks a pad op's shared attributes (pa points at its `mode`) and gives the grid's
+ * padding and align_corners for it; errors name the op. */
+int mg_pad_mode(const char *op, const struct mg_attr *pa, enum mg_pad *pad, int *align_corners,
+		struct mg_err *e);
+
+/* A pad's grid: before[i] and after[i] >= 0 voxels on each spatial axis, filled as the
+ * shared attributes at pa say. Shape d + before + after; out_to_in and the affine
+ * translate by -before (pad_func's create_translate). Refuses reflect with a pad of d or
+ * more on an axis of size d, as torch (and so MONAI) does. */
+int mg_grid_pad(const char *op, const struct mg_attr *pa, struct mg_grid *g,
+		const int64_t before[3], const int64_t after[3], struct mg_err *e);
+
+/* The type rule every crop/pad op shares: an image of rank 3 or 4 (when known), dtype
+ * and channels kept, spatial dims left to run time. */
+int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,
+		     struct mg_err *e);
 
 #endif

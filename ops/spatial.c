@@ -1,7 +1,10 @@
 /* spatial.c: what every spatial op shares: running a grid. An index-only grid that stays
- * inside the image becomes a view (Orientation and Flip move no data); anything else is
- * one pass of the reference resampler. Read next: runtime/resample.h. */
+ * inside the image becomes a view (Orientation, Flip, crops move no data); an index-only
+ * grid that reads outside is a copy in the input's dtype with the outside filled by the
+ * grid's padding (pads); anything else is one pass of the reference resampler. Also the
+ * crop/pad grid helpers the crop and pad ops share. Read next: runtime/resample.h. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "op.h"
@@ -34,6 +37,93 @@ static int as_view(const struct mg_tensor *x, const struct mg_grid *g, struct mg
 	return 1;
 }
 
+/* Where output index o of one axis reads, for an input axis of size d, when the grid's
+ * integer map gives q = t + s*o: q itself inside [0, d); outside, by g's padding:
+ *   zeros       -1 (the voxel is 0 in every dtype);
+ *   border      q clamped to [0, d-1] (numpy "edge", torch "replicate");
+ *   reflection  align_corners=1: reflect about 0 and d-1, period 2(d-1) (numpy/torch
+ *               "reflect": -1 -> 1; d == 1 reads 0); align_corners=0: reflect about -0.5
+ *               and d-0.5, period 2d (numpy "symmetric": -1 -> 0).
+ * These are exactly what the resampler computes for integer coordinates, and what np.pad
+ * does for any pad width (it repeats the reflection). */
+static int64_t pad_index(int64_t q, int64_t d, const struct mg_grid *g)
+{
+	if (q >= 0 && q < d)
+		return q;
+	if (d <= 0)
+		return -1;
+	switch (g->padding) {
+	case MG_PAD_ZEROS:
+		return -1;
+	case MG_PAD_BORDER:
+		return q < 0 ? 0 : d - 1;
+	case MG_PAD_REFLECTION:
+		if (g->align_corners) {
+			if (d == 1)
+				return 0;
+			int64_t p = 2 * (d - 1), m = ((q % p) + p) % p;
+			return m < d ? m : p - m;
+		} else {
+			int64_t p = 2 * d, m = ((q % p) + p) % p;
+			return m < d ? m : p - 1 - m;
+		}
+	}
+	return -1;
+}
+
+/* The copy that realises an index-only grid reading outside the input: a fresh
+ * contiguous (C, out_shape...) tensor in x's dtype; per output axis a table of input
+ * offsets (in elements, any sign: x may be a flipped view; OUTSIDE for a zero voxel),
+ * then one walk. */
+#define OUTSIDE INT64_MIN
+static int padded_copy(const struct mg_tensor *x, const struct mg_grid *g, struct mg_tensor *y,
+		       struct mg_err *e)
+{
+	int64_t dims[4] = {x->dims[0], 1, 1, 1};
+	for (int j = 0; j < g->sdim; j++)
+		dims[1 + j] = g->out_shape[j];
+	int rc = mg_tensor_alloc(y, x->dtype, g->sdim + 1, dims, e);
+	if (rc)
+		return rc;
+	int64_t n = dims[1] + dims[2] + dims[3], *tab = malloc(sizeof *tab * (size_t)(n + 1));
+	if (!tab) {
+		mg_tensor_release(y);
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	}
+	int64_t *t[3] = {tab, tab + dims[1], tab + dims[1] + dims[2]};
+	for (int j = 0; j < 3; j++) {
+		if (j >= g->sdim) {
+			t[j][0] = 0;
+			continue;
+		}
+		int i = 0;
+		while (i < g->sdim && fabs(g->out_to_in[i][j]) < 0.5)
+			i++;
+		int64_t s = g->out_to_in[i][j] > 0 ? 1 : -1;
+		int64_t t0 = (int64_t)llround(g->out_to_in[i][3]);
+		for (int64_t o = 0; o < dims[1 + j]; o++) {
+			int64_t q = pad_index(t0 + s * o, x->dims[1 + i], g);
+			t[j][o] = q < 0 ? OUTSIDE : q * x->strides[1 + i];
+		}
+	}
+	size_t es = mg_dtype_size(x->dtype);
+	const char *src = mg_tensor_data(x);
+	char *dst = mg_tensor_data(y);
+	for (int64_t c = 0; c < dims[0]; c++)
+		for (int64_t a = 0; a < dims[1]; a++)
+			for (int64_t b = 0; b < dims[2]; b++)
+				for (int64_t z = 0; z < dims[3]; z++, dst += es) {
+					int64_t ta = t[0][a], tb = t[1][b], tz = t[2][z];
+					if (ta == OUTSIDE || tb == OUTSIDE || tz == OUTSIDE)
+						memset(dst, 0, es);
+					else
+						memcpy(dst, src + (c * x->strides[0] + ta + tb + tz) *
+							     (int64_t)es, es);
+				}
+	free(tab);
+	return 0;
+}
+
 int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		     struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
 {
@@ -51,8 +141,14 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 	if ((rc = d->grid(attrs, x, &g, k->err)))
 		return rc;
 	struct mg_tensor y;
-	if (mg_grid_is_index_only(&g) && as_view(x, &g, &y)) {
+	int index_only = mg_grid_is_index_only(&g);
+	if (index_only && as_view(x, &g, &y)) {
 		y = mg_tensor_share(&y);
+	} else if (index_only) {
+		if ((rc = padded_copy(x, &g, &y, k->err)))
+			return rc;
+		y.meta = x->meta;
+		mg_meta_retain(y.meta);
 	} else if ((rc = mg_resample(x, &g, MG_DTYPE_F32, &y, k->err))) {
 		return rc;
 	} else {
@@ -73,5 +169,105 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 	}
 	out[0].kind = MG_VK_TENSOR;
 	out[0].t = y;
+	return 0;
+}
+
+/* ---- crop and pad grids ---- */
+
+/* g's affine times a translation by shift (voxels): the new origin is voxel `shift`. */
+static void translate(struct mg_grid *g, const int64_t shift[3])
+{
+	for (int i = 0; i < g->sdim; i++)
+		g->out_to_in[i][3] = (double)shift[i];
+	for (int r = 0; r < 4; r++)
+		for (int k = 0; k < g->sdim; k++)
+			g->affine[r][3] += g->affine[r][k] * (double)shift[k];
+}
+
+void mg_grid_crop(struct mg_grid *g, const int64_t start[3], const int64_t end[3])
+{
+	for (int i = 0; i < g->sdim; i++) {
+		int64_t d = g->in_shape[i];
+		int64_t s = start[i] < d ? start[i] : d, t = end[i] < d ? end[i] : d;
+		g->out_shape[i] = t > s ? t - s : 0;
+	}
+	translate(g, start);
+}
+
+int mg_pad_mode(const char *op, const struct mg_attr *pa, enum mg_pad *pad, int *align_corners,
+		struct mg_err *e)
+{
+	static const char *const other[] = {"linear_ramp", "maximum", "mean", "median",
+					    "minimum", "wrap", "empty", "circular"};
+	const char *m = pa[0].v.s;
+	int constant = !strcmp(m, "constant");
+	*align_corners = 0;
+	if (constant)
+		*pad = MG_PAD_ZEROS;
+	else if (!strcmp(m, "edge") || !strcmp(m, "replicate"))
+		*pad = MG_PAD_BORDER;
+	else if (!strcmp(m, "reflect") || !strcmp(m, "symmetric")) {
+		*pad = MG_PAD_REFLECTION;
+		*align_corners = m[0] == 'r';
+	} else {
+		for (size_t i = 0; i < sizeof other / sizeof *other; i++)
+			if (!strcmp(m, other[i]))
+				return mg_err_set(e, MG_ERR_UNSUPPORTED, "%s: mode '%s' is not "
+						  "supported by mgc (supported: constant, edge, "
+						  "replicate, reflect, symmetric)", op, m);
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: mode '%s' is not a padding mode "
+				  "(expected constant, edge, replicate, reflect or symmetric)", op,
+				  m);
+	}
+	if (!pa[1].is_none && !constant)
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: 'value' argument is only valid when "
+				  "mode='constant'", op);
+	if (!pa[2].is_none && !constant)
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: 'constant_values' argument is only "
+				  "valid when mode='constant'", op);
+	for (int i = 1; i <= 2; i++)
+		if (!pa[i].is_none && pa[i].v.f != 0)
+			return mg_err_set(e, MG_ERR_UNSUPPORTED, "%s: %s=%g is not supported: mgc "
+					  "pads with 0 only", op, i == 1 ? "value" :
+					  "constant_values", pa[i].v.f);
+	return 0;
+}
+
+int mg_grid_pad(const char *op, const struct mg_attr *pa, struct mg_grid *g,
+		const int64_t before[3], const int64_t after[3], struct mg_err *e)
+{
+	int rc = mg_pad_mode(op, pa, &g->padding, &g->align_corners, e);
+	if (rc)
+		return rc;
+	int64_t shift[3] = {0, 0, 0};
+	for (int i = 0; i < g->sdim; i++) {
+		int64_t d = g->in_shape[i];
+		if (g->padding == MG_PAD_REFLECTION && g->align_corners &&
+		    (before[i] || after[i]) && (before[i] >= d || after[i] >= d))
+			return mg_err_set(e, MG_ERR_SHAPE, "%s: mode 'reflect' pads axis %d (size "
+					  "%lld) by (%lld, %lld); torch's reflect padding needs "
+					  "each side smaller than the axis", op, i, (long long)d,
+					  (long long)before[i], (long long)after[i]);
+		g->out_shape[i] = d + before[i] + after[i];
+		shift[i] = -before[i];
+	}
+	translate(g, shift);
+	return 0;
+}
+
+int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,
+		     struct mg_err *e)
+{
+	int rc = mg_op_infer_image(&in[0], op, e);
+	if (rc)
+		return rc;
+	if (in[0].rank >= 0 && in[0].rank != 3 && in[0].rank != 4)
+		return mg_err_set(e, MG_ERR_SHAPE, "%s expects a channel-first 2D or 3D image "
+				  "(C, X, Y[, Z]), got rank %d (is EnsureChannelFirst missing?)",
+				  op, in[0].rank);
+	out[0] = in[0];
+	out[0].kind = MG_VK_TENSOR;
+	for (int i = 1; i < in[0].rank && i < MG_MAX_RANK; i++)
+		out[0].dims[i] = -1;
 	return 0;
 }

@@ -2,8 +2,10 @@
  * chain moves the voxels once. A run follows the dataflow, not the node order (a dict
  * transform over two keys interleaves their nodes): a spatial node joins its
  * predecessor's run when it is the only reader of the predecessor's output and both
- * agree on allow_missing_keys. The fused node takes the place of the run's last member;
- * the intermediate values are left without producer or reader. */
+ * agree on allow_missing_keys. Pads (MG_OPF_PADS) are never fused: their fill is
+ * relative to their own input's edges, which a composed grid no longer has. The fused
+ * node takes the place of the run's last member; the intermediate values are left
+ * without producer or reader. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +14,8 @@
 static int fusible(const struct mg_graph *g, int32_t n)
 {
 	const struct mg_opdef *d = mg_ops[g->nodes[n].op];
-	return (d->flags & MG_OPF_SPATIAL) && d->grid && g->nodes[n].op != MG_OP_FusedSpatial;
+	return (d->flags & MG_OPF_SPATIAL) && !(d->flags & MG_OPF_PADS) && d->grid &&
+	       g->nodes[n].op != MG_OP_FusedSpatial;
 }
 
 /* The chain attribute of the run start..., members listed in run[]. */

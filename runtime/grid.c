@@ -18,8 +18,32 @@ void mg_grid_identity(struct mg_grid *g, const struct mg_tensor *img)
 	g->padding = MG_PAD_BORDER;
 }
 
+/* 1 when g is index-only and every output voxel reads a voxel inside its input (a
+ * permutation, flip or crop): it samples nothing new, so its modes do not matter. */
+static int reads_inside(const struct mg_grid *g)
+{
+	if (!mg_grid_is_index_only(g))
+		return 0;
+	for (int j = 0; j < g->sdim; j++) {
+		if (g->out_shape[j] == 0)
+			return 1;
+	}
+	for (int j = 0; j < g->sdim; j++) {
+		int i = 0;
+		while (i < g->sdim && fabs(g->out_to_in[i][j]) < 0.5)
+			i++;
+		double first = g->out_to_in[i][3];
+		double last = first + g->out_to_in[i][j] * (double)(g->out_shape[j] - 1);
+		if (first < -0.5 || last < -0.5 || first > (double)g->in_shape[i] - 0.5 ||
+		    last > (double)g->in_shape[i] - 0.5)
+			return 0;
+	}
+	return 1;
+}
+
 void mg_grid_then(struct mg_grid *g, const struct mg_grid *next)
 {
+	int keep = reads_inside(next);
 	double m[4][4];
 	for (int r = 0; r < 4; r++)
 		for (int c = 0; c < 4; c++) {
@@ -30,7 +54,12 @@ void mg_grid_then(struct mg_grid *g, const struct mg_grid *next)
 	memcpy(g->out_to_in, m, sizeof m);
 	memcpy(g->out_shape, next->out_shape, sizeof g->out_shape);
 	memcpy(g->affine, next->affine, sizeof g->affine);
-	/* MONAI's lazy resampling: the last op's modes win */
+	/* MONAI's lazy resampling: the last op's modes win, except that a step which reads
+	 * only voxels inside its input (Flip, Orientation, a crop) sets none (MONAI's
+	 * pending crop/flip carries no mode); a pad's padding then still applies after a
+	 * crop that reaches into it */
+	if (keep)
+		return;
 	g->mode = next->mode;
 	g->padding = next->padding;
 	g->align_corners = next->align_corners;

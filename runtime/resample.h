@@ -41,7 +41,9 @@ struct mg_grid {
 /* The identity grid of an image: out = in, affine = its affine. */
 void mg_grid_identity(struct mg_grid *g, const struct mg_tensor *img);
 /* Composes `next` after `g` (g's output is next's input): g becomes the map from next's
- * output to g's input, with next's shape, affine and modes. */
+ * output to g's input, with next's shape, affine and modes; when next is index-only and
+ * reads only inside its input (a flip, permutation or crop) g keeps its own modes, as
+ * such a step samples nothing new (so a crop after a pad keeps the pad's padding). */
 void mg_grid_then(struct mg_grid *g, const struct mg_grid *next);
 /* 1 when out_to_in is a permutation with flips and integer shifts (no interpolation
  * needed: the result is a view, or a copy with padding). */
