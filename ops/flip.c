@@ -57,13 +57,7 @@ static int flip_grid(const struct mg_attr *a, const struct mg_tensor *in, struct
 			m[i][i] = -1;
 			m[i][3] = (double)(g->in_shape[i] - 1);
 		}
-	double aff[4][4] = {{0}};
-	for (int r = 0; r < 4; r++)
-		for (int c = 0; c < 4; c++)
-			for (int k = 0; k < 4; k++)
-				aff[r][c] += g->affine[r][k] * m[k][c];
-	memcpy(g->out_to_in, m, sizeof m);
-	memcpy(g->affine, aff, sizeof aff);
+	mg_grid_map(g, m);
 	return 0;
 }
 
@@ -78,13 +72,9 @@ static int flip_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *o
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int flip[3], rc = mg_op_infer_image(&in[0], "Flip", e);
+	int flip[3], rc = mg_op_infer_spatial(&in[0], "Flip", e);
 	if (rc)
 		return rc;
-	if (in[0].rank >= 0 && in[0].rank != 3 && in[0].rank != 4)
-		return mg_err_set(e, MG_ERR_SHAPE, "Flip expects a channel-first 2D or 3D image "
-				  "(C, X, Y[, Z]), got rank %d (is EnsureChannelFirst missing?)",
-				  in[0].rank);
 	if (in[0].rank >= 0 && (rc = flipped_axes(a, in[0].rank - 1, flip, e)))
 		return rc;
 	out[0] = in[0];

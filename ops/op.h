@@ -118,6 +118,10 @@ int mg_channel_first(struct mg_tensor *t, int channel_dim, const char *from,
 int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		     struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
 
+/* The type rule every spatial op starts with: an image (not file names) of rank 3 or 4
+ * (channel-first 2D or 3D) when the rank is known. */
+int mg_op_infer_spatial(const struct mg_type *in, const char *op, struct mg_err *e);
+
 /* ---- the crop/pad family (spatial.c) ---- */
 
 /* A crop's grid: MONAI's slices start[i]:end[i] (0 <= start <= end, not clipped to the

@@ -127,13 +127,7 @@ static int orientation_grid(const struct mg_attr *a, const struct mg_tensor *in,
 				m[i][3] = rev ? (double)(g->in_shape[i] - 1) : 0;
 				g->out_shape[j] = g->in_shape[i];
 			}
-	double aff[4][4] = {{0}};
-	for (int r = 0; r < 4; r++)
-		for (int c = 0; c < 4; c++)
-			for (int k = 0; k < 4; k++)
-				aff[r][c] += g->affine[r][k] * m[k][c];
-	memcpy(g->out_to_in, m, sizeof m);
-	memcpy(g->affine, aff, sizeof aff);
+	mg_grid_map(g, m);
 	return 0;
 }
 
@@ -148,17 +142,13 @@ static int orientation(const struct mg_attr *a, struct mg_val *in, struct mg_val
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int dst[3][2], rc = mg_op_infer_image(&in[0], "Orientation", e);
+	int dst[3][2], rc = mg_op_infer_spatial(&in[0], "Orientation", e);
 	if (rc || (rc = check_args(a, e)))
 		return rc;
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;
 	if (in[0].rank < 0)
 		return 0;
-	if (in[0].rank != 3 && in[0].rank != 4)
-		return mg_err_set(e, MG_ERR_SHAPE, "Orientation expects a channel-first 2D or 3D "
-				  "image (C, X, Y[, Z]), got rank %d (is EnsureChannelFirst "
-				  "missing?)", in[0].rank);
 	if ((rc = target(a, in[0].rank - 1, dst, e)))
 		return rc;
 	/* which axis lands where depends on the image's affine, known only at run time */

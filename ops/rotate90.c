@@ -83,13 +83,7 @@ static int rotate90_grid(const struct mg_attr *a, const struct mg_tensor *in,
 		g->out_shape[a0] = g->in_shape[a1];
 		g->out_shape[a1] = g->in_shape[a0];
 	}
-	double aff[4][4] = {{0}};
-	for (int r = 0; r < 4; r++)
-		for (int c = 0; c < 4; c++)
-			for (int j = 0; j < 4; j++)
-				aff[r][c] += g->affine[r][j] * m[j][c];
-	memcpy(g->out_to_in, m, sizeof m);
-	memcpy(g->affine, aff, sizeof aff);
+	mg_grid_map(g, m);
 	return 0;
 }
 
@@ -104,7 +98,7 @@ static int rotate90(const struct mg_attr *a, struct mg_val *in, struct mg_val *o
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int ax[2], rc = mg_op_infer_image(&in[0], "Rotate90", e);
+	int ax[2], rc = mg_op_infer_spatial(&in[0], "Rotate90", e);
 	if (rc)
 		return rc;
 	/* the length is known before the image: refuse it at build time */
@@ -114,10 +108,6 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	out[0].kind = MG_VK_TENSOR;
 	if (in[0].rank < 0)
 		return 0;
-	if (in[0].rank != 3 && in[0].rank != 4)
-		return mg_err_set(e, MG_ERR_SHAPE, "Rotate90 expects a channel-first 2D or 3D "
-				  "image (C, X, Y[, Z]), got rank %d (is EnsureChannelFirst "
-				  "missing?)", in[0].rank);
 	if ((rc = plane(a, in[0].rank - 1, ax, e)))
 		return rc;
 	if (quarter_turns(a) % 2) {

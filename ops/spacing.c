@@ -461,16 +461,9 @@ static int spacing(const struct mg_attr *a, struct mg_val *in, struct mg_val *ou
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	if (in[0].kind == MG_VK_STRINGS)
-		return mg_err_set(e, MG_ERR_CONFIG, "Spacing needs an image; this key holds file "
-				  "names (is LoadImage missing?)");
-	int rc = check_args(a, e);
-	if (rc)
+	int rc = mg_op_infer_spatial(&in[0], "Spacing", e);
+	if (rc || (rc = check_args(a, e)))
 		return rc;
-	if (in[0].rank >= 0 && in[0].rank != 3 && in[0].rank != 4)
-		return mg_err_set(e, MG_ERR_SHAPE, "Spacing expects a channel-first 2D or 3D image "
-				  "(C, X, Y[, Z]), got rank %d (is EnsureChannelFirst missing?)",
-				  in[0].rank);
 	if (in[0].rank == 4 && !a[A_MODE].is_none && !strcmp(a[A_MODE].v.s, "bicubic"))
 		return mg_err_set(e, MG_ERR_SHAPE, "Spacing: mode \"bicubic\" needs a 2D image "
 				  "(torch's grid_sample has no 3D bicubic)");

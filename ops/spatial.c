@@ -124,6 +124,20 @@ static int padded_copy(const struct mg_tensor *x, const struct mg_grid *g, struc
 	return 0;
 }
 
+static int rank_error(const char *op, int rank, struct mg_err *e)
+{
+	return mg_err_set(e, MG_ERR_SHAPE, "%s expects a channel-first 2D or 3D image "
+			  "(C, X, Y[, Z]), got rank %d (is EnsureChannelFirst missing?)", op, rank);
+}
+
+int mg_op_infer_spatial(const struct mg_type *in, const char *op, struct mg_err *e)
+{
+	int rc = mg_op_infer_image(in, op, e);
+	if (rc || in->rank < 0 || in->rank == 3 || in->rank == 4)
+		return rc;
+	return rank_error(op, in->rank, e);
+}
+
 int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		     struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
 {
@@ -132,10 +146,7 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		return rc;
 	const struct mg_tensor *x = &in[0].t;
 	if (x->rank < 3 || x->rank > 4)
-		return mg_err_set(k->err, MG_ERR_SHAPE,
-				  "%s expects a channel-first 2D or 3D image (C, X, Y[, Z]), got "
-				  "rank %d (is EnsureChannelFirst missing?)",
-				  d->name, x->rank);
+		return rank_error(d->name, x->rank, k->err);
 	struct mg_grid g;
 	mg_grid_identity(&g, x);
 	if ((rc = d->grid(attrs, x, &g, k->err)))
@@ -177,11 +188,10 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 /* g's affine times a translation by shift (voxels): the new origin is voxel `shift`. */
 static void translate(struct mg_grid *g, const int64_t shift[3])
 {
+	double m[4][4] = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}};
 	for (int i = 0; i < g->sdim; i++)
-		g->out_to_in[i][3] = (double)shift[i];
-	for (int r = 0; r < 4; r++)
-		for (int k = 0; k < g->sdim; k++)
-			g->affine[r][3] += g->affine[r][k] * (double)shift[k];
+		m[i][3] = (double)shift[i];
+	mg_grid_map(g, m);
 }
 
 void mg_grid_crop(struct mg_grid *g, const int64_t start[3], const int64_t end[3])
@@ -258,13 +268,9 @@ int mg_grid_pad(const char *op, const struct mg_attr *pa, struct mg_grid *g,
 int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,
 		     struct mg_err *e)
 {
-	int rc = mg_op_infer_image(&in[0], op, e);
+	int rc = mg_op_infer_spatial(&in[0], op, e);
 	if (rc)
 		return rc;
-	if (in[0].rank >= 0 && in[0].rank != 3 && in[0].rank != 4)
-		return mg_err_set(e, MG_ERR_SHAPE, "%s expects a channel-first 2D or 3D image "
-				  "(C, X, Y[, Z]), got rank %d (is EnsureChannelFirst missing?)",
-				  op, in[0].rank);
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;
 	for (int i = 1; i < in[0].rank && i < MG_MAX_RANK; i++)

@@ -41,6 +41,17 @@ static int reads_inside(const struct mg_grid *g)
 	return 1;
 }
 
+void mg_grid_map(struct mg_grid *g, const double m[4][4])
+{
+	double aff[4][4] = {{0}};
+	for (int r = 0; r < 4; r++)
+		for (int c = 0; c < 4; c++)
+			for (int k = 0; k < 4; k++)
+				aff[r][c] += g->affine[r][k] * m[k][c];
+	memcpy(g->out_to_in, m, sizeof aff);
+	memcpy(g->affine, aff, sizeof aff);
+}
+
 void mg_grid_then(struct mg_grid *g, const struct mg_grid *next)
 {
 	int keep = reads_inside(next);

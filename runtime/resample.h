@@ -40,6 +40,9 @@ struct mg_grid {
 
 /* The identity grid of an image: out = in, affine = its affine. */
 void mg_grid_identity(struct mg_grid *g, const struct mg_tensor *img);
+/* Sets g's map to m (output voxel -> input voxel) and its affine to affine · m, the
+ * output affine of every op whose output voxel o sits where input voxel m·o was. */
+void mg_grid_map(struct mg_grid *g, const double m[4][4]);
 /* Composes `next` after `g` (g's output is next's input): g becomes the map from next's
  * output to g's input, with next's shape, affine and modes; when next is index-only and
  * reads only inside its input (a flip, permutation or crop) g keeps its own modes, as
