@@ -56,17 +56,9 @@ static int grid(const struct mg_attr *a, const struct mg_tensor *in, struct mg_g
 	int rc = check(a, g->sdim, e);
 	if (rc)
 		return rc;
-	int64_t before[3] = {0}, after[3] = {0};
-	int end = a[A_METHOD].v.s[0] == 'e';
-	for (int i = 0; i < g->sdim; i++) {
-		int64_t d = g->in_shape[i], k = a[A_K].v.ints[a[A_K].n == 1 ? 0 : i];
-		int64_t w = k > 0 ? (d + k - 1) / k * k - d : 0;
-		before[i] = end ? 0 : w / 2;
-		after[i] = w - before[i];
-	}
 	struct mg_attr pa[3];
 	pad_attrs(a, pa);
-	return mg_grid_pad("DivisiblePad", pa, g, before, after, e);
+	return mg_grid_pad_to("DivisiblePad", pa, g, &a[A_K], 1, a[A_METHOD].v.s[0] == 'e', e);
 }
 
 extern const struct mg_opdef mg_op_divisible_pad;

@@ -156,6 +156,14 @@ int mg_pad_mode(const char *op, const struct mg_attr *pa, enum mg_pad *pad, int 
 int mg_grid_pad(const char *op, const struct mg_attr *pa, struct mg_grid *g,
 		const int64_t before[3], const int64_t after[3], struct mg_err *e);
 
+/* The grid of a pad up to a size on each spatial axis (SpatialPad, DivisiblePad): n
+ * is sizes[0] for every axis or one entry per axis; the target of an axis of size d is
+ * that entry when `multiple` is 0 (never smaller than d), else the next multiple of it
+ * (ceil(d / k) * k); an entry <= 0 keeps the axis. The padding w goes all at the end
+ * when `end`, else (w / 2, w - w / 2); then as mg_grid_pad. */
+int mg_grid_pad_to(const char *op, const struct mg_attr *pa, struct mg_grid *g,
+		   const struct mg_attr *sizes, int multiple, int end, struct mg_err *e);
+
 /* The type rule every crop/pad op shares: an image of rank 3 or 4 (when known), dtype
  * and channels kept, spatial dims left to run time. */
 int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,

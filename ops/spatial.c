@@ -265,6 +265,22 @@ int mg_grid_pad(const char *op, const struct mg_attr *pa, struct mg_grid *g,
 	return 0;
 }
 
+int mg_grid_pad_to(const char *op, const struct mg_attr *pa, struct mg_grid *g,
+		   const struct mg_attr *sizes, int multiple, int end, struct mg_err *e)
+{
+	int64_t before[3] = {0}, after[3] = {0};
+	for (int i = 0; i < g->sdim; i++) {
+		int64_t d = g->in_shape[i], s = sizes->v.ints[sizes->n == 1 ? 0 : i], w;
+		if (multiple)
+			w = s > 0 ? (d + s - 1) / s * s - d : 0;
+		else
+			w = s > d ? s - d : 0;
+		before[i] = end ? 0 : w / 2;
+		after[i] = w - before[i];
+	}
+	return mg_grid_pad(op, pa, g, before, after, e);
+}
+
 int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,
 		     struct mg_err *e)
 {

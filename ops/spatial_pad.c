@@ -40,15 +40,8 @@ static int grid(const struct mg_attr *a, const struct mg_tensor *in, struct mg_g
 	int rc = check(a, g->sdim, e);
 	if (rc)
 		return rc;
-	int64_t before[3] = {0}, after[3] = {0};
-	int end = a[A_METHOD].v.s[0] == 'e';
-	for (int i = 0; i < g->sdim; i++) {
-		int64_t d = g->in_shape[i], s = a[A_SIZE].v.ints[a[A_SIZE].n == 1 ? 0 : i];
-		int64_t w = s > d ? s - d : 0;
-		before[i] = end ? 0 : w / 2;
-		after[i] = w - before[i];
-	}
-	return mg_grid_pad("SpatialPad", &a[A_PAD], g, before, after, e);
+	return mg_grid_pad_to("SpatialPad", &a[A_PAD], g, &a[A_SIZE], 0,
+			      a[A_METHOD].v.s[0] == 'e', e);
 }
 
 extern const struct mg_opdef mg_op_spatial_pad;

@@ -356,9 +356,9 @@ static void spacing(const double a[4][4], int r, double out[4])
 
 /* MONAI's correct_nifti_header_if_necessary and rectify_header_sform_qform, on n->hc and
  * n->affine. Returns -1 for an invalid quaternion, -2 when the sform cannot become a
- * qform (both where MONAI raises). Surprises kept on purpose: a mismatched sform is replaced by the qform
- * even when qform_code is 0; 4D files always mismatch (the 4th "spacing" is the norm of
- * the translation column) and only get their pixdim rewritten. */
+ * qform (both where MONAI raises). Surprises kept on purpose: a mismatched sform is
+ * replaced by the qform even when qform_code is 0; 4D files always mismatch (the 4th
+ * "spacing" is the norm of the translation column) and only get their pixdim rewritten. */
 static int monai_correct(struct nii *n)
 {
 	struct nifti_1_header *h = &n->hc;

@@ -8,13 +8,8 @@
  * must come out untouched, and EnsureChannelFirst's NIfTI cases also go through
  * LoadImage so original_channel_dim comes from mgc's reader as it came from MONAI's.
  * It also checks the .npy reader (npy.h) on hand-made good and bad files. */
-#include <cjson/cJSON.h>
-#include <stdlib.h>
-
-#include "../frontend/build.h"
-#include "../runtime/arena.h"
 #include "check.h"
-#include "npy.h"
+#include "golden.h"
 
 #define GOLDEN MG_SOURCE_DIR "/tests/golden/intensity/"
 
@@ -40,35 +35,6 @@ static struct tol tolerance(const char *op, enum mg_dtype out)
 	return (struct tol){0, 0, "exact: same float32/float64 operation sequence"};
 }
 
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-		free(s);
-		s = NULL;
-	}
-	if (s)
-		s[n] = 0;
-	fclose(f);
-	return s;
-}
-
-static int same_shape(const struct mg_tensor *a, const struct mg_tensor *b)
-{
-	if (a->rank != b->rank)
-		return 0;
-	for (int i = 0; i < a->rank; i++)
-		if (a->dims[i] != b->dims[i])
-			return 0;
-	return 1;
-}
-
 static void shape_str(const struct mg_tensor *t, char *s, size_t n)
 {
 	int k = snprintf(s, n, "(");
@@ -76,40 +42,6 @@ static void shape_str(const struct mg_tensor *t, char *s, size_t n)
 		k += snprintf(s + k, n - (size_t)k, "%s%lld", i ? ", " : "", (long long)t->dims[i]);
 	if (k < (int)n)
 		snprintf(s + k, n - (size_t)k, ")");
-}
-
-/* Compares values index by index (any strides); returns the number of mismatches and
- * prints the first few. NaN equals NaN. */
-static int64_t compare(const char *name, const struct mg_tensor *got,
-		       const struct mg_tensor *want, struct tol t, double *max_err)
-{
-	if (mg_tensor_numel(want) == 0)
-		return 0;
-	size_t sg = mg_dtype_size(got->dtype), sw = mg_dtype_size(want->dtype);
-	const char *pg = mg_tensor_data(got), *pw = mg_tensor_data(want);
-	struct mg_iter it;
-	mg_iter_init(&it, want->rank, want->dims, 2,
-		     (const int64_t *[]){got->strides, want->strides});
-	int64_t bad = 0, i = 0;
-	do {
-		double g = mg_dtype_load(got->dtype, pg + it.off[0] * (int64_t)sg);
-		double w = mg_dtype_load(want->dtype, pw + it.off[1] * (int64_t)sw);
-		double err = fabs(g - w);
-		if (isnan(g) && isnan(w))
-			err = 0;
-		else if (isnan(g) || isnan(w))
-			err = INFINITY;
-		if (max_err && err > *max_err)
-			*max_err = err;
-		if (!(err <= t.atol + t.rtol * fabs(w))) {
-			if (bad < 5)
-				fprintf(stderr, "  %s: element %lld is %.9g, MONAI has %.9g\n",
-					name, (long long)i, g, w);
-			bad++;
-		}
-		i++;
-	} while (mg_iter_next(&it));
-	return bad;
 }
 
 static int parse_channel_dim(const cJSON *j)
@@ -180,12 +112,12 @@ static void run_and_compare(const char *name, const char *op, const struct mg_at
 		char gs[64], ws[64];
 		shape_str(&out.t, gs, sizeof gs);
 		shape_str(want, ws, sizeof ws);
-		CHECK(same_shape(&out.t, want), "%s: shape %s, MONAI has %s", name, gs, ws);
+		CHECK(golden_same_shape(&out.t, want), "%s: shape %s, MONAI has %s", name, gs, ws);
 		CHECK(out.t.dtype == want->dtype, "%s: dtype %s, MONAI has %s", name,
 		      mg_dtype_name(out.t.dtype), mg_dtype_name(want->dtype));
-		if (same_shape(&out.t, want)) {
-			int64_t bad = compare(name, &out.t, want, tolerance(op, want->dtype),
-					      max_err);
+		if (golden_same_shape(&out.t, want)) {
+			int64_t bad = golden_compare(name, &out.t, want, tolerance(op, want->dtype).atol,
+						     tolerance(op, want->dtype).rtol, max_err);
 			CHECK(bad == 0, "%s: %lld of %lld values differ from MONAI's", name,
 			      (long long)bad, (long long)mg_tensor_numel(want));
 		}
@@ -206,7 +138,7 @@ static void run_and_compare(const char *name, const char *op, const struct mg_at
 		CHECK(0, "%s: the output is not a tensor", name);
 	}
 	/* the input is untouched: data and meta */
-	CHECK(compare(name, x, &before, (struct tol){0, 0, ""}, NULL) == 0,
+	CHECK(golden_compare(name, x, &before, 0, 0, NULL) == 0,
 	      "%s: the kernel wrote into its input", name);
 	CHECK(!x->meta || x->meta->original_channel_dim == cd_before,
 	      "%s: the kernel changed the input's meta", name);
@@ -233,10 +165,10 @@ static void via_load_image(const char *name, const cJSON *c, const struct mg_att
 	int rc = li->ref(la, &in, &out, &k);
 	CHECK(rc == 0, "%s: LoadImage failed: %s", name, e.msg);
 	if (rc == 0) {
-		CHECK(same_shape(&out.t, x) && out.t.dtype == x->dtype,
+		CHECK(golden_same_shape(&out.t, x) && out.t.dtype == x->dtype,
 		      "%s: LoadImage's result differs in shape or dtype from MONAI's", name);
-		if (same_shape(&out.t, x))
-			CHECK(compare(name, &out.t, x, (struct tol){0, 0, ""}, NULL) == 0,
+		if (golden_same_shape(&out.t, x))
+			CHECK(golden_compare(name, &out.t, x, 0, 0, NULL) == 0,
 			      "%s: LoadImage's values differ from MONAI's", name);
 		const struct mg_meta *m = out.t.meta;
 		CHECK(m && m->original_channel_dim == x->meta->original_channel_dim,
@@ -245,7 +177,7 @@ static void via_load_image(const char *name, const cJSON *c, const struct mg_att
 		for (int r = 0; r < 4 && m; r++)
 			for (int cc = 0; cc < 4; cc++)
 				CHECK_CLOSE(m->affine[r][cc], x->meta->affine[r][cc], 1e-6, 0);
-		if (same_shape(&out.t, x) && out.t.meta)
+		if (golden_same_shape(&out.t, x) && out.t.meta)
 			run_and_compare(name, cJSON_GetObjectItem(c, "op")->valuestring, a, &out.t,
 					want, cJSON_GetObjectItem(c, "out_meta"), max_err);
 	}
@@ -334,64 +266,27 @@ static void test_npy_reader(void)
 	CHECK_FAILS(npy_read("/nonexistent/x.npy", &t, &e), &e, "cannot open");
 }
 
+/* One of MONAI's cases: its out_dtype and input meta, then the op, and via LoadImage
+ * where the case has a NIfTI file. */
+static void one_case(const char *name, const struct mg_opdef *d, const cJSON *c,
+		     const struct mg_attr *a, struct mg_tensor *x, const struct mg_tensor *want,
+		     void *ctx)
+{
+	double *max_err = (double *)ctx + mg_op_find(d->name);
+	int odt = mg_dtype_parse(cJSON_GetStringValue(cJSON_GetObjectItem(c, "out_dtype")));
+	CHECK(odt == (int)want->dtype, "%s: out_dtype disagrees with the .npy", name);
+	CHECK(attach_meta(x, cJSON_GetObjectItem(c, "meta")) == 0, "out of memory");
+	run_and_compare(name, d->name, a, x, want, cJSON_GetObjectItem(c, "out_meta"), max_err);
+	if (cJSON_GetObjectItem(c, "nifti"))
+		via_load_image(name, c, a, x, want, max_err);
+}
+
 int main(void)
 {
 	test_npy_reader();
-	char *text = read_text(GOLDEN "cases.json");
-	CHECK(text != NULL, "cannot read " GOLDEN "cases.json");
-	cJSON *doc = text ? cJSON_Parse(text) : NULL;
-	free(text);
-	const cJSON *cases = cJSON_GetObjectItem(doc, "cases");
-	CHECK(cJSON_GetArraySize(cases) > 0, "no cases");
-	const cJSON *ver = cJSON_GetObjectItem(doc, "versions");
-	if (ver)
-		printf("golden cases from MONAI %s, torch %s\n",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(ver, "monai")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(ver, "torch")));
+	cJSON *doc = golden_load_cases(GOLDEN);
 	double max_err[MG_OP_COUNT] = {0};
-	int ncases = 0;
-	const cJSON *c;
-	cJSON_ArrayForEach(c, cases) {
-		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(c, "name"));
-		const char *op = cJSON_GetStringValue(cJSON_GetObjectItem(c, "op"));
-		int opi = op ? mg_op_find(op) : -1;
-		CHECK(name && opi >= 0, "case %s: unknown op %s", name ? name : "?",
-		      op ? op : "(none)");
-		if (!name || opi < 0)
-			continue;
-		struct mg_arena arena = {0};
-		struct mg_attr a[16];
-		struct mg_err e = {0};
-		int rc = mg_attrs_parse(mg_ops[opi], cJSON_GetObjectItem(c, "args"), -1, 1, NULL,
-					&arena, a, &e);
-		CHECK(rc == 0, "%s: arguments rejected: %s", name, e.msg);
-		char pin[1024], pout[1024];
-		snprintf(pin, sizeof pin, GOLDEN "%s",
-			 cJSON_GetStringValue(cJSON_GetObjectItem(c, "input")));
-		snprintf(pout, sizeof pout, GOLDEN "%s",
-			 cJSON_GetStringValue(cJSON_GetObjectItem(c, "output")));
-		struct mg_tensor x, want;
-		int rin = npy_read(pin, &x, &e);
-		CHECK(rin == 0, "%s: %s", name, e.msg);
-		mg_err_clear(&e);
-		int rout = npy_read(pout, &want, &e);
-		CHECK(rout == 0, "%s: %s", name, e.msg);
-		int odt = mg_dtype_parse(cJSON_GetStringValue(cJSON_GetObjectItem(c, "out_dtype")));
-		CHECK(rout || odt == (int)want.dtype, "%s: out_dtype disagrees with the .npy",
-		      name);
-		CHECK(attach_meta(&x, cJSON_GetObjectItem(c, "meta")) == 0, "out of memory");
-		if (rc == 0 && rin == 0 && rout == 0) {
-			run_and_compare(name, op, a, &x, &want, cJSON_GetObjectItem(c, "out_meta"),
-					&max_err[opi]);
-			if (cJSON_GetObjectItem(c, "nifti"))
-				via_load_image(name, c, a, &x, &want, &max_err[opi]);
-			ncases++;
-		}
-		mg_tensor_release(&x);
-		mg_tensor_release(&want);
-		mg_arena_free(&arena);
-	}
-	printf("%d cases run\n", ncases);
+	printf("%d cases run\n", golden_run_cases(doc, GOLDEN, NULL, one_case, max_err));
 	for (int i = 0; i < MG_OP_COUNT; i++) {
 		const char *op = mg_ops[i]->name;
 		struct tol t = tolerance(op, MG_DTYPE_F32);
