@@ -46,14 +46,17 @@ enum mg_attr_type mg_attr_type_elem(enum mg_attr_type t);
  *   PASSTHROUGH  output 0 is input 0 (an effect such as saving or printing)
  *   PADS         a spatial op that fills voxels outside its input (the pads): the
  *                fusion pass leaves it alone, because its fill is relative to its own
- *                input's edges and does not compose with its neighbours' grids */
+ *                input's edges and does not compose with its neighbours' grids
+ *   READS_DATA   a spatial op whose grid reads the voxels (CropForeground's box): a
+ *                fusion barrier, as the fused chain has no intermediate image to read */
 #define MG_OP_FLAGS(X)                          \
 	X(IO, 1, "io")                          \
 	X(ELEMENTWISE, 2, "elementwise")        \
 	X(SPATIAL, 4, "spatial")                \
 	X(RANDOM, 8, "random")                  \
 	X(PASSTHROUGH, 16, "passthrough")       \
-	X(PADS, 32, "pads")
+	X(PADS, 32, "pads")                     \
+	X(READS_DATA, 64, "reads-data")
 
 enum {
 #define X(e, bit, name) MG_OPF_##e = bit,
@@ -73,8 +76,10 @@ struct mg_opdef {
 		     struct mg_err *e);
 	mg_kernel_fn ref;
 	/* Spatial ops (MG_OPF_SPATIAL): what the op does to the grid of `in`, per item,
-	 * given only the image's shape and meta (in's data is not read). g arrives as the
-	 * identity grid of `in`. Their ref is one line: return mg_spatial_apply(&me, ...). */
+	 * given only the image's shape and meta (in's data is not read, except by ops
+	 * flagged MG_OPF_READS_DATA: mg_spatial_apply hands them the real tensor). g
+	 * arrives as the identity grid of `in`. Their ref is one line:
+	 * return mg_spatial_apply(&me, ...). */
 	int (*grid)(const struct mg_attr *attrs, const struct mg_tensor *in, struct mg_grid *g,
 		    struct mg_err *e);
 	/* Later: lowering to kernel IR, gradient, inverse. */

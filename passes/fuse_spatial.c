@@ -3,7 +3,8 @@
  * transform over two keys interleaves their nodes): a spatial node joins its
  * predecessor's run when it is the only reader of the predecessor's output and both
  * agree on allow_missing_keys. Pads (MG_OPF_PADS) are never fused: their fill is
- * relative to their own input's edges, which a composed grid no longer has. The fused
+ * relative to their own input's edges, which a composed grid no longer has; nor are ops
+ * whose grid reads the voxels (MG_OPF_READS_DATA: CropForeground). The fused
  * node takes the place of the run's last member; the intermediate values are left
  * without producer or reader. */
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 static int fusible(const struct mg_graph *g, int32_t n)
 {
 	const struct mg_opdef *d = mg_ops[g->nodes[n].op];
-	return (d->flags & MG_OPF_SPATIAL) && !(d->flags & MG_OPF_PADS) && d->grid &&
+	unsigned barrier = MG_OPF_PADS | MG_OPF_READS_DATA;
+	return (d->flags & MG_OPF_SPATIAL) && !(d->flags & barrier) && d->grid &&
 	       g->nodes[n].op != MG_OP_FusedSpatial;
 }
 
@@ -52,6 +54,8 @@ int mg_pass_fuse_spatial(struct mg_graph *g, struct mg_err *e)
 		rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory in fuse-spatial");
 		goto done;
 	}
+	for (int i = 0; i < nv; i++)
+		reader[i] = -1; /* a value read only as a graph output has no reader node */
 	for (int i = 0; i < nn; i++) {
 		fused_at[i] = -1;
 		for (int k = 0; k < g->nodes[i].nin; k++) {

@@ -156,6 +156,16 @@ int main(void)
 		  "  {\"_target_\": \"Spacingd\", \"keys\": [\"image\", \"label\"], "
 		  "\"pixdim\": [1.5, 1.5, 2.0], \"mode\": [\"bilinear\", \"nearest\"]}",
 		  1e-3, 0);
+	/* CropForeground reads the voxels: a fusion barrier after the fused pair, with its
+	 * box taken from the resampled image either way */
+	both_ways("crop.json",
+		  "{\"_target_\": \"Orientationd\", \"keys\": [\"image\", \"label\"], "
+		  "\"axcodes\": \"RAS\"},\n"
+		  "  {\"_target_\": \"Spacingd\", \"keys\": [\"image\", \"label\"], "
+		  "\"pixdim\": [1.5, 1.5, 2.0], \"mode\": [\"bilinear\", \"nearest\"]},\n"
+		  "  {\"_target_\": \"CropForegroundd\", \"keys\": [\"image\", \"label\"], "
+		  "\"margin\": 2, \"k_divisible\": 8, \"mode\": \"edge\"}",
+		  1e-3, 0);
 	shared_value();
 	char cfg[256];
 	snprintf(cfg, sizeof cfg, "%s", files_path("index.json"));

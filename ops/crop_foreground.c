@@ -1,0 +1,204 @@
+/* Op: CropForeground
+ * Synopsis: crop to the bounding box of the voxels > 0 (margin, k_divisible); pads past the edges
+ * MONAI: monai.transforms.CropForeground(d)
+ * Gradient: none yet (pad the gradient back).  Inverse: undo the pad, then pad back what was cropped.
+ *
+ * MONAI 1.6.1 (transforms/croppad/array.py CropForeground, transforms/utils.py
+ * generate_spatial_bounding_box, compute_divisible_spatial_size): foreground =
+ * (img[channel_indices] > 0).any(channel); per spatial axis, first and last foreground
+ * index; start = first - margin, end = last + 1 + margin, clipped to [0, d] only when
+ * allow_smaller (default False since 1.5.0). No foreground at all gives the box [0, 0)
+ * on every axis: an empty (C, 0, ...) output. Then k_divisible: size = ceil(size / k) * k
+ * (k <= 0 keeps the size), start -= (new - old) // 2, end = start + size. The box is cut
+ * out with Crop (start clipped at 0, end at d) and what lies outside the image is padded
+ * with Pad(mode): one map that reads input voxel start + o, a view when the box is inside
+ * the image, else an exact copy in the input's dtype (the outside filled per mode; the
+ * padding only reaches past an image edge where the crop is flush with it, so padding
+ * the crop equals padding the image). The output affine is the input's times a
+ * translation by start. The grid reads the voxels, so the op is a fusion barrier
+ * (MG_OPF_READS_DATA). Deviations: select_fn is only is_positive (MONAI takes any
+ * callable); return_coords=true is refused (one output); a one-entry margin/k_divisible
+ * list applies to every axis; the dict form's source_key (crop every key by another
+ * key's box) is not supported. */
+#include <string.h>
+
+#include "op.h"
+
+static const struct mg_attrdef attrs[] = {
+	{"select_fn", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE, "is_positive",
+	 "what is foreground: only is_positive (x > 0, MONAI's default; null means it)"},
+	{"channel_indices", MG_ATTR_INTS, "null", MG_ATTRF_NULLABLE, NULL,
+	 "channels that select the foreground (negative counts from the end); null: all"},
+	{"margin", MG_ATTR_INTS, "0", 0, NULL,
+	 "voxels added around the box on each side (an int applies to every axis); >= 0"},
+	{"allow_smaller", MG_ATTR_BOOL, "false", 0, NULL,
+	 "true: clip the box (with margin) to the image; false: pad where it extends past"},
+	{"return_coords", MG_ATTR_BOOL, "false", 0, NULL,
+	 "must be false: mgc returns the image only"},
+	{"k_divisible", MG_ATTR_INTS, "1", 0, NULL,
+	 "make each box size a multiple of k, growing it about its centre (an int applies "
+	 "to every axis); <= 0 keeps the size"},
+	MG_PAD_ATTRS,
+};
+enum { A_SELECT, A_CHANNELS, A_MARGIN, A_SMALLER, A_COORDS, A_K, A_PAD };
+
+static int check_list(const char *what, const struct mg_attr *a, int sdim, struct mg_err *e)
+{
+	if (sdim > 0 && a->n != 1 && a->n != sdim)
+		return mg_err_set(e, MG_ERR_CONFIG, "CropForeground: %s has %d entries for a %dD "
+				  "image (expected 1 or %d)", what, a->n, sdim, sdim);
+	return 0;
+}
+
+/* The checks that need no data: sdim 0 when the rank is unknown. */
+static int check(const struct mg_attr *a, int sdim, struct mg_err *e)
+{
+	enum mg_pad pad;
+	int ac, rc;
+	if (!a[A_SELECT].is_none && strcmp(a[A_SELECT].v.s, "is_positive"))
+		return mg_err_set(e, MG_ERR_UNSUPPORTED, "CropForeground: select_fn '%s' is not "
+				  "supported (mgc supports only is_positive)", a[A_SELECT].v.s);
+	if (a[A_COORDS].v.i)
+		return mg_err_set(e, MG_ERR_UNSUPPORTED, "CropForeground: return_coords=true is "
+				  "not supported (mgc's CropForeground returns the image only)");
+	if ((rc = check_list("margin", &a[A_MARGIN], sdim, e)) ||
+	    (rc = check_list("k_divisible", &a[A_K], sdim, e)))
+		return rc;
+	for (int i = 0; i < a[A_MARGIN].n; i++)
+		if (a[A_MARGIN].v.ints[i] < 0)
+			return mg_err_set(e, MG_ERR_CONFIG, "CropForeground: margin value should not "
+					  "be negative number, got %lld",
+					  (long long)a[A_MARGIN].v.ints[i]);
+	return mg_pad_mode("CropForeground", &a[A_PAD], &pad, &ac, e);
+}
+
+/* Per spatial axis, the first and last index where a selected channel is > 0; 0 when
+ * there is no foreground. */
+static int foreground_box(const struct mg_attr *a, const struct mg_tensor *x, int sdim,
+			  int64_t first[3], int64_t last[3], struct mg_err *e)
+{
+	int64_t nc = x->dims[0];
+	const struct mg_attr *ci = &a[A_CHANNELS];
+	int64_t dims[4] = {1, 1, 1, 1}, st[4] = {0, 0, 0, 0};
+	for (int i = 0; i <= sdim; i++) {
+		dims[i] = x->dims[i];
+		st[i] = x->strides[i];
+	}
+	for (int i = 0; i < 3; i++) {
+		first[i] = INT64_MAX;
+		last[i] = -1;
+	}
+	if (!ci->is_none)
+		for (int k = 0; k < ci->n; k++)
+			if (ci->v.ints[k] < -nc || ci->v.ints[k] >= nc)
+				return mg_err_set(e, MG_ERR_SHAPE, "CropForeground: channel index "
+						  "%lld is out of range for an image with %lld "
+						  "channels", (long long)ci->v.ints[k],
+						  (long long)nc);
+	int nsel = ci->is_none ? (int)nc : ci->n;
+	const char *p = mg_tensor_data(x);
+	int64_t es = (int64_t)mg_dtype_size(x->dtype);
+	for (int k = 0; k < nsel; k++) {
+		int64_t c = ci->is_none ? k : ci->v.ints[k];
+		if (c < 0)
+			c += nc;
+		for (int64_t u = 0; u < dims[1]; u++)
+			for (int64_t v = 0; v < dims[2]; v++)
+				for (int64_t w = 0; w < dims[3]; w++) {
+					int64_t off = c * st[0] + u * st[1] + v * st[2] + w * st[3];
+					if (!(mg_dtype_load(x->dtype, p + off * es) > 0))
+						continue;
+					int64_t idx[3] = {u, v, w};
+					for (int i = 0; i < sdim; i++) {
+						if (idx[i] < first[i])
+							first[i] = idx[i];
+						if (idx[i] > last[i])
+							last[i] = idx[i];
+					}
+				}
+	}
+	return 0;
+}
+
+static int grid(const struct mg_attr *a, const struct mg_tensor *in, struct mg_grid *g,
+		struct mg_err *e)
+{
+	int sdim = g->sdim, rc = check(a, sdim, e);
+	if (rc)
+		return rc;
+	int64_t first[3], last[3], start[3] = {0}, end[3] = {0};
+	if ((rc = foreground_box(a, in, sdim, first, last, e)))
+		return rc;
+	int any = last[0] >= 0;
+	for (int i = 0; i < sdim && any; i++) {
+		int64_t d = g->in_shape[i], m = a[A_MARGIN].v.ints[a[A_MARGIN].n == 1 ? 0 : i];
+		start[i] = first[i] - m;
+		end[i] = last[i] + 1 + m;
+		if (a[A_SMALLER].v.i) {
+			start[i] = start[i] > 0 ? start[i] : 0;
+			end[i] = end[i] < d ? end[i] : d;
+		}
+	}
+	/* k_divisible, also on the empty box (a size of 0 stays 0) */
+	for (int i = 0; i < sdim; i++) {
+		int64_t k = a[A_K].v.ints[a[A_K].n == 1 ? 0 : i], size = end[i] - start[i];
+		int64_t want = k > 0 ? (size + k - 1) / k * k : size;
+		start[i] -= (want - size) / 2;
+		end[i] = start[i] + want;
+	}
+	enum mg_pad pad;
+	int ac;
+	if ((rc = mg_pad_mode("CropForeground", &a[A_PAD], &pad, &ac, e)))
+		return rc;
+	for (int i = 0; i < sdim; i++) {
+		/* what Crop keeps of the box, and what Pad adds on either side of it */
+		int64_t d = g->in_shape[i], s = start[i] > 0 ? start[i] : 0;
+		int64_t t = end[i] > s ? end[i] : s;
+		int64_t n = (t < d ? t : d) - (s < d ? s : d);
+		int64_t before = start[i] < 0 ? -start[i] : 0, after = end[i] > d ? end[i] - d : 0;
+		if (pad == MG_PAD_REFLECTION && ac && (before || after) &&
+		    (before >= n || after >= n))
+			return mg_err_set(e, MG_ERR_SHAPE, "CropForeground: mode 'reflect' pads axis "
+					  "%d (the crop's size %lld) by (%lld, %lld); torch's reflect "
+					  "padding needs each side smaller than the axis", i,
+					  (long long)n, (long long)before, (long long)after);
+	}
+	double m[4][4] = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}};
+	for (int i = 0; i < sdim; i++)
+		m[i][3] = (double)start[i];
+	mg_grid_map(g, m);
+	for (int i = 0; i < sdim; i++)
+		g->out_shape[i] = end[i] - start[i];
+	g->padding = pad;
+	g->align_corners = ac;
+	return 0;
+}
+
+extern const struct mg_opdef mg_op_crop_foreground;
+
+static int ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+	       struct mg_kctx *k)
+{
+	return mg_spatial_apply(&mg_op_crop_foreground, a, in, out, k);
+}
+
+static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
+		 struct mg_err *e)
+{
+	int rc = mg_croppad_infer("CropForeground", in, out, e);
+	return rc ? rc : check(a, in[0].rank - 1, e);
+}
+
+const struct mg_opdef mg_op_crop_foreground = {
+	.name = "CropForeground",
+	.synopsis = "crop to the bounding box of the voxels > 0 (margin, k_divisible); pads "
+		    "past the edges",
+	.flags = MG_OPF_SPATIAL | MG_OPF_READS_DATA,
+	.nin = 1,
+	.nout = 1,
+	.attrs = attrs,
+	.nattrs = sizeof attrs / sizeof *attrs,
+	.infer = infer,
+	.ref = ref,
+	.grid = grid,
+};

@@ -1,0 +1,207 @@
+/* test_conformance_crop_foreground.c: CropForeground against MONAI's own outputs, its
+ * argument errors, and its place in the fuse-spatial pass (a fusion barrier).
+ * Cases live in tests/golden/crop_foreground/cases.json
+ * (tools/golden/gen_crop_foreground.py): each names the JSON arguments, an input .npy
+ * with its 4x4 affine, and what MONAI 1.6.1 made of it: output .npy, output affine and
+ * the voxel map its lazy mode records. Per case: the grid alone (it reads the voxels:
+ * shape exact, out_to_in and affine within 1e-9, index-only and integer), then the
+ * reference kernel: shape, the input's dtype, values exactly MONAI's, meta affine within
+ * 1e-9, an applied-ops entry, the type rule agreeing, the input untouched; a box inside
+ * the image is a view, one reaching past it a fresh buffer; a flipped (negative-stride)
+ * input equals its contiguous copy. Then the errors, then a graph Orientation -> Spacing
+ * -> CropForeground where fuse-spatial fuses the first two only. */
+#include "../passes/passes.h"
+#include "check.h"
+#include "golden.h"
+
+#define GOLDEN MG_SOURCE_DIR "/tests/golden/crop_foreground/"
+
+static const struct mg_opdef *cf(void)
+{
+	return golden_op("CropForeground");
+}
+
+/* The op on a flipped view of x equals the op on a contiguous copy of that view. */
+static void check_flipped(const char *name, const cJSON *args, const struct mg_tensor *x)
+{
+	struct mg_tensor fx, cx, y1, y2;
+	struct mg_err e = {0};
+	char *json = cJSON_PrintUnformatted(args);
+	CHECK_OK(golden_apply(golden_op("Flip"), "{}", x, &fx, &e), &e);
+	CHECK_OK(mg_tensor_contiguous(&cx, &fx, &e), &e);
+	if (!cx.meta) {
+		cx.meta = fx.meta;
+		mg_meta_retain(cx.meta);
+	}
+	CHECK_OK(golden_apply(cf(), json, &fx, &y1, &e), &e);
+	CHECK_OK(golden_apply(cf(), json, &cx, &y2, &e), &e);
+	CHECK(golden_same_shape(&y1, &y2) && y1.dtype == y2.dtype &&
+		      golden_compare(name, &y1, &y2, 0, 0, NULL) == 0,
+	      "%s: a flipped (negative-stride) input gives other values", name);
+	mg_tensor_release(&y1);
+	mg_tensor_release(&y2);
+	mg_tensor_release(&cx);
+	mg_tensor_release(&fx);
+	free(json);
+}
+
+static void one_case(const char *name, const struct mg_opdef *d, const cJSON *c,
+		     const struct mg_attr *a, struct mg_tensor *x, const struct mg_tensor *want,
+		     void *ctx)
+{
+	(void)ctx;
+	/* MONAI's box: inside the image (or empty) makes a view */
+	double m[4][4];
+	golden_matrix(cJSON_GetObjectItem(c, "out_to_in"), m);
+	int inside = 1, empty = 0;
+	for (int i = 1; i < x->rank; i++) {
+		int64_t t = (int64_t)m[i - 1][3];
+		inside &= t >= 0 && t + want->dims[i] <= x->dims[i];
+		empty |= want->dims[i] == 0;
+	}
+	golden_check_index_grid(name, d, c, a, x, want);
+	golden_check_values(name, d, c, a, x, want,
+			    (struct golden_expect){.affine_tol = 1e-9, .dtype = -1,
+						   .view = inside || empty ? 1 : 0});
+	check_flipped(name, cJSON_GetObjectItem(c, "args"), x);
+}
+
+static void run_cases(const cJSON *doc)
+{
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "cases")) >= 60, "too few cases");
+	printf("%d CropForeground cases\n", golden_run_cases(doc, GOLDEN, NULL, one_case, NULL));
+}
+
+/* Arguments that parse, then fail in the type rule (when infer_too), the grid and the
+ * kernel. */
+static void refused(int rank, const char *json, const char *needle, int infer_too)
+{
+	struct mg_arena arena = {0};
+	struct mg_attr a[16];
+	struct mg_err e = {0};
+	CHECK_OK(golden_parse_text(cf(), json, &arena, a, &e), &e);
+	struct mg_type in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = rank}, out;
+	if (infer_too)
+		CHECK_FAILS(cf()->infer(a, &in, &out, &e), &e, needle);
+	struct mg_tensor x;
+	golden_small_image(&x, rank);
+	struct mg_grid g;
+	mg_grid_identity(&g, &x);
+	CHECK_FAILS(cf()->grid(a, &x, &g, &e), &e, needle);
+	struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
+	struct mg_kctx k = {.err = &e};
+	CHECK_FAILS(cf()->ref(a, &v, &o, &k), &e, needle);
+	CHECK(o.kind == MG_VK_NONE, "CropForeground %s: a failed kernel left an output", json);
+	mg_tensor_release(&x);
+	mg_arena_free(&arena);
+}
+
+static void test_errors(void)
+{
+	refused(4, "{\"return_coords\": true}", "return_coords=true is not supported", 1);
+	refused(4, "{\"margin\": -1}", "margin value should not be negative", 1);
+	refused(4, "{\"margin\": [1, 2]}", "margin has 2 entries", 1);
+	refused(3, "{\"margin\": [1, 2, 3]}", "margin has 3 entries", 1);
+	refused(4, "{\"k_divisible\": [2, 2]}", "k_divisible has 2 entries", 1);
+	refused(4, "{\"mode\": \"wrap\"}", "mode 'wrap' is not supported", 1);
+	refused(4, "{\"value\": 1}", "value=1 is not supported", 1);
+	refused(4, "{\"mode\": \"edge\", \"value\": 0}", "'value' argument is only valid", 1);
+	refused(4, "{\"channel_indices\": [1]}", "channel index 1 is out of range", 0);
+	refused(4, "{\"channel_indices\": [-2]}", "channel index -2 is out of range", 0);
+	refused(4, "{\"margin\": 5, \"mode\": \"reflect\"}", "torch's reflect padding", 0);
+	/* the parser: select_fn names MONAI's is_positive only; the dict form's source_key
+	 * is not an argument */
+	struct mg_arena arena = {0};
+	struct mg_attr a[16];
+	struct mg_err e = {0};
+	CHECK_FAILS(golden_parse_text(cf(), "{\"select_fn\": \"is_negative\"}", &arena, a, &e),
+		    &e, "select_fn");
+	CHECK_FAILS(golden_parse_text(cf(), "{\"source_key\": \"label\"}", &arena, a, &e), &e,
+		    "source_key");
+	CHECK_OK(golden_parse_text(cf(), "{\"select_fn\": null, \"lazy\": true}", &arena, a, &e),
+		 &e);
+	mg_arena_free(&arena);
+	/* file names, bad ranks, unknown ranks */
+	CHECK_OK(golden_parse_text(cf(), "{}", &arena, a, &e), &e);
+	struct mg_type in = {.kind = MG_VK_STRINGS, .rank = -1}, out;
+	CHECK_FAILS(cf()->infer(a, &in, &out, &e), &e, "LoadImage");
+	in = (struct mg_type){.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = 5};
+	CHECK_FAILS(cf()->infer(a, &in, &out, &e), &e, "EnsureChannelFirst");
+	in = (struct mg_type){.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_I16, .rank = -1};
+	CHECK_OK(cf()->infer(a, &in, &out, &e), &e);
+	CHECK(out.dtype == MG_DTYPE_I16, "CropForeground: infer keeps the dtype");
+	struct mg_tensor x;
+	golden_small_image(&x, 2);
+	struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
+	struct mg_kctx k = {.err = &e};
+	CHECK_FAILS(cf()->ref(a, &v, &o, &k), &e, "EnsureChannelFirst");
+	mg_tensor_release(&x);
+	mg_arena_free(&arena);
+	CHECK((cf()->flags & MG_OPF_SPATIAL) && (cf()->flags & MG_OPF_READS_DATA) && cf()->grid,
+	      "CropForeground: a spatial op whose grid reads the data");
+}
+
+/* Orientation -> Spacing -> CropForeground: the first two fuse, CropForeground stays a
+ * node of its own reading the fused node's output; a lone spatial op after it does not
+ * join it either. */
+static void test_barrier(void)
+{
+	struct mg_err e = {0};
+	struct mg_graph *g = mg_graph_new("barrier");
+	struct mg_attr la[16], oa[16], sa[16], ca[16], fa[16];
+	cJSON *ej = cJSON_Parse("{}"), *oj = cJSON_Parse("{\"axcodes\": \"RAS\"}"),
+	      *sj = cJSON_Parse("{\"pixdim\": [1.5, 1.5, 2.0]}"),
+	      *cj = cJSON_Parse("{\"margin\": 2, \"k_divisible\": 16}");
+	CHECK_OK(mg_attrs_parse(mg_ops[MG_OP_LoadImage], ej, -1, 1, NULL, &g->arena, la, &e), &e);
+	CHECK_OK(mg_attrs_parse(mg_ops[MG_OP_Orientation], oj, -1, 1, NULL, &g->arena, oa, &e), &e);
+	CHECK_OK(mg_attrs_parse(mg_ops[MG_OP_Spacing], sj, -1, 1, NULL, &g->arena, sa, &e), &e);
+	CHECK_OK(mg_attrs_parse(mg_ops[MG_OP_CropForeground], cj, -1, 1, NULL, &g->arena, ca, &e),
+		 &e);
+	CHECK_OK(mg_attrs_parse(mg_ops[MG_OP_Flip], ej, -1, 1, NULL, &g->arena, fa, &e), &e);
+	int32_t in = mg_graph_input(g, "image", &e);
+	int32_t n0 = mg_graph_add_node(g, MG_OP_LoadImage, &in, 1, la, "load", &e);
+	int32_t n1 = n0 < 0 ? -1 : mg_graph_add_node(g, MG_OP_Orientation,
+							&g->nodes[n0].out[0], 1, oa, "o", &e);
+	int32_t n2 = n1 < 0 ? -1 : mg_graph_add_node(g, MG_OP_Spacing, &g->nodes[n1].out[0], 1,
+							sa, "s", &e);
+	int32_t n3 = n2 < 0 ? -1 : mg_graph_add_node(g, MG_OP_CropForeground,
+							&g->nodes[n2].out[0], 1, ca, "c", &e);
+	int32_t n4 = n3 < 0 ? -1 : mg_graph_add_node(g, MG_OP_Flip, &g->nodes[n3].out[0], 1, fa,
+							"f", &e);
+	CHECK(n4 >= 0, "building: %s", e.msg);
+	if (n4 >= 0) {
+		int32_t v = g->nodes[n0].out[0], s = g->nodes[n2].out[0], c = g->nodes[n3].out[0],
+			f = g->nodes[n4].out[0];
+		CHECK_OK(mg_graph_set_outputs(g, &f, 1, &e), &e);
+		CHECK_OK(mg_pass_fuse_spatial(g, &e), &e);
+		CHECK(g->nnodes == 4, "%d nodes after fuse-spatial", g->nnodes);
+		if (g->nnodes == 4) {
+			const struct mg_node *fu = &g->nodes[1], *cr = &g->nodes[2], *fl = &g->nodes[3];
+			CHECK(fu->op == MG_OP_FusedSpatial && fu->attrs[0].v.chain->n == 2 &&
+			      fu->attrs[0].v.chain->ops[0] == MG_OP_Orientation &&
+			      fu->attrs[0].v.chain->ops[1] == MG_OP_Spacing && fu->in[0] == v &&
+			      fu->out[0] == s, "Orientation and Spacing fuse");
+			CHECK(cr->op == MG_OP_CropForeground && cr->in[0] == s && cr->out[0] == c,
+			      "CropForeground stays out of the FusedSpatial node");
+			CHECK(fl->op == MG_OP_Flip && fl->in[0] == c, "Flip after it stays alone");
+		}
+		CHECK_OK(mg_graph_verify(g, &e), &e);
+		CHECK_OK(mg_graph_infer(g, &e), &e);
+	}
+	cJSON_Delete(ej);
+	cJSON_Delete(oj);
+	cJSON_Delete(sj);
+	cJSON_Delete(cj);
+	mg_graph_free(g);
+}
+
+int main(void)
+{
+	cJSON *doc = golden_load_cases(GOLDEN);
+	test_errors();
+	test_barrier();
+	if (doc)
+		run_cases(doc);
+	cJSON_Delete(doc);
+	return check_done();
+}

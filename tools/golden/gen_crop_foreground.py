@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""gen_crop_foreground.py: golden cases for mgc's CropForeground, computed by MONAI.
+
+Runs monai.transforms.CropForeground (array form, select_fn is_positive) on small 2D and
+3D MetaTensors (1-2 channels, int16 and float32, one stored in Fortran order) with
+oblique affines: foreground blobs in the middle and touching the edges, background that
+is negative or zero (only x > 0 is foreground), margins (int and per axis) that reach
+past the image, allow_smaller true and false, k_divisible (int, per axis, 0), the pad
+modes (constant, edge, replicate, reflect, symmetric), channel_indices (positive and
+negative) and an image without foreground. Writes, under tests/golden/crop_foreground/:
+  <input>.in.npy      an input array (shared by the cases that use it)
+  <case>.out.npy      MONAI's output array
+  cases.json          {"generator", "versions", "inputs": {...}, "cases": [...]}
+as gen_croppad.py does (each case: name, op, args, input, output, out_affine, out_to_in,
+the voxel map MONAI's lazy mode records). The generator checks every output keeps its
+input's dtype and holds only input values or 0, so the C test compares exactly.
+
+Usage: python3 tools/golden/gen_crop_foreground.py   (from anywhere; needs monai, torch).
+Deterministic for fixed library versions.
+"""
+import json
+import os
+import sys
+import warnings
+
+import numpy as np
+import torch
+
+import monai
+from monai.data import MetaTensor
+from monai.data.utils import to_affine_nd
+from monai.transforms import CropForeground
+from monai.transforms.utils import is_positive
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "tests", "golden", "crop_foreground")
+
+rng = np.random.default_rng(20241123)
+inputs = {}
+cases = []
+
+
+def rot(axis, deg):
+    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
+    i, j = [k for k in range(3) if k != axis]
+    r = np.eye(4)
+    r[i, i], r[i, j], r[j, i], r[j, j] = c, -s, s, c
+    return r
+
+
+def affine(m, zooms, t):
+    a = m @ np.diag(list(zooms) + [1.0])
+    a[:3, 3] = t
+    return a
+
+
+def add_input(name, shape, aff, boxes, dtype=np.float32, fortran=False, bg="zero"):
+    """Distinct values; voxels inside boxes (per channel: (c, slices)) positive, the rest
+    0 or negative (bg="neg")."""
+    n = int(np.prod(shape))
+    x = (rng.permutation(n) + 1).astype(np.float64).reshape(shape)
+    fg = np.zeros(shape, bool)
+    for c, sl in boxes:
+        fg[(c,) + sl] = True
+    x = np.where(fg, x, -x if bg == "neg" else 0)
+    if dtype == np.float32:
+        x = (x * 0.5).astype(np.float32)
+    else:
+        x = (x * 3).astype(np.int16)
+    if fortran:
+        x = np.asfortranarray(x)
+    f = f"{name}.in.npy"
+    np.save(os.path.join(OUT, f), x)
+    inputs[name] = {"file": f, "affine": np.asarray(aff, dtype=np.float64).tolist(),
+                    "array": x}
+
+
+def run(args, inp, lazy=False):
+    x = inputs[inp]
+    t = MetaTensor(torch.from_numpy(np.ascontiguousarray(x["array"])),
+                   affine=torch.tensor(x["affine"], dtype=torch.float64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kw = dict(args)
+        if kw.get("select_fn", None) is None or kw["select_fn"] == "is_positive":
+            kw["select_fn"] = is_positive  # mgc's string names MONAI's function
+        return CropForeground(**kw)(t, lazy=lazy)
+
+
+def add(name, args_text, inp):
+    args = json.loads(args_text)
+    y = run(args, inp)
+    lz = run(args, inp, lazy=True)
+    x = inputs[inp]["array"]
+    out = y.as_tensor().numpy()
+    assert out.dtype == x.dtype, name
+    assert np.isin(out, np.append(x.ravel(), 0)).all(), name
+    if lz.pending_operations:
+        xform = to_affine_nd(3, np.asarray(lz.pending_operations[-1]["lazy_affine"],
+                                           dtype=np.float64))
+        assert list(lz.pending_operations[-1]["lazy_shape"]) == list(out.shape[1:]), name
+    else:
+        xform = np.eye(4)
+    f = f"{name}.out.npy"
+    np.save(os.path.join(OUT, f), np.ascontiguousarray(out))
+    cases.append({"name": name, "op": "CropForeground", "args": args, "input": inp,
+                  "output": f, "out_affine": y.affine.numpy().tolist(),
+                  "out_to_in": xform.tolist()})
+
+
+def make_inputs():
+    obl = affine(rot(2, 25) @ rot(0, -10), (0.8, 1.3, 2.5), (-40.0, 12.5, 7.0))
+    lps = affine(np.diag([-1.0, -1.0, 1.0, 1.0]), (0.7, 0.7, 3.0), (120.0, 95.5, -60.0))
+    obl2 = affine(rot(2, -30), (0.6, 1.7, 1.0), (10.0, -4.0, 0.0))
+    s = np.s_
+    add_input("mid3_f32", (1, 9, 8, 6), obl, [(0, s[3:6, 2:5, 2:4])])
+    add_input("edge3_i16", (1, 8, 7, 5), lps, [(0, s[0:2, 4:7, 1:3]), (0, s[5:6, 6:7, 4:5])],
+              np.int16, bg="neg")
+    add_input("ch3_i16_fortran", (2, 7, 6, 5), obl, [(0, s[1:3, 1:2, 0:2]),
+                                                    (1, s[4:7, 3:5, 3:4])],
+              np.int16, fortran=True)
+    add_input("mid2_f32", (1, 11, 9), obl2, [(0, s[4:7, 3:5])], bg="neg")
+    add_input("edge2_i16_c2", (2, 8, 6), obl2, [(0, s[0:3, 0:2]), (1, s[6:8, 4:6])], np.int16)
+    add_input("empty3_f32", (1, 5, 4, 3), obl, [], bg="neg")
+    add_input("empty2_i16", (2, 6, 5), obl2, [], np.int16)
+
+
+def all_cases():
+    modes = ["constant", "edge", "replicate", "reflect", "symmetric"]
+    common = [
+        '{}',
+        '{"margin": 1}',
+        '{"margin": [2, 0, 1]}',
+        '{"margin": 3, "allow_smaller": true}',
+        '{"margin": 3, "allow_smaller": false}',
+        '{"k_divisible": 4}',
+        '{"k_divisible": [3, 5, 0], "margin": 1}',
+        '{"k_divisible": [4, 4, 4], "margin": 2, "allow_smaller": true}',
+        '{"select_fn": "is_positive", "channel_indices": null, "return_coords": false, '
+        '"lazy": false}',
+    ]
+    for inp in ["mid3_f32", "edge3_i16", "ch3_i16_fortran"]:
+        for i, a in enumerate(common):
+            add(f"cf_{inp}_{i}", a, inp)
+        for i, m in enumerate(modes):
+            add(f"cf_{inp}_m{i}", f'{{"margin": [2, 1, 1], "k_divisible": 2, '
+                f'"mode": "{m}"}}', inp)
+    add("cf_ch3_c0", '{"channel_indices": [0], "margin": 1}', "ch3_i16_fortran")
+    add("cf_ch3_c1", '{"channel_indices": 1, "margin": 2, "mode": "edge"}', "ch3_i16_fortran")
+    add("cf_ch3_cneg", '{"channel_indices": [-1, 0]}', "ch3_i16_fortran")
+    add("cf_edge3_value", '{"margin": 2, "value": 0}', "edge3_i16")
+    add("cf_edge3_cv", '{"margin": 2, "constant_values": 0}', "edge3_i16")
+    for inp in ["mid2_f32", "edge2_i16_c2"]:
+        for i, a in enumerate(['{}', '{"margin": 2}', '{"margin": [4, 1]}',
+                               '{"margin": 4, "allow_smaller": true}', '{"k_divisible": 5}',
+                               '{"k_divisible": [4, 3], "margin": 1, "mode": "symmetric"}',
+                               '{"margin": [1, 2], "mode": "edge"}',
+                               '{"margin": 1, "mode": "reflect"}']):
+            add(f"cf_{inp}_{i}", a, inp)
+    add("cf_edge2_c1", '{"channel_indices": [1], "margin": 1, "mode": "replicate"}',
+        "edge2_i16_c2")
+    for inp in ["empty3_f32", "empty2_i16"]:
+        for i, a in enumerate(['{}', '{"margin": 2}', '{"k_divisible": 4, "margin": 1}',
+                               '{"allow_smaller": true, "mode": "edge"}']):
+            add(f"cf_{inp}_{i}", a, inp)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for f in os.listdir(OUT):
+        if f.endswith(".npy") or f == "cases.json":
+            os.remove(os.path.join(OUT, f))
+    make_inputs()
+    all_cases()
+    for v in inputs.values():
+        del v["array"]
+    versions = {"monai": monai.__version__, "torch": torch.__version__,
+                "numpy": np.__version__, "python": sys.version.split()[0]}
+    with open(os.path.join(OUT, "cases.json"), "w") as f:
+        f.write('{"generator": %s,\n "versions": %s,\n "inputs": {\n' %
+                (json.dumps("tools/golden/gen_crop_foreground.py"), json.dumps(versions)))
+        f.write(",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in inputs.items()))
+        f.write('\n },\n "cases": [\n')
+        f.write(",\n".join(f"  {json.dumps(c)}" for c in cases))
+        f.write("\n ]}\n")
+    with open(os.path.join(OUT, "cases.json")) as f:
+        assert json.load(f)["cases"] == json.loads(json.dumps(cases))
+    size = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
+    print(f"{len(cases)} cases, {len(inputs)} inputs, {size} bytes in {OUT}")
+
+
+if __name__ == "__main__":
+    main()
