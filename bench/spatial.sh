@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Orientation(RAS) -> Spacing(1.5, 1.5, 2.0) on a synthetic 512x512x128 int16 CT with
-# spacing 0.8x0.8x2.5 (image bilinear, label nearest), loading included, no saving:
+# Orientation(RAS) -> Spacing(1.5, 1.5, 2.0) -> CropForeground (image: x > 0, the body)
+# on a synthetic 512x512x128 int16 CT with spacing 0.8x0.8x2.5 (image bilinear, label
+# nearest), loading included, no saving:
 # mgc's reference backend with the fuse-spatial pass off and on, and MONAI, in one run.
 # usage: bench/spatial.sh [RUNS]
 set -euo pipefail
@@ -20,7 +21,8 @@ cat > "$work/p.json" <<JSON
    {"_target_": "EnsureChannelFirstd", "keys": ["image", "label"]},
    {"_target_": "Orientationd", "keys": ["image", "label"], "axcodes": "RAS"},
    {"_target_": "Spacingd", "keys": ["image", "label"], "pixdim": [1.5, 1.5, 2.0],
-    "mode": ["bilinear", "nearest"]}]},
+    "mode": ["bilinear", "nearest"]},
+   {"_target_": "CropForegroundd", "keys": "image", "allow_smaller": true}]},
  "dataset": {"_target_": "Dataset", "data": "@datalist", "transform": "@preprocessing"}}
 JSON
 hyperfine -w 1 -r "$runs" -N --export-json "$work/h.json" \
