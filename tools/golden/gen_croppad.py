@@ -21,41 +21,23 @@ Usage: python3 tools/golden/gen_croppad.py   (from anywhere; needs monai, torch)
 Deterministic for fixed library versions.
 """
 import json
-import os
-import sys
 import warnings
 
 import numpy as np
-import torch
 
-import monai
-from monai.data import MetaTensor
-from monai.data.utils import to_affine_nd
 from monai.transforms import (BorderPad, CenterSpatialCrop, DivisiblePad, SpatialCrop,
                               SpatialPad)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT = os.path.join(ROOT, "tests", "golden", "croppad")
+from spatial_common import (affine, clear, golden_dir, lazy_map, meta_tensor, rot,
+                            save_input, save_output, versions, write_cases)
+
+OUT = golden_dir("croppad")
 OPS = {"SpatialCrop": SpatialCrop, "CenterSpatialCrop": CenterSpatialCrop,
        "SpatialPad": SpatialPad, "BorderPad": BorderPad, "DivisiblePad": DivisiblePad}
 
 rng = np.random.default_rng(20240921)
 inputs = {}
 cases = []
-
-
-def rot(axis, deg):
-    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
-    i, j = [k for k in range(3) if k != axis]
-    r = np.eye(4)
-    r[i, i], r[i, j], r[j, i], r[j, j] = c, -s, s, c
-    return r
-
-
-def affine(m, zooms, t):
-    a = m @ np.diag(list(zooms) + [1.0])
-    a[:3, 3] = t
-    return a
 
 
 def add_input(name, shape, aff, dtype=np.float32, fortran=False):
@@ -66,19 +48,11 @@ def add_input(name, shape, aff, dtype=np.float32, fortran=False):
     else:
         x = (rng.permutation(n) * 7 - 1000).astype(np.int16)
         x[x == 0] = 12345
-    x = x.reshape(shape)
-    if fortran:
-        x = np.asfortranarray(x)
-    f = f"{name}.in.npy"
-    np.save(os.path.join(OUT, f), x)
-    inputs[name] = {"file": f, "affine": np.asarray(aff, dtype=np.float64).tolist(),
-                    "array": x}
+    save_input(OUT, inputs, name, x.reshape(shape), aff, fortran)
 
 
 def run(op, args, inp, lazy=False):
-    x = inputs[inp]
-    t = MetaTensor(torch.from_numpy(np.ascontiguousarray(x["array"])),
-                   affine=torch.tensor(x["affine"], dtype=torch.float64))
+    t = meta_tensor(inputs[inp])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return OPS[op](**args)(t, lazy=lazy)
@@ -93,14 +67,8 @@ def add(name, op, args_text, inp):
     assert out.dtype == x.dtype, name
     assert np.isin(out, np.append(x.ravel(), 0)).all(), name
     sdim = x.ndim - 1
-    if lz.pending_operations:
-        xform = to_affine_nd(3, np.asarray(lz.pending_operations[-1]["lazy_affine"],
-                                           dtype=np.float64))
-        assert list(lz.pending_operations[-1]["lazy_shape"]) == list(out.shape[1:]), name
-    else:
-        xform = np.eye(4)
-    f = f"{name}.out.npy"
-    np.save(os.path.join(OUT, f), np.ascontiguousarray(out))
+    xform = lazy_map(lz, out.shape[1:], name, required=False)
+    f = save_output(OUT, name, out)
     cases.append({"name": name, "op": op, "args": args, "input": inp, "output": f,
                   "kind": "crop" if "Crop" in op else "pad",
                   "out_affine": y.affine.numpy().tolist(), "out_to_in": xform.tolist()})
@@ -224,32 +192,11 @@ def pads():
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
-    for f in os.listdir(OUT):
-        if f.endswith(".npy") or f == "cases.json":
-            os.remove(os.path.join(OUT, f))
+    clear(OUT)
     make_inputs()
     crops()
     pads()
-    for v in inputs.values():
-        del v["array"]
-    doc = {
-        "generator": "tools/golden/gen_croppad.py",
-        "versions": {"monai": monai.__version__, "torch": torch.__version__,
-                     "numpy": np.__version__, "python": sys.version.split()[0]},
-    }
-    with open(os.path.join(OUT, "cases.json"), "w") as f:
-        # one case per line keeps the file small and its diffs readable
-        f.write('{"generator": %s,\n "versions": %s,\n "inputs": {\n' %
-                (json.dumps(doc["generator"]), json.dumps(doc["versions"])))
-        f.write(",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in inputs.items()))
-        f.write('\n },\n "cases": [\n')
-        f.write(",\n".join(f"  {json.dumps(c)}" for c in cases))
-        f.write("\n ]}\n")
-    with open(os.path.join(OUT, "cases.json")) as f:
-        assert json.load(f)["cases"] == json.loads(json.dumps(cases))
-    size = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
-    print(f"{len(cases)} cases, {len(inputs)} inputs, {size} bytes in {OUT}")
+    write_cases(OUT, "tools/golden/gen_croppad.py", versions(), inputs, cases)
 
 
 if __name__ == "__main__":

@@ -27,18 +27,17 @@ import sys
 import time
 import warnings
 
-import nibabel as nib
 import numpy as np
 import torch
 
 import monai
 from monai.data import MetaTensor
 from monai.data.utils import to_affine_nd
-from monai.transforms import LoadImage, Spacing
+from monai.transforms import Spacing
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT = os.path.join(ROOT, "tests", "golden", "spacing")
-FIXTURES = os.path.join(ROOT, "tests", "data", "nifti")
+from spatial_common import affine, clear, fixture_affine, golden_dir, rot, versions
+
+OUT = golden_dir("spacing")
 
 rng = np.random.default_rng(20240917)
 cases = []
@@ -56,26 +55,6 @@ def smooth(shape, scale=100.0):
 def ct_like(shape):
     v = rng.choice([-1000, -80, 0, 40, 60, 300, 1200], size=shape)
     return (v + rng.integers(-30, 30, size=shape)).astype(np.int16)
-
-
-def rot(axis, deg):
-    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
-    i, j = [k for k in range(3) if k != axis]
-    r = np.eye(4)
-    r[i, i], r[i, j], r[j, i], r[j, j] = c, -s, s, c
-    return r
-
-
-def affine(m, zooms, t):
-    a = m @ np.diag(list(zooms) + [1.0])
-    a[:3, 3] = t
-    return a
-
-
-def fixture_affine(name):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return LoadImage(image_only=True)(os.path.join(FIXTURES, name)).affine.numpy()
 
 
 OBL = affine(rot(2, 20) @ rot(0, -12), (0.8, 0.8, 2.5), (-30.0, 12.5, 40.0))
@@ -248,17 +227,12 @@ def bench():
 def main():
     if "--bench" in sys.argv:
         return bench()
-    os.makedirs(OUT, exist_ok=True)
-    for f in os.listdir(OUT):
-        if f.endswith(".npy") or f == "cases.json":
-            os.remove(os.path.join(OUT, f))
+    clear(OUT)
     cases_3d()
     cases_2d()
     doc = {
         "generator": "tools/golden/gen_spacing.py",
-        "versions": {"monai": monai.__version__, "torch": torch.__version__,
-                     "numpy": np.__version__, "nibabel": nib.__version__,
-                     "python": sys.version.split()[0]},
+        "versions": versions(nibabel=True),
         "cases": cases,
     }
     with open(os.path.join(OUT, "cases.json"), "w") as f:

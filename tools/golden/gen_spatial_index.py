@@ -22,47 +22,22 @@ Usage: python3 tools/golden/gen_spatial_index.py   (from anywhere; needs monai, 
 nibabel). Deterministic for fixed library versions.
 """
 import json
-import os
-import sys
 import warnings
 
-import nibabel as nib
 import numpy as np
-import torch
 
-import monai
-from monai.data import MetaTensor
-from monai.data.utils import to_affine_nd
-from monai.transforms import Flip, LoadImage, Orientation, Rotate90
+from monai.transforms import Flip, Orientation, Rotate90
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT = os.path.join(ROOT, "tests", "golden", "spatial_index")
-FIXTURES = os.path.join(ROOT, "tests", "data", "nifti")
+from spatial_common import (affine, clear, fixture_affine, golden_dir, lazy_map,
+                            meta_tensor, rot, save_input, save_output, versions,
+                            write_cases)
+
+OUT = golden_dir("spatial_index")
 OPS = {"Orientation": Orientation, "Flip": Flip, "Rotate90": Rotate90}
 
 rng = np.random.default_rng(20240918)
 inputs = {}
 cases = []
-
-
-def rot(axis, deg):
-    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
-    i, j = [k for k in range(3) if k != axis]
-    r = np.eye(4)
-    r[i, i], r[i, j], r[j, i], r[j, j] = c, -s, s, c
-    return r
-
-
-def affine(m, zooms, t):
-    a = m @ np.diag(list(zooms) + [1.0])
-    a[:3, 3] = t
-    return a
-
-
-def fixture_affine(name):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return LoadImage(image_only=True)(os.path.join(FIXTURES, name)).affine.numpy()
 
 
 def perm(cols, signs):
@@ -83,20 +58,12 @@ def add_input(name, shape, aff, dtype=np.float32, fortran=False):
         x = (rng.permutation(n) * 7 - 1000).astype(np.int16)
     else:
         x = rng.permutation(n).astype(dtype)
-    x = x.reshape(shape)
-    if fortran:
-        x = np.asfortranarray(x)
-    f = f"{name}.in.npy"
-    np.save(os.path.join(OUT, f), x)
-    inputs[name] = {"file": f, "affine": np.asarray(aff, dtype=np.float64).tolist(),
-                    "array": x}
+    save_input(OUT, inputs, name, x.reshape(shape), aff, fortran)
 
 
 def run(op, args_text, inp, lazy=False):
     args = json.loads(args_text)
-    x = inputs[inp]
-    t = MetaTensor(torch.from_numpy(np.ascontiguousarray(x["array"])),
-                   affine=torch.tensor(x["affine"], dtype=torch.float64))
+    t = meta_tensor(inputs[inp])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         xf = OPS[op](**args)
@@ -113,11 +80,8 @@ def add(name, op, args_text, inp):
     assert out.dtype == x.dtype, name
     # an index-only op: the same multiset of values, nothing interpolated
     assert np.array_equal(np.sort(out, axis=None), np.sort(x, axis=None)), name
-    xform = np.asarray(lz.pending_operations[-1]["lazy_affine"], dtype=np.float64)
-    xform = to_affine_nd(3, xform)
-    assert list(lz.pending_operations[-1]["lazy_shape"]) == list(out.shape[1:]), name
-    f = f"{name}.out.npy"
-    np.save(os.path.join(OUT, f), np.ascontiguousarray(out))
+    xform = lazy_map(lz, out.shape[1:], name)
+    f = save_output(OUT, name, out)
     cases.append({"name": name, "op": op, "args": json.loads(args_text), "input": inp,
                   "output": f, "out_affine": y.affine.numpy().tolist(),
                   "out_to_in": xform.tolist()})
@@ -210,36 +174,13 @@ def rotate90():
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
-    for f in os.listdir(OUT):
-        if f.endswith(".npy") or f == "cases.json":
-            os.remove(os.path.join(OUT, f))
+    clear(OUT)
     make_inputs()
     orientation()
     flip()
     rotate90()
-    for v in inputs.values():
-        del v["array"]
-    doc = {
-        "generator": "tools/golden/gen_spatial_index.py",
-        "versions": {"monai": monai.__version__, "torch": torch.__version__,
-                     "numpy": np.__version__, "nibabel": nib.__version__,
-                     "python": sys.version.split()[0]},
-        "inputs": inputs,
-        "cases": cases,
-    }
-    with open(os.path.join(OUT, "cases.json"), "w") as f:
-        # one case per line keeps the file small and its diffs readable
-        f.write('{"generator": %s,\n "versions": %s,\n "inputs": {\n' %
-                (json.dumps(doc["generator"]), json.dumps(doc["versions"])))
-        f.write(",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in inputs.items()))
-        f.write('\n },\n "cases": [\n')
-        f.write(",\n".join(f"  {json.dumps(c)}" for c in cases))
-        f.write("\n ]}\n")
-    with open(os.path.join(OUT, "cases.json")) as f:
-        assert json.load(f)["cases"] == json.loads(json.dumps(cases))
-    size = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
-    print(f"{len(cases)} cases, {len(inputs)} inputs, {size} bytes in {OUT}")
+    write_cases(OUT, "tools/golden/gen_spatial_index.py", versions(nibabel=True), inputs,
+                cases)
 
 
 if __name__ == "__main__":
