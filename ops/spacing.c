@@ -54,7 +54,8 @@ static const struct mg_attrdef attrs[] = {
 	 "resample to the diagonal affine diag(pixdim): drops rotation, may flip axes"},
 	{"mode", MG_ATTR_STR, "\"bilinear\"",
 	 MG_ATTRF_PERKEY | MG_ATTRF_NULLABLE | MG_ATTRF_INT_OK, "nearest|bilinear|bicubic",
-	 "interpolation; bicubic is 2D only (torch); spline orders (integers) are not supported"},
+	 "interpolation (bicubic: tricubic on 3D images); spline orders (integers) are not "
+	 "supported"},
 	{"padding_mode", MG_ATTR_STR, "\"border\"", MG_ATTRF_PERKEY | MG_ATTRF_NULLABLE,
 	 "zeros|border|reflection", "values outside the input"},
 	{"align_corners", MG_ATTR_BOOL, "false", MG_ATTRF_PERKEY | MG_ATTRF_NULLABLE, NULL,
@@ -403,9 +404,6 @@ static int spacing_grid(const struct mg_attr *a, const struct mg_tensor *in, str
 	g->mode = (enum mg_interp)mg_interp_parse(a[A_MODE].is_none ? "bilinear" : a[A_MODE].v.s);
 	g->padding = a[A_PAD].is_none ? MG_PAD_BORDER : (enum mg_pad)mg_pad_parse(a[A_PAD].v.s);
 	g->align_corners = flag(&a[A_ALIGN]);
-	if (g->mode == MG_INTERP_CUBIC && r != 2)
-		return mg_err_set(e, MG_ERR_SHAPE, "Spacing: mode \"bicubic\" needs a 2D image "
-				  "(torch's grid_sample has no 3D bicubic)");
 	double A[4][4], z[4][4], x[4][4], in_d[3], out_d[3];
 	affine_nd(r, g->affine, A);
 	spacing_of(r, A, in_d);
@@ -464,9 +462,6 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	int rc = mg_op_infer_spatial(&in[0], "Spacing", e);
 	if (rc || (rc = check_args(a, e)))
 		return rc;
-	if (in[0].rank == 4 && !a[A_MODE].is_none && !strcmp(a[A_MODE].v.s, "bicubic"))
-		return mg_err_set(e, MG_ERR_SHAPE, "Spacing: mode \"bicubic\" needs a 2D image "
-				  "(torch's grid_sample has no 3D bicubic)");
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;
 	out[0].dtype = MG_DTYPE_F32;

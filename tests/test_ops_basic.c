@@ -1,7 +1,9 @@
 /* test_ops_basic.c: unit tests of the intensity and channel ops that need no MONAI:
  * strided and x-fastest inputs give the same values as contiguous ones and keep their
  * layout, meta is carried and never mutated in the input, EnsureChannelFirst makes views,
- * bad inputs give clear errors (never crashes, NaN included), DataStats prints its line.
+ * bad inputs give clear errors (never crashes, NaN included), DataStats prints its line,
+ * Transpose is torch's permute (out[i] = in[i permuted], checked element by element) as a
+ * view with the affine unchanged.
  * MONAI's numbers are checked in test_conformance_intensity.c. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -590,6 +592,60 @@ static void test_infer(void)
 	mg_arena_free(&arena);
 }
 
+/* Every element of y (rank r) against x at the permuted index: y[o] = x[i], i[perm[j]] =
+ * o[j]. */
+static int permuted(const struct mg_tensor *x, const struct mg_tensor *y, const int *perm)
+{
+	int64_t o[MG_MAX_RANK] = {0}, i[MG_MAX_RANK];
+	for (int64_t n = 0; n < mg_tensor_numel(y); n++) {
+		for (int j = 0; j < y->rank; j++)
+			i[perm[j]] = o[j];
+		if (at(y, o) != at(x, i))
+			return 0;
+		for (int j = y->rank - 1; j >= 0 && ++o[j] == y->dims[j]; j--)
+			o[j] = 0;
+	}
+	return 1;
+}
+
+static void test_transpose(void)
+{
+	int64_t dims[4] = {2, 3, 4, 5};
+	struct mg_tensor c = make(MG_DTYPE_I16, 4, dims, sample, 13), x = flipped(&c);
+	struct mg_err e = {0};
+	x.meta = mg_meta_new();
+	x.meta->affine[0][0] = 0.7;
+	static const struct {
+		const char *args;
+		int perm[4];
+	} cases[] = {
+		{"{\"indices\": [0, 3, 1, 2]}", {0, 3, 1, 2}},
+		{"{\"indices\": null}", {3, 2, 1, 0}},
+		{"{\"indices\": [-1, 0, -2, 1]}", {3, 0, 2, 1}},
+		{"{\"indices\": [0, 1, 2, 3]}", {0, 1, 2, 3}},
+	};
+	for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+		struct mg_val y;
+		CHECK_OK(run(MG_OP_Transpose, cases[t].args, &x, &y, &e), &e);
+		CHECK(y.t.buf == x.buf && y.t.dtype == x.dtype, "%s: a view", cases[t].args);
+		for (int j = 0; j < 4; j++)
+			CHECK(y.t.dims[j] == dims[cases[t].perm[j]], "%s: dim %d", cases[t].args, j);
+		CHECK(permuted(&x, &y.t, cases[t].perm), "%s: values", cases[t].args);
+		CHECK(y.t.meta && y.t.meta->affine[0][0] == 0.7, "%s: affine kept", cases[t].args);
+		mg_val_release(&y);
+	}
+	const char *bad[] = {"{\"indices\": [0, 1, 2]}", "{\"indices\": [0, 1, 1, 2]}",
+			     "{\"indices\": [0, 1, 2, 4]}", "{}"};
+	for (size_t t = 0; t < sizeof bad / sizeof *bad; t++) {
+		struct mg_val y;
+		e = (struct mg_err){0};
+		CHECK_FAILS(run(MG_OP_Transpose, bad[t], &x, &y, &e), &e,
+			    t < 3 ? "Transpose" : "indices");
+	}
+	mg_meta_release(x.meta);
+	mg_tensor_release(&c);
+}
+
 int main(void)
 {
 	test_layouts();
@@ -601,5 +657,6 @@ int main(void)
 	test_dtypes();
 	test_data_stats();
 	test_infer();
+	test_transpose();
 	return check_done();
 }

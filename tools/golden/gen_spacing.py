@@ -182,6 +182,19 @@ def cases_3d():
         smooth((1, 5, 4, 1)), fixture_affine("z_one.nii.gz"))
 
 
+def cases_3d_bicubic():
+    """Tricubic: torch's grid_sample has it since 2.x and MONAI 1.6.1 passes it through."""
+    add("s3_obl_bicubic", {"pixdim": [0.9, 1.2, 1.6], "mode": "bicubic"},
+        smooth((1, 7, 6, 5)), OBL)
+    add("s3_lps_bicubic_zeros_diag", {"pixdim": [0.7, 0.8, 2.2], "mode": "bicubic",
+                                      "padding_mode": "zeros", "diagonal": True},
+        smooth((1, 6, 5, 4)), LPS)
+    add("s3_shear_bicubic_reflection_ac", {"pixdim": [1.0, 0.8, 1.5], "mode": "bicubic",
+                                           "padding_mode": "reflection",
+                                           "align_corners": True},
+        smooth((2, 6, 5, 4)), SHEAR)
+
+
 def cases_2d():
     obl2 = fixture_affine("two_d_oblique.nii.gz")  # 4x4 with z cross terms
     add("s2_obl_fixture", {"pixdim": [0.5, 0.6]}, smooth((1, 9, 8)), obl2)
@@ -230,6 +243,7 @@ def main():
     clear(OUT)
     cases_3d()
     cases_2d()
+    cases_3d_bicubic()
     doc = {
         "generator": "tools/golden/gen_spacing.py",
         "versions": versions(nibabel=True),
