@@ -45,8 +45,15 @@ static int run_step(const struct mg_step *s, struct mg_val *slots, struct mg_kct
 	return 0;
 }
 
+static void charge(struct mg_step_stats *s, double t0, int64_t b0)
+{
+	__atomic_add_fetch(&s->calls, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->ns, (int64_t)((mg_now() - t0) * 1e9), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->bytes, mg_buffer_created() - b0, __ATOMIC_RELAXED);
+}
+
 int mg_exec_item(const struct mg_plan *p, const struct mg_item *item, int64_t index,
-		 struct mg_val *slots, struct mg_kctx *k)
+		 struct mg_val *slots, struct mg_kctx *k, struct mg_step_stats *stats)
 {
 	k->item = index;
 	for (int i = 0; i < p->ninputs; i++) {
@@ -56,7 +63,11 @@ int mg_exec_item(const struct mg_plan *p, const struct mg_item *item, int64_t in
 	}
 	for (int i = 0; i < p->nsteps; i++) {
 		const struct mg_step *s = &p->steps[i];
+		double t0 = stats ? mg_now() : 0;
+		int64_t b0 = mg_buffer_created();
 		int rc = run_step(s, slots, k);
+		if (stats)
+			charge(&stats[i], t0, b0);
 		if (rc) {
 			mg_err_prefix(k->err, "%s (%s)", s->label ? s->label : "step", s->op);
 			return rc;
@@ -121,7 +132,7 @@ static void run_one(void *ctx, int64_t i, int worker)
 	struct mg_err e = {0};
 	struct mg_kctx k = {.err = &e, .log = r->o->log, .gz_level = r->o->gz_level};
 	struct mg_val *slots = r->slots[worker];
-	int rc = mg_exec_item(r->p, &r->dl->items[index], index, slots, &k);
+	int rc = mg_exec_item(r->p, &r->dl->items[index], index, slots, &k, r->o->stats);
 	for (int s = 0; s < r->p->nslots; s++)
 		mg_val_release(&slots[s]);
 	pthread_mutex_lock(&r->mu);

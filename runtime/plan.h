@@ -148,18 +148,26 @@ const struct mg_field *mg_item_get(const struct mg_item *it, const char *key);
 
 /* ---- executor ----------------------------------------------------------------------- */
 
+/* Per-step totals over a run, added to atomically by every worker: kernel calls,
+ * nanoseconds inside the kernel and bytes of tensor data it made (mg_buffer_created). */
+struct mg_step_stats {
+	int64_t calls, ns, bytes;
+};
+
 struct mg_exec_opts {
 	int nthreads;     /* items processed at once; 0: one per core */
 	FILE *log;        /* kernels' prints (DataStats) */
 	FILE *progress;   /* progress line; NULL: none */
 	int gz_level;
 	int64_t first, count; /* a slice of the datalist; count < 0: to the end */
+	struct mg_step_stats *stats; /* NULL, or one per plan step, zeroed by the caller */
 };
 
 /* Runs the plan on one item: slots (plan->nslots, zeroed) get every value; the caller
- * releases them. Errors name the item, the step's label and the key. */
+ * releases them. Errors name the item, the step's label and the key. stats: as in
+ * mg_exec_opts. */
 int mg_exec_item(const struct mg_plan *p, const struct mg_item *item, int64_t index,
-		 struct mg_val *slots, struct mg_kctx *k);
+		 struct mg_val *slots, struct mg_kctx *k, struct mg_step_stats *stats);
 /* Runs the plan over a datalist; stops at the first failing item. */
 int mg_exec_run(const struct mg_plan *p, const struct mg_datalist *dl,
 		const struct mg_exec_opts *o, struct mg_err *e);

@@ -93,6 +93,9 @@ struct mg_buffer *mg_buffer_new(size_t size); /* 64-byte aligned; NULL on failur
  * last release. */
 struct mg_buffer *mg_buffer_wrap(void *data, size_t size, void (*free_fn)(void *, void *),
 				 void *ctx);
+/* Bytes of buffers this thread has made (mg_buffer_new and mg_buffer_wrap) since it
+ * started: what kernels wrote, as views make none. */
+int64_t mg_buffer_created(void);
 void mg_buffer_retain(struct mg_buffer *b);
 void mg_buffer_release(struct mg_buffer *b);
 

@@ -6,6 +6,15 @@
 
 #include "runtime.h"
 
+/* Per thread, so the executor can charge each step with what its kernel made while
+ * other threads run other items. */
+static _Thread_local int64_t created;
+
+int64_t mg_buffer_created(void)
+{
+	return created;
+}
+
 struct mg_buffer *mg_buffer_new(size_t size)
 {
 	struct mg_buffer *b = calloc(1, sizeof *b);
@@ -19,6 +28,7 @@ struct mg_buffer *mg_buffer_new(size_t size)
 	}
 	b->refs = 1;
 	b->size = size;
+	created += (int64_t)size;
 	return b;
 }
 
@@ -33,6 +43,7 @@ struct mg_buffer *mg_buffer_wrap(void *data, size_t size, void (*free_fn)(void *
 	b->data = data;
 	b->free_fn = free_fn;
 	b->free_ctx = ctx;
+	created += (int64_t)size;
 	return b;
 }
 

@@ -103,6 +103,22 @@ static void test_run(void)
 	CHECK(exists(one));
 	snprintf(one, sizeof one, "%s/one/synth_000", tmp);
 	CHECK(!exists(one), "--items=1 runs only item 1");
+	/* --verbose profiles each step: one call each for one item; the channel move is a
+	 * view (0.0 MB), the load makes data */
+	rc = files_sh(log, sizeof log, "%s run %s/examples/preprocess.json --dataset_dir=%s "
+		 "--output_dir=%s/one --items=1 --quiet --verbose 2>&1", MG_BIN, MG_SOURCE_DIR,
+		 data, tmp);
+	CHECK(rc == 0 && strstr(log, "MB/call"), "%s", log);
+	static const char ecf[] = "preprocessing#transforms#1 key 'image'",
+			  load[] = "preprocessing#transforms#0 key 'image'";
+	const char *l = strstr(log, ecf);
+	double ms, mb;
+	long calls;
+	CHECK(l && sscanf(l + sizeof ecf - 1, "%ld %lf %lf", &calls, &ms, &mb) == 3 &&
+	      calls == 1 && mb == 0, "%s", log);
+	l = strstr(log, load);
+	CHECK(l && sscanf(l + sizeof load - 1, "%ld %lf %lf", &calls, &ms, &mb) == 3 &&
+	      calls == 1 && mb > 0, "%s", log);
 	rc = files_sh(log, sizeof log, "%s dump %s/examples/preprocess.json", MG_BIN, MG_SOURCE_DIR);
 	CHECK(rc == 0 && strstr(log, "ScaleIntensityRange(") && strstr(log, "a_min=-57"),
 	      "%s", log);
