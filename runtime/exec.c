@@ -180,5 +180,6 @@ int mg_exec_run(const struct mg_plan *p, const struct mg_datalist *dl,
 		free(r.slots[w]);
 	free(r.slots);
 	mg_pool_free(pool);
+	mg_block_cache_trim();
 	return rc;
 }

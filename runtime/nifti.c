@@ -572,14 +572,6 @@ static int load_header(const char *path, struct nii *n, gzFile *gz, off_t *size,
 
 /* ---- reading -------------------------------------------------------------------------- */
 
-static void free_block(void *ctx, void *data)
-{
-	(void)ctx;
-	free(data);
-}
-
-static void *alloc_block(size_t n) { return aligned_alloc(64, (n + 63) & ~(size_t)63); }
-
 /* Positions *gz at the data block: the same stream for .nii, the .img for a pair. */
 static int open_data(const char *path, struct nii *n, gzFile *gz, off_t *size,
 		     struct mg_err *e)
@@ -620,10 +612,10 @@ static int open_data(const char *path, struct nii *n, gzFile *gz, off_t *size,
  * memory. */
 static void *scale(const struct nii *n, void *raw)
 {
-	double *out = n->dtype == MG_DTYPE_F64 ? raw : alloc_block((size_t)n->numel * 8);
+	double *out = n->dtype == MG_DTYPE_F64 ? raw : mg_block_alloc((size_t)n->numel * 8);
 	size_t es = mg_dtype_size((enum mg_dtype)n->dtype);
 	if (!out) {
-		free(raw);
+		mg_block_free(raw);
 		return NULL;
 	}
 	for (int64_t i = 0; i < n->numel; i++) {
@@ -635,7 +627,7 @@ static void *scale(const struct nii *n, void *raw)
 		out[i] = v;
 	}
 	if (out != raw)
-		free(raw);
+		mg_block_free(raw);
 	return out;
 }
 
@@ -646,7 +638,7 @@ static int read_data(const char *path, struct nii *n, gzFile gz, void **data,
 	char ebuf[128];
 	unsigned char extra;
 	int corrupt, errnum;
-	void *p = alloc_block(n->nbytes);
+	void *p = mg_block_alloc(n->nbytes);
 	if (!p)
 		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory for %zu bytes of data",
 				  path, n->nbytes);
@@ -662,7 +654,7 @@ static int read_data(const char *path, struct nii *n, gzFile gz, void **data,
 		}
 	}
 	if (got < n->nbytes || why) {
-		free(p);
+		mg_block_free(p);
 		if (corrupt)
 			return mg_err_set(e, MG_ERR_FORMAT,
 					  "%s: corrupt gzip data after %zu of %zu bytes: %s", path,
@@ -722,13 +714,13 @@ int mg_nifti_read(const char *path, struct mg_tensor *out, struct mg_err *e)
 	if (!rc)
 		rc = make_meta(path, &n, &meta, e);
 	if (rc) {
-		free(data);
+		mg_block_free(data);
 		return rc;
 	}
 	enum mg_dtype dt = n.scaled ? MG_DTYPE_F64 : (enum mg_dtype)n.dtype;
-	out->buf = mg_buffer_wrap(data, (size_t)n.numel * mg_dtype_size(dt), free_block, NULL);
+	out->buf = mg_buffer_wrap(data, (size_t)n.numel * mg_dtype_size(dt), NULL, NULL);
 	if (!out->buf) {
-		free(data);
+		mg_block_free(data);
 		mg_meta_release(meta);
 		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
 	}

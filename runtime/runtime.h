@@ -84,13 +84,20 @@ struct mg_buffer {
 	int refs;                               /* atomic */
 	size_t size;                            /* bytes */
 	void *data;
-	void (*free_fn)(void *ctx, void *data); /* NULL: data came from mg_buffer_new */
+	void (*free_fn)(void *ctx, void *data); /* NULL: data came from mg_block_alloc */
 	void *free_ctx;
 };
 
-struct mg_buffer *mg_buffer_new(size_t size); /* 64-byte aligned; NULL on failure */
-/* Adopts memory owned elsewhere (a file's data block): free_fn(ctx, data) runs at the
- * last release. */
+/* Memory for tensor data (block.c), 64-byte aligned; NULL on failure. Large blocks use
+ * huge pages and are cached when freed, for the next item's data of about the same
+ * size; mg_block_cache_trim gives the cache back (mg_exec_run does, when it ends). */
+void *mg_block_alloc(size_t size);
+void mg_block_free(void *p);
+void mg_block_cache_trim(void);
+
+struct mg_buffer *mg_buffer_new(size_t size); /* an mg_block_alloc block; NULL on failure */
+/* Adopts memory owned elsewhere: free_fn(ctx, data) runs at the last release; free_fn
+ * NULL adopts an mg_block_alloc block. */
 struct mg_buffer *mg_buffer_wrap(void *data, size_t size, void (*free_fn)(void *, void *),
 				 void *ctx);
 /* Bytes of buffers this thread has made (mg_buffer_new and mg_buffer_wrap) since it

@@ -20,8 +20,7 @@ struct mg_buffer *mg_buffer_new(size_t size)
 	struct mg_buffer *b = calloc(1, sizeof *b);
 	if (!b)
 		return NULL;
-	size_t rounded = (size + 63) & ~(size_t)63;
-	b->data = aligned_alloc(64, rounded ? rounded : 64);
+	b->data = mg_block_alloc(size);
 	if (!b->data) {
 		free(b);
 		return NULL;
@@ -60,7 +59,7 @@ void mg_buffer_release(struct mg_buffer *b)
 	if (b->free_fn)
 		b->free_fn(b->free_ctx, b->data);
 	else
-		free(b->data);
+		mg_block_free(b->data);
 	free(b);
 }
 

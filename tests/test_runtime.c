@@ -1,5 +1,5 @@
 /* test_runtime.c: dtypes, tensors as views, the iterator, meta copy-on-write, the
- * affine helpers (identity, numpy's allclose), the pool, the arena. Expected f16/bf16
+ * affine helpers (identity, numpy's allclose), the pool, the arena, the block cache. Expected f16/bf16
  * bit patterns come from numpy and torch conversions. */
 #include <stdlib.h>
 
@@ -208,6 +208,37 @@ static void test_errors(void)
 	CHECK(e.code == MG_ERR_IO);
 }
 
+/* Large blocks come back from the cache for a request of about their size (never a
+ * smaller block, never one more than an eighth larger); small ones are not cached. */
+static void test_blocks(void)
+{
+	size_t mb = (size_t)1 << 20;
+	char *a = mg_block_alloc(40 * mb);
+	CHECK(a && (uintptr_t)a % 64 == 0);
+	memset(a, 7, 40 * mb); /* all of it is usable */
+	mg_block_free(a);
+	char *b = mg_block_alloc(39 * mb);
+	CHECK(b == a, "a freed block serves the next request of about its size");
+	char *c = mg_block_alloc(40 * mb);
+	CHECK(c && c != a, "a block in use is not handed out twice");
+	mg_block_free(b);
+	char *d = mg_block_alloc(20 * mb);
+	CHECK(d != a, "a much larger cached block does not serve a small request");
+	char *f = mg_block_alloc(80 * mb);
+	CHECK(f != a, "a smaller cached block never serves a larger request");
+	char *s = mg_block_alloc(1000), *s2;
+	CHECK(s && (uintptr_t)s % 64 == 0);
+	mg_block_free(s);
+	s2 = mg_block_alloc(1000);
+	mg_block_free(s2);
+	mg_block_free(c);
+	mg_block_free(d);
+	mg_block_free(f);
+	mg_block_free(NULL);
+	mg_block_cache_trim();
+	CHECK(mg_block_alloc((size_t)-1) == NULL, "an impossible size fails cleanly");
+}
+
 int main(void)
 {
 	test_half();
@@ -219,5 +250,6 @@ int main(void)
 	test_pool();
 	test_arena();
 	test_errors();
+	test_blocks();
 	return check_done();
 }
