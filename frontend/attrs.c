@@ -68,18 +68,33 @@ static int scalar(const struct mg_attrdef *d, enum mg_attr_type t, const cJSON *
 			  mg_attr_type_phrase(t), mg_json_kind(j));
 }
 
+/* A matrix (MG_ATTRF_MATRIX) given as rows is read row by row, as one flat list: every
+ * item an array, all of one length. 0 when j is not such a list. */
+static int matrix_rows(const cJSON *j, int *cols)
+{
+	int rows = cJSON_IsArray(j) ? cJSON_GetArraySize(j) : 0;
+	*cols = rows ? cJSON_GetArraySize(cJSON_GetArrayItem(j, 0)) : 0;
+	for (int i = 0; i < rows; i++)
+		if (!cJSON_IsArray(cJSON_GetArrayItem(j, i)) ||
+		    cJSON_GetArraySize(cJSON_GetArrayItem(j, i)) != *cols)
+			return 0;
+	return rows;
+}
+
 static int list(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *a,
 		struct mg_attr *out, struct mg_err *e)
 {
 	enum mg_attr_type et = mg_attr_type_elem(d->type);
-	int n = cJSON_IsArray(j) ? cJSON_GetArraySize(j) : 1;
+	int cols, rows = d->flags & MG_ATTRF_MATRIX ? matrix_rows(j, &cols) : 0;
+	int n = rows ? rows * cols : cJSON_IsArray(j) ? cJSON_GetArraySize(j) : 1;
 	size_t elem = et == MG_ATTR_INT ? sizeof(int64_t) : et == MG_ATTR_FLOAT ? sizeof(double)
 										: sizeof(char *);
 	char *buf = mg_arena_alloc(a, elem * (size_t)(n ? n : 1));
 	if (!buf)
 		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 	for (int i = 0; i < n; i++) {
-		const cJSON *x = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, i) : j;
+		const cJSON *x = rows ? cJSON_GetArrayItem(cJSON_GetArrayItem(j, i / cols), i % cols)
+				 : cJSON_IsArray(j) ? cJSON_GetArrayItem(j, i) : j;
 		struct mg_attr one = {0};
 		int rc = scalar(d, et, x, &one, e);
 		if (rc)

@@ -20,6 +20,8 @@ enum {
 	MG_ATTRF_PERKEY = 1,   /* the dict form accepts one value per key */
 	MG_ATTRF_NULLABLE = 2, /* null (None) is a valid value */
 	MG_ATTRF_INT_OK = 4,   /* a string attribute that also takes an integer (as text) */
+	MG_ATTRF_MATRIX = 8,   /* a float list that also takes rows of numbers, read row by
+				* row (Affine's `affine`) */
 };
 
 struct mg_attrdef {
@@ -122,6 +124,26 @@ int mg_channel_first(struct mg_tensor *t, int channel_dim, const char *from,
  * MONAI); the output's meta gets the grid's affine and an applied-operations entry. */
 int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		     struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
+
+/* mg_spatial_apply for the ops whose output is float32 whatever the input (MONAI's
+ * resampling ops: Spacing, Affine, Rotate): the view or copy of an index-only grid comes
+ * back converted to float32. */
+int mg_spatial_apply_f32(const struct mg_opdef *d, const struct mg_attr *attrs,
+			 struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
+
+/* c = a b on 4x4 matrices (c may be a or b); f32: each entry rounded once to float32, as
+ * torch's float32 matmul gives it. */
+void mg_mat4_mul(int f32, const double a[4][4], const double b[4][4], double c[4][4]);
+
+/* MONAI's create_rotate (transforms/utils.py) for sdim = 2 or 3: the (sdim+1)x(sdim+1)
+ * rotation by angles[0..n) (2D: angles[0]; 3D: about the axes of `order`, scipy's Euler
+ * convention: upper case intrinsic (post-multiplied), lower case extrinsic), in r's top
+ * left block (r is 4x4, identity elsewhere). f32: as its torch backend computes it (the
+ * angles, sines and cosines and each product rounded to float32, as AffineGrid builds
+ * it), else in float64 (numpy, as Rotate). Errors name `op` and the order's argument
+ * (rotate_order) as MONAI's checks do. */
+int mg_create_rotate(const char *op, int sdim, const double *angles, int n, const char *order,
+		     int f32, double r[4][4], struct mg_err *e);
 
 /* The type rule every spatial op starts with: an image (not file names) of rank 3 or 4
  * (channel-first 2D or 3D) when the rank is known. */

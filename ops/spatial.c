@@ -183,6 +183,103 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 	return 0;
 }
 
+int mg_spatial_apply_f32(const struct mg_opdef *d, const struct mg_attr *attrs,
+			 struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
+{
+	int rc = mg_spatial_apply(d, attrs, in, out, k);
+	if (rc || out[0].t.dtype == MG_DTYPE_F32)
+		return rc;
+	struct mg_tensor y;
+	rc = mg_tensor_cast(&y, &out[0].t, MG_DTYPE_F32, k->err);
+	mg_tensor_release(&out[0].t);
+	if (rc) {
+		out[0].kind = MG_VK_NONE;
+		return rc;
+	}
+	out[0].t = y;
+	return 0;
+}
+
+/* ---- rotations ---- */
+
+/* x as float32 arithmetic leaves it when f32, else x. */
+static double round_to(int f32, double x)
+{
+	return f32 ? (double)(float)x : x;
+}
+
+void mg_mat4_mul(int f32, const double a[4][4], const double b[4][4], double c[4][4])
+{
+	double t[4][4];
+	for (int i = 0; i < 4; i++)
+		for (int j = 0; j < 4; j++) {
+			double s = 0;
+			for (int k = 0; k < 4; k++)
+				s += a[i][k] * b[k][j];
+			t[i][j] = round_to(f32, s);
+		}
+	memcpy(c, t, sizeof t);
+}
+
+int mg_create_rotate(const char *op, int sdim, const double *angles, int n, const char *order,
+		     int f32, double r[4][4], struct mg_err *e)
+{
+	static const double eye[4][4] = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}};
+	memcpy(r, eye, sizeof eye);
+	if (n < 1)
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: the rotation angles are empty", op);
+	if (sdim == 2) {
+		double a = round_to(f32, angles[0]);
+		double c = f32 ? (double)cosf((float)a) : cos(a);
+		double s = f32 ? (double)sinf((float)a) : sin(a);
+		r[0][0] = c, r[0][1] = -s;
+		r[1][0] = s, r[1][1] = c;
+		return 0;
+	}
+	/* _validate_euler_order */
+	size_t len = strlen(order);
+	int upper = 1, lower = 1;
+	for (size_t i = 0; i < len; i++) {
+		upper &= order[i] >= 'A' && order[i] <= 'Z';
+		lower &= order[i] >= 'a' && order[i] <= 'z';
+	}
+	if (len < 1 || len > 3)
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: rotate_order must contain between 1 and 3 "
+				  "axes, got '%s'", op, order);
+	if (!upper && !lower)
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: rotate_order must be all lower case "
+				  "(extrinsic) or all upper case (intrinsic), got '%s'", op, order);
+	for (size_t i = 0; i < len; i++) {
+		char c = (char)(order[i] | 0x20);
+		if (c != 'x' && c != 'y' && c != 'z')
+			return mg_err_set(e, MG_ERR_CONFIG, "%s: rotate_order axes must be from 'x', "
+					  "'y', 'z' (any case), got '%s'", op, order);
+		if (i > 0 && c == (order[i - 1] | 0x20))
+			return mg_err_set(e, MG_ERR_CONFIG, "%s: rotate_order must not repeat the same "
+					  "axis consecutively, got '%s'", op, order);
+	}
+	if ((int)len < n)
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: rotate_order '%s' is too short for %d "
+				  "rotation angle(s)", op, order, n);
+	for (int k = 0; k < n; k++) {
+		double a = round_to(f32, angles[k]), m[4][4];
+		double c = f32 ? (double)cosf((float)a) : cos(a);
+		double s = f32 ? (double)sinf((float)a) : sin(a);
+		/* the plane (p, q) the rotation about axis x, y or z turns */
+		int axis = (order[k] | 0x20) - 'x', p = axis == 0 ? 1 : 0, q = axis == 2 ? 1 : 2;
+		memcpy(m, eye, sizeof eye);
+		m[p][p] = c, m[q][q] = c;
+		/* about y the sign is the other way round: [[c, s], [-s, c]] on (x, z) */
+		m[p][q] = axis == 1 ? s : -s;
+		m[q][p] = axis == 1 ? -s : s;
+		if (upper)
+			mg_mat4_mul(f32, r, m, r);
+		else
+			mg_mat4_mul(f32, m, r, r);
+	}
+	return 0;
+}
+
 /* ---- crop and pad grids ---- */
 
 /* g's affine times a translation by shift (voxels): the new origin is voxel `shift`. */
