@@ -443,19 +443,8 @@ extern const struct mg_opdef mg_op_spacing;
 static int spacing(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		   struct mg_kctx *k)
 {
-	int rc = mg_spatial_apply(&mg_op_spacing, a, in, out, k);
-	if (rc || out[0].t.dtype == MG_DTYPE_F32)
-		return rc;
-	/* a view of a non-float32 input (identity or flip grid): MONAI returns float32 */
-	struct mg_tensor y;
-	rc = mg_tensor_cast(&y, &out[0].t, MG_DTYPE_F32, k->err);
-	mg_tensor_release(&out[0].t);
-	if (rc) {
-		out[0].kind = MG_VK_NONE;
-		return rc;
-	}
-	out[0].t = y;
-	return 0;
+	/* float32 also when the grid is index-only (identity, or a flip from diagonal=true) */
+	return mg_spatial_apply_f32(&mg_op_spacing, a, in, out, k);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
