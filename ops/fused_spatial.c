@@ -38,6 +38,12 @@ static int compose(const struct mg_chain *c, const struct mg_tensor *in, struct 
 		struct mg_grid gi;
 		mg_grid_identity(&gi, &cur);
 		int rc = d->grid(c->attrs[i], &cur, &gi, e);
+		if (!rc && d->then) { /* a second step that reads inside: composes exactly */
+			struct mg_grid g2;
+			mg_grid_next(&gi, &g2);
+			if (!(rc = d->then(c->attrs[i], &gi, &g2, e)))
+				mg_grid_then(&gi, &g2);
+		}
 		if (rc) {
 			mg_err_prefix(e, "%s (fused %s)", c->labels[i], d->name);
 			return rc;

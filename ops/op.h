@@ -84,6 +84,18 @@ struct mg_opdef {
 	 * return mg_spatial_apply(&me, ...). */
 	int (*grid)(const struct mg_attr *attrs, const struct mg_tensor *in, struct mg_grid *g,
 		    struct mg_err *e);
+	/* Spatial ops whose arguments can make a node a fusion barrier: 1 when `attrs` do
+	 * (fuse_spatial.c leaves the node alone, as it does MG_OPF_PADS and READS_DATA ops).
+	 * Resize and Zoom: torch.interpolate's area and nearest modes are no point sample of
+	 * a composed map; a Zoom whose keep_size pads is a pad. NULL: never. */
+	int (*barrier)(const struct mg_attr *attrs);
+	/* Spatial ops that are two steps, the second run on the first one's materialised
+	 * output (Zoom's keep_size: its pad fills from the zoomed image's edges): `next`
+	 * arrives as mg_grid_next(g); leaving it so means no second step. mg_spatial_apply
+	 * runs both; FusedSpatial composes both, which is exact only when the second step
+	 * reads inside (a crop): `barrier` must hold the node back otherwise. NULL: none. */
+	int (*then)(const struct mg_attr *attrs, const struct mg_grid *g, struct mg_grid *next,
+		    struct mg_err *e);
 	/* Later: lowering to kernel IR, gradient, inverse. */
 };
 
@@ -126,8 +138,8 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		     struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
 
 /* mg_spatial_apply for the ops whose output is float32 whatever the input (MONAI's
- * resampling ops: Spacing, Affine, Rotate): the view or copy of an index-only grid comes
- * back converted to float32. */
+ * resampling ops: Spacing, Affine, Rotate, Resize, Zoom): the view or copy of an
+ * index-only grid, or the input returned unchanged, comes back converted to float32. */
 int mg_spatial_apply_f32(const struct mg_opdef *d, const struct mg_attr *attrs,
 			 struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
 
@@ -191,9 +203,38 @@ int mg_grid_pad(const char *op, const struct mg_attr *pa, struct mg_grid *g,
 int mg_grid_pad_to(const char *op, const struct mg_attr *pa, struct mg_grid *g,
 		   const struct mg_attr *sizes, int multiple, int end, struct mg_err *e);
 
+/* ResizeWithPadOrCrop's grid (MONAI: CenterSpatialCrop then SpatialPad to the same
+ * size): per spatial axis, size[i] <= 0 keeps the axis; a longer axis is cropped about
+ * its centre (start d / 2 - size / 2), a shorter one padded as mg_grid_pad_to pads
+ * (`end`: all at the end). Each axis is either cropped or padded, so the one index-only
+ * grid equals the two steps. */
+int mg_grid_pad_or_crop(const char *op, const struct mg_attr *pa, struct mg_grid *g,
+			const int64_t size[3], int end, struct mg_err *e);
+
 /* The type rule every crop/pad op shares: an image of rank 3 or 4 (when known), dtype
  * and channels kept, spatial dims left to run time. */
 int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,
 		     struct mg_err *e);
+
+/* ---- torch.nn.functional.interpolate (Resize, Zoom; spatial.c) ---- */
+
+/* The interpolation of Resize and Zoom from MONAI's mode string ("area", "nearest",
+ * "nearest-exact", "linear" / "bilinear" / "trilinear", "bicubic") and align_corners
+ * (null, or a bool: torch accepts one only with the linear and cubic modes). sdim 3
+ * refuses bicubic (torch's interpolate has no 3D cubic); sdim -1: not known yet. */
+int mg_interp_mode(const char *op, const struct mg_attr *mode, const struct mg_attr *align,
+		   int sdim, enum mg_interp *m, struct mg_err *e);
+
+/* Checks MONAI's compute `dtype` argument: null, float32 or float64 (mgc computes in
+ * float64 either way). */
+int mg_interp_dtype(const char *op, const struct mg_attr *dtype, struct mg_err *e);
+
+/* The grid of a resize of g's input to out_shape with mode m: the map and the affine are
+ * MONAI's scale_affine (scale in / out about the voxel centres, or (in - 1) / (out - 1)
+ * from voxel 0 with align_corners), which is exactly where torch's linear and cubic modes
+ * sample (border padding); the identity when the shape is unchanged (MONAI then skips
+ * the interpolation). */
+void mg_grid_scale(struct mg_grid *g, const int64_t out_shape[3], enum mg_interp m,
+		   int align_corners);
 
 #endif

@@ -441,7 +441,7 @@ extern const struct mg_opdef mg_op_spacing;
 static int spacing(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		   struct mg_kctx *k)
 {
-	/* an identity or flip grid is a view: MONAI returns float32 all the same */
+	/* float32 also when the grid is index-only (identity, or a flip from diagonal=true) */
 	return mg_spatial_apply_f32(&mg_op_spacing, a, in, out, k);
 }
 

@@ -138,6 +138,28 @@ int mg_op_infer_spatial(const struct mg_type *in, const char *op, struct mg_err 
 	return rank_error(op, in->rank, e);
 }
 
+/* y = x moved through g: a view when g is index-only and stays inside x, an exact copy
+ * in x's dtype when it is index-only and reads outside, else a float32 resampling; y
+ * holds a new reference to x's meta. */
+static int run_grid(const struct mg_tensor *x, const struct mg_grid *g, struct mg_tensor *y,
+		    struct mg_err *e)
+{
+	int rc, index_only = mg_grid_is_index_only(g);
+	if (index_only && as_view(x, g, y)) {
+		*y = mg_tensor_share(y);
+		return 0;
+	}
+	if (index_only)
+		rc = padded_copy(x, g, y, e);
+	else
+		rc = mg_resample(x, g, MG_DTYPE_F32, y, e);
+	if (rc)
+		return rc;
+	y->meta = x->meta;
+	mg_meta_retain(y->meta);
+	return 0;
+}
+
 int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		     struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
 {
@@ -149,22 +171,21 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		return rank_error(d->name, x->rank, k->err);
 	struct mg_grid g;
 	mg_grid_identity(&g, x);
-	if ((rc = d->grid(attrs, x, &g, k->err)))
-		return rc;
 	struct mg_tensor y;
-	int index_only = mg_grid_is_index_only(&g);
-	if (index_only && as_view(x, &g, &y)) {
-		y = mg_tensor_share(&y);
-	} else if (index_only) {
-		if ((rc = padded_copy(x, &g, &y, k->err)))
-			return rc;
-		y.meta = x->meta;
-		mg_meta_retain(y.meta);
-	} else if ((rc = mg_resample(x, &g, MG_DTYPE_F32, &y, k->err))) {
+	if ((rc = d->grid(attrs, x, &g, k->err)) || (rc = run_grid(x, &g, &y, k->err)))
 		return rc;
-	} else {
-		y.meta = x->meta;
-		mg_meta_retain(y.meta);
+	if (d->then) {
+		struct mg_grid g2;
+		struct mg_tensor y2;
+		mg_grid_next(&g, &g2);
+		rc = d->then(attrs, &g, &g2, k->err);
+		if (!rc)
+			rc = run_grid(&y, &g2, &y2, k->err);
+		mg_tensor_release(&y);
+		if (rc)
+			return rc;
+		y = y2;
+		memcpy(g.affine, g2.affine, sizeof g.affine);
 	}
 	struct mg_meta *m = mg_meta_mut(&y);
 	if (!m) {
@@ -378,6 +399,27 @@ int mg_grid_pad_to(const char *op, const struct mg_attr *pa, struct mg_grid *g,
 	return mg_grid_pad(op, pa, g, before, after, e);
 }
 
+int mg_grid_pad_or_crop(const char *op, const struct mg_attr *pa, struct mg_grid *g,
+			const int64_t size[3], int end, struct mg_err *e)
+{
+	int64_t start[3] = {0}, stop[3] = {0}, before[3] = {0}, after[3] = {0};
+	for (int i = 0; i < g->sdim; i++) {
+		int64_t d = g->in_shape[i], s = size[i] > 0 ? size[i] : d;
+		start[i] = d > s ? d / 2 - s / 2 : 0;
+		stop[i] = d > s ? start[i] + s : d;
+		int64_t w = s > d ? s - d : 0;
+		before[i] = end ? 0 : w / 2;
+		after[i] = w - before[i];
+	}
+	mg_grid_crop(g, start, stop);
+	struct mg_grid pad;
+	mg_grid_next(g, &pad);
+	int rc = mg_grid_pad(op, pa, &pad, before, after, e);
+	if (!rc)
+		mg_grid_then(g, &pad);
+	return rc;
+}
+
 int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,
 		     struct mg_err *e)
 {
@@ -389,4 +431,68 @@ int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *o
 	for (int i = 1; i < in[0].rank && i < MG_MAX_RANK; i++)
 		out[0].dims[i] = -1;
 	return 0;
+}
+
+/* ---- torch.nn.functional.interpolate grids (Resize, Zoom) ---- */
+
+int mg_interp_mode(const char *op, const struct mg_attr *mode, const struct mg_attr *align,
+		   int sdim, enum mg_interp *m, struct mg_err *e)
+{
+	static const struct {
+		const char *name;
+		enum mg_interp m;
+	} modes[] = {{"area", MG_INTERP_AREA}, {"nearest", MG_INTERP_NEAREST_FLOOR},
+		     {"nearest-exact", MG_INTERP_NEAREST_EXACT}, {"linear", MG_INTERP_LINEAR},
+		     {"bilinear", MG_INTERP_LINEAR}, {"trilinear", MG_INTERP_LINEAR},
+		     {"bicubic", MG_INTERP_CUBIC}};
+	const char *s = mode->is_none ? "area" : mode->v.s;
+	size_t i = 0, n = sizeof modes / sizeof *modes;
+	while (i < n && strcmp(s, modes[i].name))
+		i++;
+	if (i == n)
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: mode '%s' is not an interpolation mode "
+				  "(expected area, nearest, nearest-exact, linear, bilinear, "
+				  "trilinear or bicubic)", op, s);
+	*m = modes[i].m;
+	if (*m == MG_INTERP_CUBIC && sdim == 3)
+		return mg_err_set(e, MG_ERR_SHAPE, "%s: mode 'bicubic' needs a 2D image "
+				  "(torch.nn.functional.interpolate has no 3D cubic mode)", op);
+	if (!align->is_none && mg_interp_is_axiswise(*m))
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: align_corners can only be set with the "
+				  "interpolating modes linear, bilinear, bicubic and trilinear (as "
+				  "torch), not with mode '%s'", op, s);
+	return 0;
+}
+
+int mg_interp_dtype(const char *op, const struct mg_attr *dtype, struct mg_err *e)
+{
+	if (dtype->is_none || dtype->v.i == MG_DTYPE_F32 || dtype->v.i == MG_DTYPE_F64)
+		return 0;
+	return mg_err_set(e, MG_ERR_UNSUPPORTED, "%s: dtype %s is not supported: the "
+			  "computation runs in float64 (MONAI's float32 and float64 are "
+			  "accepted)", op, mg_dtype_name((enum mg_dtype)dtype->v.i));
+}
+
+void mg_grid_scale(struct mg_grid *g, const int64_t out_shape[3], enum mg_interp m,
+		   int align_corners)
+{
+	double s[4][4] = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}};
+	int same = 1;
+	for (int i = 0; i < g->sdim; i++)
+		same &= out_shape[i] == g->in_shape[i];
+	/* transforms/utils.py scale_affine(in, out, centered=True, align_corners) */
+	for (int i = 0; i < g->sdim && !same; i++) {
+		double o = (double)g->in_shape[i], n = (double)out_shape[i];
+		if (align_corners) {
+			s[i][i] = n == 1 ? 0.0 : (o - 1) / (n - 1);
+		} else {
+			s[i][i] = o / (n > 1 ? n : 1);
+			s[i][3] = (s[i][i] - 1) / 2;
+		}
+	}
+	mg_grid_map(g, s);
+	memcpy(g->out_shape, out_shape, sizeof g->out_shape);
+	g->mode = m;
+	g->padding = MG_PAD_BORDER;
+	g->align_corners = 0; /* the map is exact; no grid_sample size-1 quirk applies */
 }

@@ -4,7 +4,9 @@
  * predecessor's run when it is the only reader of the predecessor's output and both
  * agree on allow_missing_keys. Pads (MG_OPF_PADS) are never fused: their fill is
  * relative to their own input's edges, which a composed grid no longer has; nor are ops
- * whose grid reads the voxels (MG_OPF_READS_DATA: CropForeground). The fused
+ * whose grid reads the voxels (MG_OPF_READS_DATA: CropForeground), nor nodes whose
+ * arguments make them a barrier (the opdef's `barrier` hook: Resize and Zoom in
+ * torch.interpolate's area and nearest modes, a Zoom that pads). The fused
  * node takes the place of the run's last member; the intermediate values are left
  * without producer or reader. */
 #include <stdlib.h>
@@ -17,6 +19,7 @@ static int fusible(const struct mg_graph *g, int32_t n)
 	const struct mg_opdef *d = mg_ops[g->nodes[n].op];
 	unsigned barrier = MG_OPF_PADS | MG_OPF_READS_DATA;
 	return (d->flags & MG_OPF_SPATIAL) && !(d->flags & barrier) && d->grid &&
+	       !(d->barrier && d->barrier(g->nodes[n].attrs)) &&
 	       g->nodes[n].op != MG_OP_FusedSpatial;
 }
 

@@ -18,6 +18,24 @@ void mg_grid_identity(struct mg_grid *g, const struct mg_tensor *img)
 	g->padding = MG_PAD_BORDER;
 }
 
+void mg_grid_next(const struct mg_grid *g, struct mg_grid *next)
+{
+	memset(next, 0, sizeof *next);
+	next->sdim = g->sdim;
+	memcpy(next->in_shape, g->out_shape, sizeof next->in_shape);
+	memcpy(next->out_shape, g->out_shape, sizeof next->out_shape);
+	memcpy(next->affine, g->affine, sizeof next->affine);
+	for (int i = 0; i < 4; i++)
+		next->out_to_in[i][i] = 1;
+	next->mode = MG_INTERP_LINEAR;
+	next->padding = MG_PAD_BORDER;
+}
+
+int mg_interp_is_axiswise(enum mg_interp m)
+{
+	return m == MG_INTERP_NEAREST_FLOOR || m == MG_INTERP_NEAREST_EXACT || m == MG_INTERP_AREA;
+}
+
 /* 1 when g is index-only and every output voxel reads a voxel inside its input (a
  * permutation, flip or crop): it samples nothing new, so its modes do not matter. */
 static int reads_inside(const struct mg_grid *g)

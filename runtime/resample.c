@@ -4,10 +4,13 @@
  * Invariant: output voxel o reads input position q = A·(o, 1), A being g->out_to_in with
  * MONAI's size-1 quirks folded in (effective_map); each axis then goes through
  * grid_sample's own steps (pad the coordinate, floor or round, bounds-check each tap)
- * and the taps are weighted and summed in grid_sample's order.
+ * and the taps are weighted and summed in grid_sample's order. torch.interpolate's own
+ * modes (area, its nearest) take another path, resample_axiswise: boxes of input voxels
+ * per axis, from the shapes alone.
  * Read next: grid.c (building grids), tests/test_resample.c, tools/golden/gen_resample.py
  * (the torch goldens and how MONAI's path was reproduced). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "resample.h"
@@ -166,6 +169,10 @@ axis_taps(const struct plan *p, int d, enum mg_interp mode, double q, struct tap
 		}
 		break;
 	}
+	case MG_INTERP_NEAREST_FLOOR:
+	case MG_INTERP_NEAREST_EXACT:
+	case MG_INTERP_AREA:
+		break; /* resample_axiswise: never a point sample */
 	}
 }
 
@@ -303,9 +310,16 @@ static int validate(const struct mg_tensor *in, const struct mg_grid *g, enum mg
 					  "resample: input spatial axis %d has size %lld, the grid "
 					  "was built for %lld",
 					  i, (long long)in->dims[1 + i], (long long)g->in_shape[i]);
-	if ((unsigned)g->mode > MG_INTERP_CUBIC)
+	if ((unsigned)g->mode > MG_INTERP_AREA)
 		return mg_err_set(e, MG_ERR_CONFIG, "resample: unknown interpolation mode %d",
 				  (int)g->mode);
+	for (int i = 0; i < g->sdim && mg_interp_is_axiswise(g->mode); i++)
+		for (int j = 0; j < g->sdim; j++)
+			if (i != j && g->out_to_in[i][j] != 0)
+				return mg_err_set(e, MG_ERR_CONFIG, "resample: torch.interpolate's "
+						  "modes (area, nearest as Resize and Zoom use it) "
+						  "sample axis by axis; this grid mixes axes %d and %d",
+						  i, j);
 	if ((unsigned)g->padding > MG_PAD_REFLECTION)
 		return mg_err_set(e, MG_ERR_CONFIG, "resample: unknown padding mode %d",
 				  (int)g->padding);
@@ -338,6 +352,86 @@ static int validate(const struct mg_tensor *in, const struct mg_grid *g, enum mg
 	return 0;
 }
 
+/* torch.interpolate's index rule for output index o of an axis of n_in -> n_out voxels
+ * (resample.h): the first input index read; *end: one past the last. The float32
+ * arithmetic is torch's (UpSample.h nearest_idx, nearest_exact_idx; AdaptivePooling.h
+ * start_index, end_index): o * s is a float product; (o + 0.5) * s a double one rounded
+ * to float by floorf. */
+static int64_t axis_range(enum mg_interp mode, int64_t o, int64_t n_in, int64_t n_out,
+			  int64_t *end)
+{
+	float s = (float)n_in / (float)n_out;
+	int64_t i;
+	if (mode == MG_INTERP_AREA) {
+		*end = ((o + 1) * n_in + n_out - 1) / n_out;
+		return o * n_in / n_out;
+	}
+	if (mode == MG_INTERP_NEAREST_EXACT)
+		i = (int64_t)floorf((float)(((double)o + 0.5) * (double)s));
+	else if (n_out == n_in)
+		i = o;
+	else if (n_out == 2 * n_in)
+		i = o >> 1;
+	else
+		i = (int64_t)floorf((float)o * s);
+	i = i < n_in - 1 ? i : n_in - 1;
+	*end = i + 1;
+	return i;
+}
+
+/* The axis-wise modes: per output axis a table of input ranges (element offsets and
+ * lengths), then each output voxel is the mean of its box, summed with the last axis
+ * innermost and divided axis by axis, as torch's adaptive average pooling (nearest: a
+ * box of one voxel, copied exactly). out is allocated and non-empty. */
+static int resample_axiswise(const struct mg_tensor *in, const struct mg_grid *g,
+			     struct mg_tensor *out, struct mg_err *e)
+{
+	int sd = g->sdim;
+	int64_t n[3] = {1, 1, 1}, tot = 0;
+	for (int j = 0; j < sd; j++)
+		tot += n[j] = g->out_shape[j];
+	int64_t *tab = malloc(sizeof *tab * (size_t)(2 * (tot + 3)));
+	if (!tab)
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	int64_t *off[3], *len[3], *p = tab;
+	for (int j = 0; j < 3; j++) {
+		off[j] = p;
+		len[j] = p + n[j];
+		p += 2 * n[j];
+		for (int64_t o = 0; o < n[j]; o++) {
+			if (j >= sd) {
+				off[j][o] = 0, len[j][o] = 1;
+				continue;
+			}
+			int64_t end, i = axis_range(g->mode, o, g->in_shape[j], n[j], &end);
+			off[j][o] = i * in->strides[1 + j];
+			len[j][o] = end - i;
+		}
+	}
+	int64_t s1 = in->strides[2], s2 = sd == 3 ? in->strides[3] : 0;
+	int64_t es = (int64_t)mg_dtype_size(in->dtype), ds = (int64_t)mg_dtype_size(out->dtype);
+	const char *src = mg_tensor_data(in);
+	char *dst = mg_tensor_data(out);
+	for (int64_t c = 0; c < in->dims[0]; c++)
+		for (int64_t a = 0; a < n[0]; a++)
+			for (int64_t b = 0; b < n[1]; b++)
+				for (int64_t z = 0; z < n[2]; z++, dst += ds) {
+					const char *box = src + (c * in->strides[0] + off[0][a] +
+								 off[1][b] + off[2][z]) * es;
+					double sum = 0;
+					for (int64_t i = 0; i < len[0][a]; i++)
+						for (int64_t k = 0; k < len[1][b]; k++)
+							for (int64_t l = 0; l < len[2][z]; l++)
+								sum += mg_dtype_load(in->dtype, box +
+									(i * in->strides[1] + k * s1 +
+									 l * s2) * es);
+					mg_dtype_store(out->dtype, dst, sum / (double)len[0][a] /
+						       (double)len[1][b] / (double)len[2][z]);
+				}
+	free(tab);
+	return 0;
+}
+
 int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
 		struct mg_tensor *out, struct mg_err *e)
 {
@@ -356,6 +450,11 @@ int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dty
 		nvox *= g->out_shape[i];
 	if (nvox == 0 || dims[0] == 0)
 		return 0;
+	if (mg_interp_is_axiswise(g->mode)) {
+		if ((rc = resample_axiswise(in, g, out, e)))
+			mg_tensor_release(out);
+		return rc;
+	}
 
 	struct plan p = {.sdim = sd, .mode = g->mode, .pad = g->padding,
 			 .ac = g->align_corners != 0, .st = in->dtype, .dt = dtype,

@@ -14,7 +14,20 @@ enum mg_interp {
 	MG_INTERP_NEAREST, /* torch's nearest: round half to even on the input coordinate */
 	MG_INTERP_LINEAR,  /* bilinear / trilinear */
 	MG_INTERP_CUBIC,   /* bicubic / tricubic, A = -0.75, as torch */
+	/* torch.nn.functional.interpolate's own index rules (Resize, Zoom). They sample axis
+	 * by axis between in_shape and out_shape and ignore the map's values (which hold the
+	 * geometry MONAI writes into the affine, not where torch reads), so the map must not
+	 * mix axes, and such a grid cannot be composed with another (a fusion barrier).
+	 * With s = float32(in) / out, output index o of an axis reads: */
+	MG_INTERP_NEAREST_FLOOR, /* "nearest": min(floor(o * s), in - 1) in float32 (o
+				  * itself when in == out, o / 2 when out == 2 in, as torch) */
+	MG_INTERP_NEAREST_EXACT, /* "nearest-exact": min(floor((o + 0.5) * s), in - 1) */
+	MG_INTERP_AREA,          /* "area" (adaptive average pooling): the mean of the input
+				  * over [floor(o in / out), ceil((o + 1) in / out)) per axis */
 };
+
+/* 1 for the interpolate-only modes above. */
+int mg_interp_is_axiswise(enum mg_interp m);
 
 enum mg_pad {
 	MG_PAD_ZEROS,      /* outside is 0 */
@@ -40,6 +53,8 @@ struct mg_grid {
 
 /* The identity grid of an image: out = in, affine = its affine. */
 void mg_grid_identity(struct mg_grid *g, const struct mg_tensor *img);
+/* The identity grid of g's output (its shape and affine): where a step after g starts. */
+void mg_grid_next(const struct mg_grid *g, struct mg_grid *next);
 /* Sets g's map to m (output voxel -> input voxel) and its affine to affine · m, the
  * output affine of every op whose output voxel o sits where input voxel m·o was. */
 void mg_grid_map(struct mg_grid *g, const double m[4][4]);

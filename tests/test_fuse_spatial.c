@@ -206,6 +206,41 @@ int main(void)
 		  "\"pixdim\": [1.5, 1.5, 2.0], \"mode\": [\"bilinear\", \"nearest\"], "
 		  "\"padding_mode\": \"zeros\"}",
 		  INFINITY, 40, INFINITY, 0.05);
+	/* Resize: trilinear (align_corners false) is grid_sample with border padding on a
+	 * diagonal map, so it composes with the Orientation view: one resampling instead of
+	 * a view and a resampling, values within float32 rounding; nearest labels follow
+	 * torch's own index rule, a fusion barrier, so they are exact either way */
+	both_ways("resize.json",
+		  "{\"_target_\": \"Orientationd\", \"keys\": [\"image\", \"label\"], "
+		  "\"axcodes\": \"RAS\"},\n"
+		  "  {\"_target_\": \"Resized\", \"keys\": [\"image\", \"label\"], "
+		  "\"spatial_size\": [30, 27, 17], \"mode\": [\"trilinear\", \"nearest\"]}",
+		  1e-3, 1e-3, 0, 0);
+	CHECK(strstr(log_, "chain=[Orientation") && strstr(log_, "Resize{"),
+	      "resize: the image's Orientation and Resize fuse: %s", log_);
+	/* Zoom(trilinear) by more than 1 with keep_size: the scaling and its centred crop
+	 * (the op's second step, which reads inside) compose with the Orientation */
+	both_ways("zoom.json",
+		  "{\"_target_\": \"Orientationd\", \"keys\": [\"image\", \"label\"], "
+		  "\"axcodes\": \"RAS\"},\n"
+		  "  {\"_target_\": \"Zoomd\", \"keys\": [\"image\", \"label\"], "
+		  "\"zoom\": [1.3, 1.1, 1.5], \"mode\": [\"trilinear\", \"nearest\"]}",
+		  1e-3, 1e-3, 0, 0);
+	CHECK(strstr(log_, "chain=[Orientation") && strstr(log_, "Zoom{"),
+	      "zoom: the image's Orientation and Zoom fuse: %s", log_);
+	/* Resize(area) and Zoom(area): adaptive average pooling is no point sample of a
+	 * composed map; each stays its own node after the fused Orientation + Flip */
+	both_ways("area.json",
+		  "{\"_target_\": \"Orientationd\", \"keys\": [\"image\", \"label\"], "
+		  "\"axcodes\": \"RAS\"},\n"
+		  "  {\"_target_\": \"Flipd\", \"keys\": [\"image\", \"label\"], \"spatial_axis\": 0},\n"
+		  "  {\"_target_\": \"Resized\", \"keys\": [\"image\", \"label\"], "
+		  "\"spatial_size\": [25, 22, 9], \"mode\": [\"area\", \"nearest\"]},\n"
+		  "  {\"_target_\": \"Zoomd\", \"keys\": [\"image\", \"label\"], \"zoom\": 0.8, "
+		  "\"mode\": [\"area\", \"nearest\"]}",
+		  0, 0, 0, 0);
+	CHECK(!strstr(log_, "Resize{") && !strstr(log_, "Zoom{") && strstr(log_, "Resize(") &&
+	      strstr(log_, "Zoom("), "area: Resize and Zoom must not be fused: %s", log_);
 	shared_value();
 	char cfg[256];
 	snprintf(cfg, sizeof cfg, "%s", files_path("index.json"));
