@@ -30,6 +30,14 @@ int mg_op_attr_index(const struct mg_opdef *d, const char *name)
 	return -1;
 }
 
+int mg_op_nin(const struct mg_opdef *d, const struct mg_attr *attrs)
+{
+	int n = d->nin;
+	for (int i = 0; i < d->nattrs && attrs; i++)
+		n += (d->attrs[i].flags & MG_ATTRF_KEY) && !attrs[i].is_none;
+	return n;
+}
+
 static const struct {
 	const char *name, *phrase;
 	enum mg_attr_type elem;
