@@ -195,7 +195,8 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 {
 	int rc = mg_croppad_infer("CropForeground", in, out, e);
 	if (!rc && !a[A_SOURCE].is_none)
-		rc = mg_op_infer_spatial(&in[1], "CropForeground (source_key)", e);
+		rc = mg_op_infer_key_input(&in[1], "CropForeground", "source_key",
+					   a[A_SOURCE].v.s, e);
 	if (!rc && !a[A_SOURCE].is_none && in[0].rank >= 0 && in[1].rank >= 0 &&
 	    in[0].rank != in[1].rank)
 		rc = mg_err_set(e, MG_ERR_SHAPE, "CropForeground: source_key '%s' holds a rank-%d "

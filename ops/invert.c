@@ -177,7 +177,8 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	int rc = check(a, e);
 	if (rc || (rc = mg_op_infer_spatial(&in[0], "Invert", e)))
 		return rc;
-	if (!a[A_ORIG].is_none && (rc = mg_op_infer_spatial(&in[1], "Invert (orig_keys)", e)))
+	if (!a[A_ORIG].is_none &&
+	    (rc = mg_op_infer_key_input(&in[1], "Invert", "orig_keys", a[A_ORIG].v.s, e)))
 		return rc;
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;

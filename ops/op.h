@@ -114,6 +114,11 @@ int mg_op_expect_tensor(const struct mg_val *v, const char *what, struct mg_err 
 /* An infer rule's check of its input: "<op> needs an image; this key holds file names
  * (is LoadImage missing?)" for file names. */
 int mg_op_infer_image(const struct mg_type *in, const char *op, struct mg_err *e);
+/* The type rule of a data-key input (MG_ATTRF_KEY): an image as mg_op_infer_spatial
+ * wants it; a key that holds file names (not loaded, or not in the item at all) is an
+ * error naming the argument and the key. */
+int mg_op_infer_key_input(const struct mg_type *in, const char *op, const char *arg,
+			  const char *key, struct mg_err *e);
 /* v (NONE) becomes the tensor t, taking over t's references; when meta is not NULL,
  * t's own meta is replaced by a new reference to it (an output that keeps its input's
  * metadata: the tail of most kernels). */

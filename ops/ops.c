@@ -69,6 +69,16 @@ int mg_op_infer_image(const struct mg_type *in, const char *op, struct mg_err *e
 			  op);
 }
 
+int mg_op_infer_key_input(const struct mg_type *in, const char *op, const char *arg,
+			  const char *key, struct mg_err *e)
+{
+	if (in->kind != MG_VK_STRINGS)
+		return mg_op_infer_spatial(in, op, e);
+	return mg_err_set(e, MG_ERR_CONFIG, "%s: %s '%s' names a key that holds no image here "
+			  "(the item's file names at most: is it spelled right, and loaded "
+			  "before this transform?)", op, arg, key);
+}
+
 void mg_val_set_tensor(struct mg_val *v, struct mg_tensor t, struct mg_meta *meta)
 {
 	if (meta) {
