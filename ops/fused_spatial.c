@@ -2,7 +2,7 @@
  * Synopsis: a run of spatial ops on one value, applied as one resampling (or one view).
  * MONAI: lazy resampling (Compose(lazy=True)); made by the fuse-spatial pass, not written
  * in pipeline files.
- * Gradient: none.  Inverse: the members' inverses in reverse order (later).
+ * Gradient: none.  Inverse: Invertd, from the members' applied-operations entries.
  *
  * The members' grids are composed per item, each computed on the shape and affine its
  * predecessor would have produced, so the output's shape and affine are exactly the

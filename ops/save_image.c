@@ -19,7 +19,8 @@
  * (MONAI's original_affine and spatial_shape), reading input voxel
  * affine^-1 · original_affine · o, with mode and padding_mode (align_corners false),
  * in float64 to float32; when both grids agree nothing moves. Only single-channel
- * images: MONAI resamples the channel-last array, whose channels are not spatial. */
+ * images: MONAI 1.6.1 resamples the channel-last array and interleaves the channels'
+ * voxels (a 2-channel image comes out scrambled), nothing to copy. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
