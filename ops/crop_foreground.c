@@ -23,7 +23,10 @@
  * the source key's image as it was before the transform (foreground, margin,
  * allow_smaller clipping to the source's shape, k_divisible), then every key is cut and
  * padded by it against its own shape (crop_pad): the node reads the source as a second
- * input (MG_ATTRF_KEY), which mg_spatial_apply hands to the grid as `in`. */
+ * input (MG_ATTRF_KEY), which mg_spatial_apply hands to the grid as `in`. Such a box
+ * can lie mostly past this key's edge: mgc then refuses reflect/symmetric pads wider
+ * than the crop and edge pads of an empty crop (see grid), where MONAI mirrors the
+ * mirrored crop again (numpy refuses the empty edge pad). */
 #include <string.h>
 
 #include "op.h"
@@ -170,6 +173,18 @@ static int grid(const struct mg_attr *a, const struct mg_tensor *in, struct mg_g
 					  "%d (the crop's size %lld) by (%lld, %lld); torch's reflect "
 					  "padding needs each side smaller than the axis", i,
 					  (long long)n, (long long)before, (long long)after);
+		/* the map mirrors about the image's edge, MONAI about the crop's: the same
+		 * while one mirror image of the crop covers the pad; an empty crop has no edge
+		 * voxel to repeat (numpy refuses). Only a box from another key's image
+		 * (source_key) gets there */
+		int beyond = pad == MG_PAD_REFLECTION ? before > n || after > n
+			     : pad == MG_PAD_BORDER && n == 0;
+		if ((before || after) && n < d && beyond)
+			return mg_err_set(e, MG_ERR_UNSUPPORTED, "CropForeground: mode '%s' pads axis "
+					  "%d by (%lld, %lld) past a crop of %lld voxels inside an "
+					  "axis of %lld; mgc pads a crop only by up to its own size "
+					  "there", a[A_PAD].v.s, i, (long long)before,
+					  (long long)after, (long long)n, (long long)d);
 	}
 	double m[4][4] = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}};
 	for (int i = 0; i < sdim; i++)
