@@ -1,7 +1,7 @@
 /* test_invert.c: Invertd, CropForegroundd(source_key) and SaveImage(resample=True)
  * against MONAI, on whole pipelines. Cases live in tests/golden/invert/cases.json
- * (tools/golden/gen_invert.py): a NIfTI image and label with an oblique LPS affine, and
- * per case the dict transforms after loading ("chain", the Compose Invertd names as
+ * (tools/golden/gen_invert.py): per case a NIfTI image and label (3D or 2D, oblique LPS
+ * affines), the dict transforms after loading ("chain", the Compose Invertd names as
  * @pre) and after it ("post": Invertd, SaveImaged), and the files MONAI wrote. Each
  * case runs through `mgc run` with fuse-spatial on and off; every file must have
  * MONAI's shape and affine (1e-6) and its values: exactly for labels and index-only
@@ -96,8 +96,14 @@ static void run_case(const cJSON *c, int fused)
 	char cfg[300], out[320];
 	snprintf(cfg, sizeof cfg, "%s", files_path(name));
 	snprintf(out, sizeof out, "%s.%s", cfg, fused ? "on" : "off");
-	write_config(cfg, out, GOLDEN "ct.nii.gz", GOLDEN "lab.nii.gz",
-		     cJSON_GetObjectItem(c, "chain"), cJSON_GetObjectItem(c, "post"));
+	const cJSON *item = cJSON_GetObjectItem(c, "item");
+	char img[512], lab[512];
+	snprintf(img, sizeof img, "%s%s", GOLDEN,
+		 cJSON_GetStringValue(cJSON_GetObjectItem(item, "image")));
+	snprintf(lab, sizeof lab, "%s%s", GOLDEN,
+		 cJSON_GetStringValue(cJSON_GetObjectItem(item, "label")));
+	write_config(cfg, out, img, lab, cJSON_GetObjectItem(c, "chain"),
+		     cJSON_GetObjectItem(c, "post"));
 	int rc = files_sh(log_, sizeof log_, "%s run %s --quiet%s", MG_BIN, cfg,
 			  fused ? "" : " --disable=fuse-spatial");
 	CHECK(rc == 0, "%s (%s): %s", name, fused ? "fused" : "unfused", log_);

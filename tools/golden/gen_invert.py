@@ -2,8 +2,8 @@
 """gen_invert.py: golden cases for mgc's Invertd, CropForegroundd(source_key) and
 SaveImage(resample=True), computed by MONAI on whole dict pipelines.
 
-Writes two small NIfTI inputs per item (an int16 CT-like image and a uint8 label, 3D,
-with an oblique LPS affine) and runs MONAI's pipelines on them:
+Writes two small NIfTI inputs per item (an int16 CT-like image and a uint8 label, 3D and
+2D, with oblique LPS affines) and runs MONAI's pipelines on them:
   pre  = Compose([LoadImaged, EnsureChannelFirstd] + chain)
   post = [Invertd(transform=pre, ...), SaveImaged(...)...]   (MONAI writes the files)
 Each case records its chain and post transforms as the JSON mgc reads ("@pre" and
@@ -31,20 +31,24 @@ OUT = golden_dir("invert")
 rng = np.random.default_rng(20261123)
 
 
-def make_inputs():
-    """ct: a smooth positive body in a zero background (int16); lab: 0/1/2 blobs in it."""
-    shape = (20, 16, 10)
-    x, y, z = np.meshgrid(*[np.arange(n, dtype=np.float64) for n in shape], indexing="ij")
-    body = ((x - 10) / 6.5) ** 2 + ((y - 8) / 5.0) ** 2 + ((z - 5) / 3.4) ** 2 < 1
+def make_inputs(tag, shape, aff):
+    """<tag>ct: a smooth positive body in a zero background (int16); <tag>lab: 0/1/2 blobs
+    in it (uint8). shape is 3D, or 2D (z = 0 then)."""
+    grids = np.meshgrid(*[np.arange(n, dtype=np.float64) for n in shape], indexing="ij")
+    x, y = grids[0], grids[1]
+    z = grids[2] if len(shape) == 3 else np.zeros(shape)
+    cz = (shape[2] - 1) / 2 if len(shape) == 3 else 0.0
+    body = (((x - shape[0] / 2) / (shape[0] / 3.1)) ** 2 +
+            ((y - shape[1] / 2) / (shape[1] / 3.2)) ** 2 + ((z - cz) / 3.4) ** 2 < 1)
     ct = np.where(body, 200 + 40 * x - 15 * y + 9 * z + 30 * np.sin(x * 0.9 + y * 0.4), 0)
     lab = np.zeros(shape, np.uint8)
-    lab[((x - 9) / 3.5) ** 2 + ((y - 8) / 3) ** 2 + ((z - 5) / 2.2) ** 2 < 1] = 1
-    lab[(abs(x - 13) <= 1) & (abs(y - 6) <= 2) & (abs(z - 4) <= 1)] = 2
-    lps = np.diag([-1.0, -1.0, 1.0, 1.0])
-    aff = affine(lps @ rot(2, 20) @ rot(0, -8), (0.8, 1.3, 2.5), (40.0, 22.5, -30.0))
+    lab[((x - shape[0] * 0.45) / 3.5) ** 2 + ((y - shape[1] / 2) / 3) ** 2 +
+        ((z - cz) / 2.2) ** 2 < 1] = 1
+    lab[(abs(x - shape[0] * 0.65) <= 1) & (abs(y - shape[1] * 0.37) <= 2) &
+        (abs(z - cz + 1) <= 1)] = 2
     files = {}
     for name, arr, dt in [("ct", ct, np.int16), ("lab", lab, np.uint8)]:
-        f = f"{name}.nii.gz"
+        f = f"{tag}{name}.nii.gz"
         nib.save(nib.Nifti1Image(arr.astype(dt), aff), os.path.join(OUT, f))
         files[name] = f
     return {"image": files["ct"], "label": files["lab"]}
@@ -83,10 +87,10 @@ def add(cases, item, name, chain, post, exact, atol=0.0):
             postfix = f.replace(".nii.gz", "").split("_")[-1]
             outs.append({"path": f, "file": npy, "affine": img.affine.tolist(),
                          "exact": postfix in exact, "atol": atol})
-    cases.append({"name": name, "chain": chain, "post": post, "outputs": outs})
+    cases.append({"name": name, "item": item, "chain": chain, "post": post, "outputs": outs})
 
 
-def all_cases(item):
+def all_cases(item, item2):
     cases = []
     k2 = ["image", "label"]
     ocsp = [{"_target_": "Orientationd", "keys": k2, "axcodes": "RAS"},
@@ -128,6 +132,13 @@ def all_cases(item):
     add(cases, item, "save_resample", sp,
         [save("image", "img", resample=True, mode="bilinear"),
          save("label", "lab", resample=True)], ["lab"], atol=1e-4)
+    # 2D: Spacingd and a rotation by 90 degrees, inverted
+    ch2 = [{"_target_": "Spacingd", "keys": k2, "pixdim": [1.1, 0.9],
+            "mode": ["bilinear", "nearest"]},
+           {"_target_": "Rotate90d", "keys": k2},
+           {"_target_": "CropForegroundd", "keys": k2, "source_key": "label", "margin": 1}]
+    add(cases, item2, "spacing2d", ch2, [inv, save("image", "img"), save("label", "lab")],
+        ["lab"], atol=1e-4)
     return cases
 
 
@@ -135,11 +146,16 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         os.remove(os.path.join(OUT, f))
-    item = make_inputs()
-    cases = all_cases(item)
+    lps = np.diag([-1.0, -1.0, 1.0, 1.0])
+    item = make_inputs("", (20, 16, 10),
+                       affine(lps @ rot(2, 20) @ rot(0, -8), (0.8, 1.3, 2.5),
+                              (40.0, 22.5, -30.0)))
+    item2 = make_inputs("d2_", (22, 17), affine(lps @ rot(2, -25), (0.7, 1.2, 1.0),
+                                                 (-12.0, 30.5, 0.0)))
+    cases = all_cases(item, item2)
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         f.write('{"generator": "tools/golden/gen_invert.py", "versions": %s,\n'
-                ' "item": %s,\n "cases": [\n' % (json.dumps(versions(nibabel=True)), json.dumps(item)))
+                ' "cases": [\n' % json.dumps(versions(nibabel=True)))
         f.write(",\n".join("  " + json.dumps(c) for c in cases))
         f.write("\n]}\n")
 
