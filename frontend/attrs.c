@@ -114,7 +114,7 @@ static int convert(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *
 		   struct mg_attr *out, struct mg_err *e)
 {
 	memset(out, 0, sizeof *out);
-	if (cJSON_IsNull(j)) {
+	if (cJSON_IsNull(j) || (d->flags & MG_ATTRF_IGNORED)) {
 		int nullable = (d->flags & MG_ATTRF_NULLABLE) || (d->dflt && !strcmp(d->dflt, "null"));
 		if (!nullable)
 			return mg_err_set(e, MG_ERR_CONFIG, "argument '%s' cannot be null", d->name);

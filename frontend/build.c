@@ -4,7 +4,9 @@
  *   transform := {"_target_": Name | Named | NameD | NameDict, "keys": key|[key...], arg...}
  *   data      := [item...] | {"_target_": "load_decathlon_datalist", ...}
  * A dict transform over n keys becomes n nodes, one per key, each reading the key's
- * current value; array transforms act on "image". Read next: attrs.c, config.c. */
+ * current value (and the values of the keys its data-key arguments name, as they were
+ * before the transform); array transforms act on "image". Read next: attrs.c,
+ * config.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +108,14 @@ static const char *const dict_args[] = {"_target_", "keys", "allow_missing_keys"
 					"meta_key_postfix", "overwriting", NULL};
 static const char *const array_args[] = {"_target_", NULL};
 
+/* The i-th key of a transform: "image" for array transforms. */
+static const char *key_name(const cJSON *keys, int dict, int i)
+{
+	return !dict ? "image"
+	       : cJSON_IsArray(keys) ? cJSON_GetArrayItem(keys, i)->valuestring
+				     : keys->valuestring;
+}
+
 static int add_transform(struct mg_graph *g, struct env *env, const cJSON *t,
 			 const char *where, struct mg_err *e)
 {
@@ -134,25 +144,43 @@ static int add_transform(struct mg_graph *g, struct env *env, const cJSON *t,
 			return mg_err_set(e, MG_ERR_CONFIG,
 					  "%s: 'allow_missing_keys' must be a boolean", where);
 	}
-	struct mg_attr *attrs =
-		mg_arena_alloc(&g->arena, (size_t)(d->nattrs + 1) * sizeof *attrs);
-	if (!attrs)
-		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	/* every key's arguments first: the data-key inputs (source_key, orig_keys) are read
+	 * before any node rebinds a key, as MONAI reads them before transforming */
+	struct mg_attr *attrs[MG_MAX_KEYS];
+	int32_t in[MG_MAX_KEYS][MG_NODE_MAXIO];
+	int nin[MG_MAX_KEYS];
+	if (nkeys > MG_MAX_KEYS)
+		return mg_err_set(e, MG_ERR_UNSUPPORTED, "%s: more than %d keys", where,
+				  MG_MAX_KEYS);
 	for (int i = 0; i < nkeys; i++) {
-		const char *key = !dict ? "image"
-				  : cJSON_IsArray(keys) ? cJSON_GetArrayItem(keys, i)->valuestring
-							: keys->valuestring;
+		const char *key = key_name(keys, dict, i);
+		attrs[i] = mg_arena_alloc(&g->arena, (size_t)(d->nattrs + 1) * sizeof *attrs[i]);
+		if (!attrs[i])
+			return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 		int rc = mg_attrs_parse(d, t, dict ? i : -1, nkeys, dict ? dict_args : array_args,
-					&g->arena, attrs, e);
+					&g->arena, attrs[i], e);
 		if (rc) {
 			mg_err_prefix(e, "%s", where);
 			return rc;
 		}
-		int32_t in = env_get(env, g, key, e);
-		if (in < 0)
+		nin[i] = 0;
+		in[i][nin[i]++] = env_get(env, g, key, e);
+		for (int a = 0; a < d->nattrs && in[i][0] >= 0; a++) {
+			if (!(d->attrs[a].flags & MG_ATTRF_KEY) || attrs[i][a].is_none)
+				continue;
+			if (nin[i] == MG_NODE_MAXIO)
+				return mg_err_set(e, MG_ERR_INTERNAL, "%s: too many inputs", where);
+			in[i][nin[i]++] = env_get(env, g, attrs[i][a].v.s, e);
+			if (in[i][nin[i] - 1] < 0)
+				return e->code;
+		}
+		if (in[i][0] < 0)
 			return e->code;
+	}
+	for (int i = 0; i < nkeys; i++) {
+		const char *key = key_name(keys, dict, i);
 		char *label = mg_arena_printf(&g->arena, "%s key '%s'", where, key);
-		int32_t n = mg_graph_add_node(g, (enum mg_op)op, &in, 1, attrs, label, e);
+		int32_t n = mg_graph_add_node(g, (enum mg_op)op, in[i], nin[i], attrs[i], label, e);
 		if (n < 0)
 			return e->code;
 		g->nodes[n].optional = cJSON_IsTrue(amk);

@@ -108,9 +108,9 @@ int32_t mg_graph_add_node(struct mg_graph *g, enum mg_op op, const int32_t *in, 
 			  const struct mg_attr *attrs, const char *label, struct mg_err *e)
 {
 	const struct mg_opdef *d = mg_ops[op];
-	if (nin != d->nin || d->nout > MG_NODE_MAXIO) {
-		mg_err_set(e, MG_ERR_INTERNAL, "%s takes %d inputs, given %d", d->name, d->nin,
-			   nin);
+	if (nin != mg_op_nin(d, attrs) || nin > MG_NODE_MAXIO || d->nout > MG_NODE_MAXIO) {
+		mg_err_set(e, MG_ERR_INTERNAL, "%s takes %d inputs, given %d", d->name,
+			   mg_op_nin(d, attrs), nin);
 		return -1;
 	}
 	if (grow((void **)&g->nodes, &g->nodes_cap, g->nnodes + 1, sizeof *g->nodes)) {

@@ -96,8 +96,10 @@ int mg_graph_lower(const struct mg_graph *g, struct mg_arena *a, struct mg_plan 
 		s->attrs = copy_attrs(d, n->attrs, a);
 		if (!s->attrs)
 			return mg_err_set(e, MG_ERR_NOMEM, "out of memory lowering the graph");
-		for (int k = 0; k < n->nin; k++)
+		for (int k = 0; k < n->nin; k++) {
+			s->in_key[k] = mg_arena_strdup(a, g->values[n->in[k]].name);
 			p->last_use[n->in[k]] = i;
+		}
 	}
 	/* graph outputs stay alive to the end */
 	for (int i = 0; i < g->noutputs; i++)

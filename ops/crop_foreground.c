@@ -18,13 +18,23 @@
  * translation by start. The grid reads the voxels, so the op is a fusion barrier
  * (MG_OPF_READS_DATA). Deviations: select_fn is only is_positive (MONAI takes any
  * callable); return_coords=true is refused (one output); a one-entry margin/k_divisible
- * list applies to every axis; the dict form's source_key (crop every key by another
- * key's box) is not supported. */
+ * list applies to every axis.
+ * The dict form's source_key (MONAI's CropForegroundd): the box is computed once from
+ * the source key's image as it was before the transform (foreground, margin,
+ * allow_smaller clipping to the source's shape, k_divisible), then every key is cut and
+ * padded by it against its own shape (crop_pad): the node reads the source as a second
+ * input (MG_ATTRF_KEY), which mg_spatial_apply hands to the grid as `in`. Such a box
+ * can lie mostly past this key's edge: mgc then refuses reflect/symmetric pads wider
+ * than the crop and edge pads of an empty crop (see grid), where MONAI mirrors the
+ * mirrored crop again (numpy refuses the empty edge pad). */
 #include <string.h>
 
 #include "op.h"
 
 static const struct mg_attrdef attrs[] = {
+	{"source_key", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE | MG_ATTRF_KEY, NULL,
+	 "dict form: the key whose image gives the box (taken before any key is cropped); "
+	 "null: each key's own"},
 	{"select_fn", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE, "is_positive",
 	 "what is foreground: only is_positive (x > 0, MONAI's default; null means it)"},
 	{"channel_indices", MG_ATTR_INTS, "null", MG_ATTRF_NULLABLE, NULL,
@@ -40,7 +50,7 @@ static const struct mg_attrdef attrs[] = {
 	 "to every axis); <= 0 keeps the size"},
 	MG_PAD_ATTRS,
 };
-enum { A_SELECT, A_CHANNELS, A_MARGIN, A_SMALLER, A_COORDS, A_K, A_PAD };
+enum { A_SOURCE, A_SELECT, A_CHANNELS, A_MARGIN, A_SMALLER, A_COORDS, A_K, A_PAD };
 
 static int check_list(const char *what, const struct mg_attr *a, int sdim, struct mg_err *e)
 {
@@ -131,7 +141,8 @@ static int grid(const struct mg_attr *a, const struct mg_tensor *in, struct mg_g
 		return rc;
 	int any = last[0] >= 0;
 	for (int i = 0; i < sdim && any; i++) {
-		int64_t d = g->in_shape[i], m = a[A_MARGIN].v.ints[a[A_MARGIN].n == 1 ? 0 : i];
+		/* allow_smaller clips to the source's shape (compute_bounding_box) */
+		int64_t d = in->dims[1 + i], m = a[A_MARGIN].v.ints[a[A_MARGIN].n == 1 ? 0 : i];
 		start[i] = first[i] - m;
 		end[i] = last[i] + 1 + m;
 		if (a[A_SMALLER].v.i) {
@@ -162,6 +173,18 @@ static int grid(const struct mg_attr *a, const struct mg_tensor *in, struct mg_g
 					  "%d (the crop's size %lld) by (%lld, %lld); torch's reflect "
 					  "padding needs each side smaller than the axis", i,
 					  (long long)n, (long long)before, (long long)after);
+		/* the map mirrors about the image's edge, MONAI about the crop's: the same
+		 * while one mirror image of the crop covers the pad; an empty crop has no edge
+		 * voxel to repeat (numpy refuses). Only a box from another key's image
+		 * (source_key) gets there */
+		int beyond = pad == MG_PAD_REFLECTION ? before > n || after > n
+			     : pad == MG_PAD_BORDER && n == 0;
+		if ((before || after) && n < d && beyond)
+			return mg_err_set(e, MG_ERR_UNSUPPORTED, "CropForeground: mode '%s' pads axis "
+					  "%d by (%lld, %lld) past a crop of %lld voxels inside an "
+					  "axis of %lld; mgc pads a crop only by up to its own size "
+					  "there", a[A_PAD].v.s, i, (long long)before,
+					  (long long)after, (long long)n, (long long)d);
 	}
 	double m[4][4] = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}};
 	for (int i = 0; i < sdim; i++)
@@ -186,6 +209,14 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 		 struct mg_err *e)
 {
 	int rc = mg_croppad_infer("CropForeground", in, out, e);
+	if (!rc && !a[A_SOURCE].is_none)
+		rc = mg_op_infer_key_input(&in[1], "CropForeground", "source_key",
+					   a[A_SOURCE].v.s, e);
+	if (!rc && !a[A_SOURCE].is_none && in[0].rank >= 0 && in[1].rank >= 0 &&
+	    in[0].rank != in[1].rank)
+		rc = mg_err_set(e, MG_ERR_SHAPE, "CropForeground: source_key '%s' holds a rank-%d "
+				"image, this key a rank-%d one", a[A_SOURCE].v.s, in[1].rank,
+				in[0].rank);
 	return rc ? rc : check(a, in[0].rank - 1, e);
 }
 

@@ -2,7 +2,7 @@
  * Synopsis: a run of spatial ops on one value, applied as one resampling (or one view).
  * MONAI: lazy resampling (Compose(lazy=True)); made by the fuse-spatial pass, not written
  * in pipeline files.
- * Gradient: none.  Inverse: the members' inverses in reverse order (later).
+ * Gradient: none.  Inverse: Invertd, from the members' applied-operations entries.
  *
  * The members' grids are composed per item, each computed on the shape and affine its
  * predecessor would have produced, so the output's shape and affine are exactly the
@@ -21,9 +21,11 @@ static const struct mg_attrdef attrs[] = {
 
 /* Walks the chain over a shape-and-affine stand-in for the image: calls each member's
  * grid on what its predecessor produced and composes. `each` (may be NULL) sees every
- * member's own grid. */
+ * member's own grid and its input's affine; its error stops the walk. */
+typedef int each_fn(void *ctx, int i, const struct mg_grid *gi, const double in_affine[4][4],
+		    struct mg_err *e);
 static int compose(const struct mg_chain *c, const struct mg_tensor *in, struct mg_grid *g,
-		   void (*each)(void *, int, const struct mg_grid *), void *ctx, struct mg_err *e)
+		   each_fn *each, void *ctx, struct mg_err *e)
 {
 	struct mg_meta m = {.sdim = in->rank - 1};
 	for (int i = 0; i < 4; i++)
@@ -48,8 +50,8 @@ static int compose(const struct mg_chain *c, const struct mg_tensor *in, struct 
 			mg_err_prefix(e, "%s (fused %s)", c->labels[i], d->name);
 			return rc;
 		}
-		if (each)
-			each(ctx, i, &gi);
+		if (each && (rc = each(ctx, i, &gi, m.affine, e)))
+			return rc;
 		mg_grid_then(g, &gi);
 		for (int j = 0; j < gi.sdim; j++)
 			cur.dims[1 + j] = gi.out_shape[j];
@@ -88,14 +90,11 @@ struct applied {
 	const struct mg_chain *c;
 };
 
-static void note_applied(void *ctx, int i, const struct mg_grid *gi)
+static int note_applied(void *ctx, int i, const struct mg_grid *gi,
+			const double in_affine[4][4], struct mg_err *e)
 {
 	struct applied *ap = ctx;
-	if (ap->m->napplied >= MG_MAX_APPLIED)
-		return;
-	struct mg_applied *a = &ap->m->applied[ap->m->napplied++];
-	snprintf(a->op, sizeof a->op, "%s", mg_ops[ap->c->ops[i]]->name);
-	memcpy(a->orig_shape, gi->in_shape, sizeof a->orig_shape);
+	return mg_applied_push(ap->m, mg_ops[ap->c->ops[i]]->name, gi, in_affine, e);
 }
 
 const struct mg_opdef mg_op_fused_spatial;

@@ -22,6 +22,14 @@ enum {
 	MG_ATTRF_INT_OK = 4,   /* a string attribute that also takes an integer (as text) */
 	MG_ATTRF_MATRIX = 8,   /* a float list that also takes rows of numbers, read row by
 				* row (Affine's `affine`) */
+	/* a string naming an item key (CropForegroundd's source_key, Invertd's orig_keys):
+	 * when not null, the node reads that key's value as one more input, after the
+	 * op's nin, in attribute order. The frontend takes the value once, before the dict
+	 * transform's nodes rebind their keys (MONAI reads the source first) */
+	MG_ATTRF_KEY = 16,
+	/* any JSON value is accepted and not kept: a Python object mgc has no use for
+	 * (Invertd's transform); the attribute reads as null */
+	MG_ATTRF_IGNORED = 32,
 };
 
 struct mg_attrdef {
@@ -111,6 +119,8 @@ extern const struct mg_opdef *const mg_ops[MG_OP_COUNT];
 /* By MONAI name, array form ("ScaleIntensityRange"); -1 when unknown. */
 int mg_op_find(const char *name);
 int mg_op_attr_index(const struct mg_opdef *d, const char *name);
+/* A node's inputs: d->nin plus one per MG_ATTRF_KEY attribute that is not null. */
+int mg_op_nin(const struct mg_opdef *d, const struct mg_attr *attrs);
 
 /* Shared helpers for op files (ops.c). */
 /* A kernel's check of its input: an image, not file names nor nothing. */
@@ -118,6 +128,11 @@ int mg_op_expect_tensor(const struct mg_val *v, const char *what, struct mg_err 
 /* An infer rule's check of its input: "<op> needs an image; this key holds file names
  * (is LoadImage missing?)" for file names. */
 int mg_op_infer_image(const struct mg_type *in, const char *op, struct mg_err *e);
+/* The type rule of a data-key input (MG_ATTRF_KEY): an image as mg_op_infer_spatial
+ * wants it; a key that holds file names (not loaded, or not in the item at all) is an
+ * error naming the argument and the key. */
+int mg_op_infer_key_input(const struct mg_type *in, const char *op, const char *arg,
+			  const char *key, struct mg_err *e);
 /* v (NONE) becomes the tensor t, taking over t's references; when meta is not NULL,
  * t's own meta is replaced by a new reference to it (an output that keeps its input's
  * metadata: the tail of most kernels). */
@@ -129,11 +144,24 @@ void mg_val_set_tensor(struct mg_val *v, struct mg_tensor t, struct mg_meta *met
 int mg_channel_first(struct mg_tensor *t, int channel_dim, const char *from,
 		     struct mg_err *e);
 
+/* Runs grid g on x (spatial.c): a view when g is index-only and stays inside x, a copy
+ * in x's dtype when it is index-only and reads outside (the outside filled per g's
+ * padding: zeros 0, border clamps, reflection mirrors; see pad_index), else mg_resample
+ * (float32, as MONAI). y keeps x's meta (shared): the caller sets the affine. */
+int mg_grid_run(const struct mg_tensor *x, const struct mg_grid *g, struct mg_tensor *y,
+		struct mg_err *e);
+/* Appends the applied-operations entry of op running g on an input with in_affine; an
+ * error naming op when the list is full (inversion would be wrong without it). */
+int mg_applied_push(struct mg_meta *m, const char *op, const struct mg_grid *g,
+		    const double in_affine[4][4], struct mg_err *e);
+
 /* The reference kernel of every spatial op (spatial.c): the op's grid, then a view when
  * the grid is index-only and stays inside the image, a copy in the input's dtype when it
  * is index-only and reads outside (the outside filled per the grid's padding: zeros 0,
  * border clamps, reflection mirrors; see pad_index), else mg_resample (float32, as
- * MONAI); the output's meta gets the grid's affine and an applied-operations entry. */
+ * MONAI); the output's meta gets the grid's affine and an applied-operations entry.
+ * An op with a data-key input (MG_ATTRF_KEY set: CropForeground's source_key) gets that
+ * input's tensor as its grid's `in` (the data the grid reads) while g is in[0]'s. */
 int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		     struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
 

@@ -30,6 +30,14 @@ int mg_op_attr_index(const struct mg_opdef *d, const char *name)
 	return -1;
 }
 
+int mg_op_nin(const struct mg_opdef *d, const struct mg_attr *attrs)
+{
+	int n = d->nin;
+	for (int i = 0; i < d->nattrs && attrs; i++)
+		n += (d->attrs[i].flags & MG_ATTRF_KEY) && !attrs[i].is_none;
+	return n;
+}
+
 static const struct {
 	const char *name, *phrase;
 	enum mg_attr_type elem;
@@ -59,6 +67,16 @@ int mg_op_infer_image(const struct mg_type *in, const char *op, struct mg_err *e
 	return mg_err_set(e, MG_ERR_CONFIG,
 			  "%s needs an image; this key holds file names (is LoadImage missing?)",
 			  op);
+}
+
+int mg_op_infer_key_input(const struct mg_type *in, const char *op, const char *arg,
+			  const char *key, struct mg_err *e)
+{
+	if (in->kind != MG_VK_STRINGS)
+		return mg_op_infer_spatial(in, op, e);
+	return mg_err_set(e, MG_ERR_CONFIG, "%s: %s '%s' names a key that holds no image here "
+			  "(the item's file names at most: is it spelled right, and loaded "
+			  "before this transform?)", op, arg, key);
 }
 
 void mg_val_set_tensor(struct mg_val *v, struct mg_tensor t, struct mg_meta *meta)

@@ -1,8 +1,8 @@
 /* Op: Orientation
  * Synopsis: permute and flip the spatial axes so they point along axcodes ("RAS"); a view.
  * MONAI: monai.transforms.Orientation(d)
- * Gradient: none yet (a permutation's adjoint is its inverse).  Inverse: none yet (MONAI
- * reorients back to aff2axcodes of the original affine).
+ * Gradient: none yet (a permutation's adjoint is its inverse).  Inverse: Invertd (the
+ * inverse permutation, from the applied-operations entry).
  *
  * MONAI 1.6.1 (transforms/spatial/array.py Orientation, functional.py orientation) with
  * nibabel's orientations.py, on the first sdim = 2 or 3 spatial axes:

@@ -13,7 +13,14 @@
  * Known deviation: with output_dir "" and separate_folder false MONAI's makedirs("")
  * raises; mgc writes into the current folder.
  * The channel axis moves last and trailing size-1 axes are dropped (squeeze_end_dims),
- * as MONAI's NibabelWriter does. The image passes through. */
+ * as MONAI's NibabelWriter does. The image passes through.
+ * resample=true (ImageWriter.resample_if_needed through SpatialResample): the image is
+ * resampled from its affine onto the affine and spatial shape it had when loaded
+ * (MONAI's original_affine and spatial_shape), reading input voxel
+ * affine^-1 · original_affine · o, with mode and padding_mode (align_corners false),
+ * in float64 to float32; when both grids agree nothing moves. Only single-channel
+ * images: MONAI 1.6.1 resamples the channel-last array and interleaves the channels'
+ * voxels (a 2-channel image comes out scrambled), nothing to copy. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +33,11 @@ static const struct mg_attrdef attrs[] = {
 	{"output_postfix", MG_ATTR_STR, "\"trans\"", 0, NULL, "appended to the file name"},
 	{"output_ext", MG_ATTR_STR, "\".nii.gz\"", 0, ".nii.gz|.nii", "file extension"},
 	{"resample", MG_ATTR_BOOL, "false", 0, NULL,
-	 "resample to the original affine first (not supported yet)"},
-	{"mode", MG_ATTR_STR, "\"nearest\"", 0, NULL, "interpolation when resampling"},
-	{"padding_mode", MG_ATTR_STR, "\"border\"", 0, NULL, "padding when resampling"},
+	 "resample to the affine and spatial shape as loaded before writing (one channel)"},
+	{"mode", MG_ATTR_STR, "\"nearest\"", 0, "nearest|bilinear|bicubic",
+	 "interpolation when resampling"},
+	{"padding_mode", MG_ATTR_STR, "\"border\"", 0, "zeros|border|reflection",
+	 "padding when resampling"},
 	{"scale", MG_ATTR_INT, "null", MG_ATTRF_NULLABLE, NULL,
 	 "255 or 65535 to rescale [0, 1] data (PNG only in MONAI): must be null"},
 	{"dtype", MG_ATTR_DTYPE, "\"float64\"", MG_ATTRF_NULLABLE, NULL,
@@ -97,6 +106,43 @@ static int out_path(const struct mg_attr *a, const char *src, char **dir, char *
 	return 0;
 }
 
+/* img resampled onto the grid it was loaded on, into *res (affine: the original). */
+static int resample_to_original(const struct mg_attr *a, const struct mg_tensor *img,
+				struct mg_tensor *res, struct mg_err *e)
+{
+	const struct mg_meta *m = img->meta;
+	if (img->rank < 3 || img->rank > 4 || img->dims[0] != 1)
+		return mg_err_set(e, MG_ERR_UNSUPPORTED, "SaveImage: resample=true needs a "
+				  "single-channel 2D or 3D image (C, X, Y[, Z]) with C = 1; got "
+				  "rank %d with %lld channels", img->rank, (long long)img->dims[0]);
+	struct mg_grid g;
+	mg_grid_identity(&g, img);
+	double inv[4][4], map[4][4] = {{0}};
+	if (mg_affine_invert(m->affine, inv))
+		return mg_err_set(e, MG_ERR_SHAPE, "SaveImage: the image's affine is singular");
+	for (int r = 0; r < 4; r++)
+		for (int c = 0; c < 4; c++)
+			for (int k = 0; k < 4; k++)
+				map[r][c] += inv[r][k] * m->orig_affine[k][c];
+	mg_grid_map(&g, map);
+	memcpy(g.affine, m->orig_affine, sizeof g.affine);
+	for (int i = 0; i < g.sdim; i++)
+		g.out_shape[i] = m->orig_shape[i];
+	g.mode = (enum mg_interp)mg_interp_parse(a[A_MODE].v.s);
+	g.padding = (enum mg_pad)mg_pad_parse(a[A_PADDING].v.s);
+	g.align_corners = 0;
+	int rc = mg_grid_run(img, &g, res, e);
+	if (rc)
+		return rc;
+	struct mg_meta *rm = mg_meta_mut(res);
+	if (!rm) {
+		mg_tensor_release(res);
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	}
+	memcpy(rm->affine, m->orig_affine, sizeof rm->affine);
+	return 0;
+}
+
 static int save_image(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		      struct mg_kctx *k)
 {
@@ -104,33 +150,37 @@ static int save_image(const struct mg_attr *a, struct mg_val *in, struct mg_val 
 	if (rc)
 		return rc;
 	const struct mg_tensor *img = &in[0].t;
-	if (a[A_RESAMPLE].v.i)
-		return mg_err_set(k->err, MG_ERR_UNSUPPORTED,
-				  "resample=true is not supported yet (needs the spatial ops)");
 	if (!a[A_SCALE].is_none)
 		return mg_err_set(k->err, MG_ERR_UNSUPPORTED, "scale applies to PNG output only");
 	if (!img->meta || !img->meta->filename)
 		return mg_err_set(k->err, MG_ERR_CONFIG,
 				  "the image has no source file name to name its output after");
+	struct mg_tensor res = {0};
+	if (a[A_RESAMPLE].v.i && (rc = resample_to_original(a, img, &res, k->err)))
+		return rc;
 	/* (C, X, Y, Z) -> (X, Y, Z, C), then drop trailing size-1 axes */
-	struct mg_tensor t = *img;
+	struct mg_tensor t = a[A_RESAMPLE].v.i ? res : *img;
 	if (!a[A_CHANNEL].is_none) {
 		int cd = (int)a[A_CHANNEL].v.i;
 		if (cd < 0)
 			cd += t.rank;
-		if (cd < 0 || cd >= t.rank)
+		if (cd < 0 || cd >= t.rank) {
+			mg_tensor_release(&res);
 			return mg_err_set(k->err, MG_ERR_SHAPE, "channel_dim %d for a rank-%d image",
 					  (int)a[A_CHANNEL].v.i, t.rank);
+		}
 		mg_tensor_movedim(&t, cd, t.rank - 1);
 	}
 	while (a[A_SQUEEZE].v.i && t.rank > 1 && t.dims[t.rank - 1] == 1)
 		t.rank--;
 	char *dir, *path, ebuf[128];
 	int err = out_path(a, img->meta->filename, &dir, &path);
-	if (err)
+	if (err) {
+		mg_tensor_release(&res);
 		return mg_err_set(k->err, err == ENOMEM ? MG_ERR_NOMEM : MG_ERR_IO,
 				  "cannot make the output path for %s: %s", img->meta->filename,
 				  mg_strerror(err, ebuf, sizeof ebuf));
+	}
 	enum mg_dtype dt = a[A_OUT_DTYPE].is_none ? img->dtype : (enum mg_dtype)a[A_OUT_DTYPE].v.i;
 	rc = mg_mkdirs(dir, k->err);
 	if (!rc)
@@ -139,6 +189,7 @@ static int save_image(const struct mg_attr *a, struct mg_val *in, struct mg_val 
 		fprintf(k->log, "file written: %s\n", path);
 	free(dir);
 	free(path);
+	mg_tensor_release(&res);
 	if (rc)
 		return rc;
 	mg_val_set_tensor(&out[0], mg_tensor_share(img), NULL);

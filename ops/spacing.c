@@ -1,7 +1,7 @@
 /* Op: Spacing
  * Synopsis: resample to a target voxel spacing (pixdim), keeping the field of view.
  * MONAI: monai.transforms.Spacing(d)
- * Gradient: none.  Inverse: none yet (MONAI resamples back to the source affine).
+ * Gradient: none.  Inverse: Invertd resamples back to the source grid.
  *
  * The grid is MONAI 1.6.1's (transforms/spatial/array.py Spacing.__call__, data/utils.py
  * zoom_affine, compute_shape_offset, affine_to_spacing, transforms/spatial/functional.py

@@ -138,25 +138,29 @@ int mg_op_infer_spatial(const struct mg_type *in, const char *op, struct mg_err 
 	return rank_error(op, in->rank, e);
 }
 
-/* y = x moved through g: a view when g is index-only and stays inside x, an exact copy
- * in x's dtype when it is index-only and reads outside, else a float32 resampling; y
- * holds a new reference to x's meta. */
-static int run_grid(const struct mg_tensor *x, const struct mg_grid *g, struct mg_tensor *y,
-		    struct mg_err *e)
+int mg_grid_run(const struct mg_tensor *x, const struct mg_grid *g, struct mg_tensor *y,
+		struct mg_err *e)
 {
 	int rc, index_only = mg_grid_is_index_only(g);
 	if (index_only && as_view(x, g, y)) {
 		*y = mg_tensor_share(y);
 		return 0;
 	}
-	if (index_only)
-		rc = padded_copy(x, g, y, e);
-	else
-		rc = mg_resample(x, g, MG_DTYPE_F32, y, e);
-	if (rc)
+	if ((rc = index_only ? padded_copy(x, g, y, e) : mg_resample(x, g, MG_DTYPE_F32, y, e)))
 		return rc;
 	y->meta = x->meta;
-	mg_meta_retain(y->meta);
+	if (y->meta)
+		mg_meta_retain(y->meta);
+	return 0;
+}
+
+int mg_applied_push(struct mg_meta *m, const char *op, const struct mg_grid *g,
+		    const double in_affine[4][4], struct mg_err *e)
+{
+	if (m->napplied >= MG_MAX_APPLIED)
+		return mg_err_set(e, MG_ERR_UNSUPPORTED, "%s: the image already records %d spatial "
+				  "operations, the most mgc keeps for inversion", op, MG_MAX_APPLIED);
+	mg_applied_set(&m->applied[m->napplied++], op, g, in_affine);
 	return 0;
 }
 
@@ -166,13 +170,24 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 	int rc = mg_op_expect_tensor(&in[0], d->name, k->err);
 	if (rc)
 		return rc;
-	const struct mg_tensor *x = &in[0].t;
+	const struct mg_tensor *x = &in[0].t, *src = x;
 	if (x->rank < 3 || x->rank > 4)
 		return rank_error(d->name, x->rank, k->err);
+	if (mg_op_nin(d, attrs) > 1) {
+		/* the grid reads its data-key input (CropForeground's source_key) */
+		if ((rc = mg_op_expect_tensor(&in[1], d->name, k->err)))
+			return rc;
+		src = &in[1].t;
+		if (src->rank != x->rank)
+			return mg_err_set(k->err, MG_ERR_SHAPE, "%s: the source image has rank %d, "
+					  "this key's image rank %d", d->name, src->rank, x->rank);
+	}
 	struct mg_grid g;
 	mg_grid_identity(&g, x);
+	double in_affine[4][4];
+	memcpy(in_affine, g.affine, sizeof in_affine);
 	struct mg_tensor y;
-	if ((rc = d->grid(attrs, x, &g, k->err)) || (rc = run_grid(x, &g, &y, k->err)))
+	if ((rc = d->grid(attrs, src, &g, k->err)) || (rc = mg_grid_run(x, &g, &y, k->err)))
 		return rc;
 	if (d->then) {
 		struct mg_grid g2;
@@ -180,12 +195,12 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		mg_grid_next(&g, &g2);
 		rc = d->then(attrs, &g, &g2, k->err);
 		if (!rc)
-			rc = run_grid(&y, &g2, &y2, k->err);
+			rc = mg_grid_run(&y, &g2, &y2, k->err);
 		mg_tensor_release(&y);
 		if (rc)
 			return rc;
 		y = y2;
-		memcpy(g.affine, g2.affine, sizeof g.affine);
+		mg_grid_then(&g, &g2); /* one entry: what both steps did */
 	}
 	struct mg_meta *m = mg_meta_mut(&y);
 	if (!m) {
@@ -194,10 +209,9 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 	}
 	memcpy(m->affine, g.affine, sizeof m->affine);
 	m->sdim = g.sdim;
-	if (m->napplied < MG_MAX_APPLIED) {
-		struct mg_applied *ap = &m->applied[m->napplied++];
-		snprintf(ap->op, sizeof ap->op, "%s", d->name);
-		memcpy(ap->orig_shape, g.in_shape, sizeof ap->orig_shape);
+	if ((rc = mg_applied_push(m, d->name, &g, in_affine, k->err))) {
+		mg_tensor_release(&y);
+		return rc;
 	}
 	out[0].kind = MG_VK_TENSOR;
 	out[0].t = y;

@@ -18,9 +18,10 @@ static int fusible(const struct mg_graph *g, int32_t n)
 {
 	const struct mg_opdef *d = mg_ops[g->nodes[n].op];
 	unsigned barrier = MG_OPF_PADS | MG_OPF_READS_DATA;
+	/* a node with a data-key input (nin > 1) reads a second value: not a chain link */
 	return (d->flags & MG_OPF_SPATIAL) && !(d->flags & barrier) && d->grid &&
 	       !(d->barrier && d->barrier(g->nodes[n].attrs)) &&
-	       g->nodes[n].op != MG_OP_FusedSpatial;
+	       g->nodes[n].nin == 1 && g->nodes[n].op != MG_OP_FusedSpatial;
 }
 
 /* The chain attribute of the run start..., members listed in run[]. */

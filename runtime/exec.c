@@ -22,6 +22,10 @@ static int run_step(const struct mg_step *s, struct mg_val *slots, struct mg_kct
 		in[i] = slots[s->in[i]];
 		if (in[i].kind != MG_VK_NONE)
 			continue;
+		if (i > 0)
+			return mg_err_set(k->err, MG_ERR_CONFIG, "the item has no value for key "
+					  "'%s', which this step reads besides its own key '%s'",
+					  s->in_key[i] ? s->in_key[i] : "?", s->key ? s->key : "?");
 		if (s->optional)
 			return 0; /* allow_missing_keys: the outputs stay absent */
 		return mg_err_set(k->err, MG_ERR_CONFIG,

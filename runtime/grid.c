@@ -1,5 +1,6 @@
 /* grid.c: building and composing grids (see resample.h); the resampler is resample.c. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "resample.h"
@@ -118,6 +119,34 @@ int mg_grid_is_index_only(const struct mg_grid *g)
 			return 0;
 	}
 	return 1;
+}
+
+void mg_applied_set(struct mg_applied *a, const char *op, const struct mg_grid *g,
+		    const double in_affine[4][4])
+{
+	memset(a, 0, sizeof *a);
+	snprintf(a->op, sizeof a->op, "%s", op);
+	a->sdim = (int8_t)g->sdim;
+	a->mode = (int8_t)g->mode;
+	a->padding = (int8_t)g->padding;
+	a->align_corners = (int8_t)g->align_corners;
+	memcpy(a->in_shape, g->in_shape, sizeof a->in_shape);
+	memcpy(a->out_shape, g->out_shape, sizeof a->out_shape);
+	memcpy(a->out_to_in, g->out_to_in, sizeof a->out_to_in);
+	memcpy(a->in_affine, in_affine, sizeof a->in_affine);
+}
+
+void mg_applied_grid(const struct mg_applied *a, struct mg_grid *g)
+{
+	memset(g, 0, sizeof *g);
+	g->sdim = a->sdim;
+	g->mode = (enum mg_interp)a->mode;
+	g->padding = (enum mg_pad)a->padding;
+	g->align_corners = a->align_corners;
+	memcpy(g->in_shape, a->in_shape, sizeof g->in_shape);
+	memcpy(g->out_shape, a->out_shape, sizeof g->out_shape);
+	memcpy(g->affine, a->in_affine, sizeof g->affine);
+	mg_grid_map(g, a->out_to_in);
 }
 
 int mg_interp_parse(const char *s)

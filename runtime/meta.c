@@ -1,5 +1,5 @@
 /* meta.c: image metadata, refcounted and shared between tensors; copy on write; and the
- * two affine helpers every module shares (the identity, numpy's allclose).
+ * affine helpers every module shares (the identity, the inverse, numpy's allclose).
  * Read next: tensor.c (mg_meta_mut), nifti.c (where meta is made). */
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +12,41 @@ void mg_affine_identity(double a[4][4])
 	memset(a, 0, 16 * sizeof(double));
 	for (int i = 0; i < 4; i++)
 		a[i][i] = 1;
+}
+
+int mg_affine_invert(const double a[4][4], double inv[4][4])
+{
+	double m[4][8];
+	for (int r = 0; r < 4; r++)
+		for (int c = 0; c < 8; c++)
+			m[r][c] = c < 4 ? a[r][c] : c - 4 == r;
+	for (int c = 0; c < 4; c++) {
+		int p = c;
+		for (int r = c + 1; r < 4; r++)
+			if (fabs(m[r][c]) > fabs(m[p][c]))
+				p = r;
+		if (!(fabs(m[p][c]) > 1e-300))
+			return -1;
+		for (int k = 0; k < 8; k++) {
+			double t = m[c][k];
+			m[c][k] = m[p][k];
+			m[p][k] = t;
+		}
+		double d = m[c][c];
+		for (int k = 0; k < 8; k++)
+			m[c][k] /= d;
+		for (int r = 0; r < 4; r++) {
+			double f = m[r][c];
+			if (r == c || f == 0)
+				continue;
+			for (int k = 0; k < 8; k++)
+				m[r][k] -= f * m[c][k];
+		}
+	}
+	for (int r = 0; r < 4; r++)
+		for (int c = 0; c < 4; c++)
+			inv[r][c] = m[r][4 + c];
+	return 0;
 }
 
 int mg_allclose(const double *x, const double *y, int n)

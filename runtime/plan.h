@@ -94,10 +94,12 @@ struct mg_step {
 	const char *op;    /* op name, for messages */
 	const char *label; /* where it came from: "preprocessing#transforms#2 key 'image'" */
 	const char *key;   /* the item key it works on */
+	const char *in_key[MG_STEP_MAXIO]; /* the item key each input holds */
 	const struct mg_attr *attrs;
 	int nin, nout;
 	int in[MG_STEP_MAXIO], out[MG_STEP_MAXIO];
-	int optional; /* allow_missing_keys: absent inputs make absent outputs */
+	int optional; /* allow_missing_keys: an absent in[0] makes absent outputs (absent
+		       * data-key inputs are errors, as in MONAI) */
 };
 
 /* The most item keys one pipeline may use (datalist keys read plus keys written): the

@@ -67,6 +67,12 @@ void mg_grid_then(struct mg_grid *g, const struct mg_grid *next);
  * needed: the result is a view, or a copy with padding). */
 int mg_grid_is_index_only(const struct mg_grid *g);
 
+/* Applied-operations entries (runtime.h) from and to grids: the entry of an op that ran g
+ * on an input whose affine was in_affine; the grid an entry describes. */
+void mg_applied_set(struct mg_applied *a, const char *op, const struct mg_grid *g,
+		    const double in_affine[4][4]);
+void mg_applied_grid(const struct mg_applied *a, struct mg_grid *g);
+
 /* out = in resampled through g, as dtype (MONAI: float32), a fresh contiguous tensor
  * (C, out_shape...). in is (C, in_shape...) with any strides and dtype. out->meta is
  * not set here. */

@@ -111,10 +111,16 @@ void mg_buffer_release(struct mg_buffer *b);
 #define MG_NO_CHANNEL (-100) /* original_channel_dim of an image without channel axis */
 #define MG_MAX_APPLIED 32
 
-/* One entry of MONAI's applied_operations: what a spatial op did, for inversion. */
+/* One entry of MONAI's applied_operations: what a spatial op did to the grid, enough to
+ * invert it (Invertd) without the op: its struct mg_grid less the output affine (which
+ * is in_affine · out_to_in). mode and padding hold enum mg_interp and enum mg_pad
+ * (resample.h); mg_applied_set and mg_applied_grid convert. */
 struct mg_applied {
-	char op[32];
-	int64_t orig_shape[3];
+	char op[24];
+	int8_t sdim, mode, padding, align_corners;
+	int64_t in_shape[3], out_shape[3];
+	double out_to_in[4][4]; /* output voxel -> input voxel, homogeneous */
+	double in_affine[4][4]; /* the input's voxel -> world affine */
 };
 
 /* Refcounted and shared between tensors: use mg_meta_mut() before changing it. */
@@ -137,6 +143,8 @@ void mg_meta_retain(struct mg_meta *m);
 void mg_meta_release(struct mg_meta *m);
 int mg_meta_set_filename(struct mg_meta *m, const char *name);
 void mg_affine_identity(double a[4][4]);
+/* inv = a^-1 for a 4x4 matrix (Gauss-Jordan, partial pivoting); -1 when singular. */
+int mg_affine_invert(const double a[4][4], double inv[4][4]);
 /* numpy's allclose(x, y): |x - y| <= 1e-8 + 1e-5 |y| everywhere (asymmetric in y; NaN
  * fails), as MONAI compares affines and spacings. */
 int mg_allclose(const double *x, const double *y, int n);

@@ -360,8 +360,11 @@ static inline void golden_check_values(const char *name, const struct mg_opdef *
 		CHECK(y->meta && y->meta->sdim == x->rank - 1, "%s: output sdim", name);
 		CHECK(y->meta && y->meta->napplied == napplied + 1 &&
 			      !strcmp(y->meta->applied[napplied].op, d->name) &&
-			      y->meta->applied[napplied].orig_shape[0] == x->dims[1],
-		      "%s: no applied-operations entry", name);
+			      y->meta->applied[napplied].in_shape[0] == x->dims[1] &&
+			      y->meta->applied[napplied].out_shape[0] == y->dims[1] &&
+			      !memcmp(y->meta->applied[napplied].in_affine, aff_before,
+				      sizeof aff_before),
+		      "%s: no applied-operations entry (with the op's grid)", name);
 		golden_check_infer(name, d, a, x, y);
 	}
 	CHECK(golden_compare(name, x, &before, 0, 0, NULL) == 0,

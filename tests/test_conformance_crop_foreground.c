@@ -9,7 +9,8 @@
  * 1e-9, an applied-ops entry, the type rule agreeing, the input untouched; a box inside
  * the image is a view, one reaching past it a fresh buffer; a flipped (negative-stride)
  * input equals its contiguous copy. Then the errors, then a graph Orientation -> Spacing
- * -> CropForeground where fuse-spatial fuses the first two only. */
+ * -> CropForeground where fuse-spatial fuses the first two only. Cases with a "source"
+ * are the dict form's source_key: the op with two inputs. */
 #include "../passes/passes.h"
 #include "check.h"
 #include "golden.h"
@@ -45,11 +46,54 @@ static void check_flipped(const char *name, const cJSON *args, const struct mg_t
 	free(json);
 }
 
+/* The dict form's source_key: x cropped by the box of the input the case names as
+ * "source" (the node's second input): MONAI's values exactly, its affine within 1e-9,
+ * x's dtype, an applied-operations entry with x's grid; the type rule wants an image
+ * there. */
+static void source_case(const char *name, const struct mg_opdef *d, const cJSON *c,
+			const struct mg_attr *a, struct mg_tensor *x, const struct mg_tensor *want,
+			const cJSON *inputs)
+{
+	struct mg_err e = {0};
+	struct mg_tensor src = {0};
+	CHECK_OK(golden_load_input(GOLDEN, inputs,
+				   cJSON_GetStringValue(cJSON_GetObjectItem(c, "source")), &src, &e),
+		 &e);
+	if (!src.buf)
+		return;
+	struct mg_val in[2] = {{.kind = MG_VK_TENSOR, .t = *x}, {.kind = MG_VK_TENSOR, .t = src}};
+	struct mg_val out = {0};
+	struct mg_kctx k = {.err = &e};
+	CHECK(mg_op_nin(d, a) == 2, "%s: source_key adds an input", name);
+	CHECK_OK(d->ref(a, in, &out, &k), &e);
+	if (out.kind == MG_VK_TENSOR) {
+		const struct mg_tensor *y = &out.t;
+		CHECK(golden_same_shape(y, want) && y->dtype == x->dtype &&
+			      golden_compare(name, y, want, 0, 0, NULL) == 0,
+		      "%s: differs from MONAI's output", name);
+		double aff[4][4];
+		golden_matrix(cJSON_GetObjectItem(c, "out_affine"), aff);
+		CHECK(golden_max_diff(y->meta->affine, aff) <= 1e-9, "%s: affine", name);
+		const struct mg_applied *ap = &y->meta->applied[y->meta->napplied - 1];
+		CHECK(y->meta->napplied == x->meta->napplied + 1 && ap->in_shape[0] == x->dims[1] &&
+			      ap->out_shape[0] == y->dims[1], "%s: applied entry", name);
+	}
+	mg_val_release(&out);
+	struct mg_type tin[2] = {{.kind = MG_VK_TENSOR, .dtype = (int)x->dtype, .rank = x->rank},
+				 {.kind = MG_VK_STRINGS, .dtype = -1, .rank = -1}},
+		       tout;
+	CHECK_FAILS(d->infer(a, tin, &tout, &e), &e, "source_key");
+	mg_tensor_release(&src);
+}
+
 static void one_case(const char *name, const struct mg_opdef *d, const cJSON *c,
 		     const struct mg_attr *a, struct mg_tensor *x, const struct mg_tensor *want,
 		     void *ctx)
 {
-	(void)ctx;
+	if (cJSON_GetObjectItem(c, "source")) {
+		source_case(name, d, c, a, x, want, ctx);
+		return;
+	}
 	/* MONAI's box: inside the image (or empty) makes a view */
 	double m[4][4];
 	golden_matrix(cJSON_GetObjectItem(c, "out_to_in"), m);
@@ -69,7 +113,8 @@ static void one_case(const char *name, const struct mg_opdef *d, const cJSON *c,
 static void run_cases(const cJSON *doc)
 {
 	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "cases")) >= 60, "too few cases");
-	printf("%d CropForeground cases\n", golden_run_cases(doc, GOLDEN, NULL, one_case, NULL));
+	printf("%d CropForeground cases\n", golden_run_cases(doc, GOLDEN, NULL, one_case,
+							   (void *)cJSON_GetObjectItem(doc, "inputs")));
 }
 
 /* Arguments that parse, then fail in the type rule (when infer_too), the grid and the
@@ -109,15 +154,12 @@ static void test_errors(void)
 	refused(4, "{\"channel_indices\": [1]}", "channel index 1 is out of range", 0);
 	refused(4, "{\"channel_indices\": [-2]}", "channel index -2 is out of range", 0);
 	refused(4, "{\"margin\": 5, \"mode\": \"reflect\"}", "torch's reflect padding", 0);
-	/* the parser: select_fn names MONAI's is_positive only; the dict form's source_key
-	 * is not an argument */
+	/* the parser: select_fn names MONAI's is_positive only */
 	struct mg_arena arena = {0};
 	struct mg_attr a[16];
 	struct mg_err e = {0};
 	CHECK_FAILS(golden_parse_text(cf(), "{\"select_fn\": \"is_negative\"}", &arena, a, &e),
 		    &e, "select_fn");
-	CHECK_FAILS(golden_parse_text(cf(), "{\"source_key\": \"label\"}", &arena, a, &e), &e,
-		    "source_key");
 	CHECK_OK(golden_parse_text(cf(), "{\"select_fn\": null, \"lazy\": true}", &arena, a, &e),
 		 &e);
 	mg_arena_free(&arena);
@@ -137,6 +179,34 @@ static void test_errors(void)
 	CHECK_FAILS(cf()->ref(a, &v, &o, &k), &e, "EnsureChannelFirst");
 	mg_tensor_release(&x);
 	mg_arena_free(&arena);
+	/* source_key: a box past this key's edge, padded further than the crop is wide */
+	struct mg_tensor img, src;
+	golden_image(&img, 4, (const int64_t[]){1, 5, 4, 3}, golden_oblique);
+	golden_image(&src, 4, (const int64_t[]){1, 8, 4, 3}, golden_oblique);
+	float *sp = mg_tensor_data(&src);
+	for (int64_t i = 0; i < 8 * 4 * 3; i++)
+		sp[i] = i / 12 >= 4 && i / 12 <= 6;
+	static const char *const modes[] = {"symmetric", "edge"};
+	for (int m = 0; m < 2; m++) {
+		char json[160];
+		snprintf(json, sizeof json, "{\"source_key\": \"s\", \"mode\": \"%s\"}",
+			 modes[m]);
+		CHECK_OK(golden_parse_text(cf(), json, &arena, a, &e), &e);
+		struct mg_val in2[2] = {{.kind = MG_VK_TENSOR, .t = img},
+					{.kind = MG_VK_TENSOR, .t = src}};
+		if (m == 0) {
+			CHECK_FAILS(cf()->ref(a, in2, &o, &k), &e, "mode 'symmetric' pads axis 0 by "
+				    "(0, 2) past a crop of 1 voxels inside an axis of 5");
+		} else {
+			/* edge repeats the crop's edge voxel, the image's: exact */
+			CHECK_OK(cf()->ref(a, in2, &o, &k), &e);
+			CHECK(o.kind == MG_VK_TENSOR && o.t.dims[1] == 3, "edge past the crop");
+			mg_val_release(&o);
+		}
+		mg_arena_free(&arena);
+	}
+	mg_tensor_release(&img);
+	mg_tensor_release(&src);
 	CHECK((cf()->flags & MG_OPF_SPATIAL) && (cf()->flags & MG_OPF_READS_DATA) && cf()->grid,
 	      "CropForeground: a spatial op whose grid reads the data");
 }

@@ -7,12 +7,16 @@ oblique affines: foreground blobs in the middle and touching the edges, backgrou
 is negative or zero (only x > 0 is foreground), margins (int and per axis) that reach
 past the image, allow_smaller true and false, k_divisible (int, per axis, 0), the pad
 modes (constant, edge, replicate, reflect, symmetric), channel_indices (positive and
-negative) and an image without foreground. Writes, under tests/golden/crop_foreground/:
+negative) and an image without foreground; and the dict form's source_key: an image
+cropped by a label's box (CropForegroundd(keys=[image, label], source_key=label), the
+image's output), labels of the same and of other shapes (allow_smaller clips to the
+source's shape; the pads are the image's own). Writes, under tests/golden/crop_foreground/:
   <input>.in.npy      an input array (shared by the cases that use it)
   <case>.out.npy      MONAI's output array
   cases.json          {"generator", "versions", "inputs": {...}, "cases": [...]}
 as gen_croppad.py does (each case: name, op, args, input, output, out_affine, out_to_in,
-the voxel map MONAI's lazy mode records). The generator checks every output keeps its
+the voxel map MONAI's lazy mode records; source_key cases add "source", the input that
+gives the box, and their args name it as source_key). The generator checks every output keeps its
 input's dtype and holds only input values or 0, so the C test compares exactly.
 
 Usage: python3 tools/golden/gen_crop_foreground.py   (from anywhere; needs monai, torch).
@@ -23,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from monai.transforms import CropForeground
+from monai.transforms import CropForeground, CropForegroundd
 from monai.transforms.utils import is_positive
 
 from spatial_common import (affine, clear, golden_dir, lazy_map, meta_tensor, rot,
@@ -77,6 +81,23 @@ def add(name, args_text, inp):
                   "out_to_in": xform.tolist()})
 
 
+def add_source(name, args_text, inp, src):
+    """CropForegroundd(keys=[inp, src], source_key=src): inp's output."""
+    args = json.loads(args_text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = CropForegroundd(keys=["x", "s"], source_key="s", **args)(
+            {"x": meta_tensor(inputs[inp]), "s": meta_tensor(inputs[src])})
+    y, x = d["x"], inputs[inp]["array"]
+    out = y.as_tensor().numpy()
+    assert out.dtype == x.dtype, name
+    assert np.isin(out, np.append(x.ravel(), 0)).all(), name
+    f = save_output(OUT, name, out)
+    cases.append({"name": name, "op": "CropForeground", "args": dict(args, source_key=src),
+                  "input": inp, "source": src, "output": f,
+                  "out_affine": y.affine.numpy().tolist()})
+
+
 def make_inputs():
     obl = affine(rot(2, 25) @ rot(0, -10), (0.8, 1.3, 2.5), (-40.0, 12.5, 7.0))
     lps = affine(np.diag([-1.0, -1.0, 1.0, 1.0]), (0.7, 0.7, 3.0), (120.0, 95.5, -60.0))
@@ -92,6 +113,13 @@ def make_inputs():
     add_input("edge2_i16_c2", (2, 8, 6), obl2, [(0, s[0:3, 0:2]), (1, s[6:8, 4:6])], np.int16)
     add_input("empty3_f32", (1, 5, 4, 3), obl, [], bg="neg")
     add_input("empty2_i16", (2, 6, 5), obl2, [], np.int16)
+    # image + label pairs for source_key: the image is foreground almost everywhere
+    add_input("img3_i16", (1, 9, 8, 6), obl, [(0, s[1:9, 0:8, 0:5])], np.int16)
+    add_input("lab3_f32", (1, 9, 8, 6), obl, [(0, s[5:8, 1:3, 3:5])])
+    add_input("lab3_small", (1, 7, 6, 5), obl, [(0, s[4:7, 3:6, 0:2])])
+    add_input("lab3_big", (1, 12, 9, 8), obl, [(0, s[6:11, 2:4, 3:6])])
+    add_input("img2_f32", (2, 11, 9), obl2, [(0, s[0:11, 1:9]), (1, s[2:5, 0:3])])
+    add_input("lab2_i16", (1, 11, 9), obl2, [(0, s[0:2, 6:9])], np.int16)
 
 
 def all_cases():
@@ -128,6 +156,16 @@ def all_cases():
             add(f"cf_{inp}_{i}", a, inp)
     add("cf_edge2_c1", '{"channel_indices": [1], "margin": 1, "mode": "replicate"}',
         "edge2_i16_c2")
+    for i, a in enumerate(['{}', '{"margin": 2}', '{"margin": [1, 3, 2], "allow_smaller": true}',
+                           '{"margin": 2, "k_divisible": 4, "mode": "edge"}',
+                           '{"margin": [0, 4, 1], "mode": "symmetric"}']):
+        add_source(f"cf_src3_{i}", a, "img3_i16", "lab3_f32")
+        add_source(f"cf_src3_small_{i}", a, "img3_i16", "lab3_small")
+        add_source(f"cf_src3_big_{i}", a, "img3_i16", "lab3_big")
+    for i, a in enumerate(['{}', '{"margin": 3, "allow_smaller": true}',
+                           '{"margin": 3, "k_divisible": [4, 5], "mode": "reflect"}']):
+        add_source(f"cf_src2_{i}", a, "img2_f32", "lab2_i16")
+    add_source("cf_src_empty", '{"margin": 1}', "img3_i16", "empty3_f32")
     for inp in ["empty3_f32", "empty2_i16"]:
         for i, a in enumerate(['{}', '{"margin": 2}', '{"k_divisible": 4, "margin": 1}',
                                '{"allow_smaller": true, "mode": "edge"}']):
