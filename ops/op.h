@@ -20,6 +20,9 @@ enum {
 	MG_ATTRF_PERKEY = 1,   /* the dict form accepts one value per key */
 	MG_ATTRF_NULLABLE = 2, /* null (None) is a valid value */
 	MG_ATTRF_INT_OK = 4,   /* a string attribute that also takes an integer (as text) */
+	MG_ATTRF_COMPONENT = 8, /* a string attribute that also takes a component with only a
+				 * "_target_" (a callable a config names without Python code):
+				 * the value is that name */
 };
 
 struct mg_attrdef {
@@ -173,5 +176,32 @@ int mg_grid_pad_to(const char *op, const struct mg_attr *pa, struct mg_grid *g,
  * and channels kept, spatial dims left to run time. */
 int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,
 		     struct mg_err *e);
+
+/* ---- connected components (components.c): KeepLargestConnectedComponent,
+ * RemoveSmallObjects and FillHoles share them ---- */
+
+/* Labels the connected components of mask (contiguous, last dim fastest; nonzero =
+ * foreground) of rank 1..MG_MAX_RANK: labels[i] = 0 on background, else 1..*n numbered in
+ * the order of each component's first voxel in memory (skimage.measure.label's and
+ * scipy.ndimage.label's numbering). Two voxels touch when their indices differ by at
+ * most 1 on every axis and differ on at most `connectivity` axes (1: faces, rank: full;
+ * skimage's numbering); the caller checks 1 <= connectivity <= rank. Union-find in two
+ * passes: linear in the voxels times the neighbours. */
+int mg_components_label(const uint8_t *mask, int rank, const int64_t *dims, int connectivity,
+			int32_t *labels, int32_t *n, struct mg_err *e);
+/* sizes[0..n] (malloc'd; *sizes NULL on failure): voxels per label, sizes[0] the
+ * background's. */
+int mg_components_sizes(const int32_t *labels, int64_t numel, int32_t n, int64_t **sizes,
+			struct mg_err *e);
+/* The connectivity argument of a post-processing op: null (is_none) and, when zero_full,
+ * 0 mean full (rank); anything else must be in 1..rank. Errors name op and argument. */
+int mg_components_connectivity(const char *op, const struct mg_attr *a, int rank, int zero_full,
+			       int *conn, struct mg_err *e);
+
+/* MONAI's get_unique_labels(discard=0) on a label image: the distinct values of
+ * elements first..first+count-1 of the contiguous x, without 0 and NaN, ascending, in
+ * *vals (malloc'd, *n of them). */
+int mg_components_unique(const struct mg_tensor *x, int64_t first, int64_t count, double **vals,
+			 int64_t *n, struct mg_err *e);
 
 #endif
