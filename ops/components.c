@@ -239,3 +239,33 @@ int mg_components_unique(const struct mg_tensor *x, int64_t first, int64_t count
 	*vals = v;
 	return 0;
 }
+
+int mg_components_copy(const struct mg_tensor *x, struct mg_tensor *y, struct mg_tensor *work,
+		       struct mg_err *e)
+{
+	int r = x->rank, perm[MG_MAX_RANK];
+	for (int k = 0; k < r; k++)
+		perm[k] = k;
+	for (int i = 2; i < r; i++) /* spatial axes by |stride|, largest first, stable */
+		for (int j = i; j > 1 && llabs(x->strides[perm[j]]) > llabs(x->strides[perm[j - 1]]);
+		     j--) {
+			int t = perm[j];
+			perm[j] = perm[j - 1];
+			perm[j - 1] = t;
+		}
+	struct mg_tensor v = *x; /* a borrowed, permuted view: no references taken */
+	v.meta = NULL;
+	for (int k = 0; k < r; k++) {
+		v.dims[k] = x->dims[perm[k]];
+		v.strides[k] = x->strides[perm[k]];
+	}
+	int rc = mg_tensor_contiguous(work, &v, e);
+	if (rc)
+		return rc;
+	*y = *work;
+	for (int k = 0; k < r; k++) {
+		y->dims[perm[k]] = work->dims[k];
+		y->strides[perm[k]] = work->strides[k];
+	}
+	return 0;
+}

@@ -31,7 +31,9 @@ enum { A_LABELS, A_CONN };
 static const char OP[] = "FillHoles";
 
 struct fh {
-	struct mg_tensor y; /* contiguous output, channel c at c * S */
+	struct mg_tensor w; /* the working copy (mg_components_copy): channel c at c * S */
+	char *base;         /* w's data and element size, looked up once */
+	size_t es;
 	int64_t C, S;
 	int sr, conn;
 	uint8_t *mask;
@@ -41,14 +43,12 @@ struct fh {
 
 static double at(const struct fh *s, int64_t c, int64_t i)
 {
-	size_t es = mg_dtype_size(s->y.dtype);
-	return mg_dtype_load(s->y.dtype, (char *)mg_tensor_data(&s->y) + (c * s->S + i) * (int64_t)es);
+	return mg_dtype_load(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es);
 }
 
 static void put(struct fh *s, int64_t c, int64_t i, double v)
 {
-	size_t es = mg_dtype_size(s->y.dtype);
-	mg_dtype_store(s->y.dtype, (char *)mg_tensor_data(&s->y) + (c * s->S + i) * (int64_t)es, v);
+	mg_dtype_store(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es, v);
 }
 
 /* s->mask (the voxels that are not the label) becomes its enclosed part: the components
@@ -56,13 +56,13 @@ static void put(struct fh *s, int64_t c, int64_t i, double v)
 static int enclosed(struct fh *s)
 {
 	int32_t n;
-	int rc = mg_components_label(s->mask, s->sr, s->y.dims + 1, s->conn, s->lab, &n, s->e);
+	int rc = mg_components_label(s->mask, s->sr, s->w.dims + 1, s->conn, s->lab, &n, s->e);
 	if (rc)
 		return rc;
 	uint8_t *open = calloc((size_t)n + 1, 1);
 	if (!open)
 		return mg_err_set(s->e, MG_ERR_NOMEM, "%s: out of memory", OP);
-	const int64_t *d = s->y.dims + 1;
+	const int64_t *d = s->w.dims + 1;
 	int64_t idx[MG_MAX_RANK] = {0}, row = d[s->sr - 1];
 	for (int64_t r = 0; r < s->S / row; r++) {
 		int edge = 0;
@@ -111,7 +111,7 @@ static int labels(const struct mg_attr *a, struct fh *s, int onehot, double **lv
 {
 	if (a[A_LABELS].is_none || a[A_LABELS].n == 0) {
 		if (!onehot)
-			return mg_components_unique(&s->y, 0, s->S, lv, n, s->e);
+			return mg_components_unique(&s->w, 0, s->S, lv, n, s->e);
 		if (!(*lv = malloc((size_t)s->C * sizeof **lv)))
 			return mg_err_set(s->e, MG_ERR_NOMEM, "%s: out of memory", OP);
 		*n = 0;
@@ -169,11 +169,14 @@ static int fill_holes(const struct mg_attr *a, struct mg_val *in, struct mg_val 
 	if (x->rank < 2)
 		return mg_err_set(k->err, MG_ERR_SHAPE, "%s needs a channel-first image (C, spatial...), "
 				  "got rank %d", OP, x->rank);
+	struct mg_tensor y;
 	struct fh s = {.C = x->dims[0], .sr = x->rank - 1, .e = k->err};
 	if ((rc = mg_components_connectivity(OP, &a[A_CONN], s.sr, 1, &s.conn, k->err)) ||
-	    (rc = mg_tensor_contiguous(&s.y, x, k->err)))
+	    (rc = mg_components_copy(x, &y, &s.w, k->err)))
 		return rc;
 	s.S = s.C ? mg_tensor_numel(x) / s.C : 0;
+	s.base = mg_tensor_data(&s.w);
+	s.es = mg_dtype_size(s.w.dtype);
 	s.mask = malloc((size_t)(s.S ? s.S : 1));
 	s.lab = malloc((size_t)(s.S ? s.S : 1) * sizeof *s.lab);
 	rc = !s.mask || !s.lab ? mg_err_set(k->err, MG_ERR_NOMEM, "%s: out of memory", OP)
@@ -181,10 +184,10 @@ static int fill_holes(const struct mg_attr *a, struct mg_val *in, struct mg_val 
 	free(s.mask);
 	free(s.lab);
 	if (rc) {
-		mg_tensor_release(&s.y);
+		mg_tensor_release(&y);
 		return rc;
 	}
-	mg_val_set_tensor(&out[0], s.y, x->meta);
+	mg_val_set_tensor(&out[0], y, x->meta);
 	return 0;
 }
 

@@ -16,7 +16,8 @@
  * Values and dtype are the input's otherwise. One-hot applied_labels index channels (a
  * negative one counts from the end, as Python). Ties in size: MONAI ranks with numpy's
  * unstable argsort, so which of two equal components survives is not defined there; mgc
- * keeps the one whose first voxel comes later in memory (a stable sort's reverse). */
+ * keeps the one whose first voxel comes later in the input's memory order (a stable
+ * sort's reverse). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,9 @@ enum { A_LABELS, A_ONEHOT, A_INDEPENDENT, A_CONN, A_NUM };
 static const char OP[] = "KeepLargestConnectedComponent";
 
 struct klcc {
-	struct mg_tensor y; /* contiguous output, channel c at c * S */
+	struct mg_tensor w; /* the working copy (mg_components_copy): channel c at c * S */
+	char *base;         /* w's data and element size, looked up once */
+	size_t es;
 	int64_t C, S;
 	int sr, conn;
 	int64_t keep;
@@ -49,14 +52,12 @@ struct klcc {
 
 static double at(const struct klcc *s, int64_t c, int64_t i)
 {
-	size_t es = mg_dtype_size(s->y.dtype);
-	return mg_dtype_load(s->y.dtype, (char *)mg_tensor_data(&s->y) + (c * s->S + i) * (int64_t)es);
+	return mg_dtype_load(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es);
 }
 
 static void zero(struct klcc *s, int64_t c, int64_t i)
 {
-	size_t es = mg_dtype_size(s->y.dtype);
-	mg_dtype_store(s->y.dtype, (char *)mg_tensor_data(&s->y) + (c * s->S + i) * (int64_t)es, 0);
+	mg_dtype_store(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es, 0);
 }
 
 /* Components ranked larger size first, then later first voxel (higher number) first. */
@@ -79,7 +80,7 @@ static int outside_largest(struct klcc *s)
 {
 	int32_t n;
 	int64_t *sizes = NULL;
-	int rc = mg_components_label(s->fg, s->sr, s->y.dims + 1, s->conn, s->lab, &n, s->e);
+	int rc = mg_components_label(s->fg, s->sr, s->w.dims + 1, s->conn, s->lab, &n, s->e);
 	if (rc || n <= s->keep) {
 		memset(s->fg, 0, (size_t)s->S);
 		return rc;
@@ -147,7 +148,7 @@ static int applied_labels(const struct mg_attr *a, struct klcc *s, int onehot, d
 				  "%s: a label image (is_onehot false) must have 1 channel, got %lld "
 				  "(set is_onehot or applied_labels)",
 				  OP, (long long)s->C);
-	return mg_components_unique(&s->y, 0, s->S, lv, n, s->e);
+	return mg_components_unique(&s->w, 0, s->S, lv, n, s->e);
 }
 
 static int check(const struct mg_attr *a, int sr, struct mg_err *e)
@@ -203,12 +204,15 @@ static int keep_largest(const struct mg_attr *a, struct mg_val *in, struct mg_va
 	if (x->rank < 2)
 		return mg_err_set(k->err, MG_ERR_SHAPE, "%s needs a channel-first image (C, spatial...), "
 				  "got rank %d", OP, x->rank);
+	struct mg_tensor y;
 	struct klcc s = {.C = x->dims[0], .sr = x->rank - 1, .keep = a[A_NUM].v.i, .e = k->err};
 	if ((rc = check(a, s.sr, k->err)) ||
 	    (rc = mg_components_connectivity(OP, &a[A_CONN], s.sr, 0, &s.conn, k->err)) ||
-	    (rc = mg_tensor_contiguous(&s.y, x, k->err)))
+	    (rc = mg_components_copy(x, &y, &s.w, k->err)))
 		return rc;
 	s.S = s.C ? mg_tensor_numel(x) / s.C : 0;
+	s.base = mg_tensor_data(&s.w);
+	s.es = mg_dtype_size(s.w.dtype);
 	s.fg = malloc((size_t)(s.S ? s.S : 1));
 	s.lab = malloc((size_t)(s.S ? s.S : 1) * sizeof *s.lab);
 	rc = !s.fg || !s.lab ? mg_err_set(k->err, MG_ERR_NOMEM, "%s: out of memory", OP)
@@ -216,10 +220,10 @@ static int keep_largest(const struct mg_attr *a, struct mg_val *in, struct mg_va
 	free(s.fg);
 	free(s.lab);
 	if (rc) {
-		mg_tensor_release(&s.y);
+		mg_tensor_release(&y);
 		return rc;
 	}
-	mg_val_set_tensor(&out[0], s.y, x->meta);
+	mg_val_set_tensor(&out[0], y, x->meta);
 	return 0;
 }
 

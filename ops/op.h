@@ -204,4 +204,13 @@ int mg_components_connectivity(const char *op, const struct mg_attr *a, int rank
 int mg_components_unique(const struct mg_tensor *x, int64_t first, int64_t count, double **vals,
 			 int64_t *n, struct mg_err *e);
 
+/* The working copy of a post-processing op's input x (C, spatial...): *work, a fresh
+ * contiguous tensor with the channel axis first and the spatial axes in x's memory order
+ * (largest stride first), so the copy streams through x (NIfTI loads are x-fastest); *y,
+ * the same buffer seen with x's logical dims (a dense, permuted view): the op's output.
+ * y owns the buffer's one reference, work borrows it. Components are the same in either
+ * order; only their numbering follows work's. */
+int mg_components_copy(const struct mg_tensor *x, struct mg_tensor *y, struct mg_tensor *work,
+		       struct mg_err *e);
+
 #endif

@@ -149,8 +149,10 @@ static int by_component(uint8_t *keep, int rank, const int64_t *dims, int conn, 
 	return rc;
 }
 
-static int remove_small(const struct mg_attr *a, const struct mg_tensor *x, double *v,
-			int64_t n, struct mg_err *e)
+/* x: the input (for its meta); w: its working copy (mg_components_copy); v: w's values,
+ * replaced by the result. */
+static int remove_small(const struct mg_attr *a, const struct mg_tensor *x,
+			const struct mg_tensor *w, double *v, int64_t n, struct mg_err *e)
 {
 	int conn;
 	double min_size;
@@ -168,7 +170,7 @@ static int remove_small(const struct mg_attr *a, const struct mg_tensor *x, doub
 		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", OP);
 	for (int64_t i = 0; i < n; i++)
 		keep[i] = indep ? v[i] != 0 : v[i] > 0;
-	rc = by_component(keep, x->rank, x->dims, conn, min_size, n, e);
+	rc = by_component(keep, w->rank, w->dims, conn, min_size, n, e);
 	for (int64_t i = 0; i < n && !rc; i++)
 		v[i] = indep ? keep[i] : v[i] * keep[i];
 	free(keep);
@@ -185,12 +187,12 @@ static int remove_small_objects(const struct mg_attr *a, struct mg_val *in, stru
 	if (x->rank < 2)
 		return mg_err_set(k->err, MG_ERR_SHAPE, "%s needs a channel-first image (C, spatial...), "
 				  "got rank %d", OP, x->rank);
-	struct mg_tensor y;
-	if ((rc = mg_tensor_contiguous(&y, x, k->err)))
+	struct mg_tensor y, w;
+	if ((rc = mg_components_copy(x, &y, &w, k->err)))
 		return rc;
-	int64_t n = mg_tensor_numel(&y);
-	char *p = mg_tensor_data(&y);
-	size_t es = mg_dtype_size(y.dtype);
+	int64_t n = mg_tensor_numel(&w);
+	char *p = mg_tensor_data(&w);
+	size_t es = mg_dtype_size(w.dtype);
 	double *v = malloc((size_t)(n ? n : 1) * sizeof *v);
 	if (!v) {
 		mg_tensor_release(&y);
@@ -198,12 +200,12 @@ static int remove_small_objects(const struct mg_attr *a, struct mg_val *in, stru
 	}
 	int single = 1; /* one distinct value: MONAI returns the image as it is */
 	for (int64_t i = 0; i < n; i++) {
-		v[i] = mg_dtype_load(y.dtype, p + i * (int64_t)es);
+		v[i] = mg_dtype_load(w.dtype, p + i * (int64_t)es);
 		single &= v[i] == v[0];
 	}
-	if (!single && !(rc = remove_small(a, x, v, n, k->err)))
+	if (!single && !(rc = remove_small(a, x, &w, v, n, k->err)))
 		for (int64_t i = 0; i < n; i++)
-			mg_dtype_store(y.dtype, p + i * (int64_t)es, v[i]);
+			mg_dtype_store(w.dtype, p + i * (int64_t)es, v[i]);
 	free(v);
 	if (rc) {
 		mg_tensor_release(&y);

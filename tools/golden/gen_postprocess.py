@@ -27,6 +27,7 @@ from spatial_common import (affine, clear, golden_dir, meta_tensor, rot, save_in
                             save_output, versions, write_cases)
 
 import monai.transforms as mt  # noqa: E402
+import skimage  # noqa: E402
 from skimage import measure  # noqa: E402
 
 OUT = golden_dir("postprocess")
@@ -288,4 +289,6 @@ case("ve_onehot", V, {}, voteoh)
 case("ve_labels", V, {"num_classes": 3}, votelab)
 case("ve_labels_3d", V, {"num_classes": 4}, votelabf)
 
-write_cases(OUT, "tools/golden/gen_postprocess.py", versions(), inputs, cases)
+vers = versions()
+vers["scikit-image"] = skimage.__version__
+write_cases(OUT, "tools/golden/gen_postprocess.py", vers, inputs, cases)
