@@ -269,3 +269,12 @@ int mg_components_copy(const struct mg_tensor *x, struct mg_tensor *y, struct mg
 	}
 	return 0;
 }
+
+int mg_components_input(const char *op, const struct mg_val *in, struct mg_err *e)
+{
+	int rc = mg_op_expect_tensor(in, op, e);
+	if (!rc && in->t.rank < 2)
+		rc = mg_err_set(e, MG_ERR_SHAPE, "%s needs a channel-first image (C, spatial...), "
+				"got rank %d", op, in->t.rank);
+	return rc;
+}

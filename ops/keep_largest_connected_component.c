@@ -151,13 +151,13 @@ static int applied_labels(const struct mg_attr *a, struct klcc *s, int onehot, d
 	return mg_components_unique(&s->w, 0, s->S, lv, n, s->e);
 }
 
-static int check(const struct mg_attr *a, int sr, struct mg_err *e)
+/* The arguments against sr spatial axes (0: unknown yet); *conn the connectivity. */
+static int check(const struct mg_attr *a, int sr, int *conn, struct mg_err *e)
 {
 	if (a[A_NUM].v.i < 0)
 		return mg_err_set(e, MG_ERR_CONFIG, "%s: argument 'num_components' is %lld; it "
 				  "must be >= 0", OP, (long long)a[A_NUM].v.i);
-	int conn;
-	return sr > 0 ? mg_components_connectivity(OP, &a[A_CONN], sr, 0, &conn, e) : 0;
+	return sr > 0 ? mg_components_connectivity(OP, &a[A_CONN], sr, 0, conn, e) : 0;
 }
 
 static int run(const struct mg_attr *a, struct klcc *s)
@@ -197,18 +197,13 @@ static int run(const struct mg_attr *a, struct klcc *s)
 static int keep_largest(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			struct mg_kctx *k)
 {
-	int rc = mg_op_expect_tensor(&in[0], OP, k->err);
+	int rc = mg_components_input(OP, &in[0], k->err);
 	if (rc)
 		return rc;
 	const struct mg_tensor *x = &in[0].t;
-	if (x->rank < 2)
-		return mg_err_set(k->err, MG_ERR_SHAPE, "%s needs a channel-first image (C, spatial...), "
-				  "got rank %d", OP, x->rank);
 	struct mg_tensor y;
 	struct klcc s = {.C = x->dims[0], .sr = x->rank - 1, .keep = a[A_NUM].v.i, .e = k->err};
-	if ((rc = check(a, s.sr, k->err)) ||
-	    (rc = mg_components_connectivity(OP, &a[A_CONN], s.sr, 0, &s.conn, k->err)) ||
-	    (rc = mg_components_copy(x, &y, &s.w, k->err)))
+	if ((rc = check(a, s.sr, &s.conn, k->err)) || (rc = mg_components_copy(x, &y, &s.w, k->err)))
 		return rc;
 	s.S = s.C ? mg_tensor_numel(x) / s.C : 0;
 	s.base = mg_tensor_data(&s.w);
@@ -230,8 +225,8 @@ static int keep_largest(const struct mg_attr *a, struct mg_val *in, struct mg_va
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = mg_op_infer_image(&in[0], OP, e);
-	if (rc || (rc = check(a, in[0].rank > 1 ? in[0].rank - 1 : 0, e)))
+	int conn, rc = mg_op_infer_image(&in[0], OP, e);
+	if (rc || (rc = check(a, in[0].rank > 1 ? in[0].rank - 1 : 0, &conn, e)))
 		return rc;
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;

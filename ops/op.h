@@ -213,4 +213,8 @@ int mg_components_unique(const struct mg_tensor *x, int64_t first, int64_t count
 int mg_components_copy(const struct mg_tensor *x, struct mg_tensor *y, struct mg_tensor *work,
 		       struct mg_err *e);
 
+/* A component op's input check: an image with a channel axis and at least one spatial
+ * axis; errors name the op. */
+int mg_components_input(const char *op, const struct mg_val *in, struct mg_err *e);
+
 #endif

@@ -180,13 +180,10 @@ static int remove_small(const struct mg_attr *a, const struct mg_tensor *x,
 static int remove_small_objects(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 				struct mg_kctx *k)
 {
-	int rc = mg_op_expect_tensor(&in[0], OP, k->err);
+	int rc = mg_components_input(OP, &in[0], k->err);
 	if (rc)
 		return rc;
 	const struct mg_tensor *x = &in[0].t;
-	if (x->rank < 2)
-		return mg_err_set(k->err, MG_ERR_SHAPE, "%s needs a channel-first image (C, spatial...), "
-				  "got rank %d", OP, x->rank);
 	struct mg_tensor y, w;
 	if ((rc = mg_components_copy(x, &y, &w, k->err)))
 		return rc;
