@@ -121,6 +121,16 @@ static int convert(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *
 		out->is_none = 1;
 		return 0;
 	}
+	if (d->type == MG_ATTR_STR && (d->flags & MG_ATTRF_COMPONENT) && cJSON_IsObject(j)) {
+		/* {"_target_": "torch.nn.Tanh"}: a callable a config names without Python */
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "_target_");
+		if (!cJSON_IsString(t) || cJSON_GetArraySize(j) != 1)
+			return mg_err_set(e, MG_ERR_UNSUPPORTED,
+					  "argument '%s': only a component with a \"_target_\" and no "
+					  "other key is supported",
+					  d->name);
+		j = t;
+	}
 	if (is_list_type(d->type))
 		return list(d, j, a, out, e);
 	if (d->type == MG_ATTR_STR && (d->flags & MG_ATTRF_INT_OK) && cJSON_IsNumber(j) &&

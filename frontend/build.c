@@ -7,6 +7,7 @@
  * current value (and the values of the keys its data-key arguments name, as they were
  * before the transform); array transforms act on "image". Read next: attrs.c,
  * config.c. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,15 +92,50 @@ static int find_op(const char *name, int *dict)
 	return -1;
 }
 
+/* Levenshtein distance, case-insensitive, of two short names (longer ones count as far). */
+static int distance(const char *a, const char *b)
+{
+	enum { N = 64 };
+	size_t la = strlen(a), lb = strlen(b);
+	if (la >= N || lb >= N)
+		return N;
+	int row[N + 1];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int diag = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int up = row[j], sub = tolower((unsigned char)a[i - 1]) !=
+					       tolower((unsigned char)b[j - 1]);
+			int best = diag + sub;
+			best = up + 1 < best ? up + 1 : best;
+			best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* Names the closest known transform (array or dict form) when one is near. */
 static int unknown_target(const char *where, const char *target, struct mg_err *e)
 {
-	char known[600] = "";
-	for (int i = 0; i < MG_OP_COUNT; i++) {
-		size_t n = strlen(known);
-		snprintf(known + n, sizeof known - n, "%s%s(d)", i ? ", " : "", mg_ops[i]->name);
-	}
-	return mg_err_set(e, MG_ERR_CONFIG, "%s: unknown _target_ '%s' (mgc knows %s)", where,
-			  target, known);
+	const char *name = short_name(target);
+	char best[64] = "", cand[64];
+	int bd = (int)strlen(name) / 4 + 2;
+	for (int i = 0; i < MG_OP_COUNT; i++)
+		for (int dict = 0; dict < 2; dict++) {
+			snprintf(cand, sizeof cand, "%s%s", mg_ops[i]->name, dict ? "d" : "");
+			int d = distance(name, cand);
+			if (d < bd) {
+				bd = d;
+				snprintf(best, sizeof best, "%s", cand);
+			}
+		}
+	return mg_err_set(e, MG_ERR_CONFIG, "%s: unknown _target_ '%s'%s%s%s (`mgc ops` lists "
+			  "the transforms mgc knows)", where, target, *best ? " (did you mean " : "",
+			  best, *best ? "?)" : "");
 }
 
 /* Names a dict transform takes besides its op's arguments. meta_keys and friends name

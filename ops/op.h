@@ -30,6 +30,9 @@ enum {
 	/* any JSON value is accepted and not kept: a Python object mgc has no use for
 	 * (Invertd's transform); the attribute reads as null */
 	MG_ATTRF_IGNORED = 32,
+	MG_ATTRF_COMPONENT = 64, /* a string attribute that also takes a component with only a
+				 * "_target_" (a callable a config names without Python code):
+				 * the value is that name */
 };
 
 struct mg_attrdef {
@@ -264,5 +267,44 @@ int mg_interp_dtype(const char *op, const struct mg_attr *dtype, struct mg_err *
  * the interpolation). */
 void mg_grid_scale(struct mg_grid *g, const int64_t out_shape[3], enum mg_interp m,
 		   int align_corners);
+/* ---- connected components (components.c): KeepLargestConnectedComponent,
+ * RemoveSmallObjects and FillHoles share them ---- */
+
+/* Labels the connected components of mask (contiguous, last dim fastest; nonzero =
+ * foreground) of rank 1..MG_MAX_RANK: labels[i] = 0 on background, else 1..*n numbered in
+ * the order of each component's first voxel in memory (skimage.measure.label's and
+ * scipy.ndimage.label's numbering). Two voxels touch when their indices differ by at
+ * most 1 on every axis and differ on at most `connectivity` axes (1: faces, rank: full;
+ * skimage's numbering); the caller checks 1 <= connectivity <= rank. Union-find in two
+ * passes: linear in the voxels times the neighbours. */
+int mg_components_label(const uint8_t *mask, int rank, const int64_t *dims, int connectivity,
+			int32_t *labels, int32_t *n, struct mg_err *e);
+/* sizes[0..n] (malloc'd; *sizes NULL on failure): voxels per label, sizes[0] the
+ * background's. */
+int mg_components_sizes(const int32_t *labels, int64_t numel, int32_t n, int64_t **sizes,
+			struct mg_err *e);
+/* The connectivity argument of a post-processing op: null (is_none) and, when zero_full,
+ * 0 mean full (rank); anything else must be in 1..rank. Errors name op and argument. */
+int mg_components_connectivity(const char *op, const struct mg_attr *a, int rank, int zero_full,
+			       int *conn, struct mg_err *e);
+
+/* MONAI's get_unique_labels(discard=0) on a label image: the distinct values of
+ * elements first..first+count-1 of the contiguous x, without 0 and NaN, ascending, in
+ * *vals (malloc'd, *n of them). */
+int mg_components_unique(const struct mg_tensor *x, int64_t first, int64_t count, double **vals,
+			 int64_t *n, struct mg_err *e);
+
+/* The working copy of a post-processing op's input x (C, spatial...): *work, a fresh
+ * contiguous tensor with the channel axis first and the spatial axes in x's memory order
+ * (largest stride first), so the copy streams through x (NIfTI loads are x-fastest); *y,
+ * the same buffer seen with x's logical dims (a dense, permuted view): the op's output.
+ * y owns the buffer's one reference, work borrows it. Components are the same in either
+ * order; only their numbering follows work's. */
+int mg_components_copy(const struct mg_tensor *x, struct mg_tensor *y, struct mg_tensor *work,
+		       struct mg_err *e);
+
+/* A component op's input check: an image with a channel axis and at least one spatial
+ * axis; errors name the op. */
+int mg_components_input(const char *op, const struct mg_val *in, struct mg_err *e);
 
 #endif

@@ -133,6 +133,11 @@ static void test_errors(void)
 		     "--preprocessing#transforms#2#_target_=FooBard", MG_BIN, ex, data, tmp);
 	CHECK(rc == 1 && strstr(log, "unknown _target_ 'FooBard'") &&
 		      strstr(log, "preprocessing#transforms#2"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s/e "
+		 "--preprocessing#transforms#2#_target_=monai.transforms.ScaleIntensityRnged", MG_BIN,
+		 ex, data, tmp);
+	CHECK(rc == 1 && strstr(log, "(did you mean ScaleIntensityRanged?)") &&
+		      strstr(log, "mgc ops"), "a near miss names the transform: %s", log);
 	rc = files_sh(log, sizeof log, "%s run %s --dataset_dir=%s --dataset#data=@nosuch", MG_BIN, ex,
 		 data);
 	CHECK(rc == 1 && strstr(log, "nosuch"), "%s", log);
