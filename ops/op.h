@@ -129,6 +129,17 @@ void mg_val_set_tensor(struct mg_val *v, struct mg_tensor t, struct mg_meta *met
 int mg_channel_first(struct mg_tensor *t, int channel_dim, const char *from,
 		     struct mg_err *e);
 
+/* ---- fused chains (FusedSpatial, FusedElementwise) ---- */
+
+/* Prefixes e's message with the chain's member i, "<label> (fused <op>)", so an error in a
+ * fused node names the transform that made it. */
+void mg_chain_err(struct mg_err *e, const struct mg_chain *c, int i);
+/* The fused node's type rule: the members' rules one after the other (a member without
+ * one keeps its input's type). A missing chain is an error naming the fused op and the
+ * pass that makes it: fused ops cannot be written in pipelines. */
+int mg_chain_infer(const char *op, const char *pass, const struct mg_attr *chain,
+		   const struct mg_type *in, struct mg_type *out, struct mg_err *e);
+
 /* The reference kernel of every spatial op (spatial.c): the op's grid, then a view when
  * the grid is index-only and stays inside the image, a copy in the input's dtype when it
  * is index-only and reads outside (the outside filled per the grid's padding: zeros 0,
