@@ -2,6 +2,7 @@
  * Synopsis: convert the image's elements to another dtype.
  * MONAI: monai.transforms.CastToType(d)
  * Gradient: none.  Inverse: none.
+ * Reductions: none; a per-voxel conversion.
  *
  * MONAI (utility/array.py) calls convert_data_type, i.e. torch's Tensor.to(dtype): the
  * same dtype returns the input itself (here a new reference to the same storage), any

@@ -47,7 +47,7 @@ static int compose(const struct mg_chain *c, const struct mg_tensor *in, struct 
 				mg_grid_then(&gi, &g2);
 		}
 		if (rc) {
-			mg_err_prefix(e, "%s (fused %s)", c->labels[i], d->name);
+			mg_chain_err(e, c, i);
 			return rc;
 		}
 		if (each && (rc = each(ctx, i, &gi, m.affine, e)))
@@ -64,25 +64,6 @@ static int grid(const struct mg_attr *a, const struct mg_tensor *in, struct mg_g
 		struct mg_err *e)
 {
 	return compose(a[0].v.chain, in, g, NULL, NULL, e);
-}
-
-/* The type the members' rules give, one after the other. */
-static int chain_type(const struct mg_chain *c, const struct mg_type *in, struct mg_type *out,
-		      struct mg_err *e)
-{
-	struct mg_type t = *in;
-	for (int i = 0; i < c->n; i++) {
-		const struct mg_opdef *d = mg_ops[c->ops[i]];
-		struct mg_type o = t;
-		int rc = d->infer ? d->infer(c->attrs[i], &t, &o, e) : 0;
-		if (rc) {
-			mg_err_prefix(e, "%s (fused %s)", c->labels[i], d->name);
-			return rc;
-		}
-		t = o;
-	}
-	*out = t;
-	return 0;
 }
 
 struct applied {
@@ -119,7 +100,7 @@ static int fused_spatial(const struct mg_attr *a, struct mg_val *in, struct mg_v
 		return rc;
 	struct mg_type tin = {.kind = MG_VK_TENSOR, .dtype = (int)in[0].t.dtype,
 			      .rank = in[0].t.rank}, tout;
-	if ((rc = chain_type(c, &tin, &tout, k->err)))
+	if ((rc = mg_chain_infer("FusedSpatial", "fuse-spatial", a, &tin, &tout, k->err)))
 		return rc;
 	if (tout.dtype < 0 || tout.dtype == (int)out[0].t.dtype)
 		return 0;
@@ -135,10 +116,7 @@ static int fused_spatial(const struct mg_attr *a, struct mg_val *in, struct mg_v
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	if (a[0].is_none || !a[0].v.chain)
-		return mg_err_set(e, MG_ERR_CONFIG, "FusedSpatial is made by the fuse-spatial "
-						    "pass; it cannot be written in a pipeline");
-	return chain_type(a[0].v.chain, in, out, e);
+	return mg_chain_infer("FusedSpatial", "fuse-spatial", a, in, out, e);
 }
 
 const struct mg_opdef mg_op_fused_spatial = {

@@ -2,6 +2,11 @@
  * Synopsis: (x - subtrahend) / divisor, by default mean and population std; nonzero, per channel.
  * MONAI: monai.transforms.NormalizeIntensity(d)
  * Gradient: none.  Inverse: none.
+ * Reductions: per group (the image, or each channel with channel_wise), over the voxels
+ * != 0 with nonzero: the mean when subtrahend or divisor is null, then the population
+ * std around it when divisor is null (a second pass); with nonzero, also whether the
+ * group has any such voxel (none: it is left unchanged). Given both, without nonzero:
+ * none.
  *
  * MONAI (intensity/array.py, NormalizeIntensity._normalize) works on a float32 copy of
  * each group (the whole image, or one channel with channel_wise), whatever the input

@@ -158,6 +158,17 @@ int mg_grid_run(const struct mg_tensor *x, const struct mg_grid *g, struct mg_te
 int mg_applied_push(struct mg_meta *m, const char *op, const struct mg_grid *g,
 		    const double in_affine[4][4], struct mg_err *e);
 
+/* ---- fused chains (FusedSpatial, FusedElementwise) ---- */
+
+/* Prefixes e's message with the chain's member i, "<label> (fused <op>)", so an error in a
+ * fused node names the transform that made it. */
+void mg_chain_err(struct mg_err *e, const struct mg_chain *c, int i);
+/* The fused node's type rule: the members' rules one after the other (a member without
+ * one keeps its input's type). A missing chain is an error naming the fused op and the
+ * pass that makes it: fused ops cannot be written in pipelines. */
+int mg_chain_infer(const char *op, const char *pass, const struct mg_attr *chain,
+		   const struct mg_type *in, struct mg_type *out, struct mg_err *e);
+
 /* The reference kernel of every spatial op (spatial.c): the op's grid, then a view when
  * the grid is index-only and stays inside the image, a copy in the input's dtype when it
  * is index-only and reads outside (the outside filled per the grid's padding: zeros 0,

@@ -89,3 +89,30 @@ void mg_val_set_tensor(struct mg_val *v, struct mg_tensor t, struct mg_meta *met
 	v->kind = MG_VK_TENSOR;
 	v->t = t;
 }
+
+void mg_chain_err(struct mg_err *e, const struct mg_chain *c, int i)
+{
+	mg_err_prefix(e, "%s (fused %s)", c->labels[i], mg_ops[c->ops[i]]->name);
+}
+
+int mg_chain_infer(const char *op, const char *pass, const struct mg_attr *chain,
+		   const struct mg_type *in, struct mg_type *out, struct mg_err *e)
+{
+	if (chain->is_none || !chain->v.chain)
+		return mg_err_set(e, MG_ERR_CONFIG, "%s is made by the %s pass; it cannot be "
+						    "written in a pipeline", op, pass);
+	const struct mg_chain *c = chain->v.chain;
+	struct mg_type t = *in;
+	for (int i = 0; i < c->n; i++) {
+		const struct mg_opdef *d = mg_ops[c->ops[i]];
+		struct mg_type o = t;
+		int rc = d->infer ? d->infer(c->attrs[i], &t, &o, e) : 0;
+		if (rc) {
+			mg_chain_err(e, c, i);
+			return rc;
+		}
+		t = o;
+	}
+	*out = t;
+	return 0;
+}

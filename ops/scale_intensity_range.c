@@ -2,6 +2,8 @@
  * Synopsis: (x - a_min) / (a_max - a_min) * (b_max - b_min) + b_min, optionally clipped.
  * MONAI: monai.transforms.ScaleIntensityRange(d)
  * Gradient: none.  Inverse: none.
+ * Reductions: none; a per-voxel map (the fuse-elementwise pass's kernels need no
+ * statistics pass for it).
  *
  * MONAI (intensity/array.py) runs this as separate torch ops on the input tensor, so the
  * arithmetic happens in torch's promoted dtype: the input's own dtype when it is a float

@@ -6,6 +6,8 @@
 const struct mg_pass mg_passes[] = {
 	{"fuse-spatial", "runs of spatial ops on one value -> one FusedSpatial node",
 	 mg_pass_fuse_spatial},
+	{"fuse-elementwise", "runs of elementwise ops on one value -> one FusedElementwise node",
+	 mg_pass_fuse_elementwise},
 	{"infer-types", "derive every value's dtype and shape", mg_pass_infer_types},
 };
 const int mg_npasses = sizeof mg_passes / sizeof *mg_passes;

@@ -14,6 +14,7 @@ struct mg_pass {
 
 int mg_pass_infer_types(struct mg_graph *g, struct mg_err *e);
 int mg_pass_fuse_spatial(struct mg_graph *g, struct mg_err *e);
+int mg_pass_fuse_elementwise(struct mg_graph *g, struct mg_err *e);
 
 extern const struct mg_pass mg_passes[];
 extern const int mg_npasses;
