@@ -1,10 +1,11 @@
 /* fs.c: paths and folders as Python's os.path and os.makedirs treat them, for the
- * datalist (join, normpath), SaveImage (join, relpath, makedirs) and `mgc synth`; and a
- * strerror that item threads may call.
+ * datalist (join, normpath), SaveImage (join, relpath, makedirs) and `mgc synth`; the
+ * temporary files of whole-or-nothing writes; and a strerror that item threads may call.
  * Invariant: every path function returns a fresh malloc'd string that is byte for byte
  * what posixpath returns for the same arguments (the cwd read once per call).
  * Read next: datalist.c, ops/save_image.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -173,6 +174,37 @@ int mg_mkdirs(const char *path, struct mg_err *e)
 		return mg_err_set(e, MG_ERR_IO, "%s exists and is not a folder", path);
 	return 0;
 }
+
+/* The same folder keeps the rename atomic; O_EXCL keeps anything there from being
+ * overwritten. */
+int mg_file_temp(const char *path, const char *ext, char **tmp, struct mg_err *e)
+{
+	static unsigned counter;
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path + 1) : 0;
+	size_t blen = strlen(path) - dlen - strlen(ext), cap = strlen(path) + 48;
+	char *s = malloc(cap);
+	if (!s)
+		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned k = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+		snprintf(s, cap, "%.*s.%.*s.tmp%ld-%u%s", (int)dlen, path, (int)blen,
+			 path + dlen, (long)getpid(), k, ext);
+		int fd = open(s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0) {
+			*tmp = s;
+			return fd;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	char ebuf[128];
+	int err = errno;
+	free(s);
+	return mg_err_set(e, MG_ERR_IO, "%s: cannot create a file in its folder: %s", path,
+			  mg_strerror(err, ebuf, sizeof ebuf));
+}
+
 
 /* strerror_r is the XSI one (int) unless _GNU_SOURCE picks glibc's (char *): both are
  * handled, whichever the build declares. */

@@ -4,7 +4,6 @@
  * in the same folder and renamed into place, and every failure removes the temporary.
  * Read next: nifti_int.h (what it shares with the reader), docs/nifti.md. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -166,36 +165,6 @@ static int make_header(const char *path, const struct mg_tensor *t, enum mg_dtyp
 	return 0;
 }
 
-/* dir/.stem.tmpPID-N.nii[.gz]: same folder (rename stays atomic), same ending (tools
- * that sniff names still see NIfTI), created O_EXCL so nothing is overwritten. */
-static int make_temp(const char *path, const char *ext, char **tmp, struct mg_err *e)
-{
-	static unsigned counter;
-	const char *slash = strrchr(path, '/');
-	size_t dlen = slash ? (size_t)(slash - path + 1) : 0;
-	size_t blen = strlen(path) - dlen - strlen(ext), cap = strlen(path) + 48;
-	char *s = malloc(cap);
-	if (!s)
-		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
-	for (int tries = 0; tries < 100; tries++) {
-		unsigned k = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-		snprintf(s, cap, "%.*s.%.*s.tmp%ld-%u%s", (int)dlen, path, (int)blen,
-			 path + dlen, (long)getpid(), k, ext);
-		int fd = open(s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0) {
-			*tmp = s;
-			return fd;
-		}
-		if (errno != EEXIST)
-			break;
-	}
-	char ebuf[128];
-	int err = errno;
-	free(s);
-	return mg_err_set(e, MG_ERR_IO, "%s: cannot create a file in its folder: %s", path,
-			  mg_strerror(err, ebuf, sizeof ebuf));
-}
-
 int mg_nifti_write(const char *path, const struct mg_tensor *t, enum mg_dtype dtype,
 		   int gz_level, struct mg_err *e)
 {
@@ -217,7 +186,7 @@ int mg_nifti_write(const char *path, const struct mg_tensor *t, enum mg_dtype dt
 	int rc = make_header(path, t, fdt, &h, e);
 	if (rc)
 		return rc;
-	int fd = make_temp(path, ext, &tmp, e);
+	int fd = mg_file_temp(path, ext, &tmp, e);
 	if (fd < 0)
 		return fd;
 	/* "wbT" writes a plain file through the same calls */

@@ -234,6 +234,11 @@ char *mg_path_relpath(const char *path, const char *start);
  * existing folder is fine, "" (the current folder) is a no-op. Errors name the part
  * that could not be made and why. */
 int mg_mkdirs(const char *path, struct mg_err *e);
+/* Creates the temporary file a whole-or-nothing write of path goes to, in path's folder,
+ * named ".<stem>.tmp<pid>-<n><ext>" (ext: how path ends, kept so tools that sniff names
+ * still see the type; may be ""). Returns its open fd (O_WRONLY, O_EXCL) and the
+ * malloc'd name in *tmp; the caller renames it into place or unlinks it. */
+int mg_file_temp(const char *path, const char *ext, char **tmp, struct mg_err *e);
 /* strerror for any thread: the text of errnum, in buf (n bytes) or static. */
 const char *mg_strerror(int errnum, char *buf, size_t n);
 
