@@ -20,6 +20,7 @@ enum {
 	MG_ATTRF_PERKEY = 1,   /* the dict form accepts one value per key */
 	MG_ATTRF_NULLABLE = 2, /* null (None) is a valid value */
 	MG_ATTRF_INT_OK = 4,   /* a string attribute that also takes an integer (as text) */
+	MG_ATTRF_NUM_OK = 8,   /* a string attribute that also takes any number (as %.17g text) */
 };
 
 struct mg_attrdef {
