@@ -13,6 +13,7 @@
  * It also checks the .npy reader (npy.h) on hand-made good and bad files. */
 #include "check.h"
 #include "golden.h"
+#include "../ops/intensity.h"
 
 #define GOLDEN MG_SOURCE_DIR "/tests/golden/intensity/"
 
@@ -357,6 +358,35 @@ static void test_bad_args(void)
 	}
 }
 
+/* MONAI's percentile() on an image past 1e6 voxels (np.percentile there, torch.quantile
+ * below), rebuilt from the generator's formula: exact. */
+static void test_big_percentiles(const cJSON *doc)
+{
+	const cJSON *b = cJSON_GetObjectItem(doc, "percentiles_big");
+	const cJSON *q = cJSON_GetObjectItem(b, "q"), *want = cJSON_GetObjectItem(b, "values");
+	int64_t n = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(b, "n"));
+	int nq = cJSON_GetArraySize(q);
+	CHECK(n > 1000000 && nq > 0 && nq <= 16 && cJSON_GetArraySize(want) == nq,
+	      "cases.json has no percentiles_big");
+	if (!(n > 1000000 && nq > 0 && nq <= 16))
+		return;
+	struct mg_tensor x;
+	struct mg_err e = {0};
+	CHECK_OK(mg_tensor_alloc(&x, MG_DTYPE_F32, 1, &n, &e), &e);
+	float *p = mg_tensor_data(&x);
+	for (int64_t i = 0; i < n; i++)
+		p[i] = (float)((i * 7919) % 1000003) / 7.0f;
+	double qs[16], got[16];
+	for (int i = 0; i < nq; i++)
+		qs[i] = cJSON_GetArrayItem(q, i)->valuedouble;
+	CHECK_OK(mg_reduce_percentiles(&x, nq, qs, got, &e), &e);
+	for (int i = 0; i < nq; i++)
+		CHECK(got[i] == cJSON_GetArrayItem(want, i)->valuedouble,
+		      "percentile %g of %lld voxels: %.9g, MONAI's %.9g", qs[i], (long long)n,
+		      got[i], cJSON_GetArrayItem(want, i)->valuedouble);
+	mg_tensor_release(&x);
+}
+
 /* One of MONAI's cases: its out_dtype and input meta, then the op, and via LoadImage
  * where the case has a NIfTI file. */
 static void one_case(const char *name, const struct mg_opdef *d, const cJSON *c,
@@ -379,6 +409,7 @@ int main(void)
 	cJSON *doc = golden_load_cases(GOLDEN);
 	double max_err[MG_OP_COUNT] = {0};
 	printf("%d cases run\n", golden_run_cases(doc, GOLDEN, NULL, one_case, max_err));
+	test_big_percentiles(doc);
 	for (int i = 0; i < MG_OP_COUNT; i++) {
 		const char *op = mg_ops[i]->name;
 		struct tol t = tolerance(op, MG_DTYPE_F32);

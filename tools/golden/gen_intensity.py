@@ -445,6 +445,19 @@ def foreground_mask():
     add("fm_f64_otsu", op, {}, normal((1, 7, 6), 0.0, 1.0, np.float64))
 
 
+def percentiles_big():
+    """MONAI's percentile() past 1e6 voxels, where it switches from torch.quantile to
+    np.percentile: on a float32 image the C test rebuilds from its formula (too big to
+    store), x[i] = float32((i * 7919) % 1000003) / 7, for n = 1,100,000."""
+    from monai.transforms.utils_pytorch_numpy_unification import percentile
+    n = 1_100_000
+    i = np.arange(n, dtype=np.int64)
+    x = ((i * 7919) % 1000003).astype(np.float32) / np.float32(7)
+    qs = [0.0, 0.5, 10.0, 12.345, 33.3, 50.0, 66.6, 87.123, 99.5, 100.0]
+    vals = [float(percentile(torch.from_numpy(x), q)) for q in qs]
+    return {"n": n, "formula": "float32((i * 7919) % 1000003) / 7", "q": qs, "values": vals}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -469,6 +482,7 @@ def main():
                      "numpy": np.__version__, "nibabel": nib.__version__,
                      "python": sys.version.split()[0]},
         "cases": cases,
+        "percentiles_big": percentiles_big(),
     }
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(doc, f, indent=1)
