@@ -247,9 +247,7 @@ int mg_reduce_histogram(const double *v, int64_t n, enum mg_dtype dt, int nbins,
 	return 0;
 }
 
-/* numpy's pairwise_sum (umath loops_utils): 8 accumulators over blocks of up to 128,
- * halves (kept multiples of 8) above; in float32 when f32. */
-static double pairwise(const double *a, int64_t n, int f32)
+double mg_reduce_sum_np(const double *a, int64_t n, int f32)
 {
 #define ACC(x) (f32 ? (double)(float)(x) : (x))
 	if (n < 8) {
@@ -274,7 +272,7 @@ static double pairwise(const double *a, int64_t n, int f32)
 	}
 	int64_t n2 = n / 2;
 	n2 -= n2 % 8;
-	return ACC(pairwise(a, n2, f32) + pairwise(a + n2, n - n2, f32));
+	return ACC(mg_reduce_sum_np(a, n2, f32) + mg_reduce_sum_np(a + n2, n - n2, f32));
 #undef ACC
 }
 
@@ -286,7 +284,7 @@ double mg_reduce_mean_np(const double *v, int64_t n, enum mg_dtype dt)
 	int64_t chunk = dt == MG_DTYPE_F32 || dt == MG_DTYPE_F64 ? n : 8192;
 	double sum = 0;
 	for (int64_t i = 0; i < n; i += chunk) {
-		double part = pairwise(v + i, n - i < chunk ? n - i : chunk, f32);
+		double part = mg_reduce_sum_np(v + i, n - i < chunk ? n - i : chunk, f32);
 		sum = f32 ? (double)(float)(sum + part) : sum + part;
 	}
 	if (!f32)

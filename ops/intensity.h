@@ -80,6 +80,10 @@ int mg_reduce_histogram(const double *v, int64_t n, enum mg_dtype dt, int nbins,
 			struct mg_hist *h, struct mg_err *e);
 void mg_hist_free(struct mg_hist *h);
 
+/* np.sum of a contiguous array of n values: numpy's pairwise_sum (8 accumulators over
+ * blocks of up to 128, halves kept multiples of 8 above), in float32 when f32. */
+double mg_reduce_sum_np(const double *a, int64_t n, int f32);
+
 /* np.mean of n values of dtype dt (in C order): numpy's pairwise sum, in float32 for
  * float32/float16 data and float64 otherwise, rounded to the result dtype. */
 double mg_reduce_mean_np(const double *v, int64_t n, enum mg_dtype dt);
@@ -94,6 +98,15 @@ struct mg_range_scale {
 	int has_lo, has_hi, clip, degenerate;
 };
 double mg_range_scale_apply(const void *rs, double v);
+
+/* ---- skimage_threshold.c: skimage.filters.threshold_<name> ---- */
+
+/* Whether mgc has threshold_<name>: otsu, yen, isodata, triangle, mean. */
+int mg_threshold_known(const char *name);
+/* threshold_<name> of n values of dtype dt in C order (one channel, as numpy sees it),
+ * in skimage's dtypes step by step, into *thr. */
+int mg_threshold(const char *name, const double *v, int64_t n, enum mg_dtype dt, double *thr,
+		 struct mg_err *e);
 
 /* ---- gaussian.c: MONAI's GaussianFilter ---- */
 

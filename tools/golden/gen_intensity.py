@@ -445,6 +445,26 @@ def foreground_mask():
     add("fm_f64_otsu", op, {}, normal((1, 7, 6), 0.0, 1.0, np.float64))
 
 
+def foreground_mask_methods():
+    op = "ForegroundMask"
+    for m in ("yen", "isodata", "triangle"):
+        add(f"fm_f32_2d_{m}", op, {"threshold": m}, normal((1, 9, 8), 0.5, 0.3))
+        add(f"fm_f32_3d_{m}_bimodal", op, {"threshold": m},
+            np.concatenate([normal((1, 3, 5, 4), 0.2, 0.05), normal((1, 4, 5, 4), 0.8, 0.1)], 1),
+            fortran=True)
+        add(f"fm_u8_rgb_{m}", op, {"threshold": m},
+            rng.integers(0, 256, size=(3, 8, 7)).astype(np.uint8))
+        add(f"fm_i16_3d_{m}", op, {"threshold": m}, ct_like((1, 6, 5, 4)))
+        add(f"fm_f64_{m}_invert", op, {"threshold": m, "invert": True},
+            normal((1, 7, 6), 0.0, 1.0, np.float64))
+        add(f"fm_u8_{m}_constant", op, {"threshold": m}, np.full((1, 4, 3), 9, np.uint8))
+    x = normal((1, 12, 10), 0.3, 0.1)
+    x[0, :2] = 0.9  # a long right tail: triangle flips
+    add("fm_f32_triangle_flip", op, {"threshold": "triangle"}, x)
+    add("fm_f32_triangle_skewed", op, {"threshold": "triangle"},
+        rng.exponential(1.0, size=(1, 12, 10)).astype(np.float32))
+
+
 def percentiles_big():
     """MONAI's percentile() past 1e6 voxels, where it switches from torch.quantile to
     np.percentile: on a float32 image the C test rebuilds from its formula (too big to
@@ -476,6 +496,7 @@ def main():
     gaussian_sharpen()
     histogram_normalize()
     foreground_mask()
+    foreground_mask_methods()
     doc = {
         "generator": "tools/golden/gen_intensity.py",
         "versions": {"monai": monai.__version__, "torch": torch.__version__,
