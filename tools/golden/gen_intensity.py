@@ -465,6 +465,25 @@ def foreground_mask_methods():
         rng.exponential(1.0, size=(1, 12, 10)).astype(np.float32))
 
 
+def foreground_mask_hsv():
+    op = "ForegroundMask"
+    rgb8 = lambda: rng.integers(0, 256, size=(3, 9, 8)).astype(np.uint8)
+    add("fm_hsv_u8_number", op, {"threshold": None, "hsv_threshold": 0.9}, rgb8())
+    add("fm_hsv_u8_otsu_both", op, {"threshold": "otsu", "hsv_threshold": "otsu"}, rgb8())
+    add("fm_hsv_u8_invert", op, {"threshold": 200, "hsv_threshold": "mean", "invert": True},
+        rgb8())
+    add("fm_hsv_f32", op, {"threshold": None, "hsv_threshold": "yen"},
+        rng.random((3, 8, 7)).astype(np.float32), fortran=True)
+    add("fm_hsv_f64_3d", op, {"threshold": 0.9, "hsv_threshold": 0.85},
+        rng.random((3, 5, 4, 3)))
+    add("fm_hsv_i16", op, {"threshold": None, "hsv_threshold": "triangle"},
+        rng.integers(-2000, 30000, size=(3, 7, 6)).astype(np.int16))
+    x = rgb8()
+    x[:, :3] = 128  # grey: delta == 0
+    x[0, 5:] = x[1, 5:]  # ties between channels
+    add("fm_hsv_u8_grey_ties", op, {"threshold": None, "hsv_threshold": "isodata"}, x)
+
+
 def percentiles_big():
     """MONAI's percentile() past 1e6 voxels, where it switches from torch.quantile to
     np.percentile: on a float32 image the C test rebuilds from its formula (too big to
@@ -497,6 +516,7 @@ def main():
     histogram_normalize()
     foreground_mask()
     foreground_mask_methods()
+    foreground_mask_hsv()
     doc = {
         "generator": "tools/golden/gen_intensity.py",
         "versions": {"monai": monai.__version__, "torch": torch.__version__,
