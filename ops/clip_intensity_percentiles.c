@@ -137,7 +137,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 		 struct mg_err *e)
 {
 	int rc = mg_op_infer_image(&in[0], OP, e);
-	if (rc || (rc = check(a, e)))
+	if (rc || (rc = check(a, e)) || (rc = mg_percentile_dtype(OP, in[0].dtype, e)))
 		return rc;
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;

@@ -133,13 +133,21 @@ int mg_reduce_percentiles(const struct mg_tensor *x, int n, const double *q, dou
 	return 0;
 }
 
-int mg_percentile_input(const char *op, const struct mg_tensor *x, struct mg_err *e)
+int mg_percentile_dtype(const char *op, int dtype, struct mg_err *e)
 {
-	if (x->dtype != MG_DTYPE_F32 && x->dtype != MG_DTYPE_F64)
+	if (dtype >= 0 && dtype != MG_DTYPE_F32 && dtype != MG_DTYPE_F64)
 		return mg_err_set(e, MG_ERR_UNSUPPORTED,
 				  "%s needs a float32 or float64 image, not %s (MONAI's "
 				  "torch.quantile refuses it; add CastToType first)",
-				  op, mg_dtype_name(x->dtype));
+				  op, mg_dtype_name((enum mg_dtype)dtype));
+	return 0;
+}
+
+int mg_percentile_input(const char *op, const struct mg_tensor *x, struct mg_err *e)
+{
+	int rc = mg_percentile_dtype(op, (int)x->dtype, e);
+	if (rc)
+		return rc;
 	if (mg_tensor_numel(x) == 0)
 		return mg_err_set(e, MG_ERR_SHAPE, "%s: percentiles of an empty image", op);
 	return 0;

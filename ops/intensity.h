@@ -65,6 +65,8 @@ int mg_reduce_percentiles(const struct mg_tensor *x, int n, const double *q, dou
  * "input tensor must be either float or double dtype"), a percentile argument `name` in
  * [0, 100]. Errors name op. */
 int mg_percentile_input(const char *op, const struct mg_tensor *x, struct mg_err *e);
+/* The same check at type inference (dtype -1: unknown, accepted). */
+int mg_percentile_dtype(const char *op, int dtype, struct mg_err *e);
 int mg_percentile_arg(const char *op, const char *name, const struct mg_attr *q,
 		      struct mg_err *e);
 

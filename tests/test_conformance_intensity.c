@@ -349,6 +349,23 @@ static void test_bad_args(void)
 		{"ScaleIntensity", "{\"channel_wise\": 1}", MG_DTYPE_F32, 3,
 		 "argument 'channel_wise' must be a boolean"},
 	};
+	/* the percentile ops refuse an integer image at type inference too */
+	static const char *const pct[][2] = {
+		{"ScaleIntensityRangePercentiles",
+		 "{\"lower\": 5, \"upper\": 95, \"b_min\": 0, \"b_max\": 1}"},
+		{"ClipIntensityPercentiles", "{\"lower\": 5, \"upper\": 95}"},
+	};
+	for (int i = 0; i < 2; i++) {
+		struct mg_arena arena = {0};
+		struct mg_attr a[16];
+		struct mg_err e = {0};
+		const struct mg_opdef *d = golden_op(pct[i][0]);
+		CHECK_OK(golden_parse_text(d, pct[i][1], &arena, a, &e), &e);
+		struct mg_type in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_I16, .rank = -1}, out;
+		CHECK_FAILS(d->infer(a, &in, &out, &e), &e, "needs a float32 or float64 image, "
+							     "not int16");
+		mg_arena_free(&arena);
+	}
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct mg_tensor x, y = {0};
 		struct mg_err e = {0};
