@@ -139,6 +139,11 @@ static int convert(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *
 		out->v.s = mg_arena_printf(a, "%d", j->valueint);
 		return out->v.s ? 0 : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 	}
+	if (d->type == MG_ATTR_STR && (d->flags & MG_ATTRF_NUM_OK) && cJSON_IsNumber(j)) {
+		/* MONAI's number-or-name arguments: threshold=0.5 or "otsu" */
+		out->v.s = mg_arena_printf(a, "%.17g", j->valuedouble);
+		return out->v.s ? 0 : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	}
 	int rc = scalar(d, d->type, j, out, e);
 	if (!rc && d->type == MG_ATTR_STR)
 		out->v.s = mg_arena_strdup(a, out->v.s);

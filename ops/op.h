@@ -33,6 +33,7 @@ enum {
 	MG_ATTRF_COMPONENT = 64, /* a string attribute that also takes a component with only a
 				 * "_target_" (a callable a config names without Python code):
 				 * the value is that name */
+	MG_ATTRF_NUM_OK = 128, /* a string attribute that also takes any number (as %.17g text) */
 };
 
 struct mg_attrdef {

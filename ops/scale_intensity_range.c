@@ -19,9 +19,7 @@
  * Known deviation: an integer-valued JSON a_min on an integer image makes MONAI compute
  * `img - a_min` in the integer dtype (uint8 wraps around); JSON numbers do not say int
  * or float, so mgc always computes in floating point. */
-#include <stdlib.h>
-
-#include "op.h"
+#include "intensity.h"
 
 static const struct mg_attrdef attrs[] = {
 	{"a_min", MG_ATTR_FLOAT, NULL, 0, NULL, "intensity original range min"},
@@ -36,23 +34,6 @@ static const struct mg_attrdef attrs[] = {
 	 "output dtype; null keeps the input's"},
 };
 enum { A_AMIN, A_AMAX, A_BMIN, A_BMAX, A_CLIP, A_DTYPE };
-
-/* torch's result dtype for `tensor - python_float`. */
-static enum mg_dtype compute_dtype(enum mg_dtype in)
-{
-	return mg_dtype_is_float(in) ? in : MG_DTYPE_F32;
-}
-
-/* Rounds v to what a tensor of dtype t holds: one torch op's result. */
-static double rnd(enum mg_dtype t, double v)
-{
-	switch (t) {
-	case MG_DTYPE_F32: return (float)v;
-	case MG_DTYPE_F16: return mg_f16_to_f32(mg_f32_to_f16((float)v));
-	case MG_DTYPE_BF16: return mg_bf16_to_f32(mg_f32_to_bf16((float)v));
-	default: return v;
-	}
-}
 
 static int is_degenerate(const struct mg_attr *a)
 {
@@ -74,52 +55,28 @@ static int scale_intensity_range(const struct mg_attr *a, struct mg_val *in, str
 	if (rc || (rc = check_clip(a, k->err)))
 		return rc;
 	const struct mg_tensor *x = &in[0].t;
-	enum mg_dtype ct = compute_dtype(x->dtype);
+	enum mg_dtype ct = mg_float_dtype(x->dtype);
 	int degenerate = is_degenerate(a), has_lo = !a[A_BMIN].is_none, has_hi = !a[A_BMAX].is_none;
 	enum mg_dtype od = a[A_DTYPE].is_none ? x->dtype : (enum mg_dtype)a[A_DTYPE].v.i;
 	if (degenerate)
 		od = ct; /* MONAI returns before its dtype conversion */
 	/* the Python scalars as torch sees them: rounded to the compute dtype */
-	double amin = rnd(ct, a[A_AMIN].v.f), bmin = has_lo ? rnd(ct, a[A_BMIN].v.f) : 0;
-	double bmax = has_hi ? rnd(ct, a[A_BMAX].v.f) : 0;
-	double arange = rnd(ct, a[A_AMAX].v.f - a[A_AMIN].v.f);
-	double brange = has_lo && has_hi ? rnd(ct, a[A_BMAX].v.f - a[A_BMIN].v.f) : 0;
-	int clip = a[A_CLIP].v.i && !degenerate;
-
+	struct mg_range_scale rs = {
+		.ct = ct,
+		.amin = mg_round_to(ct, a[A_AMIN].v.f),
+		.arange = mg_round_to(ct, a[A_AMAX].v.f - a[A_AMIN].v.f),
+		.bmin = has_lo ? mg_round_to(ct, a[A_BMIN].v.f) : 0,
+		.bmax = has_hi ? mg_round_to(ct, a[A_BMAX].v.f) : 0,
+		.brange = has_lo && has_hi ? mg_round_to(ct, a[A_BMAX].v.f - a[A_BMIN].v.f) : 0,
+		.has_lo = has_lo,
+		.has_hi = has_hi,
+		.clip = a[A_CLIP].v.i && !degenerate,
+		.degenerate = degenerate,
+	};
 	struct mg_tensor y;
 	if ((rc = mg_tensor_alloc_like(&y, x, od, k->err)))
 		return rc;
-	if (mg_tensor_numel(x) > 0) {
-		size_t si = mg_dtype_size(x->dtype), so = mg_dtype_size(od);
-		const char *px = mg_tensor_data(x);
-		char *py = mg_tensor_data(&y);
-		/* in the input's memory order (the output is laid out alike), by rows */
-		struct mg_iter it;
-		for (mg_iter_init_memorder(&it, x->rank, x->dims, 2,
-					   (const int64_t *[]){x->strides, y.strides});
-		     !it.done; mg_iter_next_row(&it)) {
-			for (int64_t i = 0; i < it.inner; i++) {
-				int64_t ox = it.off[0] + i * it.istride[0];
-				int64_t oy = it.off[1] + i * it.istride[1];
-				double v = rnd(ct, mg_dtype_load(x->dtype, px + ox * (int64_t)si));
-				v = rnd(ct, v - amin);
-				if (degenerate) {
-					if (has_lo)
-						v = rnd(ct, v + bmin);
-				} else {
-					v = rnd(ct, v / arange);
-					if (has_lo && has_hi)
-						v = rnd(ct, rnd(ct, v * brange) + bmin);
-				}
-				/* torch.clamp order: max with the low bound, then min */
-				if (clip && has_lo && v < bmin)
-					v = bmin;
-				if (clip && has_hi && v > bmax)
-					v = bmax;
-				mg_dtype_store(od, py + oy * (int64_t)so, v);
-			}
-		}
-	}
+	mg_map(x, &y, mg_range_scale_apply, &rs);
 	mg_val_set_tensor(&out[0], y, x->meta);
 	return 0;
 }
@@ -133,7 +90,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;
 	if (is_degenerate(a))
-		out[0].dtype = in[0].dtype < 0 ? -1 : (int)compute_dtype(in[0].dtype);
+		out[0].dtype = in[0].dtype < 0 ? -1 : (int)mg_float_dtype(in[0].dtype);
 	else if (!a[A_DTYPE].is_none)
 		out[0].dtype = (int)a[A_DTYPE].v.i;
 	return 0;

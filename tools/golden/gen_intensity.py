@@ -2,7 +2,10 @@
 """gen_intensity.py: golden cases for mgc's intensity and channel ops, computed by MONAI.
 
 Runs MONAI's array transforms (ScaleIntensityRange, NormalizeIntensity, EnsureChannelFirst,
-CastToType) on small deterministic inputs and writes, under tests/golden/intensity/:
+CastToType, then ScaleIntensity, ScaleIntensityRangePercentiles, ThresholdIntensity,
+ClipIntensityPercentiles, ShiftIntensity, GaussianSmooth, GaussianSharpen,
+HistogramNormalize, ForegroundMask; new cases go at the end so the random draws of the
+earlier ones, and so their files, stay the same) on small deterministic inputs and writes, under tests/golden/intensity/:
   <case>.in.npy, <case>.out.npy   the input and MONAI's output
   <case>.nii.gz                   the file an EnsureChannelFirst case loads with LoadImage
   cases.json                      {"versions": ..., "cases": [{name, op, args, input,
@@ -28,8 +31,12 @@ import torch
 
 import monai
 from monai.data import MetaTensor
-from monai.transforms import (CastToType, EnsureChannelFirst, LoadImage,
-                              NormalizeIntensity, ScaleIntensityRange)
+from monai.transforms import (CastToType, ClipIntensityPercentiles, EnsureChannelFirst,
+                              ForegroundMask, GaussianSharpen, GaussianSmooth,
+                              HistogramNormalize, LoadImage, NormalizeIntensity,
+                              ScaleIntensity, ScaleIntensityRange,
+                              ScaleIntensityRangePercentiles, ShiftIntensity,
+                              ThresholdIntensity)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "tests", "golden", "intensity")
@@ -38,6 +45,15 @@ TRANSFORMS = {
     "NormalizeIntensity": NormalizeIntensity,
     "EnsureChannelFirst": EnsureChannelFirst,
     "CastToType": CastToType,
+    "ScaleIntensity": ScaleIntensity,
+    "ScaleIntensityRangePercentiles": ScaleIntensityRangePercentiles,
+    "ThresholdIntensity": ThresholdIntensity,
+    "ClipIntensityPercentiles": ClipIntensityPercentiles,
+    "ShiftIntensity": ShiftIntensity,
+    "GaussianSmooth": GaussianSmooth,
+    "GaussianSharpen": GaussianSharpen,
+    "HistogramNormalize": HistogramNormalize,
+    "ForegroundMask": ForegroundMask,
 }
 
 rng = np.random.default_rng(20240611)
@@ -240,6 +256,247 @@ def cast_to_type():
     add("cast_f32_same", op, {"dtype": "float32"}, normal((1, 4, 3)))
 
 
+def scale_intensity():
+    op = "ScaleIntensity"
+    add("si_f32_3d_default", op, {}, normal((1, 6, 5, 4), 3.0, 2.0))
+    add("si_i16_3d_default", op, {}, ct_like((1, 6, 5, 4)), fortran=True)
+    add("si_u8_2d_range", op, {"minv": -1.0, "maxv": 1.0},
+        rng.integers(0, 256, size=(1, 9, 8)).astype(np.uint8))
+    add("si_f32_cw_3ch", op, {"minv": 10.0, "maxv": 20.0, "channel_wise": True},
+        normal((3, 5, 4, 3), 1.0, 4.0), fortran=True)
+    add("si_i16_cw_2d", op, {"channel_wise": True}, ct_like((2, 7, 6)))
+    add("si_f32_minv_only", op, {"minv": 2.0, "maxv": None}, normal((1, 6, 5), 0.0, 3.0))
+    add("si_f32_factor", op, {"minv": None, "maxv": None, "factor": 0.5},
+        normal((1, 5, 4, 3), 1.0, 2.0))
+    add("si_i16_factor_dtype_none", op, {"minv": None, "maxv": None, "factor": -0.3,
+                                         "dtype": None}, ct_like((1, 6, 5)))
+    add("si_f32_no_op", op, {"minv": None, "maxv": None}, normal((1, 4, 3)))
+    add("si_f32_constant", op, {"minv": 3.0, "maxv": 5.0}, np.full((1, 5, 4, 3), 2.5, np.float32))
+    add("si_f32_all_zero", op, {}, np.zeros((1, 4, 3, 2), np.float32))
+    add("si_i16_dtype_none", op, {"minv": -100.0, "maxv": 100.0, "dtype": None},
+        ct_like((1, 6, 5, 4)))
+    add("si_f64_dtype_none", op, {"dtype": None}, normal((2, 5, 4), 0.0, 10.0, np.float64))
+    add("si_f32_tiny", op, {"minv": 0.0, "maxv": 255.0, "dtype": "uint8"},
+        normal((1, 1, 2), 0.0, 1.0))
+    x = normal((3, 4, 3, 2), 5.0, 1.0)
+    x[1] = 7.0
+    add("si_f32_cw_constant_channel", op, {"channel_wise": True}, x)
+
+
+def scale_intensity_range_percentiles():
+    op = "ScaleIntensityRangePercentiles"
+    add("sirp_f32_3d", op, {"lower": 5.0, "upper": 95.0, "b_min": 0.0, "b_max": 1.0},
+        normal((1, 6, 5, 4), 40.0, 60.0))
+    add("sirp_f32_3d_clip_fortran", op, {"lower": 10.0, "upper": 90.0, "b_min": -1.0,
+                                         "b_max": 1.0, "clip": True},
+        normal((1, 7, 5, 3), 0.0, 100.0), fortran=True)
+    add("sirp_f32_2d_relative", op, {"lower": 12.5, "upper": 87.3, "b_min": 0.0,
+                                     "b_max": 200.0, "relative": True, "clip": True},
+        normal((1, 9, 8), 3.0, 2.0))
+    add("sirp_f32_cw_3ch", op, {"lower": 1.0, "upper": 99.0, "b_min": 0.0, "b_max": 1.0,
+                                "channel_wise": True},
+        normal((3, 5, 4, 3), 1.0, 4.0))
+    add("sirp_f32_cw_2d_clip", op, {"lower": 0.0, "upper": 100.0, "b_min": -5.0,
+                                    "b_max": 5.0, "channel_wise": True, "clip": True},
+        with_zeros(normal((2, 8, 7), 0.0, 30.0)))
+    add("sirp_f32_bnone", op, {"lower": 20.0, "upper": 80.0, "b_min": None, "b_max": None},
+        normal((1, 6, 5), 0.0, 1.0))
+    add("sirp_f32_constant", op, {"lower": 5.0, "upper": 95.0, "b_min": 0.0, "b_max": 1.0,
+                                  "clip": True}, np.full((1, 4, 3, 2), 3.5, np.float32))
+    add("sirp_f32_all_zero", op, {"lower": 5.0, "upper": 95.0, "b_min": 0.0, "b_max": 1.0},
+        np.zeros((1, 5, 4), np.float32))
+    add("sirp_f64_dtype_none", op, {"lower": 2.0, "upper": 98.0, "b_min": 0.0, "b_max": 1.0,
+                                    "dtype": None}, normal((1, 6, 5, 4), 100.0, 30.0, np.float64))
+    add("sirp_f32_dtype_i16", op, {"lower": 5.0, "upper": 95.0, "b_min": -1000.0,
+                                   "b_max": 1000.0, "dtype": "int16"},
+        normal((1, 7, 6), 0.0, 60.0))
+    add("sirp_f32_tiny", op, {"lower": 25.0, "upper": 75.0, "b_min": 0.0, "b_max": 1.0},
+        normal((1, 1, 2), 0.0, 1.0))
+    add("sirp_f32_ct_spleen", op, {"lower": 0.5, "upper": 99.5, "b_min": 0.0, "b_max": 1.0,
+                                   "clip": True}, ct_like((1, 8, 7, 6)).astype(np.float32))
+
+
+def threshold_intensity():
+    op = "ThresholdIntensity"
+    add("thr_f32_3d_above", op, {"threshold": 0.5}, normal((1, 6, 5, 4)))
+    add("thr_f32_2d_below_cval", op, {"threshold": 0.1, "above": False, "cval": -7.5},
+        normal((2, 8, 7), 0.0, 0.2), fortran=True)
+    add("thr_i16_3d_above", op, {"threshold": 40.0, "cval": 1.0}, ct_like((1, 6, 5, 4)))
+    add("thr_i16_cval_trunc", op, {"threshold": -80.5, "above": False, "cval": -2.7},
+        ct_like((1, 6, 5)))
+    add("thr_u8_2d", op, {"threshold": 127.5}, rng.integers(0, 256, size=(3, 6, 5)).astype(np.uint8))
+    add("thr_f64_3d", op, {"threshold": 0.1, "above": True, "cval": 0.1},
+        normal((1, 5, 4, 3), 0.1, 0.05, np.float64))
+    x = np.full((1, 4, 3), 0.1, np.float32)
+    add("thr_f32_equal_rounded", op, {"threshold": 0.1, "above": True, "cval": 9.0}, x)
+    add("thr_f32_all_zero", op, {"threshold": 0.0, "above": False, "cval": 1.0},
+        np.zeros((1, 3, 2, 2), np.float32))
+
+
+def clip_intensity_percentiles():
+    op = "ClipIntensityPercentiles"
+    add("cip_f32_3d_hard", op, {"lower": 5.0, "upper": 95.0}, normal((1, 6, 5, 4), 0.0, 10.0))
+    add("cip_f32_2d_hard_upper_only", op, {"lower": None, "upper": 90.0},
+        normal((1, 9, 8)), fortran=True)
+    add("cip_f32_2d_hard_lower_only", op, {"lower": 25.0, "upper": None},
+        normal((1, 9, 8)))
+    add("cip_f32_cw_hard", op, {"lower": 10.0, "upper": 90.0, "channel_wise": True},
+        normal((3, 5, 4, 3), 2.0, 3.0))
+    add("cip_f32_soft", op, {"lower": 10.0, "upper": 90.0, "sharpness_factor": 10.0},
+        normal((1, 6, 5, 4), 0.0, 1.0))
+    add("cip_f32_soft_lower_none", op, {"lower": None, "upper": 80.0, "sharpness_factor": 2.0},
+        normal((1, 7, 6), 1.0, 2.0))
+    add("cip_f32_soft_cw", op, {"lower": 5.0, "upper": 95.0, "sharpness_factor": 0.5,
+                                "channel_wise": True}, normal((2, 6, 5), 0.0, 3.0))
+    add("cip_f64_hard", op, {"lower": 1.0, "upper": 99.0}, normal((1, 5, 4, 3), 5.0, 2.0, np.float64))
+    add("cip_f64_soft_dtype_none", op, {"lower": 20.0, "upper": 70.0, "sharpness_factor": 3.0,
+                                        "dtype": None},
+        normal((1, 5, 4, 3), 0.0, 1.0, np.float64))
+    add("cip_f64_soft_f32", op, {"lower": 20.0, "upper": 70.0, "sharpness_factor": 3.0},
+        normal((1, 6, 5), 0.0, 1.0, np.float64))
+    add("cip_f32_constant", op, {"lower": 5.0, "upper": 95.0},
+        np.full((1, 4, 3, 2), -2.0, np.float32))
+    add("cip_f32_all_zero_soft", op, {"lower": 5.0, "upper": 95.0, "sharpness_factor": 1.0},
+        np.zeros((1, 4, 3), np.float32))
+    add("cip_f32_tiny", op, {"lower": 30.0, "upper": 70.0}, normal((1, 1, 3), 0.0, 1.0))
+
+
+def shift_intensity():
+    op = "ShiftIntensity"
+    add("shift_f32_3d", op, {"offset": 1.25}, normal((1, 6, 5, 4)))
+    add("shift_f32_2d_fortran", op, {"offset": -0.1}, normal((2, 8, 7)), fortran=True)
+    add("shift_i16_3d", op, {"offset": 100.0}, ct_like((1, 6, 5, 4)))
+    add("shift_i16_frac", op, {"offset": -2.5}, ct_like((1, 6, 5)))
+    add("shift_u8_safe", op, {"offset": 10.0, "safe": True},
+        rng.integers(0, 256, size=(1, 7, 6)).astype(np.uint8))
+    add("shift_f64", op, {"offset": 0.1}, normal((1, 5, 4, 3), 0.0, 1.0, np.float64))
+    add("shift_f32_all_zero", op, {"offset": 0.0}, np.zeros((1, 3, 2), np.float32))
+
+
+def gaussian_smooth():
+    op = "GaussianSmooth"
+    add("gs_f32_3d_default", op, {}, normal((1, 8, 7, 6)))
+    add("gs_f32_2d_sigma_list", op, {"sigma": [0.7, 2.0]}, normal((2, 12, 9)), fortran=True)
+    add("gs_i16_3d_sigma2", op, {"sigma": 2.0}, ct_like((1, 9, 8, 7)))
+    add("gs_f32_3d_sampled", op, {"sigma": [1.0, 0.5, 1.5], "approx": "sampled"},
+        normal((1, 7, 6, 5)))
+    add("gs_f32_2d_scalespace", op, {"sigma": 1.3, "approx": "scalespace"},
+        normal((1, 10, 9)))
+    add("gs_f32_2d_scalespace_big", op, {"sigma": 2.5, "approx": "scalespace"},
+        normal((1, 12, 11)))
+    add("gs_u8_2d_3ch", op, {"sigma": 0.8}, rng.integers(0, 256, size=(3, 8, 7)).astype(np.uint8))
+    add("gs_f64_3d", op, {"sigma": 1.0}, normal((1, 6, 5, 4), 0.0, 1.0, np.float64))
+    add("gs_f32_constant", op, {"sigma": 1.0}, np.full((1, 6, 5, 4), 2.0, np.float32))
+    add("gs_f32_tiny", op, {"sigma": 1.0}, normal((1, 1, 2)))
+    add("gs_f32_all_zero", op, {"sigma": 3.0}, np.zeros((1, 4, 3, 2), np.float32))
+
+
+def gaussian_sharpen():
+    op = "GaussianSharpen"
+    add("gsh_f32_3d_default", op, {}, normal((1, 8, 7, 6)))
+    add("gsh_f32_2d_lists", op, {"sigma1": [1.0, 2.0], "sigma2": [0.5, 0.5], "alpha": 5.0},
+        normal((2, 10, 9)), fortran=True)
+    add("gsh_i16_2d", op, {"sigma1": 1.5, "sigma2": 0.7, "alpha": 3.0}, ct_like((1, 9, 8)))
+    add("gsh_f32_3d_sampled", op, {"sigma1": 1.0, "sigma2": 0.5, "alpha": 2.0,
+                                   "approx": "sampled"}, normal((1, 6, 5, 4)))
+    add("gsh_f32_2d_scalespace", op, {"sigma1": 1.2, "sigma2": 0.6, "alpha": 4.0,
+                                      "approx": "scalespace"}, normal((1, 8, 7)))
+    add("gsh_f32_tiny", op, {"sigma1": 1.0, "sigma2": 1.0}, normal((1, 2, 1)))
+
+
+def histogram_normalize():
+    op = "HistogramNormalize"
+    add("hn_f32_3d_default", op, {}, normal((1, 6, 5, 4), 0.0, 1.0))
+    add("hn_f32_2d_bins", op, {"num_bins": 10, "min": -1, "max": 1},
+        normal((2, 8, 7), 3.0, 2.0), fortran=True)
+    add("hn_u8_2d", op, {}, rng.integers(0, 256, size=(1, 9, 8)).astype(np.uint8))
+    add("hn_i16_3d", op, {"num_bins": 64}, ct_like((1, 6, 5, 4)))
+    add("hn_i16_dtype_none", op, {"dtype": None, "max": 1000}, ct_like((1, 6, 5)))
+    add("hn_f64_3d", op, {"num_bins": 32}, normal((1, 5, 4, 3), 10.0, 5.0, np.float64))
+    add("hn_f32_constant", op, {}, np.full((1, 4, 3, 2), 1.5, np.float32))
+    add("hn_f32_all_zero", op, {"num_bins": 8}, np.zeros((1, 4, 3), np.float32))
+    add("hn_f32_tiny", op, {"num_bins": 4}, normal((1, 1, 3)))
+    add("hn_f32_one_bin", op, {"num_bins": 1}, normal((1, 5, 4)))
+    x = normal((1, 7, 6), 0.0, 1.0)
+    x[0, :3] = x[0, 0, 0]
+    add("hn_f32_ties", op, {"num_bins": 16}, x)
+
+
+def foreground_mask():
+    op = "ForegroundMask"
+    add("fm_f32_2d_otsu", op, {}, normal((1, 9, 8), 0.5, 0.3))
+    add("fm_f32_3d_otsu_bimodal", op, {},
+        np.concatenate([normal((1, 3, 5, 4), 0.2, 0.05), normal((1, 3, 5, 4), 0.8, 0.05)], 1),
+        fortran=True)
+    add("fm_u8_rgb_otsu", op, {}, rng.integers(0, 256, size=(3, 8, 7)).astype(np.uint8))
+    add("fm_u8_rgb_invert", op, {"invert": True},
+        rng.integers(0, 256, size=(3, 8, 7)).astype(np.uint8))
+    add("fm_i16_3d_otsu", op, {}, ct_like((1, 6, 5, 4)))
+    add("fm_f32_mean", op, {"threshold": "mean"}, normal((1, 9, 8), 0.5, 0.3))
+    add("fm_i16_mean", op, {"threshold": "mean"}, ct_like((1, 7, 6)))
+    add("fm_f32_number", op, {"threshold": 0.1}, normal((2, 6, 5), 0.1, 0.2))
+    add("fm_i16_number_invert", op, {"threshold": 50, "invert": True}, ct_like((1, 6, 5, 4)))
+    add("fm_f32_invert_mean", op, {"threshold": "mean", "invert": True},
+        normal((1, 6, 5), 0.5, 0.2))
+    add("fm_f32_4ch", op, {"threshold": 0.0}, normal((4, 5, 4)))
+    add("fm_f32_4ch_otsu", op, {}, normal((4, 5, 4), 0.5, 0.3))
+    add("fm_f32_constant", op, {}, np.full((1, 4, 3, 2), 0.7, np.float32))
+    add("fm_f32_all_zero", op, {}, np.zeros((1, 4, 3), np.float32))
+    add("fm_f64_otsu", op, {}, normal((1, 7, 6), 0.0, 1.0, np.float64))
+
+
+def foreground_mask_methods():
+    op = "ForegroundMask"
+    for m in ("yen", "isodata", "triangle"):
+        add(f"fm_f32_2d_{m}", op, {"threshold": m}, normal((1, 9, 8), 0.5, 0.3))
+        add(f"fm_f32_3d_{m}_bimodal", op, {"threshold": m},
+            np.concatenate([normal((1, 3, 5, 4), 0.2, 0.05), normal((1, 4, 5, 4), 0.8, 0.1)], 1),
+            fortran=True)
+        add(f"fm_u8_rgb_{m}", op, {"threshold": m},
+            rng.integers(0, 256, size=(3, 8, 7)).astype(np.uint8))
+        add(f"fm_i16_3d_{m}", op, {"threshold": m}, ct_like((1, 6, 5, 4)))
+        add(f"fm_f64_{m}_invert", op, {"threshold": m, "invert": True},
+            normal((1, 7, 6), 0.0, 1.0, np.float64))
+        add(f"fm_u8_{m}_constant", op, {"threshold": m}, np.full((1, 4, 3), 9, np.uint8))
+    x = normal((1, 12, 10), 0.3, 0.1)
+    x[0, :2] = 0.9  # a long right tail: triangle flips
+    add("fm_f32_triangle_flip", op, {"threshold": "triangle"}, x)
+    add("fm_f32_triangle_skewed", op, {"threshold": "triangle"},
+        rng.exponential(1.0, size=(1, 12, 10)).astype(np.float32))
+
+
+def foreground_mask_hsv():
+    op = "ForegroundMask"
+    rgb8 = lambda: rng.integers(0, 256, size=(3, 9, 8)).astype(np.uint8)
+    add("fm_hsv_u8_number", op, {"threshold": None, "hsv_threshold": 0.9}, rgb8())
+    add("fm_hsv_u8_otsu_both", op, {"threshold": "otsu", "hsv_threshold": "otsu"}, rgb8())
+    add("fm_hsv_u8_invert", op, {"threshold": 200, "hsv_threshold": "mean", "invert": True},
+        rgb8())
+    add("fm_hsv_f32", op, {"threshold": None, "hsv_threshold": "yen"},
+        rng.random((3, 8, 7)).astype(np.float32), fortran=True)
+    add("fm_hsv_f64_3d", op, {"threshold": 0.9, "hsv_threshold": 0.85},
+        rng.random((3, 5, 4, 3)))
+    add("fm_hsv_i16", op, {"threshold": None, "hsv_threshold": "triangle"},
+        rng.integers(-2000, 30000, size=(3, 7, 6)).astype(np.int16))
+    x = rgb8()
+    x[:, :3] = 128  # grey: delta == 0
+    x[0, 5:] = x[1, 5:]  # ties between channels
+    add("fm_hsv_u8_grey_ties", op, {"threshold": None, "hsv_threshold": "isodata"}, x)
+
+
+def percentiles_big():
+    """MONAI's percentile() past 1e6 voxels, where it switches from torch.quantile to
+    np.percentile: on a float32 image the C test rebuilds from its formula (too big to
+    store), x[i] = float32((i * 7919) % 1000003) / 7, for n = 1,100,000."""
+    from monai.transforms.utils_pytorch_numpy_unification import percentile
+    n = 1_100_000
+    i = np.arange(n, dtype=np.int64)
+    x = ((i * 7919) % 1000003).astype(np.float32) / np.float32(7)
+    qs = [0.0, 0.5, 10.0, 12.345, 33.3, 50.0, 66.6, 87.123, 99.5, 100.0]
+    vals = [float(percentile(torch.from_numpy(x), q)) for q in qs]
+    return {"n": n, "formula": "float32((i * 7919) % 1000003) / 7", "q": qs, "values": vals}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -249,12 +506,24 @@ def main():
     normalize_intensity()
     ensure_channel_first()
     cast_to_type()
+    scale_intensity()
+    scale_intensity_range_percentiles()
+    threshold_intensity()
+    clip_intensity_percentiles()
+    shift_intensity()
+    gaussian_smooth()
+    gaussian_sharpen()
+    histogram_normalize()
+    foreground_mask()
+    foreground_mask_methods()
+    foreground_mask_hsv()
     doc = {
         "generator": "tools/golden/gen_intensity.py",
         "versions": {"monai": monai.__version__, "torch": torch.__version__,
                      "numpy": np.__version__, "nibabel": nib.__version__,
                      "python": sys.version.split()[0]},
         "cases": cases,
+        "percentiles_big": percentiles_big(),
     }
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(doc, f, indent=1)

@@ -1,0 +1,157 @@
+/* Op: ClipIntensityPercentiles
+ * Synopsis: clip (hard or soft) to the image's lower/upper intensity percentiles.
+ * MONAI: monai.transforms.ClipIntensityPercentiles(d)
+ * Gradient: none.  Inverse: none.
+ *
+ * Reductions needed first: one or two percentiles (per channel with channel_wise).
+ * MONAI (intensity/array.py, transforms/utils.py soft_clip):
+ *   - hard (sharpness_factor null): torch.clamp(x, percentile(lower or 0),
+ *     percentile(upper or 100)) in the image's dtype;
+ *   - soft: x converted to `dtype` (null: kept), then
+ *     x + softplus(-c (x - lo)) / c - softplus(c (x - hi)) / c, each term only when
+ *     its percentile is not null, one torch op at a time (softplus: x past 20 is x,
+ *     else log1p(exp(x))); the percentiles are taken on the unconverted image;
+ *   - the output always has the input's dtype (MONAI converts back), so `dtype` only
+ *     sets the soft clip's precision.
+ * Percentiles as ScaleIntensityRangePercentiles (torch.quantile / np.percentile); integer
+ * and half images are refused, as torch.quantile refuses them. return_clipping_values
+ * is accepted, but mgc's metadata has no place for the values: they are not kept. */
+#include "intensity.h"
+
+static const struct mg_attrdef attrs[] = {
+	{"lower", MG_ATTR_FLOAT, NULL, MG_ATTRF_NULLABLE, NULL,
+	 "lower intensity percentile in [0, 100]; null: no clipping below"},
+	{"upper", MG_ATTR_FLOAT, NULL, MG_ATTRF_NULLABLE, NULL,
+	 "upper intensity percentile in [0, 100]; null: no clipping above"},
+	{"sharpness_factor", MG_ATTR_FLOAT, "null", MG_ATTRF_NULLABLE, NULL,
+	 "soft clipping's sharpness (> 0); null: hard clipping"},
+	{"channel_wise", MG_ATTR_BOOL, "false", 0, NULL, "percentiles per channel (axis 0)"},
+	{"return_clipping_values", MG_ATTR_BOOL, "false", 0, NULL,
+	 "accepted; the values are not kept (mgc's metadata has no field for them)"},
+	{"dtype", MG_ATTR_DTYPE, "\"float32\"", MG_ATTRF_NULLABLE, NULL,
+	 "soft clipping computes in this dtype (null: the input's); the output keeps the "
+	 "input's dtype"},
+};
+enum { A_LOWER, A_UPPER, A_SHARP, A_CHANNEL_WISE, A_RETURN, A_DTYPE };
+
+#define OP "ClipIntensityPercentiles"
+
+static int check(const struct mg_attr *a, struct mg_err *e)
+{
+	if (a[A_LOWER].is_none && a[A_UPPER].is_none)
+		return mg_err_set(e, MG_ERR_CONFIG, OP ": lower or upper percentiles must be "
+							"provided (both are null)");
+	int rc = mg_percentile_arg(OP, "lower", &a[A_LOWER], e);
+	if (rc || (rc = mg_percentile_arg(OP, "upper", &a[A_UPPER], e)))
+		return rc;
+	if (!a[A_LOWER].is_none && !a[A_UPPER].is_none && a[A_UPPER].v.f < a[A_LOWER].v.f)
+		return mg_err_set(e, MG_ERR_CONFIG, OP ": upper (%g) must be greater than or "
+				  "equal to lower (%g)", a[A_UPPER].v.f, a[A_LOWER].v.f);
+	if (!a[A_SHARP].is_none && !(a[A_SHARP].v.f > 0))
+		return mg_err_set(e, MG_ERR_CONFIG, OP ": sharpness_factor must be greater than "
+				  "0, not %g", a[A_SHARP].v.f);
+	if (!a[A_SHARP].is_none && !a[A_DTYPE].is_none &&
+	    !mg_dtype_is_float((enum mg_dtype)a[A_DTYPE].v.i))
+		return mg_err_set(e, MG_ERR_CONFIG, OP ": soft clipping computes in dtype, which "
+				  "must be a float dtype, not %s",
+				  mg_dtype_name((enum mg_dtype)a[A_DTYPE].v.i));
+	return 0;
+}
+
+struct clip {
+	enum mg_dtype ct; /* the soft clip's dtype */
+	int soft, has_lo, has_hi;
+	double lo, hi, c, negc; /* bounds and c, -c rounded to ct for the soft clip */
+};
+
+static double softplus(enum mg_dtype ct, double v)
+{
+	if (v > 20)
+		return v;
+	return ct == MG_DTYPE_F64 ? log1p(exp(v)) : mg_round_to(ct, log1pf(expf((float)v)));
+}
+
+static double clip_one(const void *ctx, double v)
+{
+	const struct clip *s = ctx;
+	if (!s->soft) /* torch.clamp: max with the low bound, then min */
+		return v < s->lo ? s->lo : v > s->hi ? s->hi : v;
+#define R(x) mg_round_to(s->ct, (x))
+	double x = R(v), r = x;
+	if (s->has_lo)
+		r = R(r + R(softplus(s->ct, R(s->negc * R(x - s->lo))) / s->c));
+	if (s->has_hi)
+		r = R(r - R(softplus(s->ct, R(s->c * R(x - s->hi))) / s->c));
+#undef R
+	return r;
+}
+
+static int clip_group(const struct mg_attr *a, const struct mg_tensor *x, struct mg_tensor *y,
+		      struct mg_err *e)
+{
+	int soft = !a[A_SHARP].is_none;
+	struct clip s = {
+		.ct = a[A_DTYPE].is_none ? x->dtype : (enum mg_dtype)a[A_DTYPE].v.i,
+		.soft = soft,
+		.has_lo = !a[A_LOWER].is_none,
+		.has_hi = !a[A_UPPER].is_none,
+	};
+	/* hard clipping treats a null percentile as 0 or 100 */
+	double q[2] = {s.has_lo ? a[A_LOWER].v.f : 0, s.has_hi ? a[A_UPPER].v.f : 100}, p[2];
+	int rc = mg_reduce_percentiles(x, 2, q, p, e);
+	if (rc)
+		return rc;
+	/* the soft clip subtracts the 0-d percentile tensors in ct */
+	s.lo = soft ? mg_round_to(s.ct, p[0]) : p[0];
+	s.hi = soft ? mg_round_to(s.ct, p[1]) : p[1];
+	s.c = soft ? mg_round_to(s.ct, a[A_SHARP].v.f) : 0;
+	s.negc = soft ? mg_round_to(s.ct, -a[A_SHARP].v.f) : 0;
+	mg_map(x, y, clip_one, &s);
+	return 0;
+}
+
+static int clip_intensity_percentiles(const struct mg_attr *a, struct mg_val *in,
+				      struct mg_val *out, struct mg_kctx *k)
+{
+	int rc = mg_op_expect_tensor(&in[0], OP, k->err);
+	const struct mg_tensor *x = &in[0].t;
+	if (rc || (rc = check(a, k->err)) || (rc = mg_percentile_input(OP, x, k->err)))
+		return rc;
+	struct mg_tensor y;
+	if ((rc = mg_tensor_alloc_like(&y, x, x->dtype, k->err)))
+		return rc;
+	int cw = (int)a[A_CHANNEL_WISE].v.i;
+	for (int64_t c = 0; c < mg_group_count(x, cw) && !rc; c++) {
+		struct mg_tensor xc = mg_group(x, cw, c), yc = mg_group(&y, cw, c);
+		rc = clip_group(a, &xc, &yc, k->err);
+	}
+	if (rc) {
+		mg_tensor_release(&y);
+		return rc;
+	}
+	mg_val_set_tensor(&out[0], y, x->meta);
+	return 0;
+}
+
+static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
+		 struct mg_err *e)
+{
+	int rc = mg_op_infer_image(&in[0], OP, e);
+	if (rc || (rc = check(a, e)) || (rc = mg_percentile_dtype(OP, in[0].dtype, e)))
+		return rc;
+	out[0] = in[0];
+	out[0].kind = MG_VK_TENSOR;
+	return 0;
+}
+
+const struct mg_opdef mg_op_clip_intensity_percentiles = {
+	.name = OP,
+	.synopsis = "clip (hard or soft) to the image's lower/upper intensity percentiles",
+	.flags = MG_OPF_ELEMENTWISE,
+	.nin = 1,
+	.nout = 1,
+	.attrs = attrs,
+	.nattrs = sizeof attrs / sizeof *attrs,
+	.infer = infer,
+	.ref = clip_intensity_percentiles,
+};

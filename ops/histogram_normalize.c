@@ -1,0 +1,153 @@
+/* Op: HistogramNormalize
+ * Synopsis: histogram equalisation: each voxel mapped through the rescaled cumulative histogram.
+ * MONAI: monai.transforms.HistogramNormalize(d)
+ * Gradient: none.  Inverse: none.
+ *
+ * Reductions needed first: a histogram of the whole image (all channels together).
+ * MONAI (intensity/array.py, transforms/utils.py equalize_hist) on numpy:
+ *   - hist, centers = skimage.exposure.histogram(img.flatten(), num_bins): integer
+ *     images get one bin per integer from min to max (num_bins is ignored), float images
+ *     num_bins uniform bins over [min, max] (np.histogram, in the image's precision);
+ *   - cum = cumsum(hist), rescaled to [min, max] by rescale_array in float32;
+ *   - np.interp(img, centers, cum) in float64 (flat beyond the first and last centre),
+ *     then converted to `dtype` (null: the input's; integers truncate).
+ * mask is not supported (it is a second image: a two-input form will come with the
+ * dict transforms that take one). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "intensity.h"
+
+static const struct mg_attrdef attrs[] = {
+	{"num_bins", MG_ATTR_INT, "256", 0, NULL,
+	 "number of histogram bins (float images; integer images get one per value)"},
+	{"min", MG_ATTR_INT, "0", 0, NULL, "output value of the lowest intensities"},
+	{"max", MG_ATTR_INT, "255", 0, NULL, "output value of the highest intensities"},
+	{"mask", MG_ATTR_FLOATS, "null", MG_ATTRF_NULLABLE, NULL,
+	 "not supported: only null (use every voxel)"},
+	{"dtype", MG_ATTR_DTYPE, "\"float32\"", MG_ATTRF_NULLABLE, NULL,
+	 "output dtype; null keeps the input's"},
+};
+enum { A_NUM_BINS, A_MIN, A_MAX, A_MASK, A_DTYPE };
+
+#define OP "HistogramNormalize"
+
+static int check(const struct mg_attr *a, struct mg_err *e)
+{
+	if (!a[A_MASK].is_none)
+		return mg_err_set(e, MG_ERR_UNSUPPORTED, OP ": mask is not supported (a second "
+							     "image); only null");
+	if (a[A_NUM_BINS].v.i < 1 || a[A_NUM_BINS].v.i > (1 << 24))
+		return mg_err_set(e, MG_ERR_CONFIG, OP ": num_bins is %lld; it must be in "
+				  "[1, 2^24]", (long long)a[A_NUM_BINS].v.i);
+	return 0;
+}
+
+/* np.interp(v, xp, fp) with numpy's branches (exact hits, flat ends). */
+struct interp {
+	int64_t n;
+	const double *xp, *fp;
+};
+
+static double interp_one(const void *ctx, double x)
+{
+	const struct interp *t = ctx;
+	const double *xp = t->xp, *fp = t->fp;
+	int64_t n = t->n;
+	if (x >= xp[n - 1])
+		return fp[n - 1];
+	if (x < xp[0])
+		return fp[0];
+	int64_t lo = 0, hi = n - 1; /* xp[lo] <= x < xp[hi] */
+	while (hi - lo > 1) {
+		int64_t mid = lo + (hi - lo) / 2;
+		if (xp[mid] <= x)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (xp[lo] == x)
+		return fp[lo];
+	double slope = (fp[lo + 1] - fp[lo]) / (xp[lo + 1] - xp[lo]);
+	double r = slope * (x - xp[lo]) + fp[lo];
+	if (isnan(r)) {
+		r = slope * (x - xp[lo + 1]) + fp[lo + 1];
+		if (isnan(r) && fp[lo] == fp[lo + 1])
+			r = fp[lo];
+	}
+	return r;
+}
+
+static int histogram_normalize(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			       struct mg_kctx *k)
+{
+	int rc = mg_op_expect_tensor(&in[0], OP, k->err);
+	const struct mg_tensor *x = &in[0].t;
+	if (rc || (rc = check(a, k->err)))
+		return rc;
+	if (mg_tensor_numel(x) == 0)
+		return mg_err_set(k->err, MG_ERR_SHAPE, OP ": the image is empty");
+	double *v = mg_gather(x, k->err);
+	if (!v)
+		return k->err->code;
+	struct mg_hist h;
+	rc = mg_reduce_histogram(v, mg_tensor_numel(x), x->dtype, (int)a[A_NUM_BINS].v.i, &h,
+				 k->err);
+	free(v);
+	if (rc) {
+		mg_err_prefix(k->err, OP);
+		return rc;
+	}
+	/* rescale_array(cumsum, min, max) in float32 (its default dtype) */
+	double *cum = malloc(sizeof *cum * (size_t)h.n);
+	if (!cum) {
+		mg_hist_free(&h);
+		return mg_err_set(k->err, MG_ERR_NOMEM, OP ": out of memory");
+	}
+	int64_t run = 0;
+	for (int64_t i = 0; i < h.n; i++) {
+		run += h.counts[i];
+		cum[i] = (float)run;
+	}
+	float lo = (float)cum[0], hi = (float)cum[h.n - 1];
+	float bmin = (float)a[A_MIN].v.i, span = (float)(a[A_MAX].v.i - a[A_MIN].v.i);
+	for (int64_t i = 0; i < h.n; i++) {
+		float c = (float)cum[i]; /* float32 ops, as numpy's on a float32 array */
+		cum[i] = lo == hi ? c * bmin : (c - lo) / (hi - lo) * span + bmin;
+	}
+	enum mg_dtype od = a[A_DTYPE].is_none ? x->dtype : (enum mg_dtype)a[A_DTYPE].v.i;
+	struct mg_tensor y;
+	if (!(rc = mg_tensor_alloc_like(&y, x, od, k->err))) {
+		struct interp t = {h.n, h.centers, cum};
+		mg_map(x, &y, interp_one, &t);
+		mg_val_set_tensor(&out[0], y, x->meta);
+	}
+	free(cum);
+	mg_hist_free(&h);
+	return rc;
+}
+
+static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
+		 struct mg_err *e)
+{
+	int rc = mg_op_infer_image(&in[0], OP, e);
+	if (rc || (rc = check(a, e)))
+		return rc;
+	out[0] = in[0];
+	out[0].kind = MG_VK_TENSOR;
+	if (!a[A_DTYPE].is_none)
+		out[0].dtype = (int)a[A_DTYPE].v.i;
+	return 0;
+}
+
+const struct mg_opdef mg_op_histogram_normalize = {
+	.name = OP,
+	.synopsis = "histogram equalisation through the rescaled cumulative histogram",
+	.flags = MG_OPF_ELEMENTWISE,
+	.nin = 1,
+	.nout = 1,
+	.attrs = attrs,
+	.nattrs = sizeof attrs / sizeof *attrs,
+	.infer = infer,
+	.ref = histogram_normalize,
+};
