@@ -5,8 +5,10 @@
  *   data      := [item...] | {"_target_": "load_decathlon_datalist", ...}
  * A dict transform over n keys becomes n nodes, one per key, each reading the key's
  * current value (and the values of the keys its data-key arguments name, as they were
- * before the transform); array transforms act on "image". Read next: attrs.c,
- * config.c. */
+ * before the transform); array transforms act on "image". Key-moving dict transforms
+ * (an op with a `keys` hook: ConcatItemsd, CopyItemsd, SplitDimd, DeleteItemsd) get
+ * their nodes, key families and deleted keys from the op's plan (add_moving; see
+ * docs/pipeline-format.md). Read next: attrs.c, config.c. */
 #include <stdlib.h>
 #include <string.h>
 
