@@ -91,6 +91,19 @@ static int64_t family_index(const char *prefix, const char *key)
 	return strtol(d, NULL, 10);
 }
 
+/* Drops the bindings of the keys a new family names (prefix + a number): reading one
+ * now makes the family's node, as MONAI's SplitDimd overwrites such keys. */
+static void env_forget(struct env *v, const char *prefix)
+{
+	for (int i = v->n - 1; i >= 0; i--)
+		if (family_index(prefix, v->key[i]) >= 0) {
+			v->n--;
+			v->key[i] = v->key[v->n];
+			v->val[i] = v->val[v->n];
+			v->gone[i] = v->gone[v->n];
+		}
+}
+
 /* The node a family makes for its key number i: one output, bound to key. */
 static int32_t family_node(struct env *v, struct mg_graph *g, const struct family *f,
 			   const char *key, int64_t i, struct mg_err *e)
@@ -183,7 +196,7 @@ static int find_op(const char *name, int *dict)
 
 static int unknown_target(const char *where, const char *target, struct mg_err *e)
 {
-	char known[600] = "";
+	char known[1200] = "";
 	for (int i = 0; i < MG_OP_COUNT; i++) {
 		size_t n = strlen(known);
 		snprintf(known + n, sizeof known - n, "%s%s(d)", i ? ", " : "", mg_ops[i]->name);
@@ -258,6 +271,7 @@ static int add_moving(struct mg_graph *g, struct env *env, enum mg_op op, const 
 			}
 			env->fam[env->nfam++] = (struct family){kn->out[0], where, op, kn->family,
 								 at, in[i][0], optional};
+			env_forget(env, kn->out[0]);
 			continue;
 		}
 		int32_t n = mg_graph_add_node_n(g, op, in[i], kn->nin, kn->nout, at,

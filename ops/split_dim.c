@@ -32,7 +32,7 @@ static const struct mg_attrdef attrs[] = {
 	{"list_output", MG_ATTR_BOOL, "false", 0, NULL,
 	 "a list of items, one per piece: not supported (an item stays one item)"},
 	{"index", MG_ATTR_INT, "null", MG_ATTRF_NULLABLE, NULL,
-	 "mgc's, set by the frontend: the piece this node takes"},
+	 "mgc's, set by the frontend (not in files): the piece this node takes"},
 };
 enum { A_DIM, A_KEEPDIM, A_UPDATE_META, A_POSTFIXES, A_LIST_OUTPUT, A_INDEX };
 
@@ -117,6 +117,9 @@ static int keys(const struct mg_attr *a, const char *const *key, int nkeys,
 		return mg_err_set(e, MG_ERR_UNSUPPORTED, "SplitDimd: list_output=true makes a list "
 				  "of items, one per piece; an mgc pipeline keeps one item per "
 				  "datalist entry (use the default, which writes \"{key}_{i}\")");
+	if (!a[A_INDEX].is_none)
+		return mg_err_set(e, MG_ERR_CONFIG, "SplitDimd: index is mgc's own argument, set "
+				  "for each key it writes; leave it out");
 	const struct mg_attr *post = &a[A_POSTFIXES];
 	int n = post->is_none ? 1 : post->n;
 	if (nkeys * n > MG_MAX_KEYS)

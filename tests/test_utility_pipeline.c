@@ -3,7 +3,8 @@
  * axis with its affine moved), masks and deletes keys and saves the results; each saved
  * file is checked against the saved copy of the input by an independent formula (a
  * concatenation's pieces are its inputs, a mask keeps the voxels where the label is
- * positive). Then pipelines with bad keys and arguments must fail with messages naming
+ * positive; a key written before SplitDimd names it is the split's piece after it).
+ * Then pipelines with bad keys and arguments must fail with messages naming
  * the transform, the key and, at run time, the item. */
 #include <math.h>
 
@@ -112,6 +113,8 @@ static void test_pipeline(void)
 	snprintf(t, sizeof t,
 		 "{\"_target_\": \"CopyItemsd\", \"keys\": [\"image\", \"label\"], "
 		 "\"names\": [\"orig\", \"lab2\"]},\n"
+		 "  {\"_target_\": \"CopyItemsd\", \"keys\": \"label\", \"names\": \"both_0\"},\n"
+		 "  {\"_target_\": \"Identityd\", \"keys\": \"both_0\"},\n"
 		 "  {\"_target_\": \"ConcatItemsd\", \"keys\": [\"image\", \"label\"], \"name\": \"both\"},\n"
 		 "  {\"_target_\": \"SplitDimd\", \"keys\": \"both\"},\n"
 		 "  {\"_target_\": \"SplitDimd\", \"keys\": \"lab2\", \"dim\": -1},\n"
