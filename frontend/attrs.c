@@ -114,6 +114,9 @@ static int convert(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *
 		   struct mg_attr *out, struct mg_err *e)
 {
 	memset(out, 0, sizeof *out);
+	if ((d->flags & MG_ATTRF_REFUSED) && !cJSON_IsNull(j))
+		return mg_err_set(e, MG_ERR_UNSUPPORTED, "argument '%s' is not supported (only "
+				  "null): %s", d->name, d->doc);
 	if (cJSON_IsNull(j) || (d->flags & MG_ATTRF_IGNORED)) {
 		int nullable = (d->flags & MG_ATTRF_NULLABLE) || (d->dflt && !strcmp(d->dflt, "null"));
 		if (!nullable)

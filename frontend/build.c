@@ -5,8 +5,10 @@
  *   data      := [item...] | {"_target_": "load_decathlon_datalist", ...}
  * A dict transform over n keys becomes n nodes, one per key, each reading the key's
  * current value (and the values of the keys its data-key arguments name, as they were
- * before the transform); array transforms act on "image". Read next: attrs.c,
- * config.c. */
+ * before the transform); array transforms act on "image". Key-moving dict transforms
+ * (an op with a `keys` hook: ConcatItemsd, CopyItemsd, SplitDimd, DeleteItemsd) get
+ * their nodes, key families and deleted keys from the op's plan (add_moving; see
+ * docs/pipeline-format.md). Read next: attrs.c, config.c. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +16,23 @@
 #include "../runtime/json.h"
 #include "build.h"
 
-/* The item's keys as the chain proceeds: key -> current value. */
+/* The item's keys as the chain proceeds: key -> current value, or who deleted it; and the
+ * key families of SplitDimd ("{key}_{i}"), whose nodes are made when a key is read. */
+struct family {
+	const char *prefix, *label;
+	enum mg_op op;
+	int attr; /* the attribute that takes i */
+	const struct mg_attr *attrs;
+	int32_t in;
+	int optional;
+};
+
 struct env {
-	int n;
+	int n, nfam;
 	const char *key[MG_MAX_KEYS];
 	int32_t val[MG_MAX_KEYS];
+	const char *gone[MG_MAX_KEYS]; /* the transform that deleted the key, else NULL */
+	struct family fam[MG_MAX_KEYS];
 };
 
 static int env_find(const struct env *v, const char *key)
@@ -29,28 +43,117 @@ static int env_find(const struct env *v, const char *key)
 	return -1;
 }
 
-static int32_t env_get(struct env *v, struct mg_graph *g, const char *key, struct mg_err *e)
+/* Binds key to val (a new entry when the key is new); names val after it, as values hold
+ * the key they are bound to (messages and DataStats print it). */
+static int env_set(struct env *v, struct mg_graph *g, const char *key, int32_t val,
+		   struct mg_err *e)
 {
 	int i = env_find(v, key);
+	if (i < 0) {
+		if (v->n == MG_MAX_KEYS)
+			return mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d keys", MG_MAX_KEYS);
+		i = v->n++;
+		v->key[i] = mg_arena_strdup(&g->arena, key);
+	}
+	v->val[i] = val;
+	v->gone[i] = NULL;
+	if (g->values[val].producer >= 0)
+		g->values[val].name = v->key[i];
+	return 0;
+}
+
+/* Marks key deleted by who (a key the chain has not read yet gets an entry, so that
+ * reading it later is the same error). */
+static int env_unbind(struct env *v, struct mg_graph *g, const char *key, const char *who,
+		      struct mg_err *e)
+{
+	int i = env_find(v, key);
+	if (i < 0) {
+		if (v->n == MG_MAX_KEYS)
+			return mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d keys", MG_MAX_KEYS);
+		i = v->n++;
+		v->key[i] = mg_arena_strdup(&g->arena, key);
+		v->val[i] = -1;
+	}
+	v->gone[i] = who;
+	return 0;
+}
+
+/* i when key is prefix + a decimal i as Python's str(i) writes it, else -1. */
+static int64_t family_index(const char *prefix, const char *key)
+{
+	size_t n = strlen(prefix);
+	const char *d = key + n;
+	if (strncmp(key, prefix, n) != 0 || !*d || (d[0] == '0' && d[1]) || strlen(d) > 9)
+		return -1;
+	for (const char *c = d; *c; c++)
+		if (*c < '0' || *c > '9')
+			return -1;
+	return strtol(d, NULL, 10);
+}
+
+/* Drops the bindings of the keys a new family names (prefix + a number): reading one
+ * now makes the family's node, as MONAI's SplitDimd overwrites such keys. */
+static void env_forget(struct env *v, const char *prefix)
+{
+	for (int i = v->n - 1; i >= 0; i--)
+		if (family_index(prefix, v->key[i]) >= 0) {
+			v->n--;
+			v->key[i] = v->key[v->n];
+			v->val[i] = v->val[v->n];
+			v->gone[i] = v->gone[v->n];
+		}
+}
+
+/* The node a family makes for its key number i: one output, bound to key. */
+static int32_t family_node(struct env *v, struct mg_graph *g, const struct family *f,
+			   const char *key, int64_t i, struct mg_err *e)
+{
+	const struct mg_opdef *d = mg_ops[f->op];
+	struct mg_attr *at = mg_arena_alloc(&g->arena, (size_t)(d->nattrs + 1) * sizeof *at);
+	if (!at) {
+		mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	memcpy(at, f->attrs, (size_t)d->nattrs * sizeof *at);
+	at[f->attr].is_none = 0;
+	at[f->attr].v.i = i;
+	char *label = mg_arena_printf(&g->arena, "%s key '%s'", f->label, key);
+	int32_t n = mg_graph_add_node_n(g, f->op, &f->in, 1, 1, at, label, e);
+	if (n < 0)
+		return -1;
+	g->nodes[n].optional = (uint8_t)f->optional;
+	int32_t out = g->nodes[n].out[0];
+	return env_set(v, g, key, out, e) ? -1 : out;
+}
+
+/* The value of key for the transform `who` ("at (Target)"): its binding, a family's node
+ * (the latest family first), or the graph input of that name. Reading a deleted key is an
+ * error naming who, the key and the transform that deleted it. */
+static int32_t env_get(struct env *v, struct mg_graph *g, const char *key, const char *who,
+		       struct mg_err *e)
+{
+	int i = env_find(v, key);
+	if (i >= 0 && v->gone[i]) {
+		mg_err_set(e, MG_ERR_CONFIG, "%s reads key '%s', which %s deleted", who, key,
+			   v->gone[i]);
+		return -1;
+	}
 	if (i >= 0)
 		return v->val[i];
+	for (int f = v->nfam - 1; f >= 0; f--) {
+		int64_t k = family_index(v->fam[f].prefix, key);
+		if (k >= 0)
+			return family_node(v, g, &v->fam[f], key, k, e);
+	}
 	if (v->n == MG_MAX_KEYS) {
 		mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d keys", MG_MAX_KEYS);
 		return -1;
 	}
 	int32_t in = mg_graph_input(g, key, e);
-	if (in < 0)
+	if (in < 0 || env_set(v, g, key, in, e))
 		return -1;
-	v->key[v->n] = g->values[in].name;
-	v->val[v->n++] = in;
 	return in;
-}
-
-static void env_set(struct env *v, const char *key, int32_t val)
-{
-	int i = env_find(v, key);
-	if (i >= 0)
-		v->val[i] = val; /* env_get has made every key we set */
 }
 
 /* "monai.transforms.LoadImaged" -> "LoadImaged" */
@@ -152,6 +255,78 @@ static const char *key_name(const cJSON *keys, int dict, int i)
 				     : keys->valuestring;
 }
 
+/* "where key 'a'", "where keys 'a', 'b' -> 'c'": the keys a key-moving node reads and,
+ * where they differ, the keys it writes. */
+static const char *moving_label(struct mg_arena *a, const char *where,
+				const struct mg_keynode *k)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof buf, "%s key%s", where, k->nin > 1 ? "s" : "");
+	for (int i = 0; i < k->nin && n < (int)sizeof buf; i++)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s '%s'", i ? "," : "", k->in[i]);
+	int same = k->nin == 1 && k->nout == 1 && strcmp(k->in[0], k->out[0]) == 0;
+	for (int i = 0; i < k->nout && !same && n < (int)sizeof buf; i++)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s '%s'", i ? "," : " ->",
+			      k->out[i]);
+	return mg_arena_strdup(a, buf);
+}
+
+/* A key-moving dict transform (its op has a `keys` hook): the op's plan of nodes and
+ * unbound keys. Every node's keys are read before any binds, as MONAI reads d[key]
+ * before writing d[name]. */
+static int add_moving(struct mg_graph *g, struct env *env, enum mg_op op, const cJSON *t,
+		      const cJSON *keys, int nkeys, int optional, const char *where,
+		      const char *who, struct mg_err *e)
+{
+	const struct mg_opdef *d = mg_ops[op];
+	const char *names[MG_MAX_KEYS];
+	struct mg_attr *attrs = mg_arena_alloc(&g->arena, (size_t)(d->nattrs + 1) * sizeof *attrs);
+	struct mg_keyplan *p = calloc(1, sizeof *p);
+	int32_t(*in)[MG_NODE_MAXIO] = calloc(MG_MAX_KEYS, sizeof *in);
+	int rc = !attrs || !p || !in ? mg_err_set(e, MG_ERR_NOMEM, "out of memory") : 0;
+	for (int i = 0; i < nkeys && !rc; i++)
+		names[i] = key_name(keys, 1, i);
+	if (!rc)
+		rc = mg_attrs_parse(d, t, -1, nkeys, dict_args, &g->arena, attrs, e);
+	if (!rc)
+		rc = d->keys(attrs, names, nkeys, p, &g->arena, e);
+	if (rc)
+		mg_err_prefix(e, "%s", where);
+	for (int i = 0; !rc && i < p->nnodes; i++)
+		for (int k = 0; !rc && k < p->node[i].nin; k++)
+			if ((in[i][k] = env_get(env, g, p->node[i].in[k], who, e)) < 0)
+				rc = e->code;
+	for (int i = 0; !rc && i < p->nnodes; i++) {
+		const struct mg_keynode *kn = &p->node[i];
+		const struct mg_attr *at = kn->attrs ? kn->attrs : attrs;
+		if (kn->family >= 0) {
+			if (env->nfam == MG_MAX_KEYS) {
+				rc = mg_err_set(e, MG_ERR_UNSUPPORTED, "%s: more than %d key "
+						"families", where, MG_MAX_KEYS);
+				break;
+			}
+			env->fam[env->nfam++] = (struct family){kn->out[0], where, op, kn->family,
+								 at, in[i][0], optional};
+			env_forget(env, kn->out[0]);
+			continue;
+		}
+		int32_t n = mg_graph_add_node_n(g, op, in[i], kn->nin, kn->nout, at,
+						moving_label(&g->arena, where, kn), e);
+		if (n < 0) {
+			rc = e->code;
+			break;
+		}
+		g->nodes[n].optional = (uint8_t)optional;
+		for (int k = 0; k < kn->nout && !rc; k++)
+			rc = env_set(env, g, kn->out[k], g->nodes[n].out[k], e);
+	}
+	for (int i = 0; !rc && i < p->nunbind; i++)
+		rc = env_unbind(env, g, p->unbind[i], who, e);
+	free(p);
+	free(in);
+	return rc;
+}
+
 static int add_transform(struct mg_graph *g, struct env *env, const cJSON *t,
 			 const char *where, struct mg_err *e)
 {
@@ -180,6 +355,12 @@ static int add_transform(struct mg_graph *g, struct env *env, const cJSON *t,
 			return mg_err_set(e, MG_ERR_CONFIG,
 					  "%s: 'allow_missing_keys' must be a boolean", where);
 	}
+	const char *who = mg_arena_printf(&g->arena, "%s (%s)", where, target->valuestring);
+	if (d->keys)
+		return dict ? add_moving(g, env, op, t, keys, nkeys, cJSON_IsTrue(amk), where, who, e)
+			    : mg_err_set(e, MG_ERR_CONFIG, "%s: only the dict form %sd of %s is "
+					 "supported: it moves item keys, and an array transform "
+					 "acts on \"image\" alone", where, d->name, d->name);
 	/* every key's arguments first: the data-key inputs (source_key, orig_keys) are read
 	 * before any node rebinds a key, as MONAI reads them before transforming */
 	struct mg_attr *attrs[MG_MAX_KEYS];
@@ -200,13 +381,13 @@ static int add_transform(struct mg_graph *g, struct env *env, const cJSON *t,
 			return rc;
 		}
 		nin[i] = 0;
-		in[i][nin[i]++] = env_get(env, g, key, e);
+		in[i][nin[i]++] = env_get(env, g, key, who, e);
 		for (int a = 0; a < d->nattrs && in[i][0] >= 0; a++) {
 			if (!(d->attrs[a].flags & MG_ATTRF_KEY) || attrs[i][a].is_none)
 				continue;
 			if (nin[i] == MG_NODE_MAXIO)
 				return mg_err_set(e, MG_ERR_INTERNAL, "%s: too many inputs", where);
-			in[i][nin[i]++] = env_get(env, g, attrs[i][a].v.s, e);
+			in[i][nin[i]++] = env_get(env, g, attrs[i][a].v.s, who, e);
 			if (in[i][nin[i] - 1] < 0)
 				return e->code;
 		}
@@ -220,7 +401,8 @@ static int add_transform(struct mg_graph *g, struct env *env, const cJSON *t,
 		if (n < 0)
 			return e->code;
 		g->nodes[n].optional = cJSON_IsTrue(amk);
-		env_set(env, key, g->nodes[n].out[0]);
+		if (env_set(env, g, key, g->nodes[n].out[0], e))
+			return e->code;
 	}
 	return 0;
 }
@@ -364,11 +546,19 @@ int mg_program_build(const struct mg_config *c, const char *run_id, struct mg_pr
 	} else {
 		p->data_at = "datalist";
 	}
-	struct env env = {0};
+	struct env *env = calloc(1, sizeof *env);
+	if (!rc && !env)
+		rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 	if (!rc)
-		rc = add_chain(p->graph, &env, chain, chain_at, e);
+		rc = add_chain(p->graph, env, chain, chain_at, e);
+	int32_t out[MG_MAX_KEYS];
+	int nout = 0;
+	for (int i = 0; !rc && i < env->n; i++)
+		if (!env->gone[i]) /* deleted keys are no outputs */
+			out[nout++] = env->val[i];
 	if (!rc)
-		rc = mg_graph_set_outputs(p->graph, env.val, env.n, e);
+		rc = mg_graph_set_outputs(p->graph, out, nout, e);
+	free(env);
 	if (!rc && a->failed)
 		rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 	if (rc && p->origin)

@@ -81,11 +81,11 @@ static void type_unknown(struct mg_type *t)
 	t->rank = -1;
 }
 
-/* Output types by the op's rule; without a rule output 0 has input 0's type. */
+/* Output types by the op's rule; without a rule every output has input 0's type. */
 static int infer_node(struct mg_graph *g, struct mg_node *n, struct mg_err *e)
 {
 	const struct mg_opdef *d = mg_ops[n->op];
-	struct mg_type in[MG_NODE_MAXIO], out[MG_NODE_MAXIO];
+	struct mg_type in[MG_NODE_MAXIO] = {0}, out[MG_NODE_MAXIO];
 	for (int i = 0; i < n->nin; i++)
 		in[i] = g->values[n->in[i]].type;
 	for (int i = 0; i < n->nout; i++)
@@ -96,8 +96,9 @@ static int infer_node(struct mg_graph *g, struct mg_node *n, struct mg_err *e)
 			mg_err_prefix(e, "%s (%s)", n->label ? n->label : "node", d->name);
 			return rc;
 		}
-	} else if (n->nin > 0 && n->nout > 0) {
-		out[0] = in[0];
+	} else if (n->nin > 0) {
+		for (int i = 0; i < n->nout; i++)
+			out[i] = in[0];
 	}
 	for (int i = 0; i < n->nout; i++)
 		g->values[n->out[i]].type = out[i];
@@ -107,17 +108,24 @@ static int infer_node(struct mg_graph *g, struct mg_node *n, struct mg_err *e)
 int32_t mg_graph_add_node(struct mg_graph *g, enum mg_op op, const int32_t *in, int nin,
 			  const struct mg_attr *attrs, const char *label, struct mg_err *e)
 {
+	return mg_graph_add_node_n(g, op, in, nin, mg_ops[op]->nout, attrs, label, e);
+}
+
+int32_t mg_graph_add_node_n(struct mg_graph *g, enum mg_op op, const int32_t *in, int nin,
+			    int nout, const struct mg_attr *attrs, const char *label,
+			    struct mg_err *e)
+{
 	const struct mg_opdef *d = mg_ops[op];
-	if (nin != mg_op_nin(d, attrs) || nin > MG_NODE_MAXIO || d->nout > MG_NODE_MAXIO) {
-		mg_err_set(e, MG_ERR_INTERNAL, "%s takes %d inputs, given %d", d->name,
-			   mg_op_nin(d, attrs), nin);
+	if (!mg_op_arity_ok(d, attrs, nin, nout)) {
+		mg_err_set(e, MG_ERR_INTERNAL, "%s takes %d inputs and %d outputs, given %d and %d",
+			   d->name, mg_op_nin(d, attrs), d->nout, nin, nout);
 		return -1;
 	}
 	if (grow((void **)&g->nodes, &g->nodes_cap, g->nnodes + 1, sizeof *g->nodes)) {
 		mg_err_set(e, MG_ERR_NOMEM, "out of memory adding a node");
 		return -1;
 	}
-	struct mg_node n = {.op = (uint16_t)op, .nin = (uint8_t)nin, .nout = (uint8_t)d->nout};
+	struct mg_node n = {.op = (uint16_t)op, .nin = (uint8_t)nin, .nout = (uint8_t)nout};
 	memcpy(n.in, in, (size_t)nin * sizeof *in);
 	n.label = mg_arena_strdup(&g->arena, label);
 	n.attrs = mg_arena_alloc(&g->arena, (size_t)(d->nattrs ? d->nattrs : 1) * sizeof *attrs);
@@ -127,7 +135,7 @@ int32_t mg_graph_add_node(struct mg_graph *g, enum mg_op op, const int32_t *in, 
 	}
 	memcpy(n.attrs, attrs, (size_t)d->nattrs * sizeof *attrs);
 	int32_t id = g->nnodes;
-	for (int i = 0; i < d->nout; i++) {
+	for (int i = 0; i < nout; i++) {
 		struct mg_type t;
 		type_unknown(&t);
 		/* a node's outputs keep the key of its first input */
@@ -141,7 +149,7 @@ int32_t mg_graph_add_node(struct mg_graph *g, enum mg_op op, const int32_t *in, 
 	if (infer_node(g, &g->nodes[id], e)) {
 		/* leave the graph as it was: the node and its outputs go */
 		g->nnodes--;
-		g->nvalues -= d->nout;
+		g->nvalues -= nout;
 		return -1;
 	}
 	return id;

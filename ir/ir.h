@@ -48,6 +48,10 @@ int32_t mg_graph_add_value(struct mg_graph *g, const struct mg_type *t, const ch
  * copied. Returns the node index, or -1. */
 int32_t mg_graph_add_node(struct mg_graph *g, enum mg_op op, const int32_t *in, int nin,
 			  const struct mg_attr *attrs, const char *label, struct mg_err *e);
+/* The same with nout outputs, for ops whose count varies (opdef nout -1). */
+int32_t mg_graph_add_node_n(struct mg_graph *g, enum mg_op op, const int32_t *in, int nin,
+			    int nout, const struct mg_attr *attrs, const char *label,
+			    struct mg_err *e);
 int mg_graph_set_outputs(struct mg_graph *g, const int32_t *vals, int n, struct mg_err *e);
 
 /* Text form, e.g.

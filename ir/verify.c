@@ -1,5 +1,6 @@
 /* verify.c: the graph invariants every pass must keep: operands in range and defined
- * before use, one producer per value, arities as the op declares (with its data-key inputs), attribute lists
+ * before use, one producer per value, arities as the op declares (with its data-key
+ * inputs; a variable count takes 1 to MG_STEP_MAXIO), attribute lists
  * present. The pass driver runs it after the frontend and after every pass. */
 #include <stdlib.h>
 
@@ -26,8 +27,7 @@ int mg_graph_verify(const struct mg_graph *g, struct mg_err *e)
 			break;
 		}
 		const struct mg_opdef *d = mg_ops[n->op];
-		if ((d->nattrs && !n->attrs) || n->nin != mg_op_nin(d, n->attrs) ||
-		    n->nout != d->nout)
+		if ((d->nattrs && !n->attrs) || !mg_op_arity_ok(d, n->attrs, n->nin, n->nout))
 			rc = mg_err_set(e, MG_ERR_INTERNAL, "node %d (%s): wrong arity or attrs",
 					i, d->name);
 		for (int k = 0; k < n->nin && !rc; k++)

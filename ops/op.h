@@ -6,6 +6,7 @@
 #define MG_OP_H
 
 #include "../runtime/plan.h"
+#include "../runtime/arena.h"
 #include "../runtime/resample.h"
 
 /* A value's static type. Preprocessing shapes are symbolic (-1) until run time. */
@@ -34,6 +35,9 @@ enum {
 				 * "_target_" (a callable a config names without Python code):
 				 * the value is that name */
 	MG_ATTRF_NUM_OK = 128, /* a string attribute that also takes any number (as %.17g text) */
+	/* only null is accepted: a Python object a pipeline file cannot give (MaskIntensity's
+	 * mask_data and select_fn); any other value is refused with the attribute's doc */
+	MG_ATTRF_REFUSED = 256,
 };
 
 struct mg_attrdef {
@@ -78,10 +82,33 @@ enum {
 #undef X
 };
 
+/* One node of a key-moving dict transform (see mg_opdef.keys): it reads the item keys
+ * in[0..nin) and binds its outputs to the keys out[0..nout). family >= 0 makes no node
+ * now: it declares the keys out[0] + "0", out[0] + "1", ... (SplitDimd's "{key}_{i}",
+ * whose count is the image's size, known only at run time); reading one of them later
+ * makes this node, with one output and its attribute number `family` set to i. */
+struct mg_keynode {
+	int nin, nout, family;
+	const char *in[MG_STEP_MAXIO];
+	const char *out[MG_STEP_MAXIO];
+	const struct mg_attr *attrs; /* NULL: the transform's own */
+};
+
+/* What a key-moving dict transform does to the item's keys: its nodes (in order; each
+ * reads its keys before any of them binds), then the keys it unbinds (DeleteItemsd):
+ * reading those later is an error at build time. */
+struct mg_keyplan {
+	int nnodes, nunbind;
+	struct mg_keynode node[MG_MAX_KEYS];
+	const char *unbind[MG_MAX_KEYS];
+};
+
 struct mg_opdef {
 	const char *name;     /* MONAI's array-transform name: "ScaleIntensityRange" */
 	const char *synopsis; /* one line */
 	unsigned flags;
+	/* -1: as many as the frontend's key plan gives the node (1 to MG_STEP_MAXIO): the
+	 * type rule and the kernel find inputs past the node's with kind MG_VK_NONE */
 	int nin, nout;
 	const struct mg_attrdef *attrs;
 	int nattrs;
@@ -108,6 +135,13 @@ struct mg_opdef {
 	 * reads inside (a crop): `barrier` must hold the node back otherwise. NULL: none. */
 	int (*then)(const struct mg_attr *attrs, const struct mg_grid *g, struct mg_grid *next,
 		    struct mg_err *e);
+	/* Dict forms that move item keys (ConcatItemsd, CopyItemsd, SplitDimd, DeleteItemsd):
+	 * the plan of nodes and unbound keys for the transform's keys[0..nkeys) and its
+	 * attributes (extra attribute lists go to arena). Errors name the argument and the
+	 * key. NULL: one node per key, reading it (and its data keys), output 0 rebinding
+	 * it. An op without a kernel (ref NULL) exists only in its dict form. */
+	int (*keys)(const struct mg_attr *attrs, const char *const *keys, int nkeys,
+		    struct mg_keyplan *p, struct mg_arena *arena, struct mg_err *e);
 	/* Later: lowering to kernel IR, gradient, inverse. */
 };
 
@@ -123,20 +157,28 @@ extern const struct mg_opdef *const mg_ops[MG_OP_COUNT];
 /* By MONAI name, array form ("ScaleIntensityRange"); -1 when unknown. */
 int mg_op_find(const char *name);
 int mg_op_attr_index(const struct mg_opdef *d, const char *name);
-/* A node's inputs: d->nin plus one per MG_ATTRF_KEY attribute that is not null. */
+/* A node's inputs: d->nin plus one per MG_ATTRF_KEY attribute that is not null; -1 for
+ * ops whose count varies (nin -1). */
 int mg_op_nin(const struct mg_opdef *d, const struct mg_attr *attrs);
+/* Whether a node of d may have nin inputs and nout outputs (a count of -1 in d takes any
+ * from 1 to MG_STEP_MAXIO). */
+int mg_op_arity_ok(const struct mg_opdef *d, const struct mg_attr *attrs, int nin, int nout);
 
 /* Shared helpers for op files (ops.c). */
 /* A kernel's check of its input: an image, not file names nor nothing. */
 int mg_op_expect_tensor(const struct mg_val *v, const char *what, struct mg_err *e);
-/* An infer rule's check of its input: "<op> needs an image; this key holds file names
- * (is LoadImage missing?)" for file names. */
+/* An infer rule's check of its input: an error for file names (or a key that is not in
+ * the item at all: graph inputs are file names until loaded). */
 int mg_op_infer_image(const struct mg_type *in, const char *op, struct mg_err *e);
 /* The type rule of a data-key input (MG_ATTRF_KEY): an image as mg_op_infer_spatial
  * wants it; a key that holds file names (not loaded, or not in the item at all) is an
  * error naming the argument and the key. */
 int mg_op_infer_key_input(const struct mg_type *in, const char *op, const char *arg,
 			  const char *key, struct mg_err *e);
+/* The axis `dim` (negative counts from the end) names in a rank-r tensor, as torch
+ * reads a dim argument; else an error naming op and its argument arg. */
+int mg_op_axis(int64_t dim, int rank, const char *op, const char *arg, int *axis,
+	       struct mg_err *e);
 /* v (NONE) becomes the tensor t, taking over t's references; when meta is not NULL,
  * t's own meta is replaced by a new reference to it (an output that keeps its input's
  * metadata: the tail of most kernels). */

@@ -33,9 +33,22 @@ int mg_op_attr_index(const struct mg_opdef *d, const char *name)
 int mg_op_nin(const struct mg_opdef *d, const struct mg_attr *attrs)
 {
 	int n = d->nin;
+	if (n < 0)
+		return -1;
 	for (int i = 0; i < d->nattrs && attrs; i++)
 		n += (d->attrs[i].flags & MG_ATTRF_KEY) && !attrs[i].is_none;
 	return n;
+}
+
+static int count_ok(int want, int n)
+{
+	return want < 0 ? n >= 1 && n <= MG_STEP_MAXIO : n == want;
+}
+
+int mg_op_arity_ok(const struct mg_opdef *d, const struct mg_attr *attrs, int nin, int nout)
+{
+	return count_ok(mg_op_nin(d, attrs), nin) && count_ok(d->nout, nout) &&
+	       nin <= MG_STEP_MAXIO && nout <= MG_STEP_MAXIO;
 }
 
 static const struct {
@@ -65,8 +78,9 @@ int mg_op_infer_image(const struct mg_type *in, const char *op, struct mg_err *e
 	if (in->kind != MG_VK_STRINGS)
 		return 0;
 	return mg_err_set(e, MG_ERR_CONFIG,
-			  "%s needs an image; this key holds file names (is LoadImage missing?)",
-			  op);
+			  "%s needs an image; this key holds no image here, the item's file "
+			  "names at most (is it spelled right, and loaded by LoadImage before "
+			  "this transform?)", op);
 }
 
 int mg_op_infer_key_input(const struct mg_type *in, const char *op, const char *arg,
@@ -114,5 +128,15 @@ int mg_chain_infer(const char *op, const char *pass, const struct mg_attr *chain
 		t = o;
 	}
 	*out = t;
+	return 0;
+}
+
+int mg_op_axis(int64_t dim, int rank, const char *op, const char *arg, int *axis,
+	       struct mg_err *e)
+{
+	if (dim < -rank || dim >= rank)
+		return mg_err_set(e, MG_ERR_SHAPE, "%s: %s %lld is not an axis of a rank-%d image "
+				  "(from %d to %d)", op, arg, (long long)dim, rank, -rank, rank - 1);
+	*axis = (int)(dim < 0 ? dim + rank : dim);
 	return 0;
 }

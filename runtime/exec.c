@@ -17,7 +17,7 @@ static int bind_input(struct mg_val *v, const struct mg_field *f, struct mg_err 
 
 static int run_step(const struct mg_step *s, struct mg_val *slots, struct mg_kctx *k)
 {
-	struct mg_val in[MG_STEP_MAXIO], out[MG_STEP_MAXIO];
+	struct mg_val in[MG_STEP_MAXIO] = {0}, out[MG_STEP_MAXIO];
 	for (int i = 0; i < s->nin; i++) {
 		in[i] = slots[s->in[i]];
 		if (in[i].kind != MG_VK_NONE)
@@ -34,6 +34,7 @@ static int run_step(const struct mg_step *s, struct mg_val *slots, struct mg_kct
 	}
 	memset(out, 0, sizeof out);
 	k->key = s->key;
+	k->in_key = s->in_key;
 	int rc = s->fn(s->attrs, in, out, k);
 	if (rc) {
 		for (int i = 0; i < s->nout; i++)

@@ -80,6 +80,7 @@ struct mg_kctx {
 	FILE *log;            /* where DataStats and friends write; NULL: quiet */
 	int64_t item;         /* index of the datalist item being processed */
 	const char *key;      /* the item key the running step works on */
+	const char *const *in_key; /* the item key each of its inputs holds (for messages) */
 	int gz_level;         /* compression level for .nii.gz outputs */
 };
 
@@ -87,7 +88,8 @@ struct mg_kctx {
 typedef int (*mg_kernel_fn)(const struct mg_attr *attrs, struct mg_val *in, struct mg_val *out,
 			    struct mg_kctx *k);
 
-#define MG_STEP_MAXIO 4
+/* ConcatItemsd's inputs and CopyItemsd's outputs count against it */
+#define MG_STEP_MAXIO 16
 
 struct mg_step {
 	mg_kernel_fn fn;

@@ -178,6 +178,7 @@ void *mg_tensor_data(const struct mg_tensor *t); /* address of element 0 */
 void *mg_tensor_at(const struct mg_tensor *t, const int64_t *idx);
 /* Views: no data moves. */
 void mg_tensor_unsqueeze(struct mg_tensor *t, int dim);
+void mg_tensor_squeeze(struct mg_tensor *t, int dim); /* dims[dim] must be 1 */
 void mg_tensor_movedim(struct mg_tensor *t, int from, int to);
 /* Element-by-element conversion to `dtype`, laid out as `in` (see alloc_like). */
 int mg_tensor_cast(struct mg_tensor *out, const struct mg_tensor *in, enum mg_dtype dtype,

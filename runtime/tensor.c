@@ -180,6 +180,15 @@ void mg_tensor_unsqueeze(struct mg_tensor *t, int dim)
 	t->rank++;
 }
 
+void mg_tensor_squeeze(struct mg_tensor *t, int dim)
+{
+	for (int i = dim; i + 1 < t->rank; i++) {
+		t->dims[i] = t->dims[i + 1];
+		t->strides[i] = t->strides[i + 1];
+	}
+	t->rank--;
+}
+
 void mg_tensor_movedim(struct mg_tensor *t, int from, int to)
 {
 	int64_t d = t->dims[from], s = t->strides[from];

@@ -111,7 +111,8 @@ static void test_op_table(void)
 {
 	for (int i = 0; i < MG_OP_COUNT; i++) {
 		const struct mg_opdef *d = mg_ops[i];
-		CHECK(d->name && d->ref && d->synopsis, "op %d is complete", i);
+		/* a kernel, or a dict form that only moves keys (DeleteItems) */
+		CHECK(d->name && (d->ref || d->keys) && d->synopsis, "op %d is complete", i);
 		CHECK(mg_op_find(d->name) == i);
 		/* every default parses as its declared type */
 		struct mg_arena a = {0};
