@@ -1,6 +1,6 @@
 """MONAI running bench/spatial.sh's chain: LoadImaged, EnsureChannelFirstd,
 Orientationd(RAS), Spacingd(1.5, 1.5, 2.0) on image (bilinear) and label (nearest),
-CropForegroundd on the image.
+CropForegroundd on image and label by the image's box.
 
 usage: python3 bench/monai_spatial.py DATASET_DIR
 Prints the wall time of the transform loop (loading included).
@@ -21,7 +21,7 @@ chain = Compose([
     EnsureChannelFirstd(keys=["image", "label"]),
     Orientationd(keys=["image", "label"], axcodes="RAS"),
     Spacingd(keys=["image", "label"], pixdim=(1.5, 1.5, 2.0), mode=("bilinear", "nearest")),
-    CropForegroundd(keys="image", source_key="image", allow_smaller=True),
+    CropForegroundd(keys=["image", "label"], source_key="image", allow_smaller=True),
 ])
 t0 = time.perf_counter()
 for it in items:
