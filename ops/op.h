@@ -141,6 +141,9 @@ int mg_op_infer_key_input(const struct mg_type *in, const char *op, const char *
  * t's own meta is replaced by a new reference to it (an output that keeps its input's
  * metadata: the tail of most kernels). */
 void mg_val_set_tensor(struct mg_val *v, struct mg_tensor t, struct mg_meta *meta);
+/* A kernel's last step: rc != 0 releases y and returns rc (the op failed after allocating
+ * its output), else mg_val_set_tensor(v, y, meta) and 0. */
+int mg_val_set_result(struct mg_val *v, struct mg_tensor y, struct mg_meta *meta, int rc);
 /* EnsureChannelFirst's move, in place on the view t (ensure_channel_first.c): a channel
  * axis at channel_dim (negative counts from the end) moves to 0; MG_NO_CHANNEL adds one
  * of size 1. `from` names where channel_dim came from, for the message when it is not an
@@ -318,5 +321,51 @@ int mg_components_copy(const struct mg_tensor *x, struct mg_tensor *y, struct mg
 /* A component op's input check: an image with a channel axis and at least one spatial
  * axis; errors name the op. */
 int mg_components_input(const char *op, const struct mg_val *in, struct mg_err *e);
+
+/* What a component op checks of its arguments against sr spatial axes (0: not known
+ * yet): *conn the connectivity. */
+typedef int mg_components_check_fn(const struct mg_attr *a, int sr, int *conn,
+				   struct mg_err *e);
+/* The type rule of a component op: an image, check(a, sr) once the rank is known, the
+ * type kept. */
+int mg_components_infer(const char *op, mg_components_check_fn *check, const struct mg_attr *a,
+			const struct mg_type *in, struct mg_type *out, struct mg_err *e);
+
+/* A per-label component op at work (FillHoles, KeepLargestConnectedComponent): the
+ * working copy w (mg_components_copy: channel c at c * S), its data and element size
+ * looked up once, one channel's mask and label buffers. */
+struct mg_components {
+	struct mg_tensor w;
+	char *base;
+	size_t es;
+	int64_t C, S;
+	int sr, conn;
+	uint8_t *mask;
+	int32_t *lab;
+	struct mg_err *e;
+};
+
+static inline double mg_components_at(const struct mg_components *s, int64_t c, int64_t i)
+{
+	return mg_dtype_load(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es);
+}
+
+static inline void mg_components_put(struct mg_components *s, int64_t c, int64_t i, double v)
+{
+	mg_dtype_store(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es, v);
+}
+
+/* A one-hot image's labels present: the channels 1..C-1 with a positive sum, ascending,
+ * in *lv (malloc'd, *n of them). */
+int mg_components_present(const char *op, const struct mg_components *s, double **lv,
+			  int64_t *n);
+
+/* The kernel of a per-label component op: in[0] checked (mg_components_input), then
+ * check(a, sr, &conn); the working copy and buffers; run(a, s), in place on s->w, unless
+ * the image is empty; out[0] the result with the input's meta. */
+typedef int mg_components_run_fn(const struct mg_attr *a, struct mg_components *s);
+int mg_components_run(const char *op, mg_components_check_fn *check, mg_components_run_fn *run,
+		      const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		      struct mg_err *e);
 
 #endif

@@ -90,6 +90,16 @@ void mg_val_set_tensor(struct mg_val *v, struct mg_tensor t, struct mg_meta *met
 	v->t = t;
 }
 
+int mg_val_set_result(struct mg_val *v, struct mg_tensor y, struct mg_meta *meta, int rc)
+{
+	if (rc) {
+		mg_tensor_release(&y);
+		return rc;
+	}
+	mg_val_set_tensor(v, y, meta);
+	return 0;
+}
+
 void mg_chain_err(struct mg_err *e, const struct mg_chain *c, int i)
 {
 	mg_err_prefix(e, "%s (fused %s)", c->labels[i], mg_ops[c->ops[i]]->name);
