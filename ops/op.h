@@ -162,6 +162,26 @@ int mg_grid_run(const struct mg_tensor *x, const struct mg_grid *g, struct mg_te
 int mg_applied_push(struct mg_meta *m, const char *op, const struct mg_grid *g,
 		    const double in_affine[4][4], struct mg_err *e);
 
+/* ---- ensembles (MeanEnsemble, VoteEnsemble; ops.c): a stacked (E, C, ...) input ---- */
+
+/* What an ensemble op checks of its arguments and input type (it calls
+ * mg_ensemble_input first). */
+typedef int mg_ensemble_check_fn(const struct mg_attr *a, const struct mg_type *in,
+				 struct mg_err *e);
+/* y[...] from x[0..E, ...]: y is x without the first axis, x's dtype, not empty. */
+typedef int mg_ensemble_reduce_fn(const struct mg_attr *a, const struct mg_tensor *x,
+				  struct mg_tensor *y, struct mg_err *e);
+/* The input check every ensemble op starts with: an image with a first (model) axis. */
+int mg_ensemble_input(const char *op, const struct mg_type *in, struct mg_err *e);
+/* An ensemble op's kernel: in[0] an image that check accepts (on its type, as at
+ * inference), then reduce into a new y with x's meta. */
+int mg_ensemble_run(const char *op, mg_ensemble_check_fn *check, mg_ensemble_reduce_fn *reduce,
+		    const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		    struct mg_err *e);
+/* An ensemble op's type rule: check, then in's type without the first axis. */
+int mg_ensemble_infer(mg_ensemble_check_fn *check, const struct mg_attr *a,
+		      const struct mg_type *in, struct mg_type *out, struct mg_err *e);
+
 /* ---- fused chains (FusedSpatial, FusedElementwise) ---- */
 
 /* Prefixes e's message with the chain's member i, "<label> (fused <op>)", so an error in a
