@@ -287,13 +287,23 @@ int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *o
 /* The interpolation of Resize and Zoom from MONAI's mode string ("area", "nearest",
  * "nearest-exact", "linear" / "bilinear" / "trilinear", "bicubic") and align_corners
  * (null, or a bool: torch accepts one only with the linear and cubic modes). sdim 3
- * refuses bicubic (torch's interpolate has no 3D cubic); sdim -1: not known yet. */
-int mg_interp_mode(const char *op, const struct mg_attr *mode, const struct mg_attr *align,
-		   int sdim, enum mg_interp *m, struct mg_err *e);
+ * refuses bicubic (torch's interpolate has no 3D cubic); sdim -1: not known yet. Then
+ * MONAI's compute `dtype`: null, float32 or float64 (mgc computes in float64 either
+ * way). */
+int mg_interp_args(const char *op, const struct mg_attr *mode, const struct mg_attr *align,
+		   const struct mg_attr *dtype, int sdim, enum mg_interp *m, struct mg_err *e);
 
-/* Checks MONAI's compute `dtype` argument: null, float32 or float64 (mgc computes in
- * float64 either way). */
-int mg_interp_dtype(const char *op, const struct mg_attr *dtype, struct mg_err *e);
+/* What Resize or Zoom checks of its arguments (sdim -1: not known yet); *m the
+ * interpolation. */
+typedef int mg_interp_check_fn(const struct mg_attr *a, int sdim, enum mg_interp *m,
+			       struct mg_err *e);
+/* Their type rule's common part: a spatial image whose arguments check accepts; the
+ * type kept but float32 (the op sets the spatial dims it changes). */
+int mg_interp_infer(const char *op, mg_interp_check_fn *check, const struct mg_attr *a,
+		    const struct mg_type *in, struct mg_type *out, struct mg_err *e);
+/* Their barrier's common part: arguments check refuses (inference reports it) or an
+ * axis-wise mode (area, nearest: no point sample of a composed map). */
+int mg_interp_barrier(mg_interp_check_fn *check, const struct mg_attr *a);
 
 /* The grid of a resize of g's input to out_shape with mode m: the map and the affine are
  * MONAI's scale_affine (scale in / out about the voxel centres, or (in - 1) / (out - 1)
