@@ -254,6 +254,11 @@ enum { MG_PAD_NATTRS = 4 };
 int mg_pad_mode(const char *op, const struct mg_attr *pa, enum mg_pad *pad, int *align_corners,
 		struct mg_err *e);
 
+/* A pad-to-size op's argument check: `list` (its argument `name`) has one entry or one
+ * per spatial axis (sdim > 0: known), and the shared attributes at pa are valid. */
+int mg_pad_check(const char *op, const char *name, const struct mg_attr *list,
+		 const struct mg_attr *pa, int sdim, struct mg_err *e);
+
 /* A pad's grid: before[i] and after[i] >= 0 voxels on each spatial axis, filled as the
  * shared attributes at pa say. Shape d + before + after; out_to_in and the affine
  * translate by -before (pad_func's create_translate). Refuses reflect with a pad of d or
@@ -277,10 +282,14 @@ int mg_grid_pad_to(const char *op, const struct mg_attr *pa, struct mg_grid *g,
 int mg_grid_pad_or_crop(const char *op, const struct mg_attr *pa, struct mg_grid *g,
 			const int64_t size[3], int end, struct mg_err *e);
 
+/* What a crop/pad op checks of its arguments against sdim spatial axes (<= 0: not
+ * known yet). */
+typedef int mg_croppad_check_fn(const struct mg_attr *a, int sdim, struct mg_err *e);
 /* The type rule every crop/pad op shares: an image of rank 3 or 4 (when known), dtype
- * and channels kept, spatial dims left to run time. */
-int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,
-		     struct mg_err *e);
+ * and channels kept, spatial dims left to run time; then check(a, sdim) unless check is
+ * NULL. */
+int mg_croppad_infer(const char *op, mg_croppad_check_fn *check, const struct mg_attr *a,
+		     const struct mg_type *in, struct mg_type *out, struct mg_err *e);
 
 /* ---- torch.nn.functional.interpolate (Resize, Zoom; spatial.c) ---- */
 

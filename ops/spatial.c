@@ -336,6 +336,17 @@ void mg_grid_crop(struct mg_grid *g, const int64_t start[3], const int64_t end[3
 	translate(g, start);
 }
 
+int mg_pad_check(const char *op, const char *name, const struct mg_attr *list,
+		 const struct mg_attr *pa, int sdim, struct mg_err *e)
+{
+	enum mg_pad pad;
+	int ac;
+	if (sdim > 0 && list->n != 1 && list->n != sdim)
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: %s has %d entries for a %dD image "
+				  "(expected 1 or %d)", op, name, list->n, sdim, sdim);
+	return mg_pad_mode(op, pa, &pad, &ac, e);
+}
+
 int mg_pad_mode(const char *op, const struct mg_attr *pa, enum mg_pad *pad, int *align_corners,
 		struct mg_err *e)
 {
@@ -434,8 +445,8 @@ int mg_grid_pad_or_crop(const char *op, const struct mg_attr *pa, struct mg_grid
 	return rc;
 }
 
-int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,
-		     struct mg_err *e)
+int mg_croppad_infer(const char *op, mg_croppad_check_fn *check, const struct mg_attr *a,
+		     const struct mg_type *in, struct mg_type *out, struct mg_err *e)
 {
 	int rc = mg_op_infer_spatial(&in[0], op, e);
 	if (rc)
@@ -444,7 +455,7 @@ int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *o
 	out[0].kind = MG_VK_TENSOR;
 	for (int i = 1; i < in[0].rank && i < MG_MAX_RANK; i++)
 		out[0].dims[i] = -1;
-	return 0;
+	return check ? check(a, in[0].rank - 1, e) : 0;
 }
 
 /* ---- torch.nn.functional.interpolate grids (Resize, Zoom) ---- */
