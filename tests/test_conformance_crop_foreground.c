@@ -117,28 +117,9 @@ static void run_cases(const cJSON *doc)
 							   (void *)cJSON_GetObjectItem(doc, "inputs")));
 }
 
-/* Arguments that parse, then fail in the type rule (when infer_too), the grid and the
- * kernel. */
 static void refused(int rank, const char *json, const char *needle, int infer_too)
 {
-	struct mg_arena arena = {0};
-	struct mg_attr a[16];
-	struct mg_err e = {0};
-	CHECK_OK(golden_parse_text(cf(), json, &arena, a, &e), &e);
-	struct mg_type in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = rank}, out;
-	if (infer_too)
-		CHECK_FAILS(cf()->infer(a, &in, &out, &e), &e, needle);
-	struct mg_tensor x;
-	golden_small_image(&x, rank);
-	struct mg_grid g;
-	mg_grid_identity(&g, &x);
-	CHECK_FAILS(cf()->grid(a, &x, &g, &e), &e, needle);
-	struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
-	struct mg_kctx k = {.err = &e};
-	CHECK_FAILS(cf()->ref(a, &v, &o, &k), &e, needle);
-	CHECK(o.kind == MG_VK_NONE, "CropForeground %s: a failed kernel left an output", json);
-	mg_tensor_release(&x);
-	mg_arena_free(&arena);
+	golden_refused(cf(), rank, json, needle, infer_too);
 }
 
 static void test_errors(void)

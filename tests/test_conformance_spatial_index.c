@@ -236,27 +236,9 @@ static void test_rotate90_cycles(const cJSON *doc)
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
-/* Arguments that parse, then fail in the type rule (for a known rank) and in the grid. */
 static void refused(const char *op, int rank, const char *json, const char *needle)
 {
-	const struct mg_opdef *d = golden_op(op);
-	struct mg_arena arena = {0};
-	struct mg_attr a[16];
-	struct mg_err e = {0};
-	CHECK_OK(golden_parse_text(d, json, &arena, a, &e), &e);
-	struct mg_type in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = rank}, out;
-	CHECK_FAILS(d->infer(a, &in, &out, &e), &e, needle);
-	struct mg_tensor x;
-	golden_small_image(&x, rank);
-	struct mg_grid g;
-	mg_grid_identity(&g, &x);
-	CHECK_FAILS(d->grid(a, &x, &g, &e), &e, needle);
-	struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
-	struct mg_kctx k = {.err = &e};
-	CHECK_FAILS(d->ref(a, &v, &o, &k), &e, needle);
-	CHECK(o.kind == MG_VK_NONE, "%s %s: a failed kernel left an output", op, json);
-	mg_tensor_release(&x);
-	mg_arena_free(&arena);
+	golden_refused(golden_op(op), rank, json, needle, 1);
 }
 
 /* Arguments that the type rule accepts for a known rank. */
