@@ -1,7 +1,8 @@
 """spatial_common.py: what the spatial golden generators share (gen_spatial_index.py,
-gen_croppad.py, gen_crop_foreground.py, gen_spacing.py): test affines, inputs saved as
-.npy and registered in an `inputs` table, MONAI's lazy voxel map, and the one-case-per-line
-cases.json they all write. Imported by those scripts; runs nothing itself.
+gen_croppad.py, gen_crop_foreground.py, gen_spacing.py, gen_affine.py, gen_resize.py):
+test affines, input makers, inputs saved as .npy and registered in an `inputs` table, a
+transform run on one, MONAI's lazy voxel map, and the one-case-per-line cases.json they
+all write. Imported by those scripts; runs nothing itself.
 """
 import json
 import os
