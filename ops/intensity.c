@@ -184,7 +184,8 @@ int mg_percentile_groups(const char *op, const struct mg_tensor *x, enum mg_dtyp
 	if (rc || (rc = mg_tensor_alloc_like(&y, x, od, e)))
 		return rc;
 	for (int64_t c = 0; c < mg_group_count(x, channel_wise) && !rc; c++) {
-		struct mg_tensor xc = mg_group(x, channel_wise, c), yc = mg_group(&y, channel_wise, c);
+		struct mg_tensor xc = mg_group(x, channel_wise, c);
+		struct mg_tensor yc = mg_group(&y, channel_wise, c);
 		rc = f(a, &xc, &yc, e);
 	}
 	return mg_val_set_result(out, y, x->meta, rc);

@@ -139,7 +139,8 @@ static int run(const struct mg_attr *a, struct mg_components *s)
 		for (int64_t j = 0; j < n && !rc; j++) {
 			int64_t c = onehot ? (int64_t)lv[j] : 0;
 			for (int64_t i = 0; i < s->S; i++)
-				s->mask[i] = onehot ? mg_components_at(s, c, i) > 0 : mg_components_at(s, 0, i) == lv[j];
+				s->mask[i] = onehot ? mg_components_at(s, c, i) > 0
+						    : mg_components_at(s, 0, i) == lv[j];
 			if (!(rc = outside_largest(s, a[A_NUM].v.i)))
 				for (int64_t i = 0; i < s->S; i++)
 					if (s->mask[i])

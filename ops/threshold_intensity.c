@@ -50,7 +50,8 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 		 struct mg_err *e)
 {
 	(void)a;
-	return mg_map_infer(mg_op_infer_image(&in[0], "ThresholdIntensity", e), &in[0], NULL, &out[0]);
+	int rc = mg_op_infer_image(&in[0], "ThresholdIntensity", e);
+	return mg_map_infer(rc, &in[0], NULL, &out[0]);
 }
 
 const struct mg_opdef mg_op_threshold_intensity = {
