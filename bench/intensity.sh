@@ -6,12 +6,8 @@
 # MONAI's is timed around the chain on the loaded tensor (bench/monai_intensity.py).
 # usage: bench/intensity.sh [RUNS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
 runs=${1:-5}
-work=${TMPDIR:-/tmp}/mgc-bench-intensity
-mgc=build/mgc
-[ -x $mgc ] || make build >/dev/null
-rm -rf "$work"
+. "$(dirname "$0")/common.sh" intensity
 $mgc synth "$work/data" --n 1 --size 512x512x128 --plain >/dev/null
 # synth varies each case's size around the nominal one: crop or pad (with air) the image
 # to exactly 512x512x128 and store it as float32, when nibabel is there to do it

@@ -6,12 +6,8 @@
 # data made per step).
 # usage: bench/intensity_fusion.sh [RUNS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
 runs=${1:-5}
-work=${TMPDIR:-/tmp}/mgc-bench-intensity
-mgc=build/mgc
-[ -x $mgc ] || make build >/dev/null
-rm -rf "$work"
+. "$(dirname "$0")/common.sh" intensity
 $mgc synth "$work/data" --n 1 --size 512x512x128 --plain >/dev/null
 cat > "$work/p.json" <<JSON
 {"dataset_dir": "$work/data",

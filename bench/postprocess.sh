@@ -8,12 +8,8 @@
 # usage: bench/postprocess.sh [RUNS]   (needs python3 with numpy and nibabel to make the
 # map; MONAI, scikit-image and scipy for its side)
 set -euo pipefail
-cd "$(dirname "$0")/.."
 runs=${1:-5}
-work=${TMPDIR:-/tmp}/mgc-bench-postprocess
-mgc=build/mgc
-[ -x $mgc ] || make build >/dev/null
-rm -rf "$work"
+. "$(dirname "$0")/common.sh" postprocess
 python3 bench/monai_postprocess.py make "$work/data"
 for op in none klcc; do
   extra=""

@@ -3,13 +3,9 @@
 # label) over synthetic 512x512x128 CTs: mgc's reference backend against MONAI on this
 # machine, in one run. usage: bench/preprocess.sh [N_ITEMS] [RUNS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
 n=${1:-2}
 runs=${2:-5}
-work=${TMPDIR:-/tmp}/mgc-bench-preprocess
-mgc=build/mgc
-[ -x $mgc ] || make build >/dev/null
-rm -rf "$work"
+. "$(dirname "$0")/common.sh" preprocess
 $mgc synth "$work/data" --n "$n" --size 512x512x128 >/dev/null
 for gz in 1 6; do
   hyperfine -w 1 -r "$runs" -N --export-json "$work/mgc-gz$gz.json" \

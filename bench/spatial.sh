@@ -6,12 +6,8 @@
 # mgc's reference backend with the fuse-spatial pass off and on, and MONAI, in one run.
 # usage: bench/spatial.sh [RUNS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
 runs=${1:-5}
-work=${TMPDIR:-/tmp}/mgc-bench-spatial
-mgc=build/mgc
-[ -x $mgc ] || make build >/dev/null
-rm -rf "$work"
+. "$(dirname "$0")/common.sh" spatial
 $mgc synth "$work/data" --n 1 --size 512x512x128 --spacing 0.8x0.8x2.5 --plain >/dev/null
 cat > "$work/p.json" <<JSON
 {"dataset_dir": "$work/data",

@@ -59,8 +59,7 @@ static int ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = mg_croppad_infer("BorderPad", in, out, e);
-	return rc ? rc : check(a, in[0].rank - 1, e);
+	return mg_croppad_infer("BorderPad", check, a, in, out, e);
 }
 
 const struct mg_opdef mg_op_border_pad = {

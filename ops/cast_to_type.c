@@ -12,7 +12,7 @@
  * conversions to the CPU (x86-64: wrap modulo 2^n through int32, NaN -> 0 or INT_MIN)
  * and wraps integer->integer narrowing; mg_dtype_store saturates and maps NaN to 0.
  * The dict form takes one dtype per key. */
-#include "op.h"
+#include "intensity.h"
 
 static const struct mg_attrdef attrs[] = {
 	{"dtype", MG_ATTR_DTYPE, "\"float32\"", MG_ATTRF_PERKEY, NULL,
@@ -40,13 +40,8 @@ static int cast_to_type(const struct mg_attr *a, struct mg_val *in, struct mg_va
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = mg_op_infer_image(&in[0], "CastToType", e);
-	if (rc)
-		return rc;
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	out[0].dtype = (int)a[A_DTYPE].v.i;
-	return 0;
+	return mg_map_infer(mg_op_infer_image(&in[0], "CastToType", e), &in[0], &a[A_DTYPE],
+			    &out[0]);
 }
 
 const struct mg_opdef mg_op_cast_to_type = {

@@ -22,7 +22,7 @@ enum { A_ROI, A_LAZY };
 
 static int check(const struct mg_attr *a, int sdim, struct mg_err *e)
 {
-	if (a[A_ROI].n != 1 && a[A_ROI].n != sdim)
+	if (sdim > 0 && a[A_ROI].n != 1 && a[A_ROI].n != sdim)
 		return mg_err_set(e, MG_ERR_CONFIG, "CenterSpatialCrop: roi_size has %d entries "
 				  "for a %dD image (expected 1 or %d)", a[A_ROI].n, sdim, sdim);
 	return 0;
@@ -58,10 +58,7 @@ static int ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = mg_croppad_infer("CenterSpatialCrop", in, out, e);
-	if (!rc && in[0].rank >= 0)
-		rc = check(a, in[0].rank - 1, e);
-	return rc;
+	return mg_croppad_infer("CenterSpatialCrop", check, a, in, out, e);
 }
 
 const struct mg_opdef mg_op_center_spatial_crop = {

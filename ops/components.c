@@ -278,3 +278,54 @@ int mg_components_input(const char *op, const struct mg_val *in, struct mg_err *
 				"got rank %d", op, in->t.rank);
 	return rc;
 }
+
+int mg_components_infer(const char *op, mg_components_check_fn *check, const struct mg_attr *a,
+			const struct mg_type *in, struct mg_type *out, struct mg_err *e)
+{
+	int conn, rc = mg_op_infer_image(&in[0], op, e);
+	if (rc || (rc = check(a, in[0].rank > 1 ? in[0].rank - 1 : 0, &conn, e)))
+		return rc;
+	out[0] = in[0];
+	out[0].kind = MG_VK_TENSOR;
+	return 0;
+}
+
+int mg_components_run(const char *op, mg_components_check_fn *check, mg_components_run_fn *run,
+		      const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		      struct mg_err *e)
+{
+	int rc = mg_components_input(op, &in[0], e);
+	if (rc)
+		return rc;
+	const struct mg_tensor *x = &in[0].t;
+	struct mg_tensor y;
+	struct mg_components s = {.C = x->dims[0], .sr = x->rank - 1, .e = e};
+	if ((rc = check(a, s.sr, &s.conn, e)) || (rc = mg_components_copy(x, &y, &s.w, e)))
+		return rc;
+	s.S = s.C ? mg_tensor_numel(x) / s.C : 0;
+	s.base = mg_tensor_data(&s.w);
+	s.es = mg_dtype_size(s.w.dtype);
+	s.mask = malloc((size_t)(s.S ? s.S : 1));
+	s.lab = malloc((size_t)(s.S ? s.S : 1) * sizeof *s.lab);
+	rc = !s.mask || !s.lab ? mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", op)
+			       : s.S ? run(a, &s) : 0;
+	free(s.mask);
+	free(s.lab);
+	return mg_val_set_result(&out[0], y, x->meta, rc);
+}
+
+int mg_components_present(const char *op, const struct mg_components *s, double **lv,
+			  int64_t *n)
+{
+	if (!(*lv = malloc((size_t)s->C * sizeof **lv)))
+		return mg_err_set(s->e, MG_ERR_NOMEM, "%s: out of memory", op);
+	*n = 0;
+	for (int64_t c = 1; c < s->C; c++) {
+		double sum = 0;
+		for (int64_t i = 0; i < s->S; i++)
+			sum += mg_components_at(s, c, i);
+		if (sum > 0)
+			(*lv)[(*n)++] = (double)c;
+	}
+	return 0;
+}

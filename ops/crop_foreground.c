@@ -208,7 +208,7 @@ static int ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = mg_croppad_infer("CropForeground", in, out, e);
+	int rc = mg_croppad_infer("CropForeground", NULL, a, in, out, e);
 	if (!rc && !a[A_SOURCE].is_none)
 		rc = mg_op_infer_key_input(&in[1], "CropForeground", "source_key",
 					   a[A_SOURCE].v.s, e);

@@ -40,13 +40,8 @@ static void pad_attrs(const struct mg_attr *a, struct mg_attr pa[3])
 static int check(const struct mg_attr *a, int sdim, struct mg_err *e)
 {
 	struct mg_attr pa[3];
-	enum mg_pad pad;
-	int ac;
-	if (sdim > 0 && a[A_K].n != 1 && a[A_K].n != sdim)
-		return mg_err_set(e, MG_ERR_CONFIG, "DivisiblePad: k has %d entries for a %dD "
-				  "image (expected 1 or %d)", a[A_K].n, sdim, sdim);
 	pad_attrs(a, pa);
-	return mg_pad_mode("DivisiblePad", pa, &pad, &ac, e);
+	return mg_pad_check("DivisiblePad", "k", &a[A_K], pa, sdim, e);
 }
 
 static int grid(const struct mg_attr *a, const struct mg_tensor *in, struct mg_grid *g,
@@ -72,8 +67,7 @@ static int ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = mg_croppad_infer("DivisiblePad", in, out, e);
-	return rc ? rc : check(a, in[0].rank - 1, e);
+	return mg_croppad_infer("DivisiblePad", check, a, in, out, e);
 }
 
 const struct mg_opdef mg_op_divisible_pad = {

@@ -30,30 +30,9 @@ enum { A_LABELS, A_CONN };
 
 static const char OP[] = "FillHoles";
 
-struct fh {
-	struct mg_tensor w; /* the working copy (mg_components_copy): channel c at c * S */
-	char *base;         /* w's data and element size, looked up once */
-	size_t es;
-	int64_t C, S;
-	int sr, conn;
-	uint8_t *mask;
-	int32_t *lab;
-	struct mg_err *e;
-};
-
-static double at(const struct fh *s, int64_t c, int64_t i)
-{
-	return mg_dtype_load(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es);
-}
-
-static void put(struct fh *s, int64_t c, int64_t i, double v)
-{
-	mg_dtype_store(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es, v);
-}
-
 /* s->mask (the voxels that are not the label) becomes its enclosed part: the components
  * with no voxel on the image's border. */
-static int enclosed(struct fh *s)
+static int enclosed(struct mg_components *s)
 {
 	int32_t n;
 	int rc = mg_components_label(s->mask, s->sr, s->w.dims + 1, s->conn, s->lab, &n, s->e);
@@ -85,17 +64,18 @@ static int enclosed(struct fh *s)
 	return 0;
 }
 
-static int fill_label(struct fh *s, int onehot, double label)
+static int fill_label(struct mg_components *s, int onehot, double label)
 {
 	int64_t c = onehot ? (int64_t)label : 0;
 	for (int64_t i = 0; i < s->S; i++)
-		s->mask[i] = onehot ? at(s, c, i) == 0 : at(s, 0, i) != label;
+		s->mask[i] = onehot ? mg_components_at(s, c, i) == 0
+				    : mg_components_at(s, 0, i) != label;
 	int rc = enclosed(s);
 	for (int64_t i = 0; i < s->S && !rc; i++) {
 		if (onehot)
-			put(s, c, i, at(s, c, i) != 0 || s->mask[i]);
+			mg_components_put(s, c, i, mg_components_at(s, c, i) != 0 || s->mask[i]);
 		else if (s->mask[i])
-			put(s, 0, i, label);
+			mg_components_put(s, 0, i, label);
 	}
 	return rc;
 }
@@ -107,23 +87,12 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* The labels, ascending, without repeats and without 0; *lv malloc'd. */
-static int labels(const struct mg_attr *a, struct fh *s, int onehot, double **lv, int64_t *n)
+static int labels(const struct mg_attr *a, struct mg_components *s, int onehot, double **lv,
+		  int64_t *n)
 {
-	if (a[A_LABELS].is_none || a[A_LABELS].n == 0) {
-		if (!onehot)
-			return mg_components_unique(&s->w, 0, s->S, lv, n, s->e);
-		if (!(*lv = malloc((size_t)s->C * sizeof **lv)))
-			return mg_err_set(s->e, MG_ERR_NOMEM, "%s: out of memory", OP);
-		*n = 0;
-		for (int64_t c = 1; c < s->C; c++) {
-			double sum = 0;
-			for (int64_t i = 0; i < s->S; i++)
-				sum += at(s, c, i);
-			if (sum > 0)
-				(*lv)[(*n)++] = (double)c;
-		}
-		return 0;
-	}
+	if (a[A_LABELS].is_none || a[A_LABELS].n == 0)
+		return onehot ? mg_components_present(OP, s, lv, n)
+			      : mg_components_unique(&s->w, 0, s->S, lv, n, s->e);
 	int64_t m = a[A_LABELS].n;
 	if (!(*lv = malloc((size_t)m * sizeof **lv)))
 		return mg_err_set(s->e, MG_ERR_NOMEM, "%s: out of memory", OP);
@@ -147,7 +116,7 @@ static int labels(const struct mg_attr *a, struct fh *s, int onehot, double **lv
 	return 0;
 }
 
-static int run(const struct mg_attr *a, struct fh *s)
+static int run(const struct mg_attr *a, struct mg_components *s)
 {
 	int onehot = s->C > 1;
 	double *lv = NULL;
@@ -159,46 +128,22 @@ static int run(const struct mg_attr *a, struct fh *s)
 	return rc;
 }
 
+/* null or 0: full connectivity (scipy's generate_binary_structure(rank, rank)) */
+static int check(const struct mg_attr *a, int sr, int *conn, struct mg_err *e)
+{
+	return sr > 0 ? mg_components_connectivity(OP, &a[A_CONN], sr, 1, conn, e) : 0;
+}
+
 static int fill_holes(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		      struct mg_kctx *k)
 {
-	int rc = mg_components_input(OP, &in[0], k->err);
-	if (rc)
-		return rc;
-	const struct mg_tensor *x = &in[0].t;
-	struct mg_tensor y;
-	struct fh s = {.C = x->dims[0], .sr = x->rank - 1, .e = k->err};
-	if ((rc = mg_components_connectivity(OP, &a[A_CONN], s.sr, 1, &s.conn, k->err)) ||
-	    (rc = mg_components_copy(x, &y, &s.w, k->err)))
-		return rc;
-	s.S = s.C ? mg_tensor_numel(x) / s.C : 0;
-	s.base = mg_tensor_data(&s.w);
-	s.es = mg_dtype_size(s.w.dtype);
-	s.mask = malloc((size_t)(s.S ? s.S : 1));
-	s.lab = malloc((size_t)(s.S ? s.S : 1) * sizeof *s.lab);
-	rc = !s.mask || !s.lab ? mg_err_set(k->err, MG_ERR_NOMEM, "%s: out of memory", OP)
-			       : s.S ? run(a, &s) : 0;
-	free(s.mask);
-	free(s.lab);
-	if (rc) {
-		mg_tensor_release(&y);
-		return rc;
-	}
-	mg_val_set_tensor(&out[0], y, x->meta);
-	return 0;
+	return mg_components_run(OP, check, run, a, in, out, k->err);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = mg_op_infer_image(&in[0], OP, e), conn;
-	if (!rc && in[0].rank >= 2)
-		rc = mg_components_connectivity(OP, &a[A_CONN], in[0].rank - 1, 1, &conn, e);
-	if (rc)
-		return rc;
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	return 0;
+	return mg_components_infer(OP, check, a, in, out, e);
 }
 
 const struct mg_opdef mg_op_fill_holes = {

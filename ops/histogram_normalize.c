@@ -116,12 +116,8 @@ static int histogram_normalize(const struct mg_attr *a, struct mg_val *in, struc
 		cum[i] = lo == hi ? c * bmin : (c - lo) / (hi - lo) * span + bmin;
 	}
 	enum mg_dtype od = a[A_DTYPE].is_none ? x->dtype : (enum mg_dtype)a[A_DTYPE].v.i;
-	struct mg_tensor y;
-	if (!(rc = mg_tensor_alloc_like(&y, x, od, k->err))) {
-		struct interp t = {h.n, h.centers, cum};
-		mg_map(x, &y, interp_one, &t);
-		mg_val_set_tensor(&out[0], y, x->meta);
-	}
+	struct interp t = {h.n, h.centers, cum};
+	rc = mg_map_new(x, od, interp_one, &t, &out[0], k->err);
 	free(cum);
 	mg_hist_free(&h);
 	return rc;
@@ -131,13 +127,9 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 		 struct mg_err *e)
 {
 	int rc = mg_op_infer_image(&in[0], OP, e);
-	if (rc || (rc = check(a, e)))
-		return rc;
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	if (!a[A_DTYPE].is_none)
-		out[0].dtype = (int)a[A_DTYPE].v.i;
-	return 0;
+	if (!rc)
+		rc = check(a, e);
+	return mg_map_infer(rc, &in[0], &a[A_DTYPE], &out[0]);
 }
 
 const struct mg_opdef mg_op_histogram_normalize = {

@@ -43,6 +43,28 @@ void mg_map(const struct mg_tensor *x, struct mg_tensor *y, mg_map_fn *f, const 
 		}
 }
 
+int mg_map_new(const struct mg_tensor *x, enum mg_dtype od, mg_map_fn *f, const void *ctx,
+	       struct mg_val *out, struct mg_err *e)
+{
+	struct mg_tensor y;
+	int rc = mg_tensor_alloc_like(&y, x, od, e);
+	if (rc)
+		return rc;
+	mg_map(x, &y, f, ctx);
+	mg_val_set_tensor(out, y, x->meta);
+	return 0;
+}
+
+int mg_map_infer(int rc, const struct mg_type *in, const struct mg_attr *dtype,
+		 struct mg_type *out)
+{
+	*out = *in;
+	out->kind = MG_VK_TENSOR;
+	if (dtype && !dtype->is_none)
+		out->dtype = (int)dtype->v.i;
+	return rc;
+}
+
 double *mg_gather(const struct mg_tensor *x, struct mg_err *e)
 {
 	int64_t n = mg_tensor_numel(x);
@@ -151,6 +173,22 @@ int mg_percentile_input(const char *op, const struct mg_tensor *x, struct mg_err
 	if (mg_tensor_numel(x) == 0)
 		return mg_err_set(e, MG_ERR_SHAPE, "%s: percentiles of an empty image", op);
 	return 0;
+}
+
+int mg_percentile_groups(const char *op, const struct mg_tensor *x, enum mg_dtype od,
+			 int channel_wise, mg_group_fn *f, const struct mg_attr *a,
+			 struct mg_val *out, struct mg_err *e)
+{
+	struct mg_tensor y;
+	int rc = mg_percentile_input(op, x, e);
+	if (rc || (rc = mg_tensor_alloc_like(&y, x, od, e)))
+		return rc;
+	for (int64_t c = 0; c < mg_group_count(x, channel_wise) && !rc; c++) {
+		struct mg_tensor xc = mg_group(x, channel_wise, c);
+		struct mg_tensor yc = mg_group(&y, channel_wise, c);
+		rc = f(a, &xc, &yc, e);
+	}
+	return mg_val_set_result(out, y, x->meta, rc);
 }
 
 int mg_percentile_arg(const char *op, const char *name, const struct mg_attr *q,

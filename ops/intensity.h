@@ -47,6 +47,14 @@ struct mg_tensor mg_group(const struct mg_tensor *x, int channel_wise, int64_t c
  * alike or not: any strides). */
 typedef double mg_map_fn(const void *ctx, double v);
 void mg_map(const struct mg_tensor *x, struct mg_tensor *y, mg_map_fn *f, const void *ctx);
+/* The kernel of a per-voxel op: mg_map into a new y of dtype od laid out as x, set as
+ * out with x's meta. */
+int mg_map_new(const struct mg_tensor *x, enum mg_dtype od, mg_map_fn *f, const void *ctx,
+	       struct mg_val *out, struct mg_err *e);
+/* The type rule of a per-voxel op once its checks gave rc: in's type (a tensor), in the
+ * dtype of the argument `dtype` unless that is NULL or null; returns rc. */
+int mg_map_infer(int rc, const struct mg_type *in, const struct mg_attr *dtype,
+		 struct mg_type *out);
 
 /* x's values in logical (C) order, as numpy sees a MONAI tensor: a malloc'd array of
  * numel doubles (exact for every dtype but int64 past 2^53); NULL and e set on failure. */
@@ -67,6 +75,14 @@ int mg_reduce_percentiles(const struct mg_tensor *x, int n, const double *q, dou
 int mg_percentile_input(const char *op, const struct mg_tensor *x, struct mg_err *e);
 /* The same check at type inference (dtype -1: unknown, accepted). */
 int mg_percentile_dtype(const char *op, int dtype, struct mg_err *e);
+/* The kernel of a percentile op (ClipIntensityPercentiles,
+ * ScaleIntensityRangePercentiles): x checked as above, then f(a, xc, yc) on each channel
+ * group (channel_wise) of x and of a new y of dtype od, set as out with x's meta. */
+typedef int mg_group_fn(const struct mg_attr *a, const struct mg_tensor *x,
+			struct mg_tensor *y, struct mg_err *e);
+int mg_percentile_groups(const char *op, const struct mg_tensor *x, enum mg_dtype od,
+			 int channel_wise, mg_group_fn *f, const struct mg_attr *a,
+			 struct mg_val *out, struct mg_err *e);
 int mg_percentile_arg(const char *op, const char *name, const struct mg_attr *q,
 		      struct mg_err *e);
 

@@ -38,28 +38,6 @@ enum { A_LABELS, A_ONEHOT, A_INDEPENDENT, A_CONN, A_NUM };
 
 static const char OP[] = "KeepLargestConnectedComponent";
 
-struct klcc {
-	struct mg_tensor w; /* the working copy (mg_components_copy): channel c at c * S */
-	char *base;         /* w's data and element size, looked up once */
-	size_t es;
-	int64_t C, S;
-	int sr, conn;
-	int64_t keep;
-	uint8_t *fg;
-	int32_t *lab;
-	struct mg_err *e;
-};
-
-static double at(const struct klcc *s, int64_t c, int64_t i)
-{
-	return mg_dtype_load(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es);
-}
-
-static void zero(struct klcc *s, int64_t c, int64_t i)
-{
-	mg_dtype_store(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es, 0);
-}
-
 /* Components ranked larger size first, then later first voxel (higher number) first. */
 struct comp {
 	int64_t size;
@@ -74,15 +52,15 @@ static int by_size_desc(const void *a, const void *b)
 	return (x->label < y->label) - (x->label > y->label);
 }
 
-/* s->fg (a foreground) becomes the voxels to zero: those outside its num_components
+/* s->mask (a foreground) becomes the voxels to zero: those outside its num_components
  * largest components (none when it has no more). */
-static int outside_largest(struct klcc *s)
+static int outside_largest(struct mg_components *s, int64_t keep)
 {
 	int32_t n;
 	int64_t *sizes = NULL;
-	int rc = mg_components_label(s->fg, s->sr, s->w.dims + 1, s->conn, s->lab, &n, s->e);
-	if (rc || n <= s->keep) {
-		memset(s->fg, 0, (size_t)s->S);
+	int rc = mg_components_label(s->mask, s->sr, s->w.dims + 1, s->conn, s->lab, &n, s->e);
+	if (rc || n <= keep) {
+		memset(s->mask, 0, (size_t)s->S);
 		return rc;
 	}
 	if ((rc = mg_components_sizes(s->lab, s->S, n, &sizes, s->e)))
@@ -98,10 +76,10 @@ static int outside_largest(struct klcc *s)
 	for (int32_t i = 0; i < n; i++)
 		order[i] = (struct comp){sizes[i + 1], i + 1};
 	qsort(order, (size_t)n, sizeof *order, by_size_desc);
-	for (int64_t i = 0; i < s->keep; i++)
+	for (int64_t i = 0; i < keep; i++)
 		kept[order[i].label] = 1;
 	for (int64_t i = 0; i < s->S; i++)
-		s->fg[i] = s->lab[i] && !kept[s->lab[i]];
+		s->mask[i] = s->lab[i] && !kept[s->lab[i]];
 	free(order);
 	free(kept);
 	free(sizes);
@@ -110,7 +88,7 @@ static int outside_largest(struct klcc *s)
 
 /* The labels to process: given, or MONAI's get_unique_labels(discard=0). One-hot labels
  * become channel indices in 0..C-1. *lv is malloc'd. */
-static int applied_labels(const struct mg_attr *a, struct klcc *s, int onehot, double **lv,
+static int applied_labels(const struct mg_attr *a, struct mg_components *s, int onehot, double **lv,
 			  int64_t *n)
 {
 	if (!a[A_LABELS].is_none) {
@@ -130,19 +108,8 @@ static int applied_labels(const struct mg_attr *a, struct klcc *s, int onehot, d
 		}
 		return 0;
 	}
-	if (onehot) {
-		if (!(*lv = malloc((size_t)s->C * sizeof **lv)))
-			return mg_err_set(s->e, MG_ERR_NOMEM, "%s: out of memory", OP);
-		*n = 0;
-		for (int64_t c = 1; c < s->C; c++) {
-			double sum = 0;
-			for (int64_t i = 0; i < s->S; i++)
-				sum += at(s, c, i);
-			if (sum > 0)
-				(*lv)[(*n)++] = (double)c;
-		}
-		return 0;
-	}
+	if (onehot)
+		return mg_components_present(OP, s, lv, n);
 	if (s->C != 1)
 		return mg_err_set(s->e, MG_ERR_SHAPE,
 				  "%s: a label image (is_onehot false) must have 1 channel, got %lld "
@@ -160,7 +127,7 @@ static int check(const struct mg_attr *a, int sr, int *conn, struct mg_err *e)
 	return sr > 0 ? mg_components_connectivity(OP, &a[A_CONN], sr, 0, conn, e) : 0;
 }
 
-static int run(const struct mg_attr *a, struct klcc *s)
+static int run(const struct mg_attr *a, struct mg_components *s)
 {
 	int onehot = a[A_ONEHOT].is_none ? s->C > 1 : (int)a[A_ONEHOT].v.i;
 	double *lv = NULL;
@@ -172,23 +139,25 @@ static int run(const struct mg_attr *a, struct klcc *s)
 		for (int64_t j = 0; j < n && !rc; j++) {
 			int64_t c = onehot ? (int64_t)lv[j] : 0;
 			for (int64_t i = 0; i < s->S; i++)
-				s->fg[i] = onehot ? at(s, c, i) > 0 : at(s, 0, i) == lv[j];
-			if (!(rc = outside_largest(s)))
+				s->mask[i] = onehot ? mg_components_at(s, c, i) > 0
+						    : mg_components_at(s, 0, i) == lv[j];
+			if (!(rc = outside_largest(s, a[A_NUM].v.i)))
 				for (int64_t i = 0; i < s->S; i++)
-					if (s->fg[i])
-						zero(s, c, i);
+					if (s->mask[i])
+						mg_components_put(s, c, i, 0);
 		}
 	} else {
 		for (int64_t i = 0; i < s->S; i++) {
 			int f = 0;
 			for (int64_t j = 0; j < n && !f; j++)
-				f = onehot ? at(s, (int64_t)lv[j], i) == 1 : at(s, 0, i) == lv[j];
-			s->fg[i] = (uint8_t)f;
+				f = onehot ? mg_components_at(s, (int64_t)lv[j], i) == 1
+					   : mg_components_at(s, 0, i) == lv[j];
+			s->mask[i] = (uint8_t)f;
 		}
-		if (!(rc = outside_largest(s)))
+		if (!(rc = outside_largest(s, a[A_NUM].v.i)))
 			for (int64_t i = 0; i < s->S; i++)
-				for (int64_t j = 0; j < (onehot ? n : 1) && s->fg[i]; j++)
-					zero(s, onehot ? (int64_t)lv[j] : 0, i);
+				for (int64_t j = 0; j < (onehot ? n : 1) && s->mask[i]; j++)
+					mg_components_put(s, onehot ? (int64_t)lv[j] : 0, i, 0);
 	}
 	free(lv);
 	return rc;
@@ -197,40 +166,13 @@ static int run(const struct mg_attr *a, struct klcc *s)
 static int keep_largest(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			struct mg_kctx *k)
 {
-	int rc = mg_components_input(OP, &in[0], k->err);
-	if (rc)
-		return rc;
-	const struct mg_tensor *x = &in[0].t;
-	struct mg_tensor y;
-	struct klcc s = {.C = x->dims[0], .sr = x->rank - 1, .keep = a[A_NUM].v.i, .e = k->err};
-	if ((rc = check(a, s.sr, &s.conn, k->err)) || (rc = mg_components_copy(x, &y, &s.w, k->err)))
-		return rc;
-	s.S = s.C ? mg_tensor_numel(x) / s.C : 0;
-	s.base = mg_tensor_data(&s.w);
-	s.es = mg_dtype_size(s.w.dtype);
-	s.fg = malloc((size_t)(s.S ? s.S : 1));
-	s.lab = malloc((size_t)(s.S ? s.S : 1) * sizeof *s.lab);
-	rc = !s.fg || !s.lab ? mg_err_set(k->err, MG_ERR_NOMEM, "%s: out of memory", OP)
-			     : s.S ? run(a, &s) : 0;
-	free(s.fg);
-	free(s.lab);
-	if (rc) {
-		mg_tensor_release(&y);
-		return rc;
-	}
-	mg_val_set_tensor(&out[0], y, x->meta);
-	return 0;
+	return mg_components_run(OP, check, run, a, in, out, k->err);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int conn, rc = mg_op_infer_image(&in[0], OP, e);
-	if (rc || (rc = check(a, in[0].rank > 1 ? in[0].rank - 1 : 0, &conn, e)))
-		return rc;
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	return 0;
+	return mg_components_infer(OP, check, a, in, out, e);
 }
 
 const struct mg_opdef mg_op_keep_largest_connected_component = {

@@ -11,7 +11,6 @@
  * integer input without weights, where torch.mean fails, is averaged as with weights
  * of 1. The dict form (several keys into output_key) needs multi-input nodes: not yet. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "op.h"
 
@@ -25,12 +24,9 @@ static const char OP[] = "MeanEnsemble";
 
 static int check(const struct mg_attr *a, const struct mg_type *in, struct mg_err *e)
 {
-	int rc = mg_op_infer_image(in, OP, e);
+	int rc = mg_ensemble_input(OP, in, e);
 	if (rc)
 		return rc;
-	if (in->rank == 0)
-		return mg_err_set(e, MG_ERR_SHAPE, "%s needs a stacked (E, C, ...) tensor; got a "
-				  "scalar", OP);
 	if (!a[A_WEIGHTS].is_none && in->rank > 0 && in->dims[0] >= 0 &&
 	    a[A_WEIGHTS].n != in->dims[0])
 		return mg_err_set(e, MG_ERR_SHAPE, "%s: argument 'weights' has %d values for %lld "
@@ -39,64 +35,49 @@ static int check(const struct mg_attr *a, const struct mg_type *in, struct mg_er
 	return 0;
 }
 
-static int mean_ensemble(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-			 struct mg_kctx *k)
+static int mean(const struct mg_attr *a, const struct mg_tensor *x, struct mg_tensor *y,
+		struct mg_err *e)
 {
-	int rc = mg_op_expect_tensor(&in[0], OP, k->err);
-	if (rc)
-		return rc;
-	const struct mg_tensor *x = &in[0].t;
-	struct mg_type t = {.kind = MG_VK_TENSOR, .dtype = (int)x->dtype, .rank = x->rank};
-	memcpy(t.dims, x->dims, sizeof t.dims);
-	struct mg_tensor y;
-	if ((rc = check(a, &t, k->err)) ||
-	    (rc = mg_tensor_alloc(&y, x->dtype, x->rank - 1, x->dims + 1, k->err)))
-		return rc;
-	int64_t E = x->dims[0], n = mg_tensor_numel(&y);
+	(void)e;
+	int64_t E = x->dims[0];
 	float wmean = 0;
 	for (int i = 0; i < a[A_WEIGHTS].n && !a[A_WEIGHTS].is_none; i++)
 		wmean += (float)a[A_WEIGHTS].v.floats[i];
 	wmean = E ? wmean / (float)E : 0;
 	size_t es = mg_dtype_size(x->dtype);
 	const char *px = mg_tensor_data(x);
-	char *py = mg_tensor_data(&y);
+	char *py = mg_tensor_data(y);
 	int f64 = x->dtype == MG_DTYPE_F64;
-	if (n > 0) {
-		struct mg_iter it; /* y's logical order, x's strides without the first axis */
-		int64_t o = 0;
-		mg_iter_init(&it, x->rank - 1, x->dims + 1, 1, (const int64_t *[]){x->strides + 1});
-		do {
-			double sum = 0;
-			for (int64_t m = 0; m < E; m++) {
-				double v = mg_dtype_load(x->dtype,
-							 px + (it.off[0] + m * x->strides[0]) * (int64_t)es);
-				if (!a[A_WEIGHTS].is_none) {
-					double w = (float)a[A_WEIGHTS].v.floats[m];
-					v = f64 ? v * w / wmean : (float)((float)(v * w) / wmean);
-				}
-				sum = f64 ? sum + v : (float)(sum + v);
+	struct mg_iter it; /* y's logical order, x's strides without the first axis */
+	int64_t o = 0;
+	mg_iter_init(&it, x->rank - 1, x->dims + 1, 1, (const int64_t *[]){x->strides + 1});
+	do {
+		double sum = 0;
+		for (int64_t m = 0; m < E; m++) {
+			double v = mg_dtype_load(x->dtype,
+						 px + (it.off[0] + m * x->strides[0]) * (int64_t)es);
+			if (!a[A_WEIGHTS].is_none) {
+				double w = (float)a[A_WEIGHTS].v.floats[m];
+				v = f64 ? v * w / wmean : (float)((float)(v * w) / wmean);
 			}
-			double mean = f64 ? sum / (double)E : (float)(sum / (double)E);
-			mg_dtype_store(x->dtype, py + o++ * (int64_t)es, mean);
-		} while (mg_iter_next(&it));
-	}
-	mg_val_set_tensor(&out[0], y, x->meta);
+			sum = f64 ? sum + v : (float)(sum + v);
+		}
+		double mean = f64 ? sum / (double)E : (float)(sum / (double)E);
+		mg_dtype_store(x->dtype, py + o++ * (int64_t)es, mean);
+	} while (mg_iter_next(&it));
 	return 0;
+}
+
+static int mean_ensemble(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			 struct mg_kctx *k)
+{
+	return mg_ensemble_run(OP, check, mean, a, in, out, k->err);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = check(a, &in[0], e);
-	if (rc)
-		return rc;
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	if (in[0].rank > 0) {
-		out[0].rank = in[0].rank - 1;
-		memmove(out[0].dims, in[0].dims + 1, (MG_MAX_RANK - 1) * sizeof *in[0].dims);
-	}
-	return 0;
+	return mg_ensemble_infer(check, a, in, out, e);
 }
 
 const struct mg_opdef mg_op_mean_ensemble = {

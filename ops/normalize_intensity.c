@@ -31,7 +31,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "op.h"
+#include "intensity.h"
 
 static const struct mg_attrdef attrs[] = {
 	{"subtrahend", MG_ATTR_FLOATS, "null", MG_ATTRF_NULLABLE, NULL,
@@ -164,13 +164,9 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	int cw = (int)a[A_CHANNEL_WISE].v.i;
 	int64_t channels = cw && in[0].rank > 0 ? in[0].dims[0] : -1;
 	int rc = mg_op_infer_image(&in[0], "NormalizeIntensity", e);
-	if (rc || (rc = check_lists(a, cw, channels, e)))
-		return rc;
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	if (!a[A_DTYPE].is_none)
-		out[0].dtype = (int)a[A_DTYPE].v.i;
-	return 0;
+	if (!rc)
+		rc = check_lists(a, cw, channels, e);
+	return mg_map_infer(rc, &in[0], &a[A_DTYPE], &out[0]);
 }
 
 const struct mg_opdef mg_op_normalize_intensity = {

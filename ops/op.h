@@ -183,6 +183,9 @@ int mg_op_axis(int64_t dim, int rank, const char *op, const char *arg, int *axis
  * t's own meta is replaced by a new reference to it (an output that keeps its input's
  * metadata: the tail of most kernels). */
 void mg_val_set_tensor(struct mg_val *v, struct mg_tensor t, struct mg_meta *meta);
+/* A kernel's last step: rc != 0 releases y and returns rc (the op failed after allocating
+ * its output), else mg_val_set_tensor(v, y, meta) and 0. */
+int mg_val_set_result(struct mg_val *v, struct mg_tensor y, struct mg_meta *meta, int rc);
 /* EnsureChannelFirst's move, in place on the view t (ensure_channel_first.c): a channel
  * axis at channel_dim (negative counts from the end) moves to 0; MG_NO_CHANNEL adds one
  * of size 1. `from` names where channel_dim came from, for the message when it is not an
@@ -200,6 +203,26 @@ int mg_grid_run(const struct mg_tensor *x, const struct mg_grid *g, struct mg_te
  * error naming op when the list is full (inversion would be wrong without it). */
 int mg_applied_push(struct mg_meta *m, const char *op, const struct mg_grid *g,
 		    const double in_affine[4][4], struct mg_err *e);
+
+/* ---- ensembles (MeanEnsemble, VoteEnsemble; ops.c): a stacked (E, C, ...) input ---- */
+
+/* What an ensemble op checks of its arguments and input type (it calls
+ * mg_ensemble_input first). */
+typedef int mg_ensemble_check_fn(const struct mg_attr *a, const struct mg_type *in,
+				 struct mg_err *e);
+/* y[...] from x[0..E, ...]: y is x without the first axis, x's dtype, not empty. */
+typedef int mg_ensemble_reduce_fn(const struct mg_attr *a, const struct mg_tensor *x,
+				  struct mg_tensor *y, struct mg_err *e);
+/* The input check every ensemble op starts with: an image with a first (model) axis. */
+int mg_ensemble_input(const char *op, const struct mg_type *in, struct mg_err *e);
+/* An ensemble op's kernel: in[0] an image that check accepts (on its type, as at
+ * inference), then reduce into a new y with x's meta. */
+int mg_ensemble_run(const char *op, mg_ensemble_check_fn *check, mg_ensemble_reduce_fn *reduce,
+		    const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		    struct mg_err *e);
+/* An ensemble op's type rule: check, then in's type without the first axis. */
+int mg_ensemble_infer(mg_ensemble_check_fn *check, const struct mg_attr *a,
+		      const struct mg_type *in, struct mg_type *out, struct mg_err *e);
 
 /* ---- fused chains (FusedSpatial, FusedElementwise) ---- */
 
@@ -273,6 +296,11 @@ enum { MG_PAD_NATTRS = 4 };
 int mg_pad_mode(const char *op, const struct mg_attr *pa, enum mg_pad *pad, int *align_corners,
 		struct mg_err *e);
 
+/* A pad-to-size op's argument check: `list` (its argument `name`) has one entry or one
+ * per spatial axis (sdim > 0: known), and the shared attributes at pa are valid. */
+int mg_pad_check(const char *op, const char *name, const struct mg_attr *list,
+		 const struct mg_attr *pa, int sdim, struct mg_err *e);
+
 /* A pad's grid: before[i] and after[i] >= 0 voxels on each spatial axis, filled as the
  * shared attributes at pa say. Shape d + before + after; out_to_in and the affine
  * translate by -before (pad_func's create_translate). Refuses reflect with a pad of d or
@@ -296,23 +324,37 @@ int mg_grid_pad_to(const char *op, const struct mg_attr *pa, struct mg_grid *g,
 int mg_grid_pad_or_crop(const char *op, const struct mg_attr *pa, struct mg_grid *g,
 			const int64_t size[3], int end, struct mg_err *e);
 
+/* What a crop/pad op checks of its arguments against sdim spatial axes (<= 0: not
+ * known yet). */
+typedef int mg_croppad_check_fn(const struct mg_attr *a, int sdim, struct mg_err *e);
 /* The type rule every crop/pad op shares: an image of rank 3 or 4 (when known), dtype
- * and channels kept, spatial dims left to run time. */
-int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,
-		     struct mg_err *e);
+ * and channels kept, spatial dims left to run time; then check(a, sdim) unless check is
+ * NULL. */
+int mg_croppad_infer(const char *op, mg_croppad_check_fn *check, const struct mg_attr *a,
+		     const struct mg_type *in, struct mg_type *out, struct mg_err *e);
 
 /* ---- torch.nn.functional.interpolate (Resize, Zoom; spatial.c) ---- */
 
 /* The interpolation of Resize and Zoom from MONAI's mode string ("area", "nearest",
  * "nearest-exact", "linear" / "bilinear" / "trilinear", "bicubic") and align_corners
  * (null, or a bool: torch accepts one only with the linear and cubic modes). sdim 3
- * refuses bicubic (torch's interpolate has no 3D cubic); sdim -1: not known yet. */
-int mg_interp_mode(const char *op, const struct mg_attr *mode, const struct mg_attr *align,
-		   int sdim, enum mg_interp *m, struct mg_err *e);
+ * refuses bicubic (torch's interpolate has no 3D cubic); sdim -1: not known yet. Then
+ * MONAI's compute `dtype`: null, float32 or float64 (mgc computes in float64 either
+ * way). */
+int mg_interp_args(const char *op, const struct mg_attr *mode, const struct mg_attr *align,
+		   const struct mg_attr *dtype, int sdim, enum mg_interp *m, struct mg_err *e);
 
-/* Checks MONAI's compute `dtype` argument: null, float32 or float64 (mgc computes in
- * float64 either way). */
-int mg_interp_dtype(const char *op, const struct mg_attr *dtype, struct mg_err *e);
+/* What Resize or Zoom checks of its arguments (sdim -1: not known yet); *m the
+ * interpolation. */
+typedef int mg_interp_check_fn(const struct mg_attr *a, int sdim, enum mg_interp *m,
+			       struct mg_err *e);
+/* Their type rule's common part: a spatial image whose arguments check accepts; the
+ * type kept but float32 (the op sets the spatial dims it changes). */
+int mg_interp_infer(const char *op, mg_interp_check_fn *check, const struct mg_attr *a,
+		    const struct mg_type *in, struct mg_type *out, struct mg_err *e);
+/* Their barrier's common part: arguments check refuses (inference reports it) or an
+ * axis-wise mode (area, nearest: no point sample of a composed map). */
+int mg_interp_barrier(mg_interp_check_fn *check, const struct mg_attr *a);
 
 /* The grid of a resize of g's input to out_shape with mode m: the map and the affine are
  * MONAI's scale_affine (scale in / out about the voxel centres, or (in - 1) / (out - 1)
@@ -360,5 +402,51 @@ int mg_components_copy(const struct mg_tensor *x, struct mg_tensor *y, struct mg
 /* A component op's input check: an image with a channel axis and at least one spatial
  * axis; errors name the op. */
 int mg_components_input(const char *op, const struct mg_val *in, struct mg_err *e);
+
+/* What a component op checks of its arguments against sr spatial axes (0: not known
+ * yet): *conn the connectivity. */
+typedef int mg_components_check_fn(const struct mg_attr *a, int sr, int *conn,
+				   struct mg_err *e);
+/* The type rule of a component op: an image, check(a, sr) once the rank is known, the
+ * type kept. */
+int mg_components_infer(const char *op, mg_components_check_fn *check, const struct mg_attr *a,
+			const struct mg_type *in, struct mg_type *out, struct mg_err *e);
+
+/* A per-label component op at work (FillHoles, KeepLargestConnectedComponent): the
+ * working copy w (mg_components_copy: channel c at c * S), its data and element size
+ * looked up once, one channel's mask and label buffers. */
+struct mg_components {
+	struct mg_tensor w;
+	char *base;
+	size_t es;
+	int64_t C, S;
+	int sr, conn;
+	uint8_t *mask;
+	int32_t *lab;
+	struct mg_err *e;
+};
+
+static inline double mg_components_at(const struct mg_components *s, int64_t c, int64_t i)
+{
+	return mg_dtype_load(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es);
+}
+
+static inline void mg_components_put(struct mg_components *s, int64_t c, int64_t i, double v)
+{
+	mg_dtype_store(s->w.dtype, s->base + (c * s->S + i) * (int64_t)s->es, v);
+}
+
+/* A one-hot image's labels present: the channels 1..C-1 with a positive sum, ascending,
+ * in *lv (malloc'd, *n of them). */
+int mg_components_present(const char *op, const struct mg_components *s, double **lv,
+			  int64_t *n);
+
+/* The kernel of a per-label component op: in[0] checked (mg_components_input), then
+ * check(a, sr, &conn); the working copy and buffers; run(a, s), in place on s->w, unless
+ * the image is empty; out[0] the result with the input's meta. */
+typedef int mg_components_run_fn(const struct mg_attr *a, struct mg_components *s);
+int mg_components_run(const char *op, mg_components_check_fn *check, mg_components_run_fn *run,
+		      const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		      struct mg_err *e);
 
 #endif

@@ -104,6 +104,59 @@ void mg_val_set_tensor(struct mg_val *v, struct mg_tensor t, struct mg_meta *met
 	v->t = t;
 }
 
+int mg_val_set_result(struct mg_val *v, struct mg_tensor y, struct mg_meta *meta, int rc)
+{
+	if (rc) {
+		mg_tensor_release(&y);
+		return rc;
+	}
+	mg_val_set_tensor(v, y, meta);
+	return 0;
+}
+
+int mg_ensemble_input(const char *op, const struct mg_type *in, struct mg_err *e)
+{
+	int rc = mg_op_infer_image(in, op, e);
+	if (!rc && in->rank == 0)
+		rc = mg_err_set(e, MG_ERR_SHAPE, "%s needs a stacked (E, C, ...) tensor; got a "
+				"scalar", op);
+	return rc;
+}
+
+int mg_ensemble_run(const char *op, mg_ensemble_check_fn *check, mg_ensemble_reduce_fn *reduce,
+		    const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		    struct mg_err *e)
+{
+	int rc = mg_op_expect_tensor(&in[0], op, e);
+	if (rc)
+		return rc;
+	const struct mg_tensor *x = &in[0].t;
+	struct mg_type t = {.kind = MG_VK_TENSOR, .dtype = (int)x->dtype, .rank = x->rank};
+	memcpy(t.dims, x->dims, sizeof t.dims);
+	struct mg_tensor y;
+	if ((rc = check(a, &t, e)) ||
+	    (rc = mg_tensor_alloc(&y, x->dtype, x->rank - 1, x->dims + 1, e)))
+		return rc;
+	if (mg_tensor_numel(&y) > 0)
+		rc = reduce(a, x, &y, e);
+	return mg_val_set_result(&out[0], y, x->meta, rc);
+}
+
+int mg_ensemble_infer(mg_ensemble_check_fn *check, const struct mg_attr *a,
+		      const struct mg_type *in, struct mg_type *out, struct mg_err *e)
+{
+	int rc = check(a, &in[0], e);
+	if (rc)
+		return rc;
+	out[0] = in[0];
+	out[0].kind = MG_VK_TENSOR;
+	if (in[0].rank > 0) {
+		out[0].rank = in[0].rank - 1;
+		memmove(out[0].dims, in[0].dims + 1, (MG_MAX_RANK - 1) * sizeof *in[0].dims);
+	}
+	return 0;
+}
+
 void mg_chain_err(struct mg_err *e, const struct mg_chain *c, int i)
 {
 	mg_err_prefix(e, "%s (fused %s)", c->labels[i], mg_ops[c->ops[i]]->name);

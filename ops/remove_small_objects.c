@@ -46,6 +46,12 @@ enum { A_MIN, A_CONN, A_INDEP, A_MEASURE, A_PIXDIM };
 
 static const char OP[] = "RemoveSmallObjects";
 
+/* Connectivity over the whole (channel, spatial...) array, as MONAI hands skimage it. */
+static int check(const struct mg_attr *a, int sr, int *conn, struct mg_err *e)
+{
+	return sr > 0 ? mg_components_connectivity(OP, &a[A_CONN], sr + 1, 0, conn, e) : 0;
+}
+
 /* The voxel count up to which an object goes (MONAI's min_size after by_measure). */
 static int threshold(const struct mg_attr *a, const struct mg_tensor *x, double *min_size,
 		     struct mg_err *e)
@@ -156,7 +162,7 @@ static int remove_small(const struct mg_attr *a, const struct mg_tensor *x,
 {
 	int conn;
 	double min_size;
-	int rc = mg_components_connectivity(OP, &a[A_CONN], x->rank, 0, &conn, e);
+	int rc = check(a, x->rank - 1, &conn, e);
 	if (rc || (rc = threshold(a, x, &min_size, e)))
 		return rc;
 	int indep = (int)a[A_INDEP].v.i;
@@ -204,25 +210,13 @@ static int remove_small_objects(const struct mg_attr *a, struct mg_val *in, stru
 		for (int64_t i = 0; i < n; i++)
 			mg_dtype_store(w.dtype, p + i * (int64_t)es, v[i]);
 	free(v);
-	if (rc) {
-		mg_tensor_release(&y);
-		return rc;
-	}
-	mg_val_set_tensor(&out[0], y, x->meta);
-	return 0;
+	return mg_val_set_result(&out[0], y, x->meta, rc);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = mg_op_infer_image(&in[0], OP, e), conn;
-	if (!rc && in[0].rank >= 2)
-		rc = mg_components_connectivity(OP, &a[A_CONN], in[0].rank, 0, &conn, e);
-	if (rc)
-		return rc;
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	return 0;
+	return mg_components_infer(OP, check, a, in, out, e);
 }
 
 const struct mg_opdef mg_op_remove_small_objects = {

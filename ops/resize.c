@@ -49,8 +49,8 @@ enum { A_SIZE, A_SIZE_MODE, A_MODE, A_ALIGN, A_AA, A_AA_SIGMA, A_DTYPE, A_LAZY }
 /* The arguments alone; sdim -1 when not known yet. */
 static int check(const struct mg_attr *a, int sdim, enum mg_interp *m, struct mg_err *e)
 {
-	int rc = mg_interp_mode("Resize", &a[A_MODE], &a[A_ALIGN], sdim, m, e);
-	if (rc || (rc = mg_interp_dtype("Resize", &a[A_DTYPE], e)))
+	int rc = mg_interp_args("Resize", &a[A_MODE], &a[A_ALIGN], &a[A_DTYPE], sdim, m, e);
+	if (rc)
 		return rc;
 	int n = a[A_SIZE].n;
 	if (a[A_SIZE_MODE].v.s[0] == 'l')
@@ -107,9 +107,7 @@ static int grid(const struct mg_attr *a, const struct mg_tensor *in, struct mg_g
 
 static int barrier(const struct mg_attr *a)
 {
-	enum mg_interp m;
-	struct mg_err e = {0};
-	return check(a, -1, &m, &e) || mg_interp_is_axiswise(m);
+	return mg_interp_barrier(check, a);
 }
 
 extern const struct mg_opdef mg_op_resize;
@@ -123,13 +121,9 @@ static int ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	enum mg_interp m;
-	int rc = mg_op_infer_spatial(&in[0], "Resize", e);
-	if (rc || (rc = check(a, in[0].rank < 0 ? -1 : in[0].rank - 1, &m, e)))
+	int rc = mg_interp_infer("Resize", check, a, in, out, e);
+	if (rc)
 		return rc;
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	out[0].dtype = MG_DTYPE_F32;
 	for (int i = 1; i < in[0].rank && i < MG_MAX_RANK; i++)
 		if (a[A_SIZE_MODE].v.s[0] == 'l' || a[A_SIZE].v.ints[i - 1] > 0)
 			out[0].dims[i] = a[A_SIZE_MODE].v.s[0] == 'l' ? -1 : a[A_SIZE].v.ints[i - 1];

@@ -27,13 +27,8 @@ enum { A_SIZE, A_METHOD, A_PAD };
 
 static int check(const struct mg_attr *a, int sdim, struct mg_err *e)
 {
-	enum mg_pad pad;
-	int ac;
-	if (sdim > 0 && a[A_SIZE].n != 1 && a[A_SIZE].n != sdim)
-		return mg_err_set(e, MG_ERR_CONFIG, "ResizeWithPadOrCrop: spatial_size has %d "
-				  "entries for a %dD image (expected 1 or %d)", a[A_SIZE].n, sdim,
-				  sdim);
-	return mg_pad_mode("ResizeWithPadOrCrop", &a[A_PAD], &pad, &ac, e);
+	return mg_pad_check("ResizeWithPadOrCrop", "spatial_size", &a[A_SIZE], &a[A_PAD], sdim,
+			    e);
 }
 
 static int grid(const struct mg_attr *a, const struct mg_tensor *in, struct mg_grid *g,
@@ -61,8 +56,7 @@ static int ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = mg_croppad_infer("ResizeWithPadOrCrop", in, out, e);
-	return rc ? rc : check(a, in[0].rank - 1, e);
+	return mg_croppad_infer("ResizeWithPadOrCrop", check, a, in, out, e);
 }
 
 const struct mg_opdef mg_op_resize_with_pad_or_crop = {

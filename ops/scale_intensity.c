@@ -113,11 +113,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 		 struct mg_err *e)
 {
 	int rc = mg_op_infer_image(&in[0], "ScaleIntensity", e);
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	if (!a[A_DTYPE].is_none)
-		out[0].dtype = (int)a[A_DTYPE].v.i;
-	return rc;
+	return mg_map_infer(rc, &in[0], &a[A_DTYPE], &out[0]);
 }
 
 const struct mg_opdef mg_op_scale_intensity = {

@@ -73,12 +73,7 @@ static int scale_intensity_range(const struct mg_attr *a, struct mg_val *in, str
 		.clip = a[A_CLIP].v.i && !degenerate,
 		.degenerate = degenerate,
 	};
-	struct mg_tensor y;
-	if ((rc = mg_tensor_alloc_like(&y, x, od, k->err)))
-		return rc;
-	mg_map(x, &y, mg_range_scale_apply, &rs);
-	mg_val_set_tensor(&out[0], y, x->meta);
-	return 0;
+	return mg_map_new(x, od, mg_range_scale_apply, &rs, &out[0], k->err);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,

@@ -87,36 +87,20 @@ static int scale_intensity_range_percentiles(const struct mg_attr *a, struct mg_
 {
 	int rc = mg_op_expect_tensor(&in[0], OP, k->err);
 	const struct mg_tensor *x = &in[0].t;
-	if (rc || (rc = check(a, k->err)) || (rc = mg_percentile_input(OP, x, k->err)))
+	if (rc || (rc = check(a, k->err)))
 		return rc;
 	enum mg_dtype od = a[A_DTYPE].is_none ? x->dtype : (enum mg_dtype)a[A_DTYPE].v.i;
-	struct mg_tensor y;
-	if ((rc = mg_tensor_alloc_like(&y, x, od, k->err)))
-		return rc;
-	int cw = (int)a[A_CHANNEL_WISE].v.i;
-	for (int64_t c = 0; c < mg_group_count(x, cw) && !rc; c++) {
-		struct mg_tensor xc = mg_group(x, cw, c), yc = mg_group(&y, cw, c);
-		rc = scale_group(a, &xc, &yc, k->err);
-	}
-	if (rc) {
-		mg_tensor_release(&y);
-		return rc;
-	}
-	mg_val_set_tensor(&out[0], y, x->meta);
-	return 0;
+	return mg_percentile_groups(OP, x, od, (int)a[A_CHANNEL_WISE].v.i, scale_group, a,
+				    &out[0], k->err);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
 	int rc = mg_op_infer_image(&in[0], OP, e);
-	if (rc || (rc = check(a, e)) || (rc = mg_percentile_dtype(OP, in[0].dtype, e)))
-		return rc;
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	if (!a[A_DTYPE].is_none)
-		out[0].dtype = (int)a[A_DTYPE].v.i;
-	return 0;
+	if (!rc && !(rc = check(a, e)))
+		rc = mg_percentile_dtype(OP, in[0].dtype, e);
+	return mg_map_infer(rc, &in[0], &a[A_DTYPE], &out[0]);
 }
 
 const struct mg_opdef mg_op_scale_intensity_range_percentiles = {

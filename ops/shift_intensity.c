@@ -39,21 +39,14 @@ static int shift_intensity(const struct mg_attr *a, struct mg_val *in, struct mg
 	const struct mg_tensor *x = &in[0].t;
 	enum mg_dtype ct = mg_float_dtype(x->dtype);
 	struct shift s = {ct, mg_round_to(ct, a[A_OFFSET].v.f)};
-	struct mg_tensor y;
-	if ((rc = mg_tensor_alloc_like(&y, x, x->dtype, k->err)))
-		return rc;
-	mg_map(x, &y, shift_one, &s);
-	mg_val_set_tensor(&out[0], y, x->meta);
-	return 0;
+	return mg_map_new(x, x->dtype, shift_one, &s, &out[0], k->err);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = mg_op_infer_image(&in[0], "ShiftIntensity", e);
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	return rc;
+	(void)a;
+	return mg_map_infer(mg_op_infer_image(&in[0], "ShiftIntensity", e), &in[0], NULL, &out[0]);
 }
 
 const struct mg_opdef mg_op_shift_intensity = {

@@ -336,6 +336,17 @@ void mg_grid_crop(struct mg_grid *g, const int64_t start[3], const int64_t end[3
 	translate(g, start);
 }
 
+int mg_pad_check(const char *op, const char *name, const struct mg_attr *list,
+		 const struct mg_attr *pa, int sdim, struct mg_err *e)
+{
+	enum mg_pad pad;
+	int ac;
+	if (sdim > 0 && list->n != 1 && list->n != sdim)
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: %s has %d entries for a %dD image "
+				  "(expected 1 or %d)", op, name, list->n, sdim, sdim);
+	return mg_pad_mode(op, pa, &pad, &ac, e);
+}
+
 int mg_pad_mode(const char *op, const struct mg_attr *pa, enum mg_pad *pad, int *align_corners,
 		struct mg_err *e)
 {
@@ -434,8 +445,8 @@ int mg_grid_pad_or_crop(const char *op, const struct mg_attr *pa, struct mg_grid
 	return rc;
 }
 
-int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *out,
-		     struct mg_err *e)
+int mg_croppad_infer(const char *op, mg_croppad_check_fn *check, const struct mg_attr *a,
+		     const struct mg_type *in, struct mg_type *out, struct mg_err *e)
 {
 	int rc = mg_op_infer_spatial(&in[0], op, e);
 	if (rc)
@@ -444,13 +455,13 @@ int mg_croppad_infer(const char *op, const struct mg_type *in, struct mg_type *o
 	out[0].kind = MG_VK_TENSOR;
 	for (int i = 1; i < in[0].rank && i < MG_MAX_RANK; i++)
 		out[0].dims[i] = -1;
-	return 0;
+	return check ? check(a, in[0].rank - 1, e) : 0;
 }
 
 /* ---- torch.nn.functional.interpolate grids (Resize, Zoom) ---- */
 
-int mg_interp_mode(const char *op, const struct mg_attr *mode, const struct mg_attr *align,
-		   int sdim, enum mg_interp *m, struct mg_err *e)
+int mg_interp_args(const char *op, const struct mg_attr *mode, const struct mg_attr *align,
+		   const struct mg_attr *dtype, int sdim, enum mg_interp *m, struct mg_err *e)
 {
 	static const struct {
 		const char *name;
@@ -475,16 +486,31 @@ int mg_interp_mode(const char *op, const struct mg_attr *mode, const struct mg_a
 		return mg_err_set(e, MG_ERR_CONFIG, "%s: align_corners can only be set with the "
 				  "interpolating modes linear, bilinear, bicubic and trilinear (as "
 				  "torch), not with mode '%s'", op, s);
-	return 0;
-}
-
-int mg_interp_dtype(const char *op, const struct mg_attr *dtype, struct mg_err *e)
-{
 	if (dtype->is_none || dtype->v.i == MG_DTYPE_F32 || dtype->v.i == MG_DTYPE_F64)
 		return 0;
 	return mg_err_set(e, MG_ERR_UNSUPPORTED, "%s: dtype %s is not supported: the "
 			  "computation runs in float64 (MONAI's float32 and float64 are "
 			  "accepted)", op, mg_dtype_name((enum mg_dtype)dtype->v.i));
+}
+
+int mg_interp_infer(const char *op, mg_interp_check_fn *check, const struct mg_attr *a,
+		    const struct mg_type *in, struct mg_type *out, struct mg_err *e)
+{
+	enum mg_interp m;
+	int rc = mg_op_infer_spatial(&in[0], op, e);
+	if (rc || (rc = check(a, in[0].rank < 0 ? -1 : in[0].rank - 1, &m, e)))
+		return rc;
+	out[0] = in[0];
+	out[0].kind = MG_VK_TENSOR;
+	out[0].dtype = MG_DTYPE_F32;
+	return 0;
+}
+
+int mg_interp_barrier(mg_interp_check_fn *check, const struct mg_attr *a)
+{
+	enum mg_interp m;
+	struct mg_err e = {0};
+	return check(a, -1, &m, &e) || mg_interp_is_axiswise(m);
 }
 
 void mg_grid_scale(struct mg_grid *g, const int64_t out_shape[3], enum mg_interp m,

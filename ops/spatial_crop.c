@@ -93,7 +93,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 {
 	int64_t start[3], end[3];
 	int rc = slices(a, 3, NULL, start, end, e);
-	return rc ? rc : mg_croppad_infer("SpatialCrop", in, out, e);
+	return rc ? rc : mg_croppad_infer("SpatialCrop", NULL, a, in, out, e);
 }
 
 const struct mg_opdef mg_op_spatial_crop = {

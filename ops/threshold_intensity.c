@@ -43,21 +43,15 @@ static int threshold_intensity(const struct mg_attr *a, struct mg_val *in, struc
 	enum mg_dtype ct = mg_float_dtype(x->dtype);
 	struct thresh t = {ct, mg_round_to(ct, a[A_THRESHOLD].v.f), a[A_CVAL].v.f,
 			   (int)a[A_ABOVE].v.i};
-	struct mg_tensor y;
-	if ((rc = mg_tensor_alloc_like(&y, x, x->dtype, k->err)))
-		return rc;
-	mg_map(x, &y, thresh_one, &t);
-	mg_val_set_tensor(&out[0], y, x->meta);
-	return 0;
+	return mg_map_new(x, x->dtype, thresh_one, &t, &out[0], k->err);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
+	(void)a;
 	int rc = mg_op_infer_image(&in[0], "ThresholdIntensity", e);
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	return rc;
+	return mg_map_infer(rc, &in[0], NULL, &out[0]);
 }
 
 const struct mg_opdef mg_op_threshold_intensity = {

@@ -35,12 +35,9 @@ static int by_label(const struct mg_attr *a, int rank, const int64_t *dims)
 
 static int check(const struct mg_attr *a, const struct mg_type *in, struct mg_err *e)
 {
-	int rc = mg_op_infer_image(in, OP, e);
+	int rc = mg_ensemble_input(OP, in, e);
 	if (rc)
 		return rc;
-	if (in->rank == 0)
-		return mg_err_set(e, MG_ERR_SHAPE, "%s needs a stacked (E, C, ...) tensor; got a "
-				  "scalar", OP);
 	if (!a[A_CLASSES].is_none && a[A_CLASSES].v.i < 1)
 		return mg_err_set(e, MG_ERR_CONFIG, "%s: argument 'num_classes' is %lld; it must "
 				  "be >= 1", OP, (long long)a[A_CLASSES].v.i);
@@ -51,6 +48,8 @@ static int vote(const struct mg_attr *a, const struct mg_tensor *x, struct mg_te
 		struct mg_err *e)
 {
 	int64_t E = x->dims[0], n = mg_tensor_numel(y), K = a[A_CLASSES].v.i;
+	if (E == 0) /* no models: nothing to vote */
+		return 0;
 	int label = by_label(a, x->rank, x->dims);
 	size_t es = mg_dtype_size(x->dtype);
 	const char *px = mg_tensor_data(x);
@@ -95,37 +94,13 @@ static int vote(const struct mg_attr *a, const struct mg_tensor *x, struct mg_te
 static int vote_ensemble(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			 struct mg_kctx *k)
 {
-	int rc = mg_op_expect_tensor(&in[0], OP, k->err);
-	if (rc)
-		return rc;
-	const struct mg_tensor *x = &in[0].t;
-	struct mg_type t = {.kind = MG_VK_TENSOR, .dtype = (int)x->dtype, .rank = x->rank};
-	memcpy(t.dims, x->dims, sizeof t.dims);
-	struct mg_tensor y;
-	if ((rc = check(a, &t, k->err)) ||
-	    (rc = mg_tensor_alloc(&y, x->dtype, x->rank - 1, x->dims + 1, k->err)))
-		return rc;
-	if (mg_tensor_numel(&y) > 0 && x->dims[0] > 0 && (rc = vote(a, x, &y, k->err))) {
-		mg_tensor_release(&y);
-		return rc;
-	}
-	mg_val_set_tensor(&out[0], y, x->meta);
-	return 0;
+	return mg_ensemble_run(OP, check, vote, a, in, out, k->err);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int rc = check(a, &in[0], e);
-	if (rc)
-		return rc;
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	if (in[0].rank > 0) {
-		out[0].rank = in[0].rank - 1;
-		memmove(out[0].dims, in[0].dims + 1, (MG_MAX_RANK - 1) * sizeof *in[0].dims);
-	}
-	return 0;
+	return mg_ensemble_infer(check, a, in, out, e);
 }
 
 const struct mg_opdef mg_op_vote_ensemble = {

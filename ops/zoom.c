@@ -54,8 +54,8 @@ static void pad_attrs(const struct mg_attr *a, struct mg_attr pa[3])
 /* The arguments alone; sdim -1 when not known yet. */
 static int check(const struct mg_attr *a, int sdim, enum mg_interp *m, struct mg_err *e)
 {
-	int rc = mg_interp_mode("Zoom", &a[A_MODE], &a[A_ALIGN], sdim, m, e);
-	if (rc || (rc = mg_interp_dtype("Zoom", &a[A_DTYPE], e)))
+	int rc = mg_interp_args("Zoom", &a[A_MODE], &a[A_ALIGN], &a[A_DTYPE], sdim, m, e);
+	if (rc)
 		return rc;
 	const struct mg_attr *z = &a[A_ZOOM];
 	if (z->n < 1 || (sdim > 0 && z->n != 1 && z->n != sdim))
@@ -111,9 +111,7 @@ static int then(const struct mg_attr *a, const struct mg_grid *g, struct mg_grid
 
 static int barrier(const struct mg_attr *a)
 {
-	enum mg_interp m;
-	struct mg_err e = {0};
-	if (check(a, -1, &m, &e) || mg_interp_is_axiswise(m))
+	if (mg_interp_barrier(check, a))
 		return 1;
 	for (int i = 0; i < a[A_ZOOM].n && a[A_KEEP].v.i; i++)
 		if (a[A_ZOOM].v.floats[i] < 1) /* floor(d z) < d: keep_size pads */
@@ -132,13 +130,9 @@ static int ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	enum mg_interp m;
-	int rc = mg_op_infer_spatial(&in[0], "Zoom", e);
-	if (rc || (rc = check(a, in[0].rank < 0 ? -1 : in[0].rank - 1, &m, e)))
+	int rc = mg_interp_infer("Zoom", check, a, in, out, e);
+	if (rc)
 		return rc;
-	out[0] = in[0];
-	out[0].kind = MG_VK_TENSOR;
-	out[0].dtype = MG_DTYPE_F32;
 	for (int i = 1; i < in[0].rank && i < MG_MAX_RANK && !a[A_KEEP].v.i; i++)
 		out[0].dims[i] = -1;
 	return 0;

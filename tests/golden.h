@@ -258,6 +258,81 @@ static inline int golden_run_cases(const cJSON *doc, const char *dir,
 
 /* ---- a spatial op's case ---------------------------------------------------------------- */
 
+/* The op's whole grid on x: its grid, then its second step (Zoom's keep_size) composed. */
+static inline int golden_whole_grid(const struct mg_opdef *d, const struct mg_attr *a,
+				    const struct mg_tensor *x, struct mg_grid *g, struct mg_err *e)
+{
+	mg_grid_identity(g, x);
+	int rc = d->grid(a, x, g, e);
+	if (rc || !d->then)
+		return rc;
+	struct mg_grid g2;
+	mg_grid_next(g, &g2);
+	if (!(rc = d->then(a, g, &g2, e)))
+		mg_grid_then(g, &g2);
+	return rc;
+}
+
+/* The op's whole grid on x for case `name`: 0 when it ran, its output shape checked
+ * against want's spatial dims. */
+static inline int golden_grid_shape(const char *name, const struct mg_opdef *d,
+				    const struct mg_attr *a, const struct mg_tensor *x,
+				    const struct mg_tensor *want, struct mg_grid *g)
+{
+	struct mg_err e = {0};
+	int rc = golden_whole_grid(d, a, x, g, &e);
+	CHECK(rc == 0, "%s: grid failed: %s", name, e.msg);
+	for (int i = 0; i < g->sdim && !rc; i++)
+		CHECK(g->out_shape[i] == want->dims[1 + i], "%s: out_shape[%d] = %lld, MONAI has "
+		      "%lld", name, i, (long long)g->out_shape[i], (long long)want->dims[1 + i]);
+	return rc;
+}
+
+/* Op d (arguments a) refuses inputs that are not channel-first 2D or 3D images: file
+ * names in its type rule (the message names LoadImage), a float32 type of rank
+ * infer_rank and a small image of rank ref_rank in its type rule and its kernel (the
+ * message names EnsureChannelFirst). */
+static inline void golden_refuses_inputs(const struct mg_opdef *d, const struct mg_attr *a,
+					 int infer_rank, int ref_rank)
+{
+	struct mg_err e = {0};
+	struct mg_type in = {.kind = MG_VK_STRINGS, .rank = -1}, out;
+	CHECK_FAILS(d->infer(a, &in, &out, &e), &e, "LoadImage");
+	in = (struct mg_type){.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = infer_rank};
+	CHECK_FAILS(d->infer(a, &in, &out, &e), &e, "EnsureChannelFirst");
+	struct mg_tensor x;
+	golden_small_image(&x, ref_rank);
+	struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
+	struct mg_kctx k = {.err = &e};
+	CHECK_FAILS(d->ref(a, &v, &o, &k), &e, "EnsureChannelFirst");
+	mg_tensor_release(&x);
+}
+
+/* Arguments (JSON text) that parse, then fail with needle in the message: in the type
+ * rule for a float32 image of that rank (when infer_too), in the whole grid and in the
+ * kernel on a small image, which leaves no output. */
+static inline void golden_refused(const struct mg_opdef *d, int rank, const char *json,
+				  const char *needle, int infer_too)
+{
+	struct mg_arena arena = {0};
+	struct mg_attr a[16];
+	struct mg_err e = {0};
+	CHECK_OK(golden_parse_text(d, json, &arena, a, &e), &e);
+	struct mg_type in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = rank}, out;
+	if (infer_too)
+		CHECK_FAILS(d->infer(a, &in, &out, &e), &e, needle);
+	struct mg_tensor x;
+	golden_small_image(&x, rank);
+	struct mg_grid g;
+	CHECK_FAILS(golden_whole_grid(d, a, &x, &g, &e), &e, needle);
+	struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
+	struct mg_kctx k = {.err = &e};
+	CHECK_FAILS(d->ref(a, &v, &o, &k), &e, needle);
+	CHECK(o.kind == MG_VK_NONE, "%s %s: a failed kernel left an output", d->name, json);
+	mg_tensor_release(&x);
+	mg_arena_free(&arena);
+}
+
 /* An index-only op's grid alone (no voxels move) against case c: sdim, shape exact,
  * out_to_in and affine within 1e-9, index-only with an exact integer map (so a view
  * needs no rounding). */
@@ -266,16 +341,9 @@ static inline void golden_check_index_grid(const char *name, const struct mg_opd
 					   const struct mg_tensor *x, const struct mg_tensor *want)
 {
 	struct mg_grid g;
-	struct mg_err e = {0};
-	mg_grid_identity(&g, x);
-	int rc = d->grid(a, x, &g, &e);
-	CHECK(rc == 0, "%s: grid failed: %s", name, e.msg);
-	if (rc)
+	if (golden_grid_shape(name, d, a, x, want, &g))
 		return;
 	CHECK(g.sdim == x->rank - 1, "%s: sdim %d", name, g.sdim);
-	for (int i = 0; i < g.sdim; i++)
-		CHECK(g.out_shape[i] == want->dims[1 + i], "%s: out_shape[%d] = %lld, MONAI has "
-		      "%lld", name, i, (long long)g.out_shape[i], (long long)want->dims[1 + i]);
 	double m[4][4];
 	golden_matrix(cJSON_GetObjectItem(c, "out_to_in"), m);
 	double dm = golden_max_diff(g.out_to_in, m);

@@ -117,28 +117,9 @@ static void run_cases(const cJSON *doc)
 							   (void *)cJSON_GetObjectItem(doc, "inputs")));
 }
 
-/* Arguments that parse, then fail in the type rule (when infer_too), the grid and the
- * kernel. */
 static void refused(int rank, const char *json, const char *needle, int infer_too)
 {
-	struct mg_arena arena = {0};
-	struct mg_attr a[16];
-	struct mg_err e = {0};
-	CHECK_OK(golden_parse_text(cf(), json, &arena, a, &e), &e);
-	struct mg_type in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = rank}, out;
-	if (infer_too)
-		CHECK_FAILS(cf()->infer(a, &in, &out, &e), &e, needle);
-	struct mg_tensor x;
-	golden_small_image(&x, rank);
-	struct mg_grid g;
-	mg_grid_identity(&g, &x);
-	CHECK_FAILS(cf()->grid(a, &x, &g, &e), &e, needle);
-	struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
-	struct mg_kctx k = {.err = &e};
-	CHECK_FAILS(cf()->ref(a, &v, &o, &k), &e, needle);
-	CHECK(o.kind == MG_VK_NONE, "CropForeground %s: a failed kernel left an output", json);
-	mg_tensor_release(&x);
-	mg_arena_free(&arena);
+	golden_refused(cf(), rank, json, needle, infer_too);
 }
 
 static void test_errors(void)
@@ -165,19 +146,10 @@ static void test_errors(void)
 	mg_arena_free(&arena);
 	/* file names, bad ranks, unknown ranks */
 	CHECK_OK(golden_parse_text(cf(), "{}", &arena, a, &e), &e);
-	struct mg_type in = {.kind = MG_VK_STRINGS, .rank = -1}, out;
-	CHECK_FAILS(cf()->infer(a, &in, &out, &e), &e, "LoadImage");
-	in = (struct mg_type){.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = 5};
-	CHECK_FAILS(cf()->infer(a, &in, &out, &e), &e, "EnsureChannelFirst");
-	in = (struct mg_type){.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_I16, .rank = -1};
+	golden_refuses_inputs(cf(), a, 5, 2);
+	struct mg_type out, in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_I16, .rank = -1};
 	CHECK_OK(cf()->infer(a, &in, &out, &e), &e);
 	CHECK(out.dtype == MG_DTYPE_I16, "CropForeground: infer keeps the dtype");
-	struct mg_tensor x;
-	golden_small_image(&x, 2);
-	struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
-	struct mg_kctx k = {.err = &e};
-	CHECK_FAILS(cf()->ref(a, &v, &o, &k), &e, "EnsureChannelFirst");
-	mg_tensor_release(&x);
 	mg_arena_free(&arena);
 	/* source_key: a box past this key's edge, padded further than the crop is wide */
 	struct mg_tensor img, src;
@@ -187,6 +159,8 @@ static void test_errors(void)
 	for (int64_t i = 0; i < 8 * 4 * 3; i++)
 		sp[i] = i / 12 >= 4 && i / 12 <= 6;
 	static const char *const modes[] = {"symmetric", "edge"};
+	struct mg_val o = {0};
+	struct mg_kctx k = {.err = &e};
 	for (int m = 0; m < 2; m++) {
 		char json[160];
 		snprintf(json, sizeof json, "{\"source_key\": \"s\", \"mode\": \"%s\"}",

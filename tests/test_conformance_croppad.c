@@ -141,30 +141,10 @@ static void test_composition(void)
 	}
 }
 
-/* Arguments that parse, then fail in the type rule (when infer_too), the grid and the
- * kernel. */
 static void refused(const char *op, int rank, const char *json, const char *needle,
 		    int infer_too)
 {
-	const struct mg_opdef *d = golden_op(op);
-	struct mg_arena arena = {0};
-	struct mg_attr a[16];
-	struct mg_err e = {0};
-	CHECK_OK(golden_parse_text(d, json, &arena, a, &e), &e);
-	struct mg_type in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = rank}, out;
-	if (infer_too)
-		CHECK_FAILS(d->infer(a, &in, &out, &e), &e, needle);
-	struct mg_tensor x;
-	golden_small_image(&x, rank);
-	struct mg_grid g;
-	mg_grid_identity(&g, &x);
-	CHECK_FAILS(d->grid(a, &x, &g, &e), &e, needle);
-	struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
-	struct mg_kctx k = {.err = &e};
-	CHECK_FAILS(d->ref(a, &v, &o, &k), &e, needle);
-	CHECK(o.kind == MG_VK_NONE, "%s %s: a failed kernel left an output", op, json);
-	mg_tensor_release(&x);
-	mg_arena_free(&arena);
+	golden_refused(golden_op(op), rank, json, needle, infer_too);
 }
 
 static void test_errors(void)
@@ -225,17 +205,8 @@ static void test_errors(void)
 		CHECK(d && (d->flags & MG_OPF_SPATIAL) && d->grid, "%s: a spatial op", ops[i][0]);
 		struct mg_arena ar = {0};
 		CHECK_OK(golden_parse_text(d, ops[i][1], &ar, a, &e), &e);
-		struct mg_type in = {.kind = MG_VK_STRINGS, .rank = -1}, out;
-		CHECK_FAILS(d->infer(a, &in, &out, &e), &e, "LoadImage");
-		in = (struct mg_type){.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = 5};
-		CHECK_FAILS(d->infer(a, &in, &out, &e), &e, "EnsureChannelFirst");
-		struct mg_tensor x;
-		golden_small_image(&x, 2);
-		struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
-		struct mg_kctx k = {.err = &e};
-		CHECK_FAILS(d->ref(a, &v, &o, &k), &e, "EnsureChannelFirst");
-		mg_tensor_release(&x);
-		in = (struct mg_type){.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_I16, .rank = -1};
+		golden_refuses_inputs(d, a, 5, 2);
+		struct mg_type out, in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_I16, .rank = -1};
 		CHECK_OK(d->infer(a, &in, &out, &e), &e);
 		CHECK(out.dtype == MG_DTYPE_I16, "%s: infer keeps the dtype", ops[i][0]);
 		mg_arena_free(&ar);

@@ -43,20 +43,6 @@ static int tol_class(const char *op, const cJSON *args)
 	return !strcmp(m, "area") ? AREA : LINEAR;
 }
 
-/* The op's whole grid: its grid, then its second step (Zoom's keep_size) composed. */
-static int whole_grid(const struct mg_opdef *d, const struct mg_attr *a,
-		      const struct mg_tensor *x, struct mg_grid *g, struct mg_err *e)
-{
-	mg_grid_identity(g, x);
-	int rc = d->grid(a, x, g, e);
-	if (rc || !d->then)
-		return rc;
-	struct mg_grid g2;
-	mg_grid_next(g, &g2);
-	if (!(rc = d->then(a, g, &g2, e)))
-		mg_grid_then(g, &g2);
-	return rc;
-}
 
 static void one_case(const char *name, const struct mg_opdef *d, const cJSON *c,
 		     const struct mg_attr *a, struct mg_tensor *x, const struct mg_tensor *want,
@@ -64,14 +50,8 @@ static void one_case(const char *name, const struct mg_opdef *d, const cJSON *c,
 {
 	double *max_err = ctx;
 	struct mg_grid g;
-	struct mg_err e = {0};
-	int rc = whole_grid(d, a, x, &g, &e);
-	CHECK(rc == 0, "%s: grid failed: %s", name, e.msg);
-	if (rc)
+	if (golden_grid_shape(name, d, a, x, want, &g))
 		return;
-	for (int i = 0; i < g.sdim; i++)
-		CHECK(g.out_shape[i] == want->dims[1 + i], "%s: out_shape[%d] = %lld, MONAI has "
-		      "%lld", name, i, (long long)g.out_shape[i], (long long)want->dims[1 + i]);
 	double m[4][4];
 	golden_matrix(cJSON_GetObjectItem(c, "out_to_in"), m);
 	CHECK(golden_max_diff(g.out_to_in, m) <= 1e-9, "%s: out_to_in differs from MONAI's by "
@@ -101,30 +81,10 @@ static void run_cases(const cJSON *doc)
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
-/* Arguments that parse, then fail in the type rule (when infer_too), the grid and the
- * kernel. */
 static void refused(const char *op, int rank, const char *json, const char *needle,
 		    int infer_too)
 {
-	const struct mg_opdef *d = golden_op(op);
-	struct mg_arena arena = {0};
-	struct mg_attr a[16];
-	struct mg_err e = {0};
-	CHECK_OK(golden_parse_text(d, json, &arena, a, &e), &e);
-	struct mg_type in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = rank}, out;
-	if (infer_too)
-		CHECK_FAILS(d->infer(a, &in, &out, &e), &e, needle);
-	struct mg_tensor x;
-	golden_small_image(&x, rank);
-	struct mg_grid g;
-	mg_grid_identity(&g, &x);
-	CHECK_FAILS(whole_grid(d, a, &x, &g, &e), &e, needle);
-	struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
-	struct mg_kctx k = {.err = &e};
-	CHECK_FAILS(d->ref(a, &v, &o, &k), &e, needle);
-	CHECK(o.kind == MG_VK_NONE, "%s %s: a failed kernel left an output", op, json);
-	mg_tensor_release(&x);
-	mg_arena_free(&arena);
+	golden_refused(golden_op(op), rank, json, needle, infer_too);
 }
 
 static void test_errors(void)

@@ -236,27 +236,9 @@ static void test_rotate90_cycles(const cJSON *doc)
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
-/* Arguments that parse, then fail in the type rule (for a known rank) and in the grid. */
 static void refused(const char *op, int rank, const char *json, const char *needle)
 {
-	const struct mg_opdef *d = golden_op(op);
-	struct mg_arena arena = {0};
-	struct mg_attr a[16];
-	struct mg_err e = {0};
-	CHECK_OK(golden_parse_text(d, json, &arena, a, &e), &e);
-	struct mg_type in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = rank}, out;
-	CHECK_FAILS(d->infer(a, &in, &out, &e), &e, needle);
-	struct mg_tensor x;
-	golden_small_image(&x, rank);
-	struct mg_grid g;
-	mg_grid_identity(&g, &x);
-	CHECK_FAILS(d->grid(a, &x, &g, &e), &e, needle);
-	struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
-	struct mg_kctx k = {.err = &e};
-	CHECK_FAILS(d->ref(a, &v, &o, &k), &e, needle);
-	CHECK(o.kind == MG_VK_NONE, "%s %s: a failed kernel left an output", op, json);
-	mg_tensor_release(&x);
-	mg_arena_free(&arena);
+	golden_refused(golden_op(op), rank, json, needle, 1);
 }
 
 /* Arguments that the type rule accepts for a known rank. */
@@ -369,23 +351,11 @@ static void test_errors(void)
 		struct mg_attr a[16];
 		struct mg_err e = {0};
 		CHECK_OK(golden_parse_text(d, ops[i][1], &arena, a, &e), &e);
-		struct mg_type in = {.kind = MG_VK_STRINGS, .rank = -1}, out;
-		CHECK_FAILS(d->infer(a, &in, &out, &e), &e, "LoadImage");
-		for (int rank = 1; rank <= 5; rank += 1) {
-			if (rank == 3 || rank == 4)
-				continue;
-			in = (struct mg_type){.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32,
-					      .rank = rank};
-			CHECK_FAILS(d->infer(a, &in, &out, &e), &e, "EnsureChannelFirst");
-			struct mg_tensor x;
-			golden_small_image(&x, rank);
-			struct mg_val v = {.kind = MG_VK_TENSOR, .t = x}, o = {0};
-			struct mg_kctx k = {.err = &e};
-			CHECK_FAILS(d->ref(a, &v, &o, &k), &e, "EnsureChannelFirst");
-			mg_tensor_release(&x);
-		}
+		for (int rank = 1; rank <= 5; rank += 1)
+			if (rank != 3 && rank != 4)
+				golden_refuses_inputs(d, a, rank, rank);
 		/* an unknown rank is left to run time */
-		in = (struct mg_type){.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_U8, .rank = -1};
+		struct mg_type out, in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_U8, .rank = -1};
 		CHECK_OK(d->infer(a, &in, &out, &e), &e);
 		CHECK(out.kind == MG_VK_TENSOR && out.dtype == MG_DTYPE_U8, "%s: infer", ops[i][0]);
 		mg_arena_free(&arena);

@@ -8,44 +8,17 @@
 #include "../passes/passes.h"
 #include "check.h"
 #include "files.h"
+#include "fuse_pair.h"
 
 static char log_[32768];
-
-static void write_pipeline(const char *path, const char *out, const char *middle)
-{
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return;
-	fprintf(f,
-		"{\"dataset_dir\": \"%s\", \"output_dir\": \"%s\",\n"
-		" \"datalist\": {\"_target_\": \"load_decathlon_datalist\", "
-		"\"data_list_file_path\": \"@dataset_dir\", \"base_dir\": \"@dataset_dir\"},\n"
-		" \"preprocessing\": {\"_target_\": \"Compose\", \"transforms\": [\n"
-		"  {\"_target_\": \"LoadImaged\", \"keys\": [\"image\", \"label\"]},\n"
-		"  {\"_target_\": \"EnsureChannelFirstd\", \"keys\": [\"image\", \"label\"]},\n"
-		"  %s,\n"
-		"  {\"_target_\": \"SaveImaged\", \"keys\": \"image\", \"output_dir\": "
-		"\"@output_dir\", \"output_postfix\": \"img\", \"output_dtype\": null},\n"
-		"  {\"_target_\": \"SaveImaged\", \"keys\": \"label\", \"output_dir\": "
-		"\"@output_dir\", \"output_postfix\": \"lab\", \"output_dtype\": null}]},\n"
-		" \"dataset\": {\"_target_\": \"Dataset\", \"data\": \"@datalist\", "
-		"\"transform\": \"@preprocessing\"}}\n",
-		files_path("data"), out, middle);
-	fclose(f);
-}
 
 /* Output `name` ("img"/"lab") of item i under both folders: the same dtype, shape,
  * affine and bytes. */
 static void compare(const char *a_dir, const char *b_dir, int i, const char *name)
 {
-	char pa[512], pb[512];
-	snprintf(pa, sizeof pa, "%s/synth_%03d/synth_%03d_%s.nii.gz", a_dir, i, i, name);
-	snprintf(pb, sizeof pb, "%s/synth_%03d/synth_%03d_%s.nii.gz", b_dir, i, i, name);
-	struct mg_err e = {0};
-	struct mg_tensor a = {0}, b = {0};
-	CHECK_OK(mg_nifti_read(pa, &a, &e), &e);
-	CHECK_OK(mg_nifti_read(pb, &b, &e), &e);
-	if (!e.code) {
+	char pa[512];
+	struct mg_tensor a, b;
+	if (!fuse_read_pair(a_dir, b_dir, i, name, pa, &a, &b)) {
 		CHECK(a.dtype == b.dtype, "%s: dtype %s vs %s", pa, mg_dtype_name(a.dtype),
 		      mg_dtype_name(b.dtype));
 		CHECK(a.rank == b.rank && !memcmp(a.dims, b.dims, sizeof a.dims[0] * a.rank),
@@ -74,21 +47,15 @@ static int count(const char *s, const char *what)
  * and leaves the dump after the pass in log_. */
 static void both_ways(const char *tag, const char *middle)
 {
-	char cfg[256], on[272], off[272];
-	snprintf(cfg, sizeof cfg, "%s", files_path(tag));
-	snprintf(on, sizeof on, "%s.on", cfg);
-	snprintf(off, sizeof off, "%s.off", cfg);
-	write_pipeline(cfg, on, middle);
-	int rc = files_sh(log_, sizeof log_, "%s run %s --quiet", MG_BIN, cfg);
-	CHECK(rc == 0, "%s fused: %s", tag, log_);
-	rc = files_sh(log_, sizeof log_, "%s run %s --quiet --disable=fuse-elementwise "
-		      "--output_dir=%s", MG_BIN, cfg, off);
-	CHECK(rc == 0, "%s unfused: %s", tag, log_);
+	char on[272], off[272];
+	const char *keep = ", \"output_dtype\": null";
+	fuse_run_both(tag, "fuse-elementwise", middle, keep, keep, log_, sizeof log_, on, off);
 	for (int i = 0; i < 2; i++) {
 		compare(on, off, i, "img");
 		compare(on, off, i, "lab");
 	}
-	rc = files_sh(log_, sizeof log_, "%s dump %s --after=fuse-elementwise", MG_BIN, cfg);
+	int rc = files_sh(log_, sizeof log_, "%s dump %s --after=fuse-elementwise", MG_BIN,
+			  files_path(tag));
 	CHECK(rc == 0, "%s dump: %s", tag, log_);
 }
 
@@ -222,11 +189,12 @@ int main(void)
 	 * when the channel count is known) */
 	char cfg[256];
 	snprintf(cfg, sizeof cfg, "%s", files_path("bad.json"));
-	write_pipeline(cfg, files_path("bad.out"),
-		       "{\"_target_\": \"ScaleIntensityRanged\", \"keys\": [\"image\", \"label\"], "
-		       "\"a_min\": -57, \"a_max\": 164},\n"
-		       "  {\"_target_\": \"NormalizeIntensityd\", \"keys\": [\"image\", \"label\"], "
-		       "\"channel_wise\": true, \"subtrahend\": [0, 1]}");
+	fuse_write_pipeline(cfg, files_path("bad.out"),
+			    "{\"_target_\": \"ScaleIntensityRanged\", \"keys\": [\"image\", "
+			    "\"label\"], \"a_min\": -57, \"a_max\": 164},\n"
+			    "  {\"_target_\": \"NormalizeIntensityd\", \"keys\": [\"image\", "
+			    "\"label\"], \"channel_wise\": true, \"subtrahend\": [0, 1]}",
+			    ", \"output_dtype\": null", ", \"output_dtype\": null");
 	rc = files_sh(log_, sizeof log_, "%s run %s --quiet", MG_BIN, cfg);
 	CHECK(rc != 0 && strstr(log_, "(FusedElementwise): preprocessing#transforms#3 key "
 				      "'image' (fused NormalizeIntensity): img has 1 channels, "

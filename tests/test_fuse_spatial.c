@@ -8,31 +8,9 @@
 #include "../passes/passes.h"
 #include "check.h"
 #include "files.h"
+#include "fuse_pair.h"
 
 static char log_[16384];
-
-static void write_pipeline(const char *path, const char *out, const char *spatial)
-{
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return;
-	fprintf(f,
-		"{\"dataset_dir\": \"%s\", \"output_dir\": \"%s\",\n"
-		" \"datalist\": {\"_target_\": \"load_decathlon_datalist\", "
-		"\"data_list_file_path\": \"@dataset_dir\", \"base_dir\": \"@dataset_dir\"},\n"
-		" \"preprocessing\": {\"_target_\": \"Compose\", \"transforms\": [\n"
-		"  {\"_target_\": \"LoadImaged\", \"keys\": [\"image\", \"label\"]},\n"
-		"  {\"_target_\": \"EnsureChannelFirstd\", \"keys\": [\"image\", \"label\"]},\n"
-		"  %s,\n"
-		"  {\"_target_\": \"SaveImaged\", \"keys\": \"image\", \"output_dir\": "
-		"\"@output_dir\", \"output_postfix\": \"img\"},\n"
-		"  {\"_target_\": \"SaveImaged\", \"keys\": \"label\", \"output_dir\": "
-		"\"@output_dir\", \"output_postfix\": \"lab\", \"output_dtype\": \"uint8\"}]},\n"
-		" \"dataset\": {\"_target_\": \"Dataset\", \"data\": \"@datalist\", "
-		"\"transform\": \"@preprocessing\"}}\n",
-		files_path("data"), out, spatial);
-	fclose(f);
-}
 
 /* Output `name` ("img"/"lab") of item i under both folders: same shape and affine,
  * values within tol (0: bit-identical) and their mean absolute difference within mean
@@ -40,14 +18,9 @@ static void write_pipeline(const char *path, const char *out, const char *spatia
 static void compare(const char *a_dir, const char *b_dir, int i, const char *name, double tol,
 		    double mean)
 {
-	char pa[512], pb[512];
-	snprintf(pa, sizeof pa, "%s/synth_%03d/synth_%03d_%s.nii.gz", a_dir, i, i, name);
-	snprintf(pb, sizeof pb, "%s/synth_%03d/synth_%03d_%s.nii.gz", b_dir, i, i, name);
-	struct mg_err e = {0};
-	struct mg_tensor a = {0}, b = {0};
-	CHECK_OK(mg_nifti_read(pa, &a, &e), &e);
-	CHECK_OK(mg_nifti_read(pb, &b, &e), &e);
-	if (!e.code) {
+	char pa[512];
+	struct mg_tensor a, b;
+	if (!fuse_read_pair(a_dir, b_dir, i, name, pa, &a, &b)) {
 		CHECK(a.rank == b.rank && !memcmp(a.dims, b.dims, sizeof a.dims[0] * a.rank),
 		      "%s: shapes differ", pa);
 		for (int r = 0; r < 4; r++)
@@ -82,17 +55,11 @@ static void compare(const char *a_dir, const char *b_dir, int i, const char *nam
 static void both_ways(const char *tag, const char *spatial, double tol_img, double mean_img,
 		      double tol_lab, double mean_lab)
 {
-	char cfg[256], on[272], off[272];
-	snprintf(cfg, sizeof cfg, "%s", files_path(tag));
-	snprintf(on, sizeof on, "%s.on", cfg);
-	snprintf(off, sizeof off, "%s.off", cfg);
-	write_pipeline(cfg, on, spatial);
-	int rc = files_sh(log_, sizeof log_, "%s run %s --quiet", MG_BIN, cfg);
-	CHECK(rc == 0, "%s fused: %s", tag, log_);
-	rc = files_sh(log_, sizeof log_, "%s run %s --quiet --disable=fuse-spatial "
-		      "--output_dir=%s", MG_BIN, cfg, off);
-	CHECK(rc == 0, "%s unfused: %s", tag, log_);
-	rc = files_sh(log_, sizeof log_, "%s dump %s --after=fuse-spatial", MG_BIN, cfg);
+	char on[272], off[272];
+	fuse_run_both(tag, "fuse-spatial", spatial, "", ", \"output_dtype\": \"uint8\"", log_,
+		      sizeof log_, on, off);
+	int rc = files_sh(log_, sizeof log_, "%s dump %s --after=fuse-spatial", MG_BIN,
+			  files_path(tag));
 	CHECK(rc == 0 && strstr(log_, "FusedSpatial(") && strstr(log_, "chain=["), "%s: %s",
 	      tag, log_);
 	for (int i = 0; i < 2; i++) {

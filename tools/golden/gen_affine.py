@@ -30,8 +30,8 @@ import torch
 
 from monai.transforms import Affine, Rotate
 
-from spatial_common import (affine, clear, fixture_affine, golden_dir, meta_tensor, rot,
-                            save_input, save_output, versions, write_cases)
+from spatial_common import (affine, clear, fixture_affine, golden_dir, image_makers,
+                            meta_tensor, rot, save_input, save_output, versions, write_cases)
 
 OUT = golden_dir("affine")
 OPS = {"Affine": Affine, "Rotate": Rotate}
@@ -57,18 +57,7 @@ def recording_grid_sample(input, grid, mode="bilinear", padding_mode="zeros",
 torch.nn.functional.grid_sample = recording_grid_sample
 
 
-def smooth(shape, scale=10.0):
-    """float32 values with structure (so interpolation matters) plus some noise."""
-    grids = np.meshgrid(*[np.linspace(0, 3, n) for n in shape[1:]], indexing="ij")
-    base = sum(np.sin(g * (i + 1.3)) for i, g in enumerate(grids))
-    x = np.stack([base * scale * (c + 1) for c in range(shape[0])])
-    x = x + rng.normal(0, scale / 5, size=shape)
-    return x.astype(np.float32)
-
-
-def ct_like(shape):
-    v = rng.choice([-1000, -80, 0, 40, 60, 300, 1200], size=shape)
-    return (v + rng.integers(-30, 30, size=shape)).astype(np.int16)
+smooth, ct_like = image_makers(rng, 10.0)
 
 
 def make_inputs():

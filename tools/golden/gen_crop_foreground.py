@@ -31,7 +31,7 @@ from monai.transforms import CropForeground, CropForegroundd
 from monai.transforms.utils import is_positive
 
 from spatial_common import (affine, clear, golden_dir, lazy_map, meta_tensor, rot,
-                            save_input, save_output, versions, write_cases)
+                            run_transform, save_input, save_output, versions, write_cases)
 
 OUT = golden_dir("crop_foreground")
 
@@ -57,13 +57,10 @@ def add_input(name, shape, aff, boxes, dtype=np.float32, fortran=False, bg="zero
 
 
 def run(args, inp, lazy=False):
-    t = meta_tensor(inputs[inp])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        kw = dict(args)
-        if kw.get("select_fn", None) is None or kw["select_fn"] == "is_positive":
-            kw["select_fn"] = is_positive  # mgc's string names MONAI's function
-        return CropForeground(**kw)(t, lazy=lazy)
+    kw = dict(args)
+    if kw.get("select_fn", None) is None or kw["select_fn"] == "is_positive":
+        kw["select_fn"] = is_positive  # mgc's string names MONAI's function
+    return run_transform(lambda: CropForeground(**kw), inputs[inp], lazy)
 
 
 def add(name, args_text, inp):

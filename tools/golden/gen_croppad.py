@@ -21,14 +21,13 @@ Usage: python3 tools/golden/gen_croppad.py   (from anywhere; needs monai, torch)
 Deterministic for fixed library versions.
 """
 import json
-import warnings
 
 import numpy as np
 
 from monai.transforms import (BorderPad, CenterSpatialCrop, DivisiblePad, SpatialCrop,
                               SpatialPad)
 
-from spatial_common import (affine, clear, golden_dir, lazy_map, meta_tensor, rot,
+from spatial_common import (affine, clear, golden_dir, lazy_map, rot, run_transform,
                             save_input, save_output, versions, write_cases)
 
 OUT = golden_dir("croppad")
@@ -52,10 +51,7 @@ def add_input(name, shape, aff, dtype=np.float32, fortran=False):
 
 
 def run(op, args, inp, lazy=False):
-    t = meta_tensor(inputs[inp])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return OPS[op](**args)(t, lazy=lazy)
+    return run_transform(lambda: OPS[op](**args), inputs[inp], lazy)
 
 
 def add(name, op, args_text, inp):

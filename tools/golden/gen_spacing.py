@@ -35,7 +35,8 @@ from monai.data import MetaTensor
 from monai.data.utils import to_affine_nd
 from monai.transforms import Spacing
 
-from spatial_common import affine, clear, fixture_affine, golden_dir, rot, versions
+from spatial_common import (affine, clear, fixture_affine, golden_dir, image_makers, rot,
+                            versions)
 
 OUT = golden_dir("spacing")
 
@@ -43,18 +44,7 @@ rng = np.random.default_rng(20240917)
 cases = []
 
 
-def smooth(shape, scale=100.0):
-    """float32 values with structure (so interpolation matters) plus some noise."""
-    grids = np.meshgrid(*[np.linspace(0, 3, n) for n in shape[1:]], indexing="ij")
-    base = sum(np.sin(g * (i + 1.3)) for i, g in enumerate(grids))
-    x = np.stack([base * scale * (c + 1) for c in range(shape[0])])
-    x = x + rng.normal(0, scale / 5, size=shape)
-    return x.astype(np.float32)
-
-
-def ct_like(shape):
-    v = rng.choice([-1000, -80, 0, 40, 60, 300, 1200], size=shape)
-    return (v + rng.integers(-30, 30, size=shape)).astype(np.int16)
+smooth, ct_like = image_makers(rng, 100.0)
 
 
 OBL = affine(rot(2, 20) @ rot(0, -12), (0.8, 0.8, 2.5), (-30.0, 12.5, 40.0))

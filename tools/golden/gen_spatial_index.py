@@ -22,15 +22,13 @@ Usage: python3 tools/golden/gen_spatial_index.py   (from anywhere; needs monai, 
 nibabel). Deterministic for fixed library versions.
 """
 import json
-import warnings
 
 import numpy as np
 
 from monai.transforms import Flip, Orientation, Rotate90
 
-from spatial_common import (affine, clear, fixture_affine, golden_dir, lazy_map,
-                            meta_tensor, rot, save_input, save_output, versions,
-                            write_cases)
+from spatial_common import (affine, clear, fixture_affine, golden_dir, lazy_map, rot,
+                            run_transform, save_input, save_output, versions, write_cases)
 
 OUT = golden_dir("spatial_index")
 OPS = {"Orientation": Orientation, "Flip": Flip, "Rotate90": Rotate90}
@@ -62,14 +60,10 @@ def add_input(name, shape, aff, dtype=np.float32, fortran=False):
 
 
 def run(op, args_text, inp, lazy=False):
+    # lazy=true in args: what a Compose eventually makes of it (the pending op applied),
+    # i.e. the eager result
     args = json.loads(args_text)
-    t = meta_tensor(inputs[inp])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        xf = OPS[op](**args)
-        # lazy=true in args: what a Compose eventually makes of it (the pending op
-        # applied), i.e. the eager result
-        return xf(t, lazy=lazy)
+    return run_transform(lambda: OPS[op](**args), inputs[inp], lazy)
 
 
 def add(name, op, args_text, inp):

@@ -1,7 +1,8 @@
 """spatial_common.py: what the spatial golden generators share (gen_spatial_index.py,
-gen_croppad.py, gen_crop_foreground.py, gen_spacing.py): test affines, inputs saved as
-.npy and registered in an `inputs` table, MONAI's lazy voxel map, and the one-case-per-line
-cases.json they all write. Imported by those scripts; runs nothing itself.
+gen_croppad.py, gen_crop_foreground.py, gen_spacing.py, gen_affine.py, gen_resize.py):
+test affines, input makers, inputs saved as .npy and registered in an `inputs` table, a
+transform run on one, MONAI's lazy voxel map, and the one-case-per-line cases.json they
+all write. Imported by those scripts; runs nothing itself.
 """
 import json
 import os
@@ -70,6 +71,33 @@ def meta_tensor(inp):
     """The MetaTensor of a registered input."""
     return MetaTensor(torch.from_numpy(np.ascontiguousarray(inp["array"])),
                       affine=torch.tensor(inp["affine"], dtype=torch.float64))
+
+
+def run_transform(make, inp, lazy=False):
+    """make() (a MONAI transform, built here so its warnings are silenced too) on the
+    registered input inp, eagerly or lazily; warnings are noise for a generator."""
+    t = meta_tensor(inp)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return make()(t, lazy=lazy)
+
+
+def image_makers(rng, scale):
+    """Two input makers drawing from rng: smooth(shape, scale), float32 values with
+    structure (so interpolation matters) plus some noise, and ct_like(shape), int16
+    CT-like tissue values with noise."""
+    def smooth(shape, scale=scale):
+        grids = np.meshgrid(*[np.linspace(0, 3, n) for n in shape[1:]], indexing="ij")
+        base = sum(np.sin(g * (i + 1.3)) for i, g in enumerate(grids))
+        x = np.stack([base * scale * (c + 1) for c in range(shape[0])])
+        x = x + rng.normal(0, scale / 5, size=shape)
+        return x.astype(np.float32)
+
+    def ct_like(shape):
+        v = rng.choice([-1000, -80, 0, 40, 60, 300, 1200], size=shape)
+        return (v + rng.integers(-30, 30, size=shape)).astype(np.int16)
+
+    return smooth, ct_like
 
 
 def lazy_map(lz, out_shape, name, required=True):
