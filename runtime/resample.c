@@ -136,7 +136,7 @@ struct plan {
 	enum mg_dtype st;
 	char *dst;            /* output element 0 */
 	enum mg_dtype dt;
-	int64_t nvox;         /* output voxels per channel */
+	int64_t dstep, dcstep; /* output bytes per step along a row, per channel */
 };
 
 /* The taps of input axis d for coordinate q. */
@@ -244,21 +244,28 @@ static inline double gather_cubic3(const char *src, enum mg_dtype st,
 	return s;
 }
 
-/* One output row: every voxel along the last output axis, all channels. The input
- * position is affine in the row index k, so it is base + k * step (no drift, and no
- * matrix product per voxel). sd, mode, st and dt are p's; they come as arguments so that
- * run_row_fast below can pass constants and the compiler drop the per-voxel switches. */
+/* One output row: every voxel along output axis `inner` from index o (o[inner] = 0) and
+ * dst0, all channels. Each input coordinate is a[3] + a[0] o0 + a[1] o1 (+ a[2] o2)
+ * summed in that order whatever axis the row runs along, so a voxel's value does not
+ * depend on the walk (a nearest tie or a cubic edge would). sd, mode, st and dt are p's;
+ * they come as arguments so that run_row_fast below can pass constants and the compiler
+ * drop the per-voxel switches. */
 static inline __attribute__((always_inline)) void
-run_row(const struct plan *p, const double *base, const double *step, int64_t len,
-	int64_t v0, int sd, enum mg_interp mode, enum mg_dtype st, enum mg_dtype dt)
+run_row(const struct plan *p, const int64_t *o, int inner, int64_t len, char *dst0, int sd,
+	enum mg_interp mode, enum mg_dtype st, enum mg_dtype dt)
 {
 	struct taps t[3];
-	size_t dsize = mg_dtype_size(dt);
+	double x[3] = {(double)o[0], (double)o[1], (double)o[2]};
 	for (int64_t k = 0; k < len; k++) {
-		for (int d = 0; d < sd; d++)
-			axis_taps(p, d, mode, base[d] + (double)k * step[d], &t[d]);
+		x[inner] = (double)k;
+		for (int d = 0; d < sd; d++) {
+			double q = p->a[d][3] + p->a[d][0] * x[0] + p->a[d][1] * x[1];
+			if (sd == 3)
+				q += p->a[d][2] * x[2];
+			axis_taps(p, d, mode, q, &t[d]);
+		}
 		const char *src = p->src;
-		char *dst = p->dst + (size_t)(v0 + k) * dsize;
+		char *dst = dst0 + k * p->dstep;
 		for (int64_t c = 0; c < p->nchan; c++) {
 			double v;
 			if (mode == MG_INTERP_CUBIC)
@@ -269,26 +276,26 @@ run_row(const struct plan *p, const double *base, const double *step, int64_t le
 					    : gather2(src, st, &t[0], &t[1]);
 			mg_dtype_store(dt, dst, v);
 			src += p->cstride;
-			dst += (size_t)p->nvox * dsize;
+			dst += p->dcstep;
 		}
 	}
 }
 
-static void run_row_any(const struct plan *p, const double *base, const double *step,
-			int64_t len, int64_t v0)
+static void run_row_any(const struct plan *p, const int64_t *o, int inner, int64_t len,
+			char *dst0)
 {
-	run_row(p, base, step, len, v0, p->sdim, p->mode, p->st, p->dt);
+	run_row(p, o, inner, len, dst0, p->sdim, p->mode, p->st, p->dt);
 }
 
 /* MONAI's everyday case, 3D float32 in and out, linear or nearest: the same code with
  * the dtype and mode switches resolved at compile time (a quarter less time). */
-static void run_row_fast(const struct plan *p, const double *base, const double *step,
-			 int64_t len, int64_t v0)
+static void run_row_fast(const struct plan *p, const int64_t *o, int inner, int64_t len,
+			 char *dst0)
 {
 	if (p->mode == MG_INTERP_LINEAR)
-		run_row(p, base, step, len, v0, 3, MG_INTERP_LINEAR, MG_DTYPE_F32, MG_DTYPE_F32);
+		run_row(p, o, inner, len, dst0, 3, MG_INTERP_LINEAR, MG_DTYPE_F32, MG_DTYPE_F32);
 	else
-		run_row(p, base, step, len, v0, 3, MG_INTERP_NEAREST, MG_DTYPE_F32, MG_DTYPE_F32);
+		run_row(p, o, inner, len, dst0, 3, MG_INTERP_NEAREST, MG_DTYPE_F32, MG_DTYPE_F32);
 }
 
 /* The checks that make every later step well defined; messages name what to fix. */
@@ -432,6 +439,33 @@ static int resample_axiswise(const struct mg_tensor *in, const struct mg_grid *g
 	return 0;
 }
 
+/* The output's memory order, fastest axis first, from how far one step along each
+ * output axis moves in the input's memory: rows then run along the axis that walks the
+ * input most contiguously (x for NIfTI's x-fastest data), not across pages; the channel
+ * axis stays outermost. order holds tensor axes (1..sd). */
+static void output_order(const struct mg_tensor *in, const struct mg_grid *g, int order[4])
+{
+	int sd = g->sdim;
+	double cost[3];
+	for (int j = 0; j < sd; j++) {
+		cost[j] = 0;
+		for (int i = 0; i < sd; i++)
+			cost[j] += fabs(g->out_to_in[i][j] * (double)in->strides[1 + i]);
+	}
+	for (int k = 0; k < sd; k++)
+		order[k] = 1 + k;
+	/* insertion sort, cheapest first; on a tie the later axis first (C order) */
+	for (int k = 1; k < sd; k++)
+		for (int m = k; m > 0; m--) {
+			int a = order[m] - 1, b = order[m - 1] - 1;
+			if (!(cost[a] < cost[b] || (cost[a] == cost[b] && a > b)))
+				break;
+			order[m] = b + 1;
+			order[m - 1] = a + 1;
+		}
+	order[sd] = 0;
+}
+
 int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
 		struct mg_tensor *out, struct mg_err *e)
 {
@@ -443,7 +477,12 @@ int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dty
 	int64_t dims[4] = {in->dims[0]};
 	for (int i = 0; i < sd; i++)
 		dims[1 + i] = g->out_shape[i];
-	if ((rc = mg_tensor_alloc(out, dtype, sd + 1, dims, e)))
+	int order[4];
+	output_order(in, g, order);
+	if (mg_interp_is_axiswise(g->mode)) /* its own walk, in C order */
+		for (int k = 0; k <= sd; k++)
+			order[k] = sd - k;
+	if ((rc = mg_tensor_alloc_order(out, dtype, sd + 1, dims, order, e)))
 		return rc;
 	int64_t nvox = 1;
 	for (int i = 0; i < sd; i++)
@@ -456,10 +495,12 @@ int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dty
 		return rc;
 	}
 
+	int64_t es = (int64_t)mg_dtype_size(in->dtype), ds = (int64_t)mg_dtype_size(dtype);
+	int inner = order[0] - 1; /* the row axis, spatial index */
 	struct plan p = {.sdim = sd, .mode = g->mode, .pad = g->padding,
 			 .ac = g->align_corners != 0, .st = in->dtype, .dt = dtype,
-			 .nvox = nvox, .nchan = in->dims[0]};
-	int64_t es = (int64_t)mg_dtype_size(in->dtype);
+			 .nchan = in->dims[0], .dstep = out->strides[1 + inner] * ds,
+			 .dcstep = out->strides[0] * ds};
 	effective_map(g, p.a);
 	for (int i = 0; i < sd; i++) {
 		p.n[i] = in->dims[1 + i];
@@ -469,26 +510,23 @@ int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dty
 	p.src = mg_tensor_data(in);
 	p.dst = mg_tensor_data(out);
 
-	/* Rows run along the last output axis; the outer axes are walked as one index. */
-	int inner = sd - 1;
-	int64_t len = g->out_shape[inner], nrows = nvox / len;
-	double step[3];
-	for (int d = 0; d < sd; d++)
-		step[d] = p.a[d][inner];
+	/* Rows run along the row axis; the other axes (u slower, v faster; v absent in 2D)
+	 * are walked in memory order. */
+	int u = order[sd - 1] - 1, v = sd == 3 ? order[1] - 1 : inner;
+	int64_t len = g->out_shape[inner], nu = g->out_shape[u], nv = sd == 3 ? g->out_shape[v] : 1;
 	int fast = sd == 3 && p.st == MG_DTYPE_F32 && p.dt == MG_DTYPE_F32 &&
 		   p.mode != MG_INTERP_CUBIC;
-	void (*row)(const struct plan *, const double *, const double *, int64_t, int64_t) =
+	void (*row)(const struct plan *, const int64_t *, int, int64_t, char *) =
 		fast ? run_row_fast : run_row_any;
-	for (int64_t r = 0; r < nrows; r++) {
-		int64_t o0 = sd == 3 ? r / g->out_shape[1] : r;
-		int64_t o1 = sd == 3 ? r % g->out_shape[1] : 0;
-		double base[3];
-		for (int d = 0; d < sd; d++) {
-			base[d] = p.a[d][3] + p.a[d][0] * (double)o0;
+	for (int64_t iu = 0; iu < nu; iu++)
+		for (int64_t iv = 0; iv < nv; iv++) {
+			int64_t o[3] = {0, 0, 0};
+			o[u] = iu;
 			if (sd == 3)
-				base[d] += p.a[d][1] * (double)o1;
+				o[v] = iv;
+			char *dst0 = p.dst + (iu * out->strides[1 + u] +
+					      (sd == 3 ? iv * out->strides[1 + v] : 0)) * ds;
+			row(&p, o, inner, len, dst0);
 		}
-		row(&p, base, step, len, r * len);
-	}
 	return 0;
 }

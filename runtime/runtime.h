@@ -168,6 +168,10 @@ int mg_tensor_alloc(struct mg_tensor *t, enum mg_dtype dtype, int rank, const in
 		    struct mg_err *e);
 /* The same layout as `like` (its stride order, made dense), new storage. Keeps loads of
  * x-fastest files from turning into transposing copies. */
+/* A fresh tensor whose memory order is order[]: order[0] the fastest axis, order[rank-1]
+ * the slowest. */
+int mg_tensor_alloc_order(struct mg_tensor *t, enum mg_dtype dtype, int rank,
+			  const int64_t *dims, const int *order, struct mg_err *e);
 int mg_tensor_alloc_like(struct mg_tensor *t, const struct mg_tensor *like,
 			 enum mg_dtype dtype, struct mg_err *e);
 void mg_tensor_release(struct mg_tensor *t); /* drops buf and meta, zeroes *t */

@@ -71,8 +71,8 @@ static int64_t numel(int rank, const int64_t *dims)
 	return n;
 }
 
-static int alloc_with_order(struct mg_tensor *t, enum mg_dtype dtype, int rank,
-			    const int64_t *dims, const int *order, struct mg_err *e)
+int mg_tensor_alloc_order(struct mg_tensor *t, enum mg_dtype dtype, int rank,
+			  const int64_t *dims, const int *order, struct mg_err *e)
 {
 	memset(t, 0, sizeof *t);
 	if (rank < 0 || rank > MG_MAX_RANK)
@@ -106,7 +106,7 @@ int mg_tensor_alloc(struct mg_tensor *t, enum mg_dtype dtype, int rank, const in
 	int order[MG_MAX_RANK];
 	for (int k = 0; k < rank && k < MG_MAX_RANK; k++)
 		order[k] = rank - 1 - k;
-	return alloc_with_order(t, dtype, rank, dims, order, e);
+	return mg_tensor_alloc_order(t, dtype, rank, dims, order, e);
 }
 
 int mg_tensor_alloc_like(struct mg_tensor *t, const struct mg_tensor *like,
@@ -126,7 +126,7 @@ int mg_tensor_alloc_like(struct mg_tensor *t, const struct mg_tensor *like,
 			order[j] = order[j - 1];
 			order[j - 1] = tmp;
 		}
-	return alloc_with_order(t, dtype, r, like->dims, order, e);
+	return mg_tensor_alloc_order(t, dtype, r, like->dims, order, e);
 }
 
 void mg_tensor_release(struct mg_tensor *t)
