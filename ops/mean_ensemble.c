@@ -1,6 +1,6 @@
 /* Op: MeanEnsemble
  * Synopsis: the (weighted) mean over the first axis: (E, C, spatial...) -> (C, spatial...).
- * MONAI: monai.transforms.MeanEnsemble (array form)
+ * MONAI: monai.transforms.MeanEnsemble(d)
  * Gradient: none.  Inverse: none.
  *
  * MONAI (post/array.py) on one stacked tensor: with weights (one per model, the first
@@ -9,16 +9,18 @@
  * torch's reduction over an outer axis does; results may differ by an ulp. Differences:
  * weights of two or more dimensions (per model and channel) are not supported; an
  * integer input without weights, where torch.mean fails, is averaged as with weights
- * of 1. The dict form (several keys into output_key) needs multi-input nodes: not yet. */
+ * of 1. The dict form MeanEnsembled stacks its keys' images (one shape and dtype) as the
+ * models into output_key, as MONAI; with one key that key holds the stacked value. */
 #include <stdlib.h>
 
 #include "op.h"
 
 static const struct mg_attrdef attrs[] = {
+	MG_ENSEMBLE_OUTPUT_KEY,
 	{"weights", MG_ATTR_FLOATS, "null", MG_ATTRF_NULLABLE, NULL,
 	 "one weight per model (the first axis); null: plain mean"},
 };
-enum { A_WEIGHTS };
+enum { A_OUTPUT_KEY, A_WEIGHTS };
 
 static const char OP[] = "MeanEnsemble";
 
@@ -83,10 +85,11 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 const struct mg_opdef mg_op_mean_ensemble = {
 	.name = OP,
 	.synopsis = "mean over the first axis (models), optionally weighted",
-	.nin = 1,
+	.nin = -1,
 	.nout = 1,
 	.attrs = attrs,
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = mean_ensemble,
+	.keys = mg_ensemble_keys,
 };

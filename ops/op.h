@@ -206,6 +206,17 @@ int mg_applied_push(struct mg_meta *m, const char *op, const struct mg_grid *g,
 
 /* ---- ensembles (MeanEnsemble, VoteEnsemble; ops.c): a stacked (E, C, ...) input ---- */
 
+/* Their first attribute, output_key (MONAI's dict forms): several keys are stacked into
+ * one (E, C, ...) input, as MeanEnsembled/VoteEnsembled stack them. */
+#define MG_ENSEMBLE_OUTPUT_KEY                                                            \
+	{"output_key", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE, NULL,                        \
+	 "dict form: the key that gets the result; null: the only key (required with "      \
+	 "several keys, whose images are stacked as the models)"}
+/* The dict form's plan: one node reading every key (one key: its stacked value), its
+ * output bound to output_key (a[0]) or the only key. */
+int mg_ensemble_keys(const struct mg_attr *a, const char *const *keys, int nkeys,
+		     struct mg_keyplan *p, struct mg_arena *arena, struct mg_err *e);
+
 /* What an ensemble op checks of its arguments and input type (it calls
  * mg_ensemble_input first). */
 typedef int mg_ensemble_check_fn(const struct mg_attr *a, const struct mg_type *in,
@@ -216,11 +227,13 @@ typedef int mg_ensemble_reduce_fn(const struct mg_attr *a, const struct mg_tenso
 /* The input check every ensemble op starts with: an image with a first (model) axis. */
 int mg_ensemble_input(const char *op, const struct mg_type *in, struct mg_err *e);
 /* An ensemble op's kernel: in[0] an image that check accepts (on its type, as at
- * inference), then reduce into a new y with x's meta. */
+ * inference), or several images of one shape and dtype stacked into one (torch.stack,
+ * in key order), then reduce into a new y with in[0]'s meta. */
 int mg_ensemble_run(const char *op, mg_ensemble_check_fn *check, mg_ensemble_reduce_fn *reduce,
 		    const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		    struct mg_err *e);
-/* An ensemble op's type rule: check, then in's type without the first axis. */
+/* An ensemble op's type rule: check, then in's type without the first axis (several
+ * inputs: in[0]'s type). */
 int mg_ensemble_infer(mg_ensemble_check_fn *check, const struct mg_attr *a,
 		      const struct mg_type *in, struct mg_type *out, struct mg_err *e);
 

@@ -123,37 +123,112 @@ int mg_ensemble_input(const char *op, const struct mg_type *in, struct mg_err *e
 	return rc;
 }
 
+/* Inputs past the node's own arrive as MG_VK_NONE. */
+static int ninputs(const struct mg_val *in)
+{
+	int n = 1;
+	while (n < MG_STEP_MAXIO && in[n].kind != MG_VK_NONE)
+		n++;
+	return n;
+}
+
+/* torch.stack of the n inputs (one shape and dtype), in order, into x. */
+static int stack(const char *op, const struct mg_val *in, int n, struct mg_tensor *x,
+		 struct mg_err *e)
+{
+	const struct mg_tensor *t0 = &in[0].t;
+	int64_t dims[MG_MAX_RANK];
+	if (t0->rank + 1 > MG_MAX_RANK)
+		return mg_err_set(e, MG_ERR_SHAPE, "%s: rank %d is too large to stack", op, t0->rank);
+	for (int i = 0; i < n; i++) {
+		int rc = mg_op_expect_tensor(&in[i], op, e);
+		if (rc)
+			return rc;
+		const struct mg_tensor *t = &in[i].t;
+		int same = t->rank == t0->rank && t->dtype == t0->dtype;
+		for (int d = 0; same && d < t->rank; d++)
+			same = t->dims[d] == t0->dims[d];
+		if (!same)
+			return mg_err_set(e, MG_ERR_SHAPE, "%s: the images of its keys must have one "
+					  "shape and dtype to be stacked; key %d differs from the "
+					  "first", op, i);
+	}
+	dims[0] = n;
+	memcpy(dims + 1, t0->dims, (size_t)t0->rank * sizeof *dims);
+	int rc = mg_tensor_alloc(x, t0->dtype, t0->rank + 1, dims, e);
+	for (int i = 0; !rc && i < n; i++) {
+		struct mg_tensor slice = *x;
+		slice.rank = t0->rank;
+		slice.offset += i * x->strides[0];
+		memmove(slice.dims, x->dims + 1, (size_t)t0->rank * sizeof *dims);
+		memmove(slice.strides, x->strides + 1, (size_t)t0->rank * sizeof *dims);
+		mg_tensor_convert(&slice, &in[i].t);
+	}
+	return rc;
+}
+
 int mg_ensemble_run(const char *op, mg_ensemble_check_fn *check, mg_ensemble_reduce_fn *reduce,
 		    const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		    struct mg_err *e)
 {
-	int rc = mg_op_expect_tensor(&in[0], op, e);
+	int n = ninputs(in), rc = mg_op_expect_tensor(&in[0], op, e);
 	if (rc)
 		return rc;
-	const struct mg_tensor *x = &in[0].t;
+	struct mg_tensor stacked = {0};
+	if (n > 1 && (rc = stack(op, in, n, &stacked, e)))
+		return rc;
+	const struct mg_tensor *x = n > 1 ? &stacked : &in[0].t;
 	struct mg_type t = {.kind = MG_VK_TENSOR, .dtype = (int)x->dtype, .rank = x->rank};
 	memcpy(t.dims, x->dims, sizeof t.dims);
-	struct mg_tensor y;
-	if ((rc = check(a, &t, e)) ||
-	    (rc = mg_tensor_alloc(&y, x->dtype, x->rank - 1, x->dims + 1, e)))
-		return rc;
-	if (mg_tensor_numel(&y) > 0)
+	struct mg_tensor y = {0};
+	if (!(rc = check(a, &t, e)) &&
+	    !(rc = mg_tensor_alloc(&y, x->dtype, x->rank - 1, x->dims + 1, e)) &&
+	    mg_tensor_numel(&y) > 0)
 		rc = reduce(a, x, &y, e);
-	return mg_val_set_result(&out[0], y, x->meta, rc);
+	mg_tensor_release(&stacked);
+	return mg_val_set_result(&out[0], y, in[0].t.meta, rc);
 }
 
 int mg_ensemble_infer(mg_ensemble_check_fn *check, const struct mg_attr *a,
 		      const struct mg_type *in, struct mg_type *out, struct mg_err *e)
 {
-	int rc = check(a, &in[0], e);
+	int n = 1;
+	while (n < MG_STEP_MAXIO && in[n].kind != MG_VK_NONE)
+		n++;
+	struct mg_type t = in[0];
+	if (n > 1 && t.rank >= 0 && t.rank + 1 <= MG_MAX_RANK) { /* the stack of n images */
+		memmove(t.dims + 1, in[0].dims, (size_t)t.rank * sizeof *t.dims);
+		t.dims[0] = n;
+		t.rank++;
+	}
+	int rc = check(a, &t, e);
 	if (rc)
 		return rc;
-	out[0] = in[0];
+	out[0] = t;
 	out[0].kind = MG_VK_TENSOR;
-	if (in[0].rank > 0) {
-		out[0].rank = in[0].rank - 1;
-		memmove(out[0].dims, in[0].dims + 1, (MG_MAX_RANK - 1) * sizeof *in[0].dims);
+	if (t.rank > 0) {
+		out[0].rank = t.rank - 1;
+		memmove(out[0].dims, t.dims + 1, (MG_MAX_RANK - 1) * sizeof *t.dims);
 	}
+	return 0;
+}
+
+int mg_ensemble_keys(const struct mg_attr *a, const char *const *keys, int nkeys,
+		     struct mg_keyplan *p, struct mg_arena *arena, struct mg_err *e)
+{
+	(void)arena;
+	if (nkeys < 1)
+		return mg_err_set(e, MG_ERR_CONFIG, "keys is empty");
+	if (nkeys > MG_STEP_MAXIO)
+		return mg_err_set(e, MG_ERR_UNSUPPORTED, "%d keys; mgc stacks at most %d", nkeys,
+				  MG_STEP_MAXIO);
+	if (nkeys > 1 && a[0].is_none)
+		return mg_err_set(e, MG_ERR_CONFIG, "argument 'output_key' is needed with several "
+				  "keys (MONAI: len(keys) > 1 and output_key=None)");
+	struct mg_keynode *kn = &p->node[p->nnodes++];
+	*kn = (struct mg_keynode){.nin = nkeys, .nout = 1, .family = -1};
+	memcpy(kn->in, keys, (size_t)nkeys * sizeof *keys);
+	kn->out[0] = a[0].is_none ? keys[0] : a[0].v.s;
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /* Op: VoteEnsemble
  * Synopsis: majority vote over the first axis: (E, C, spatial...) -> (C, spatial...).
- * MONAI: monai.transforms.VoteEnsemble (array form)
+ * MONAI: monai.transforms.VoteEnsemble(d)
  * Gradient: none.  Inverse: none.
  *
  * MONAI (post/array.py) on one stacked tensor:
@@ -11,8 +11,9 @@
  *     class with most votes, the lowest one on ties (argmax of the vote means). With
  *     more than one channel MONAI warns and votes as without num_classes;
  * converted back to the input's dtype. A 1D input (E,) with num_classes gives a
- * scalar, as MONAI. The dict form (several keys into output_key) needs multi-input
- * nodes: not yet. */
+ * scalar, as MONAI. The dict form VoteEnsembled stacks its keys' images (one shape and
+ * dtype) as the models into output_key, as MONAI; with one key that key holds the
+ * stacked value. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,11 @@
 #include "op.h"
 
 static const struct mg_attrdef attrs[] = {
+	MG_ENSEMBLE_OUTPUT_KEY,
 	{"num_classes", MG_ATTR_INT, "null", MG_ATTRF_NULLABLE, NULL,
 	 "classes of a one-channel label input; null: one-hot input, rounded mean"},
 };
-enum { A_CLASSES };
+enum { A_OUTPUT_KEY, A_CLASSES };
 
 static const char OP[] = "VoteEnsemble";
 
@@ -106,10 +108,11 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 const struct mg_opdef mg_op_vote_ensemble = {
 	.name = OP,
 	.synopsis = "majority vote over the first axis (models)",
-	.nin = 1,
+	.nin = -1,
 	.nout = 1,
 	.attrs = attrs,
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = vote_ensemble,
+	.keys = mg_ensemble_keys,
 };

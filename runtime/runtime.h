@@ -185,6 +185,9 @@ void mg_tensor_unsqueeze(struct mg_tensor *t, int dim);
 void mg_tensor_squeeze(struct mg_tensor *t, int dim); /* dims[dim] must be 1 */
 void mg_tensor_movedim(struct mg_tensor *t, int from, int to);
 /* Element-by-element conversion to `dtype`, laid out as `in` (see alloc_like). */
+/* Writes in's elements into out (the same dims, any strides and dtypes), converted as
+ * mg_dtype_store does. */
+void mg_tensor_convert(struct mg_tensor *out, const struct mg_tensor *in);
 int mg_tensor_cast(struct mg_tensor *out, const struct mg_tensor *in, enum mg_dtype dtype,
 		   struct mg_err *e);
 /* A contiguous copy (last dim fastest). */

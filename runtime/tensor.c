@@ -205,7 +205,7 @@ void mg_tensor_movedim(struct mg_tensor *t, int from, int to)
 }
 
 /* Element-by-element conversion, walking `in` in its memory order by rows. */
-static void convert(struct mg_tensor *out, const struct mg_tensor *in)
+void mg_tensor_convert(struct mg_tensor *out, const struct mg_tensor *in)
 {
 	const int64_t *st[2] = {in->strides, out->strides};
 	int64_t si = (int64_t)mg_dtype_size(in->dtype), so = (int64_t)mg_dtype_size(out->dtype);
@@ -232,7 +232,7 @@ int mg_tensor_cast(struct mg_tensor *out, const struct mg_tensor *in, enum mg_dt
 	int rc = mg_tensor_alloc_like(out, in, dtype, e);
 	if (rc)
 		return rc;
-	convert(out, in);
+	mg_tensor_convert(out, in);
 	out->meta = in->meta;
 	mg_meta_retain(out->meta);
 	return 0;
@@ -243,7 +243,7 @@ int mg_tensor_contiguous(struct mg_tensor *out, const struct mg_tensor *in, stru
 	int rc = mg_tensor_alloc(out, in->dtype, in->rank, in->dims, e);
 	if (rc)
 		return rc;
-	convert(out, in);
+	mg_tensor_convert(out, in);
 	out->meta = in->meta;
 	mg_meta_retain(out->meta);
 	return 0;

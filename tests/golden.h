@@ -364,11 +364,13 @@ static inline void golden_check_infer(const char *name, const struct mg_opdef *d
 				      const struct mg_attr *a, const struct mg_tensor *x,
 				      const struct mg_tensor *y)
 {
-	struct mg_type in = {.kind = MG_VK_TENSOR, .dtype = (int)x->dtype, .rank = x->rank};
+	/* a node's inputs come in an array of MG_STEP_MAXIO, unused ones MG_VK_NONE */
+	struct mg_type in[MG_STEP_MAXIO] = {{.kind = MG_VK_TENSOR, .dtype = (int)x->dtype,
+					      .rank = x->rank}};
 	struct mg_type out = {0};
-	memcpy(in.dims, x->dims, sizeof in.dims);
+	memcpy(in[0].dims, x->dims, sizeof in[0].dims);
 	struct mg_err e = {0};
-	CHECK_OK(d->infer(a, &in, &out, &e), &e);
+	CHECK_OK(d->infer(a, in, &out, &e), &e);
 	CHECK(out.kind == MG_VK_TENSOR && out.dtype == (int)y->dtype && out.rank == y->rank,
 	      "%s: infer says %s rank %d", name, mg_dtype_name(out.dtype), out.rank);
 	for (int i = 0; i < out.rank && out.rank == y->rank; i++)

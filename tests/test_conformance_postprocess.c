@@ -59,9 +59,10 @@ static void run_case(const char *name, const struct mg_opdef *d, const cJSON *c,
 	struct mg_err e = {0};
 	struct mg_tensor before;
 	CHECK_OK(mg_tensor_contiguous(&before, x, &e), &e);
-	struct mg_val in = {.kind = MG_VK_TENSOR, .t = *x}, out = {0};
+	/* a node's inputs come in an array of MG_STEP_MAXIO, unused ones MG_VK_NONE */
+	struct mg_val in[MG_STEP_MAXIO] = {{.kind = MG_VK_TENSOR, .t = *x}}, out = {0};
 	struct mg_kctx k = {.err = &e};
-	int rc = d->ref(a, &in, &out, &k);
+	int rc = d->ref(a, in, &out, &k);
 	CHECK(rc == 0, "%s: %s failed: %s", name, d->name, e.msg);
 	if (rc == 0) {
 		const struct mg_tensor *y = &out.t;
@@ -171,14 +172,15 @@ static void expect_error(const char *op, const char *json, int rank, const int64
 	struct mg_err e = {0};
 	int rc = golden_parse_text(d, json, &arena, a, &e);
 	if (!rc) {
-		struct mg_type in = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = rank},
+		struct mg_type in[MG_STEP_MAXIO] = {{.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32,
+						      .rank = rank}},
 			       out;
-		memcpy(in.dims, dims, (size_t)rank * sizeof *dims);
-		rc = d->infer(a, &in, &out, &e);
+		memcpy(in[0].dims, dims, (size_t)rank * sizeof *dims);
+		rc = d->infer(a, in, &out, &e);
 		struct mg_err e2 = {0};
-		struct mg_val vin = {.kind = MG_VK_TENSOR, .t = x}, vout = {0};
+		struct mg_val vin[MG_STEP_MAXIO] = {{.kind = MG_VK_TENSOR, .t = x}}, vout = {0};
 		struct mg_kctx k = {.err = &e2};
-		int rc2 = d->ref(a, &vin, &vout, &k);
+		int rc2 = d->ref(a, vin, &vout, &k);
 		mg_val_release(&vout);
 		if (!rc) {
 			rc = rc2;

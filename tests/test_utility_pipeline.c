@@ -3,7 +3,9 @@
  * axis with its affine moved), masks and deletes keys and saves the results; each saved
  * file is checked against the saved copy of the input by an independent formula (a
  * concatenation's pieces are its inputs, a mask keeps the voxels where the label is
- * positive; a key written before SplitDimd names it is the split's piece after it).
+ * positive; a key written before SplitDimd names it is the split's piece after it;
+ * MeanEnsembled of the image and the image + 10 is the image + 5, VoteEnsembled of the
+ * label twice and the label + 1 is the label).
  * Then pipelines with bad keys and arguments must fail with messages naming
  * the transform, the key and, at run time, the item. */
 #include <math.h>
@@ -66,9 +68,10 @@ static double at3(const struct mg_tensor *t, int64_t x, int64_t y, int64_t z)
 /* Saved outputs of item i against the saved copy of its image and label. */
 static void check_item(int i)
 {
-	struct mg_tensor img, lab, b0, b1, masked, z1;
+	struct mg_tensor img, lab, b0, b1, masked, z1, mean, vote;
 	if (read_out(i, "orig", &img) || read_out(i, "lab", &lab) || read_out(i, "b0", &b0) ||
-	    read_out(i, "b1", &b1) || read_out(i, "masked", &masked) || read_out(i, "z1", &z1))
+	    read_out(i, "b1", &b1) || read_out(i, "masked", &masked) || read_out(i, "z1", &z1) ||
+	    read_out(i, "mean", &mean) || read_out(i, "vote", &vote))
 		return;
 	int64_t X = img.dims[0], Y = img.dims[1], Z = img.dims[2];
 	CHECK(img.rank == 3 && lab.rank == 3 && b0.rank == 3 && b1.rank == 3 && masked.rank == 3,
@@ -83,6 +86,7 @@ static void check_item(int i)
 				double v = at3(&img, x, y, z), l = at3(&lab, x, y, z);
 				bad += at3(&b0, x, y, z) != v || at3(&b1, x, y, z) != l;
 				bad += at3(&masked, x, y, z) != (l > 0 ? v : 0.0);
+				bad += at3(&mean, x, y, z) != v + 5 || at3(&vote, x, y, z) != l;
 				if (z == 1) {
 					int64_t idx[2] = {x, y};
 					bad += mg_dtype_load(z1.dtype, mg_tensor_at(&z1, idx)) != l;
@@ -102,8 +106,8 @@ static void check_item(int i)
 				      "item %d: z1 origin %g, expected %g", i, z1.meta->affine[r][3],
 				      a + img.meta->affine[r][2]);
 		}
-	struct mg_tensor *all[] = {&img, &lab, &b0, &b1, &masked, &z1};
-	for (int k = 0; k < 6; k++)
+	struct mg_tensor *all[] = {&img, &lab, &b0, &b1, &masked, &z1, &mean, &vote};
+	for (int k = 0; k < 8; k++)
 		mg_tensor_release(all[k]);
 }
 
@@ -118,12 +122,21 @@ static void test_pipeline(void)
 		 "  {\"_target_\": \"ConcatItemsd\", \"keys\": [\"image\", \"label\"], \"name\": \"both\"},\n"
 		 "  {\"_target_\": \"SplitDimd\", \"keys\": \"both\"},\n"
 		 "  {\"_target_\": \"SplitDimd\", \"keys\": \"lab2\", \"dim\": -1},\n"
+		 "  {\"_target_\": \"CopyItemsd\", \"keys\": [\"image\", \"label\"], "
+		 "\"names\": [\"shifted\", \"lab3\"]},\n"
+		 "  {\"_target_\": \"ShiftIntensityd\", \"keys\": \"shifted\", \"offset\": 10},\n"
+		 "  {\"_target_\": \"ShiftIntensityd\", \"keys\": \"lab3\", \"offset\": 1},\n"
+		 "  {\"_target_\": \"MeanEnsembled\", \"keys\": [\"image\", \"shifted\"], "
+		 "\"output_key\": \"mean\"},\n"
+		 "  {\"_target_\": \"VoteEnsembled\", \"keys\": [\"label\", \"lab3\", \"label\"], "
+		 "\"output_key\": \"vote\"},\n"
 		 "  {\"_target_\": \"MaskIntensityd\", \"keys\": \"image\", \"mask_key\": \"label\"},\n"
 		 "  {\"_target_\": \"DeleteItemsd\", \"keys\": [\"both\", \"lab2\"]},\n"
 		 "  {\"_target_\": \"Identityd\", \"keys\": \"both_1\"},\n"
-		 "  %s, %s, %s, %s, %s, %s",
+		 "  %s, %s, %s, %s, %s, %s, %s, %s",
 		 save("orig", "orig"), save("label", "lab"), save("both_0", "b0"),
-		 save("both_1", "b1"), save("image", "masked"), save("lab2_1", "z1"));
+		 save("both_1", "b1"), save("image", "masked"), save("lab2_1", "z1"),
+		 save("mean", "mean"), save("vote", "vote"));
 	char cfg[256];
 	snprintf(cfg, sizeof cfg, "%s", pipeline("moves.json", t));
 	int rc = files_sh(log_, sizeof log_, "%s run %s --quiet", MG_BIN, cfg);
@@ -181,6 +194,9 @@ static void test_errors(void)
 			       "into 1 pieces", NULL});
 	fails("split_array.json", "{\"_target_\": \"SplitDim\"}",
 	      (const char *[]){"pre#transforms#2", "only the dict form SplitDimd", NULL});
+	fails("ensemble_no_output_key.json",
+	      "{\"_target_\": \"MeanEnsembled\", \"keys\": [\"image\", \"label\"]}",
+	      (const char *[]){"pre#transforms#2", "argument 'output_key' is needed", NULL});
 	fails("concat_array.json", "{\"_target_\": \"ConcatItems\", \"name\": \"x\"}",
 	      (const char *[]){"only the dict form ConcatItemsd", NULL});
 }
