@@ -82,9 +82,7 @@ static int check_shapes(const struct mg_attr *a, const struct mg_val *in, int n,
 static int concat_items(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			struct mg_kctx *k)
 {
-	int n = 0, rc = 0, axis;
-	while (n < MG_STEP_MAXIO && in[n].kind != MG_VK_NONE)
-		n++;
+	int n = mg_op_nvals(in), rc = 0, axis;
 	for (int i = 0; i < n && !rc; i++)
 		rc = mg_op_expect_tensor(&in[i], "ConcatItemsd", k->err);
 	if (rc || (rc = check_shapes(a, in, n, &axis, k)))
@@ -129,7 +127,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 {
 	(void)a;
 	out[0] = in[0];
-	for (int i = 0; i < MG_STEP_MAXIO && in[i].kind != MG_VK_NONE; i++) {
+	for (int i = 0, n = mg_op_ntypes(in); i < n; i++) {
 		int rc = mg_op_infer_image(&in[i], "ConcatItemsd", e);
 		if (rc)
 			return rc;

@@ -163,6 +163,10 @@ int mg_op_nin(const struct mg_opdef *d, const struct mg_attr *attrs);
 /* Whether a node of d may have nin inputs and nout outputs (a count of -1 in d takes any
  * from 1 to MG_STEP_MAXIO). */
 int mg_op_arity_ok(const struct mg_opdef *d, const struct mg_attr *attrs, int nin, int nout);
+/* The inputs a node of variable arity (nin -1) got, in its kernel and its type rule: the
+ * values (types) before the first MG_VK_NONE, at most MG_STEP_MAXIO. */
+int mg_op_nvals(const struct mg_val *in);
+int mg_op_ntypes(const struct mg_type *in);
 
 /* Shared helpers for op files (ops.c). */
 /* A kernel's check of its input: an image, not file names nor nothing. */
@@ -231,7 +235,7 @@ int mg_ensemble_input(const char *op, const struct mg_type *in, struct mg_err *e
  * in key order), then reduce into a new y with in[0]'s meta. */
 int mg_ensemble_run(const char *op, mg_ensemble_check_fn *check, mg_ensemble_reduce_fn *reduce,
 		    const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-		    struct mg_err *e);
+		    struct mg_kctx *k);
 /* An ensemble op's type rule: check, then in's type without the first axis (several
  * inputs: in[0]'s type). */
 int mg_ensemble_infer(mg_ensemble_check_fn *check, const struct mg_attr *a,

@@ -123,19 +123,28 @@ int mg_ensemble_input(const char *op, const struct mg_type *in, struct mg_err *e
 	return rc;
 }
 
-/* Inputs past the node's own arrive as MG_VK_NONE. */
-static int ninputs(const struct mg_val *in)
+int mg_op_nvals(const struct mg_val *in)
 {
-	int n = 1;
+	int n = 0;
 	while (n < MG_STEP_MAXIO && in[n].kind != MG_VK_NONE)
 		n++;
 	return n;
 }
 
-/* torch.stack of the n inputs (one shape and dtype), in order, into x. */
-static int stack(const char *op, const struct mg_val *in, int n, struct mg_tensor *x,
-		 struct mg_err *e)
+int mg_op_ntypes(const struct mg_type *in)
 {
+	int n = 0;
+	while (n < MG_STEP_MAXIO && in[n].kind != MG_VK_NONE)
+		n++;
+	return n;
+}
+
+/* torch.stack of the n inputs (one shape and dtype), in order, into x; errors name the
+ * keys (k->in_key). */
+static int stack(const char *op, const struct mg_val *in, int n, struct mg_tensor *x,
+		 struct mg_kctx *k)
+{
+	struct mg_err *e = k->err;
 	const struct mg_tensor *t0 = &in[0].t;
 	int64_t dims[MG_MAX_RANK];
 	if (t0->rank + 1 > MG_MAX_RANK)
@@ -150,18 +159,17 @@ static int stack(const char *op, const struct mg_val *in, int n, struct mg_tenso
 			same = t->dims[d] == t0->dims[d];
 		if (!same)
 			return mg_err_set(e, MG_ERR_SHAPE, "%s: the images of its keys must have one "
-					  "shape and dtype to be stacked; key %d differs from the "
-					  "first", op, i);
+					  "shape and dtype to be stacked; key '%s' differs from key "
+					  "'%s'", op, k->in_key ? k->in_key[i] : "?",
+					  k->in_key ? k->in_key[0] : "?");
 	}
 	dims[0] = n;
 	memcpy(dims + 1, t0->dims, (size_t)t0->rank * sizeof *dims);
 	int rc = mg_tensor_alloc(x, t0->dtype, t0->rank + 1, dims, e);
 	for (int i = 0; !rc && i < n; i++) {
 		struct mg_tensor slice = *x;
-		slice.rank = t0->rank;
 		slice.offset += i * x->strides[0];
-		memmove(slice.dims, x->dims + 1, (size_t)t0->rank * sizeof *dims);
-		memmove(slice.strides, x->strides + 1, (size_t)t0->rank * sizeof *dims);
+		mg_tensor_squeeze(&slice, 0);
 		mg_tensor_convert(&slice, &in[i].t);
 	}
 	return rc;
@@ -169,13 +177,14 @@ static int stack(const char *op, const struct mg_val *in, int n, struct mg_tenso
 
 int mg_ensemble_run(const char *op, mg_ensemble_check_fn *check, mg_ensemble_reduce_fn *reduce,
 		    const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-		    struct mg_err *e)
+		    struct mg_kctx *k)
 {
-	int n = ninputs(in), rc = mg_op_expect_tensor(&in[0], op, e);
+	struct mg_err *e = k->err;
+	int n = mg_op_nvals(in), rc = mg_op_expect_tensor(&in[0], op, e);
 	if (rc)
 		return rc;
 	struct mg_tensor stacked = {0};
-	if (n > 1 && (rc = stack(op, in, n, &stacked, e)))
+	if (n > 1 && (rc = stack(op, in, n, &stacked, k)))
 		return rc;
 	const struct mg_tensor *x = n > 1 ? &stacked : &in[0].t;
 	struct mg_type t = {.kind = MG_VK_TENSOR, .dtype = (int)x->dtype, .rank = x->rank};
@@ -192,9 +201,7 @@ int mg_ensemble_run(const char *op, mg_ensemble_check_fn *check, mg_ensemble_red
 int mg_ensemble_infer(mg_ensemble_check_fn *check, const struct mg_attr *a,
 		      const struct mg_type *in, struct mg_type *out, struct mg_err *e)
 {
-	int n = 1;
-	while (n < MG_STEP_MAXIO && in[n].kind != MG_VK_NONE)
-		n++;
+	int n = mg_op_ntypes(in);
 	struct mg_type t = in[0];
 	if (n > 1 && t.rank >= 0 && t.rank + 1 <= MG_MAX_RANK) { /* the stack of n images */
 		memmove(t.dims + 1, in[0].dims, (size_t)t.rank * sizeof *t.dims);

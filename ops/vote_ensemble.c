@@ -96,7 +96,7 @@ static int vote(const struct mg_attr *a, const struct mg_tensor *x, struct mg_te
 static int vote_ensemble(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			 struct mg_kctx *k)
 {
-	return mg_ensemble_run(OP, check, vote, a, in, out, k->err);
+	return mg_ensemble_run(OP, check, vote, a, in, out, k);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,

@@ -478,10 +478,11 @@ int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dty
 	for (int i = 0; i < sd; i++)
 		dims[1 + i] = g->out_shape[i];
 	int order[4];
-	output_order(in, g, order);
 	if (mg_interp_is_axiswise(g->mode)) /* its own walk, in C order */
 		for (int k = 0; k <= sd; k++)
 			order[k] = sd - k;
+	else
+		output_order(in, g, order);
 	if ((rc = mg_tensor_alloc_order(out, dtype, sd + 1, dims, order, e)))
 		return rc;
 	int64_t nvox = 1;
