@@ -43,18 +43,31 @@ static int env_find(const struct env *v, const char *key)
 	return -1;
 }
 
-/* Binds key to val (a new entry when the key is new); names val after it, as values hold
- * the key they are bound to (messages and DataStats print it). */
+/* key's entry, a new one (unbound) when the key is new. */
+static int env_slot(struct env *v, struct mg_graph *g, const char *key, struct mg_err *e)
+{
+	int i = env_find(v, key);
+	if (i >= 0)
+		return i;
+	if (v->n == MG_MAX_KEYS) {
+		mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d keys", MG_MAX_KEYS);
+		return -1;
+	}
+	i = v->n++;
+	v->key[i] = mg_arena_strdup(&g->arena, key);
+	v->val[i] = -1;
+	v->gone[i] = NULL;
+	return i;
+}
+
+/* Binds key to val; names val after it, as values hold the key they are bound to
+ * (messages and DataStats print it). */
 static int env_set(struct env *v, struct mg_graph *g, const char *key, int32_t val,
 		   struct mg_err *e)
 {
-	int i = env_find(v, key);
-	if (i < 0) {
-		if (v->n == MG_MAX_KEYS)
-			return mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d keys", MG_MAX_KEYS);
-		i = v->n++;
-		v->key[i] = mg_arena_strdup(&g->arena, key);
-	}
+	int i = env_slot(v, g, key, e);
+	if (i < 0)
+		return e->code;
 	v->val[i] = val;
 	v->gone[i] = NULL;
 	if (g->values[val].producer >= 0)
@@ -67,14 +80,9 @@ static int env_set(struct env *v, struct mg_graph *g, const char *key, int32_t v
 static int env_unbind(struct env *v, struct mg_graph *g, const char *key, const char *who,
 		      struct mg_err *e)
 {
-	int i = env_find(v, key);
-	if (i < 0) {
-		if (v->n == MG_MAX_KEYS)
-			return mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d keys", MG_MAX_KEYS);
-		i = v->n++;
-		v->key[i] = mg_arena_strdup(&g->arena, key);
-		v->val[i] = -1;
-	}
+	int i = env_slot(v, g, key, e);
+	if (i < 0)
+		return e->code;
 	v->gone[i] = who;
 	return 0;
 }

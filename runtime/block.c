@@ -29,7 +29,8 @@ static size_t cap_of(void *base)
 	return *(size_t *)base;
 }
 
-/* At most an eighth of the physical memory sits unused in the cache. */
+/* At most an eighth of the physical memory sits unused in the cache. Called with mu
+ * held. */
 static size_t cache_limit(void)
 {
 	if (!limit) {
@@ -87,13 +88,18 @@ void mg_block_free(void *p)
 		return;
 	void *base = (char *)p - HDR;
 	size_t cap = cap_of(base);
-	if (cap < LARGE || cap > cache_limit()) {
+	if (cap < LARGE) {
 		free(base);
 		return;
 	}
 	void *evicted[SLOTS];
 	int nev = 0;
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&mu); /* cache_limit's first call sets `limit`: under the lock */
+	if (cap > cache_limit()) {
+		pthread_mutex_unlock(&mu);
+		free(base);
+		return;
+	}
 	while (nslots > 0 && (nslots == SLOTS || cached + cap > cache_limit())) {
 		evicted[nev++] = slot[0];
 		drop(0);
