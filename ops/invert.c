@@ -103,12 +103,7 @@ static int inverse_grid(const struct mg_applied *ap, int n, const struct mg_tens
 	struct mg_grid gi[MG_MAX_APPLIED];
 	for (int k = 0; k < n; k++) {
 		mg_applied_grid(&ap[k], &gi[k]);
-		double t[4][4] = {{0}};
-		for (int r = 0; r < 4; r++)
-			for (int c = 0; c < 4; c++)
-				for (int q = 0; q < 4; q++)
-					t[r][c] += m[r][q] * ap[k].out_to_in[q][c];
-		memcpy(m, t, sizeof m);
+		mg_affine_mul(m, ap[k].out_to_in, m);
 		cropped |= crops(&gi[k]);
 		if (!interp && !mg_grid_is_index_only(&gi[k]))
 			interp = &gi[k];

@@ -117,13 +117,10 @@ static int resample_to_original(const struct mg_attr *a, const struct mg_tensor 
 				  "rank %d with %lld channels", img->rank, (long long)img->dims[0]);
 	struct mg_grid g;
 	mg_grid_identity(&g, img);
-	double inv[4][4], map[4][4] = {{0}};
+	double inv[4][4], map[4][4];
 	if (mg_affine_invert(m->affine, inv))
 		return mg_err_set(e, MG_ERR_SHAPE, "SaveImage: the image's affine is singular");
-	for (int r = 0; r < 4; r++)
-		for (int c = 0; c < 4; c++)
-			for (int k = 0; k < 4; k++)
-				map[r][c] += inv[r][k] * m->orig_affine[k][c];
+	mg_affine_mul(inv, m->orig_affine, map);
 	mg_grid_map(&g, map);
 	memcpy(g.affine, m->orig_affine, sizeof g.affine);
 	for (int i = 0; i < g.sdim; i++)

@@ -123,16 +123,6 @@ static int flag(const struct mg_attr *a)
 
 /* ---- small dense linear algebra on n x n blocks of 4x4 arrays (n <= 4) ------------------- */
 
-static void matmul(int n, const double a[4][4], const double b[4][4], double c[4][4])
-{
-	double t[4][4] = {{0}};
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < n; j++)
-			for (int k = 0; k < n; k++)
-				t[i][j] += a[i][k] * b[k][j];
-	memcpy(c, t, sizeof t);
-}
-
 /* x = a^-1 b (numpy.linalg.solve: LU with partial pivoting). -1 when a is singular. */
 static int solve(int n, const double a[4][4], const double b[4][4], double x[4][4])
 {
@@ -426,7 +416,7 @@ static int spacing_grid(const struct mg_attr *a, const struct mg_tensor *in, str
 		memcpy(g->out_to_in, x4, sizeof x4);
 		memcpy(g->out_shape, shape, sizeof shape);
 		/* MetaTensor: affine = affine @ to_affine_nd(3, xform) */
-		matmul(4, g->affine, x4, g->affine);
+		mg_affine_mul(g->affine, x4, g->affine);
 	}
 	if (flag(&a[A_RECOMP])) {
 		double s[4][4];

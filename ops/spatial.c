@@ -245,15 +245,10 @@ static double round_to(int f32, double x)
 
 void mg_mat4_mul(int f32, const double a[4][4], const double b[4][4], double c[4][4])
 {
-	double t[4][4];
+	mg_affine_mul(a, b, c);
 	for (int i = 0; i < 4; i++)
-		for (int j = 0; j < 4; j++) {
-			double s = 0;
-			for (int k = 0; k < 4; k++)
-				s += a[i][k] * b[k][j];
-			t[i][j] = round_to(f32, s);
-		}
-	memcpy(c, t, sizeof t);
+		for (int j = 0; j < 4; j++)
+			c[i][j] = round_to(f32, c[i][j]);
 }
 
 int mg_create_rotate(const char *op, int sdim, const double *angles, int n, const char *order,

@@ -62,26 +62,14 @@ static int reads_inside(const struct mg_grid *g)
 
 void mg_grid_map(struct mg_grid *g, const double m[4][4])
 {
-	double aff[4][4] = {{0}};
-	for (int r = 0; r < 4; r++)
-		for (int c = 0; c < 4; c++)
-			for (int k = 0; k < 4; k++)
-				aff[r][c] += g->affine[r][k] * m[k][c];
-	memcpy(g->out_to_in, m, sizeof aff);
-	memcpy(g->affine, aff, sizeof aff);
+	mg_affine_mul(g->affine, m, g->affine);
+	memcpy(g->out_to_in, m, sizeof g->out_to_in);
 }
 
 void mg_grid_then(struct mg_grid *g, const struct mg_grid *next)
 {
 	int keep = reads_inside(next);
-	double m[4][4];
-	for (int r = 0; r < 4; r++)
-		for (int c = 0; c < 4; c++) {
-			m[r][c] = 0;
-			for (int k = 0; k < 4; k++)
-				m[r][c] += g->out_to_in[r][k] * next->out_to_in[k][c];
-		}
-	memcpy(g->out_to_in, m, sizeof m);
+	mg_affine_mul(g->out_to_in, next->out_to_in, g->out_to_in);
 	memcpy(g->out_shape, next->out_shape, sizeof g->out_shape);
 	memcpy(g->affine, next->affine, sizeof g->affine);
 	/* MONAI's lazy resampling: the last op's modes win, except that a step which reads

@@ -49,6 +49,19 @@ int mg_affine_invert(const double a[4][4], double inv[4][4])
 	return 0;
 }
 
+void mg_affine_mul(const double a[4][4], const double b[4][4], double c[4][4])
+{
+	double t[4][4];
+	for (int r = 0; r < 4; r++)
+		for (int col = 0; col < 4; col++) {
+			double s = 0;
+			for (int k = 0; k < 4; k++)
+				s += a[r][k] * b[k][col];
+			t[r][col] = s;
+		}
+	memcpy(c, t, sizeof t);
+}
+
 int mg_allclose(const double *x, const double *y, int n)
 {
 	for (int i = 0; i < n; i++)

@@ -145,6 +145,8 @@ int mg_meta_set_filename(struct mg_meta *m, const char *name);
 void mg_affine_identity(double a[4][4]);
 /* inv = a^-1 for a 4x4 matrix (Gauss-Jordan, partial pivoting); -1 when singular. */
 int mg_affine_invert(const double a[4][4], double inv[4][4]);
+/* c = a b on 4x4 matrices (c may be a or b); each entry summed over k in order. */
+void mg_affine_mul(const double a[4][4], const double b[4][4], double c[4][4]);
 /* numpy's allclose(x, y): |x - y| <= 1e-8 + 1e-5 |y| everywhere (asymmetric in y; NaN
  * fails), as MONAI compares affines and spacings. */
 int mg_allclose(const double *x, const double *y, int n);
