@@ -1,0 +1,74 @@
+/* kernel.h: how generated kernels are called. A kernel (made from kernel IR, ir/kir.h, by
+ * the LLVM backend at run time or ahead of time) walks an output index space of rank <= 5
+ * and may store one tensor and accumulate reductions. This header is all a compiled
+ * pipeline needs to call one: the argument block, the function type and the launcher.
+ * Invariant: the ABI below is the same for JIT-compiled and ahead-of-time kernels; a
+ * change to it changes MG_KABI_VERSION.
+ * Read next: kernel.c (launch), ir/kir.h (what a kernel computes). */
+#ifndef MG_KERNEL_H
+#define MG_KERNEL_H
+
+#include "runtime.h"
+
+#define MG_KABI_VERSION 1
+#define MG_KMAX_RANK 5     /* of the output index space and of every tensor */
+#define MG_KMAX_TENSORS 8  /* tensor 0 is the stored output (when the kernel stores) */
+#define MG_KMAX_PARAMS 32  /* scalar parameters per call */
+#define MG_KMAX_RED 8      /* reductions per kernel */
+
+/* One tensor operand: the address of its element 0 and, per axis of the tensor's rank,
+ * its size and stride in elements (any sign; 0 broadcasts). Axes past the rank are
+ * ignored. */
+struct mg_ktensor {
+	char *data;
+	int64_t dims[MG_KMAX_RANK];
+	int64_t strides[MG_KMAX_RANK];
+};
+
+/* Everything one call reads. dims: the output index space, in the kernel's axis order
+ * (not its loop order). p: the scalar parameters, each converted by the kernel to its
+ * PARAM node's type. */
+struct mg_kargs {
+	int64_t dims[MG_KMAX_RANK];
+	struct mg_ktensor t[MG_KMAX_TENSORS];
+	double p[MG_KMAX_PARAMS];
+};
+
+/* The reductions a kernel accumulates, each into one double (a histogram's bins are
+ * not here yet). SUM adds in float64; MIN and MAX propagate NaN, as torch.min/max. */
+enum mg_kred {
+	MG_KRED_SUM,
+	MG_KRED_MIN,
+	MG_KRED_MAX,
+};
+
+/* The identity a reduction's accumulator starts from (0, +inf, -inf). */
+double mg_kred_identity(enum mg_kred r);
+/* acc combined with a partial result v. */
+double mg_kred_combine(enum mg_kred r, double acc, double v);
+
+/* A compiled kernel. It runs rows [lo, hi) of the index space, a row being every index
+ * along the innermost loop axis; rows are numbered over the other axes in loop order,
+ * the outermost slowest. acc: the kernel's nred accumulators for this slice, which the
+ * caller initialised (mg_kred_identity); the kernel folds its elements into them. */
+typedef void mg_kfn(const struct mg_kargs *a, int64_t lo, int64_t hi, double *acc);
+
+/* What the launcher needs to know about a kernel besides its code. */
+struct mg_kinfo {
+	int rank;
+	int order[MG_KMAX_RANK]; /* loop order: order[rank - 1] is the innermost axis */
+	int nred;
+	enum mg_kred red[MG_KMAX_RED];
+};
+
+/* Runs fn over the whole index space of a: rows split into slices whose boundaries depend
+ * only on the shape (never on the thread count), so reductions come out the same on any
+ * pool; slices run on pool (NULL: in this thread); the slices' accumulators are
+ * combined in slice order into red_out (info->nred doubles). */
+void mg_kernel_launch(mg_kfn *fn, const struct mg_kinfo *info, const struct mg_kargs *a,
+		      struct mg_pool *pool, double *red_out);
+
+/* An operand from a tensor (rank <= MG_KMAX_RANK, checked by the caller). */
+void mg_ktensor_set(struct mg_ktensor *kt, const struct mg_tensor *t);
+
+#endif
