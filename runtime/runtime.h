@@ -252,6 +252,11 @@ int mg_file_temp(const char *path, const char *ext, char **tmp, struct mg_err *e
 /* strerror for any thread: the text of errnum, in buf (n bytes) or static. */
 const char *mg_strerror(int errnum, char *buf, size_t n);
 
+/* ---- random numbers ----------------------------------------------------------------- */
+
+/* Philox4x32-10 (philox.c): the four words at counter ctr under key. */
+void mg_philox4x32(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
 /* ---- thread pool -------------------------------------------------------------------- */
 
 struct mg_pool;
