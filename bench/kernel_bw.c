@@ -1,0 +1,129 @@
+/* kernel_bw.c: the achieved memory bandwidth of a generated kernel against a STREAM-like
+ * loop in the same run: f32 copy and scale over a 512x512x128 volume (128 MiB each way),
+ * on 1 thread and on the pool. GB/s counts the bytes read plus the bytes written; each
+ * figure is the best of several passes after a warm-up (first touch of fresh memory is
+ * slow here, see PLATFORM.md). bench/kernel.sh runs it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../codegen/llvm.h"
+
+#define NX 512
+#define NY 512
+#define NZ 128
+#define N ((int64_t)NX * NY * NZ)
+#define REPS 5
+#define CHUNKS 64
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+struct stream {
+	const float *a;
+	float *b;
+	float s; /* 0: copy */
+};
+
+/* STREAM's copy (b = a) and scale (b = s a), one chunk of the volume. */
+static void stream_chunk(void *ctx, int64_t c, int worker)
+{
+	const struct stream *st = ctx;
+	int64_t lo = c * (N / CHUNKS), hi = lo + N / CHUNKS;
+	if (st->s == 0) {
+		memcpy(st->b + lo, st->a + lo, (size_t)(hi - lo) * sizeof(float));
+		return;
+	}
+	for (int64_t i = lo; i < hi; i++)
+		st->b[i] = st->s * st->a[i];
+}
+
+static double best_stream(struct mg_pool *pool, struct stream *st)
+{
+	double best = 1e30;
+	for (int r = 0; r < REPS; r++) {
+		double t0 = now();
+		mg_pool_for(pool, CHUNKS, stream_chunk, st);
+		double t = now() - t0;
+		best = t < best ? t : best;
+	}
+	return 2.0 * N * sizeof(float) / best / 1e9;
+}
+
+static double best_kernel(struct mg_pool *pool, mg_kfn *fn, const struct mg_kinfo *info,
+			  const struct mg_kargs *a)
+{
+	double best = 1e30;
+	for (int r = 0; r < REPS; r++) {
+		double t0 = now();
+		mg_kernel_launch(fn, info, a, pool, NULL);
+		double t = now() - t0;
+		best = t < best ? t : best;
+	}
+	return 2.0 * N * sizeof(float) / best / 1e9;
+}
+
+/* out = in (scale: in * p0), both f32 contiguous of rank 3. */
+static mg_kfn *build(struct mg_jit *jit, struct mg_kir *k, struct mg_arena *ar, int scale,
+		     struct mg_err *e)
+{
+	mg_kir_init(k, ar, scale ? "scale" : "copy", 3);
+	mg_kir_tensor(k, MG_DTYPE_F32, 3);
+	mg_kir_tensor(k, MG_DTYPE_F32, 3);
+	int32_t x = mg_kir_loadat(k, 1);
+	if (scale)
+		x = mg_kir_op(k, MG_KOP_MUL, x, mg_kir_param(k, MG_DTYPE_F32, mg_kir_param_slot(k)));
+	k->store = x;
+	return mg_kir_verify(k, e) ? NULL : mg_jit_kernel(jit, k, e);
+}
+
+int main(void)
+{
+	struct mg_err e = {0};
+	struct mg_arena ar = {0};
+	struct mg_jit *jit = mg_jit_new(&e);
+	float *a = mg_block_alloc(N * sizeof(float)), *b = mg_block_alloc(N * sizeof(float));
+	if (!jit || !a || !b) {
+		fprintf(stderr, "kernel_bw: %s\n", e.msg[0] ? e.msg : "out of memory");
+		return 1;
+	}
+	for (int64_t i = 0; i < N; i++)
+		a[i] = (float)(i % 1000), b[i] = 0;
+	struct mg_kir k[2];
+	mg_kfn *fn[2];
+	for (int s = 0; s < 2; s++)
+		if (!(fn[s] = build(jit, &k[s], &ar, s, &e))) {
+			fprintf(stderr, "kernel_bw: %s\n", e.msg);
+			return 1;
+		}
+	int nk;
+	double compile_s;
+	mg_jit_stats(jit, &nk, &compile_s);
+	struct mg_kargs args = {.dims = {NX, NY, NZ}, .p = {1.5}};
+	args.t[0] = (struct mg_ktensor){(char *)b, {NX, NY, NZ}, {NY * NZ, NZ, 1}};
+	args.t[1] = (struct mg_ktensor){(char *)a, {NX, NY, NZ}, {NY * NZ, NZ, 1}};
+	struct mg_pool *pool = mg_pool_new(0);
+	printf("f32 %dx%dx%d, %d kernels compiled in %.1f ms; GB/s = (read + written) / time, best of %d\n",
+	       NX, NY, NZ, nk, 1e3 * compile_s, REPS);
+	printf("%-8s %-8s %10s %10s %7s\n", "op", "threads", "stream", "kernel", "ratio");
+	for (int s = 0; s < 2; s++)
+		for (int threads = 1; threads <= 2; threads++) {
+			struct mg_pool *p = threads == 1 ? NULL : pool;
+			struct stream st = {a, b, s ? 1.5f : 0};
+			best_stream(p, &st); /* warm-up: first touch */
+			double gs = best_stream(p, &st), gk = best_kernel(p, fn[s], &k[s].info, &args);
+			printf("%-8s %-8d %10.1f %10.1f %7.2f\n", s ? "scale" : "copy",
+			       threads == 1 ? 1 : mg_pool_size(pool), gs, gk, gk / gs);
+		}
+	mg_pool_free(pool);
+	mg_block_free(a);
+	mg_block_free(b);
+	mg_jit_free(jit);
+	mg_arena_free(&ar);
+	return 0;
+}

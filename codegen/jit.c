@@ -1,0 +1,211 @@
+/* jit.c: kernels compiled at run time by ORC's LLJIT for the host CPU, cached by IR.
+ * One module per kernel: rendered (llvm_emit.c), verified, optimized at O3 with our own
+ * target machine (the JIT's, built from a second one, compiles it to machine code on
+ * lookup). The main JITDylib sees the process's symbols (libm, libmvec).
+ * Invariant: a cache hit is a kernel whose IR equals the request in full (the 64-bit
+ * hash only chooses the candidates), so a collision can never run the wrong code; all
+ * of it under one lock, as executor threads ask for kernels concurrently.
+ * Read next: llvm_emit.c, llvm_target.c. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <llvm-c/Error.h>
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Orc.h>
+
+#include "llvm_int.h"
+
+struct jit_entry {
+	uint64_t hash;
+	struct mg_kir ir; /* a copy: nodes malloc'd, name not kept (not part of identity) */
+	mg_kfn *fn;
+};
+
+struct mg_jit {
+	pthread_mutex_t lock;
+	LLVMOrcLLJITRef lljit;
+	struct mg_llvm_target target; /* for optimizing; the JIT owns its own */
+	struct jit_entry *entries;
+	int n, cap;
+	int nsym; /* symbols handed out: a failed compile's name is never reused */
+	double compile_s;
+	void (*test_hook)(void *module);
+};
+
+static int llvm_error(struct mg_err *e, LLVMErrorRef err, const char *fmt, const char *what)
+{
+	char *m = LLVMGetErrorMessage(err);
+	char buf[160];
+	snprintf(buf, sizeof buf, fmt, what);
+	int rc = mg_err_set(e, MG_ERR_INTERNAL, "%s: %s", buf, m);
+	LLVMDisposeErrorMessage(m);
+	return rc;
+}
+
+struct mg_jit *mg_jit_new(struct mg_err *e)
+{
+	struct mg_jit *j = calloc(1, sizeof *j);
+	struct mg_llvm_target jt;
+	if (!j) {
+		mg_err_set(e, MG_ERR_NOMEM, "llvm jit: out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&j->lock, NULL);
+	if (mg_llvm_target_init(&j->target, NULL, NULL, e) || mg_llvm_target_init(&jt, NULL, NULL, e)) {
+		mg_jit_free(j);
+		return NULL;
+	}
+	LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
+	LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(
+		builder, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(jt.tm));
+	LLVMErrorRef err = LLVMOrcCreateLLJIT(&j->lljit, builder);
+	if (!err) {
+		LLVMOrcDefinitionGeneratorRef gen;
+		err = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
+			&gen, LLVMOrcLLJITGetGlobalPrefix(j->lljit), NULL, NULL);
+		if (!err)
+			LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(j->lljit), gen);
+	}
+	if (err) {
+		llvm_error(e, err, "%s", "llvm jit: cannot start ORC LLJIT");
+		mg_jit_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void mg_jit_free(struct mg_jit *j)
+{
+	if (!j)
+		return;
+	if (j->lljit)
+		LLVMConsumeError(LLVMOrcDisposeLLJIT(j->lljit));
+	mg_llvm_target_free(&j->target);
+	for (int i = 0; i < j->n; i++)
+		free(j->entries[i].ir.nodes);
+	free(j->entries);
+	pthread_mutex_destroy(&j->lock);
+	free(j);
+}
+
+void mg_jit_stats(const struct mg_jit *j, int *nkernels, double *compile_s)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&j->lock);
+	if (nkernels)
+		*nkernels = j->n;
+	if (compile_s)
+		*compile_s = j->compile_s;
+	pthread_mutex_unlock((pthread_mutex_t *)&j->lock);
+}
+
+void mg_jit_test_hook(struct mg_jit *j, void (*hook)(void *module)) { j->test_hook = hook; }
+
+/* Whether two kernels are the same code: everything mg_kir_hash covers, compared. */
+static int kir_same(const struct mg_kir *a, const struct mg_kir *b)
+{
+	if (a->info.rank != b->info.rank || a->info.nred != b->info.nred ||
+	    a->ntensors != b->ntensors || a->nparams != b->nparams || a->store != b->store ||
+	    a->nnodes != b->nnodes)
+		return 0;
+	for (int i = 0; i < a->info.rank; i++)
+		if (a->info.order[i] != b->info.order[i])
+			return 0;
+	for (int i = 0; i < a->ntensors; i++)
+		if (a->tensor[i].dtype != b->tensor[i].dtype || a->tensor[i].rank != b->tensor[i].rank)
+			return 0;
+	for (int i = 0; i < a->info.nred; i++)
+		if (a->red[i].kind != b->red[i].kind || a->red[i].value != b->red[i].value ||
+		    a->red[i].mask != b->red[i].mask || a->info.red[i] != b->info.red[i])
+			return 0;
+	for (int i = 0; i < a->nnodes; i++) {
+		const struct mg_knode *x = &a->nodes[i], *y = &b->nodes[i];
+		if (x->op != y->op || x->type != y->type || x->a != y->a || x->b != y->b ||
+		    x->c != y->c || x->i != y->i || x->j != y->j || memcmp(&x->f, &y->f, sizeof x->f))
+			return 0;
+	}
+	return 1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Renders, optimizes and compiles k as `symbol`; its address or NULL with an error. */
+static mg_kfn *compile(struct mg_jit *j, const struct mg_kir *k, const char *symbol, struct mg_err *e)
+{
+	LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
+	LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(symbol, LLVMOrcThreadSafeContextGetContext(tsc));
+	int rc = mg_llvm_emit_kernel(mod, k, symbol, &j->target, e);
+	if (!rc && j->test_hook)
+		j->test_hook(mod);
+	if (!rc)
+		rc = mg_llvm_optimize(mod, &j->target, k->name, e);
+	if (rc) {
+		LLVMDisposeModule(mod);
+		LLVMOrcDisposeThreadSafeContext(tsc);
+		return NULL;
+	}
+	LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
+	LLVMOrcDisposeThreadSafeContext(tsc);
+	LLVMErrorRef err = LLVMOrcLLJITAddLLVMIRModule(j->lljit, LLVMOrcLLJITGetMainJITDylib(j->lljit), tsm);
+	LLVMOrcExecutorAddress addr = 0;
+	if (!err)
+		err = LLVMOrcLLJITLookup(j->lljit, &addr, symbol);
+	if (err) {
+		llvm_error(e, err, "kernel '%s': LLVM cannot compile it", k->name);
+		return NULL;
+	}
+	return (mg_kfn *)(uintptr_t)addr;
+}
+
+mg_kfn *mg_jit_kernel(struct mg_jit *j, const struct mg_kir *k, struct mg_err *e)
+{
+	uint64_t h = mg_kir_hash(k);
+	mg_kfn *fn = NULL;
+	pthread_mutex_lock(&j->lock);
+	for (int i = 0; i < j->n && !fn; i++)
+		if (j->entries[i].hash == h && kir_same(&j->entries[i].ir, k))
+			fn = j->entries[i].fn;
+	if (fn)
+		goto out;
+	if (j->n == j->cap) {
+		int cap = j->cap ? 2 * j->cap : 16;
+		struct jit_entry *p = realloc(j->entries, (size_t)cap * sizeof *p);
+		if (!p) {
+			mg_err_set(e, MG_ERR_NOMEM, "kernel '%s': out of memory", k->name);
+			goto out;
+		}
+		j->entries = p;
+		j->cap = cap;
+	}
+	struct jit_entry *en = &j->entries[j->n];
+	en->hash = h;
+	en->ir = *k;
+	en->ir.name = NULL;
+	en->ir.arena = NULL;
+	en->ir.nodes = malloc((size_t)(k->nnodes ? k->nnodes : 1) * sizeof *k->nodes);
+	if (!en->ir.nodes) {
+		mg_err_set(e, MG_ERR_NOMEM, "kernel '%s': out of memory", k->name);
+		goto out;
+	}
+	memcpy(en->ir.nodes, k->nodes, (size_t)k->nnodes * sizeof *k->nodes);
+	char symbol[32];
+	snprintf(symbol, sizeof symbol, "mg_kernel_%d", j->nsym++);
+	double t0 = now();
+	fn = compile(j, k, symbol, e);
+	j->compile_s += now() - t0;
+	if (!fn) {
+		free(en->ir.nodes);
+		goto out;
+	}
+	en->fn = fn;
+	j->n++;
+out:
+	pthread_mutex_unlock(&j->lock);
+	return fn;
+}
