@@ -165,6 +165,8 @@ static mg_kfn *compile(struct mg_jit *j, const struct mg_kir *k, const char *sym
 
 mg_kfn *mg_jit_kernel(struct mg_jit *j, const struct mg_kir *k, struct mg_err *e)
 {
+	if (mg_kir_verify(k, e)) /* cheap, and an invalid IR must not reach the renderer */
+		return NULL;
 	uint64_t h = mg_kir_hash(k);
 	mg_kfn *fn = NULL;
 	pthread_mutex_lock(&j->lock);

@@ -16,10 +16,10 @@ struct mg_jit;
 
 struct mg_jit *mg_jit_new(struct mg_err *e);
 void mg_jit_free(struct mg_jit *j);
-/* The compiled function of k (which must pass mg_kir_verify), compiled on first use and
- * cached: a second kernel with the same IR (compared in full, not only by hash) gets the
- * same function. NULL with an error naming k->name when LLVM rejects or fails to
- * compile it. The function lives as long as j. */
+/* The compiled function of k, compiled on first use and cached: a second kernel with the
+ * same IR (compared in full, not only by hash) gets the same function. NULL with an
+ * error naming k->name when k fails mg_kir_verify or LLVM rejects or fails to compile
+ * it. The function lives as long as j. */
 mg_kfn *mg_jit_kernel(struct mg_jit *j, const struct mg_kir *k, struct mg_err *e);
 /* Kernels compiled so far and the seconds spent compiling them (for `mgc run --verbose`). */
 void mg_jit_stats(const struct mg_jit *j, int *nkernels, double *compile_s);
@@ -28,7 +28,7 @@ void mg_jit_stats(const struct mg_jit *j, int *nkernels, double *compile_s);
 void mg_jit_test_hook(struct mg_jit *j, void (*hook)(void *module));
 
 /* Writes one object file holding every kernel k[i] as the global function symbols[i]
- * (an mg_kfn), compiled for the host CPU, through a temporary file renamed into place.
+ * (an mg_kfn; each k[i] verified first), compiled for the host CPU, through a temporary file renamed into place.
  * The object needs only libc, libm and, where mg_llvm_uses_libmvec() says so, libmvec
  * (link with -lmvec -lm). */
 int mg_llvm_emit_object(const struct mg_kir *const *k, int n, const char *const *symbols,

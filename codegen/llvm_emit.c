@@ -42,10 +42,7 @@ static LLVMValueRef iota(struct mg_llvm_emit *em)
 	return LLVMConstVector(lanes, (unsigned)em->width);
 }
 
-static LLVMValueRef inner_stride(struct mg_llvm_emit *em, int t)
-{
-	return em->inner < 0 ? LLVMConstInt(em->i64, 0, 0) : em->stride[t][em->inner];
-}
+static LLVMValueRef inner_stride(struct mg_llvm_emit *em, int t) { return em->stride[t][em->inner]; }
 
 static LLVMValueRef all_true(struct mg_llvm_emit *em)
 {
@@ -294,11 +291,11 @@ static void emit_function(struct mg_llvm_emit *em)
 	LLVMValueRef dims[MG_KMAX_RANK];
 	for (int ax = 0; ax < rank; ax++)
 		dims[ax] = arg_field(em, offsetof(struct mg_kargs, dims) + (size_t)ax * sizeof(int64_t), em->i64);
-	em->inner = rank ? k->info.order[rank - 1] : -1;
-	LLVMValueRef n = rank ? dims[em->inner] : LLVMConstInt(em->i64, 1, 0);
+	em->inner = k->info.order[rank - 1]; /* rank >= 1: mg_kir_verify */
+	LLVMValueRef n = dims[em->inner];
 	unsigned addressed = preload(em);
 	LLVMValueRef contig = LLVMConstInt(em->i1, 1, 0);
-	for (int t = 0; t < k->ntensors && rank; t++)
+	for (int t = 0; t < k->ntensors; t++)
 		if (addressed >> t & 1)
 			contig = LLVMBuildAnd(b, contig, LLVMBuildICmp(b, LLVMIntEQ, inner_stride(em, t),
 								       LLVMConstInt(em->i64, 1, 0), ""), "");

@@ -30,7 +30,7 @@ struct mg_llvm_emit {
 	LLVMTypeRef i1, i8, i16, i32, i64, f16, f32, f64;
 	int width;                   /* of the body being emitted */
 	int contig;                  /* that body's tensors have inner stride 1 */
-	int inner;                   /* the innermost loop axis (-1: rank 0) */
+	int inner;                   /* the innermost loop axis */
 	LLVMValueRef j;              /* the row's inner index (i64) */
 	LLVMValueRef idx[MG_KMAX_RANK];     /* allocas: outer axes' indices */
 	LLVMValueRef data[MG_KMAX_TENSORS]; /* element pointers, loaded once per call */

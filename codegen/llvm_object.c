@@ -13,6 +13,9 @@ int mg_llvm_emit_object_for(const struct mg_kir *const *k, int n, const char *co
 			    const char *cpu, const char *features, const char *path,
 			    struct mg_err *e)
 {
+	for (int i = 0; i < n; i++)
+		if (mg_kir_verify(k[i], e))
+			return e->code;
 	struct mg_llvm_target t;
 	int rc = mg_llvm_target_init(&t, cpu, features, e);
 	if (rc)
