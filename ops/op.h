@@ -8,6 +8,7 @@
 #include "../runtime/plan.h"
 #include "../runtime/arena.h"
 #include "../runtime/resample.h"
+#include "../ir/kir.h"
 
 /* A value's static type. Preprocessing shapes are symbolic (-1) until run time. */
 struct mg_type {
@@ -142,7 +143,20 @@ struct mg_opdef {
 	 * it. An op without a kernel (ref NULL) exists only in its dict form. */
 	int (*keys)(const struct mg_attr *attrs, const char *const *keys, int nkeys,
 		    struct mg_keyplan *p, struct mg_arena *arena, struct mg_err *e);
-	/* Later: lowering to kernel IR, gradient, inverse. */
+	/* Generated kernels (docs/codegen.md). `gen` is the kernel the plan runs: it builds
+	 * kernel IR, hands it to the executor's backend (mg_kctx.backend) and falls back to
+	 * `ref` when there is no backend, or the backend has no code for the kernel, or the
+	 * inputs are outside what the lowering covers; results equal ref's within the
+	 * op's stated tolerance (tests/test_lowering.c). Elementwise ops set `emit` and
+	 * gen = mg_elementwise_gen; FusedElementwise composes its members' emits. */
+	mg_kernel_fn gen;
+	/* y = f(x) for one voxel: x is the node holding the op's input voxel (dtype xt), the
+	 * result the node of its output voxel in the output's dtype, built into k with
+	 * ref's roundings step by step (docs/fusion.md); -1 when k failed. Only ops whose
+	 * output voxel depends on its input voxel and the attributes alone (no reductions). */
+	int32_t (*emit)(const struct mg_attr *attrs, struct mg_kir *k, int32_t x,
+			enum mg_dtype xt);
+	/* Later: gradient, inverse. */
 };
 
 enum mg_op {
@@ -240,6 +254,34 @@ int mg_ensemble_run(const char *op, mg_ensemble_check_fn *check, mg_ensemble_red
  * inputs: in[0]'s type). */
 int mg_ensemble_infer(mg_ensemble_check_fn *check, const struct mg_attr *a,
 		      const struct mg_type *in, struct mg_type *out, struct mg_err *e);
+
+/* ---- generated kernels (gen.c) ---- */
+
+/* Runs kernel kir through k's backend after checking it: 0, MG_ERR_UNSUPPORTED (no
+ * backend, or no code for kir: the caller runs its reference kernel instead), or an
+ * error naming the kernel. */
+int mg_gen_run(struct mg_kctx *k, const struct mg_kir *kir, const struct mg_kargs *a,
+	       double *red);
+/* The loop order that walks t in its memory order (the slowest axis first, the fastest
+ * innermost), for kernels whose output is laid out as t. */
+void mg_gen_order(const struct mg_tensor *t, int order[MG_KMAX_RANK]);
+/* a op b (b = -1: op a) computed as one torch op on a tensor of float dtype ct: in ct,
+ * or for f16/bf16 (storage types in kernel IR) in f32 rounded to ct; the result is a node
+ * of ct's compute type (mg_gen_ctype). */
+int32_t mg_gen_arith(struct mg_kir *k, enum mg_kop op, int32_t a, int32_t b,
+		     enum mg_dtype ct);
+/* The type kernel IR computes a float dtype's arithmetic in: f32 for f16/bf16. */
+int mg_gen_ctype(enum mg_dtype ct);
+/* The gen of every op with an `emit`: one kernel y = emit(x) (output laid out as x, with
+ * x's meta), else the op's ref. */
+int mg_elementwise_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		       struct mg_kctx *k);
+/* The same for a run of elementwise ops: member i is defs[i] with attrs[i]; one kernel
+ * composing their emits when each has one, else -2 (the caller runs its reference
+ * kernel). */
+int mg_elementwise_chain_gen(const struct mg_opdef *const *defs,
+			     const struct mg_attr *const *attrs, int n, struct mg_val *in,
+			     struct mg_val *out, struct mg_kctx *k);
 
 /* ---- fused chains (FusedSpatial, FusedElementwise) ---- */
 

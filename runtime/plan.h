@@ -6,7 +6,7 @@
 #ifndef MG_PLAN_H
 #define MG_PLAN_H
 
-#include "runtime.h"
+#include "kernel.h"
 
 /* ---- values ---------------------------------------------------------------------------- */
 
@@ -74,6 +74,22 @@ struct mg_attr {
 
 /* ---- kernels and steps --------------------------------------------------------------- */
 
+struct mg_kir;  /* kernel IR (ir/kir.h): the runtime passes it along, never reads it */
+struct mg_step;
+
+/* Generated code behind the ops' kernels: the LLVM JIT (codegen/), a compiled pipeline's
+ * table of kernels, or the kernel IR interpreter (tests). An op with a generated kernel
+ * (its opdef's `gen`) builds kernel IR and hands it here; with no backend (mg_kctx's
+ * NULL) every op runs its reference kernel. */
+struct mg_backend {
+	/* Runs kernel k over a's whole index space (mg_kernel_launch), its reductions into
+	 * red (k's nred doubles). MG_ERR_UNSUPPORTED when it has no code for k (a compiled
+	 * pipeline whose table lacks it): the op then runs its reference kernel. Other
+	 * errors name the kernel. Called from several threads at once. */
+	int (*run)(struct mg_backend *b, const struct mg_kir *k, const struct mg_kargs *a,
+		   double *red, struct mg_err *e);
+};
+
 /* What a kernel may use besides its operands. */
 struct mg_kctx {
 	struct mg_err *err;
@@ -82,6 +98,8 @@ struct mg_kctx {
 	const char *key;      /* the item key the running step works on */
 	const char *const *in_key; /* the item key each of its inputs holds (for messages) */
 	int gz_level;         /* compression level for .nii.gz outputs */
+	struct mg_backend *backend; /* NULL: reference kernels only */
+	const struct mg_step *step; /* the running step */
 };
 
 /* A reference kernel: reads in[0..nin), writes out[0..nout) (which arrive as NONE). */
@@ -94,6 +112,9 @@ typedef int (*mg_kernel_fn)(const struct mg_attr *attrs, struct mg_val *in, stru
 struct mg_step {
 	mg_kernel_fn fn;
 	const char *op;    /* op name, for messages */
+	/* the op's definition (ops/op.h's struct mg_opdef, opaque here): kernels that serve
+	 * several ops (the generated-kernel runners) find their op through mg_kctx.step */
+	const void *def;
 	const char *label; /* where it came from: "preprocessing#transforms#2 key 'image'" */
 	const char *key;   /* the item key it works on */
 	const char *in_key[MG_STEP_MAXIO]; /* the item key each input holds */
@@ -165,6 +186,7 @@ struct mg_exec_opts {
 	int gz_level;
 	int64_t first, count; /* a slice of the datalist; count < 0: to the end */
 	struct mg_step_stats *stats; /* NULL, or one per plan step, zeroed by the caller */
+	struct mg_backend *backend;  /* NULL: reference kernels only */
 };
 
 /* Runs the plan on one item: slots (plan->nslots, zeroed) get every value; the caller

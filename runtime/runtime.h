@@ -352,9 +352,9 @@ static inline void mg_dtype_store(enum mg_dtype t, void *p, double v)
 	case MG_DTYPE_I16: *(int16_t *)p = (int16_t)mg__to_int(v, INT16_MIN, INT16_MAX); break;
 	case MG_DTYPE_U32: *(uint32_t *)p = (uint32_t)mg__to_int(v, 0, UINT32_MAX); break;
 	case MG_DTYPE_I32: *(int32_t *)p = (int32_t)mg__to_int(v, INT32_MIN, INT32_MAX); break;
-	case MG_DTYPE_I64: /* 2^63 is not representable: clamp just inside */
-		*(int64_t *)p = (int64_t)mg__to_int(v, -9223372036854775808.0,
-						    9223372036854774784.0);
+	case MG_DTYPE_I64: /* 2^63 itself is out of range: saturate to INT64_MAX exactly */
+		*(int64_t *)p = v >= 0x1p63 ? INT64_MAX
+					    : (int64_t)mg__to_int(v, -0x1p63, 0x1p63);
 		break;
 	case MG_DTYPE_F16: *(uint16_t *)p = mg_f32_to_f16((float)v); break;
 	case MG_DTYPE_BF16: *(uint16_t *)p = mg_f32_to_bf16((float)v); break;
