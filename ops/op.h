@@ -213,10 +213,16 @@ int mg_channel_first(struct mg_tensor *t, int channel_dim, const char *from,
 
 /* Runs grid g on x (spatial.c): a view when g is index-only and stays inside x, a copy
  * in x's dtype when it is index-only and reads outside (the outside filled per g's
- * padding: zeros 0, border clamps, reflection mirrors; see pad_index), else mg_resample
- * (float32, as MONAI). y keeps x's meta (shared): the caller sets the affine. */
+ * padding: zeros 0, border clamps, reflection mirrors; see pad_index), else a resampling
+ * (float32, as MONAI): mg_resample_gen when k has a backend, else mg_resample. y keeps
+ * x's meta (shared): the caller sets the affine. */
 int mg_grid_run(const struct mg_tensor *x, const struct mg_grid *g, struct mg_tensor *y,
-		struct mg_err *e);
+		struct mg_kctx *k);
+/* mg_resample as a generated kernel through k's backend (spatial_gen.c), the same output
+ * bit for bit; MG_ERR_UNSUPPORTED (nothing done) without a backend, for modes it does not
+ * cover (cubic, reflection padding, the axis-wise modes) or when the backend has no code. */
+int mg_resample_gen(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
+		    struct mg_tensor *out, struct mg_kctx *k);
 /* Appends the applied-operations entry of op running g on an input with in_affine; an
  * error naming op when the list is full (inversion would be wrong without it). */
 int mg_applied_push(struct mg_meta *m, const char *op, const struct mg_grid *g,
