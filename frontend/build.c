@@ -171,38 +171,6 @@ static const char *short_name(const char *target)
 	return dot ? dot + 1 : target;
 }
 
-static int has_suffix(const char *s, const char *suffix, size_t *stem)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	if (n <= m || strcmp(s + n - m, suffix) != 0)
-		return 0;
-	*stem = n - m;
-	return 1;
-}
-
-/* The op for a target name and whether it is the dict form; -1 when unknown. */
-static int find_op(const char *name, int *dict)
-{
-	int op = mg_op_find(name);
-	*dict = 0;
-	if (op >= 0)
-		return op;
-	static const char *const suffixes[] = {"Dict", "D", "d"};
-	for (int i = 0; i < 3; i++) {
-		size_t stem;
-		char buf[128];
-		if (!has_suffix(name, suffixes[i], &stem) || stem >= sizeof buf)
-			continue;
-		memcpy(buf, name, stem);
-		buf[stem] = 0;
-		if ((op = mg_op_find(buf)) >= 0) {
-			*dict = 1;
-			return op;
-		}
-	}
-	return -1;
-}
-
 /* Levenshtein distance, case-insensitive, of two short names (longer ones count as far). */
 static int distance(const char *a, const char *b)
 {
@@ -341,7 +309,7 @@ static int add_transform(struct mg_graph *g, struct env *env, const cJSON *t,
 	const cJSON *target = cJSON_GetObjectItemCaseSensitive(t, "_target_");
 	if (!cJSON_IsObject(t) || !cJSON_IsString(target))
 		return mg_err_set(e, MG_ERR_CONFIG, "%s: a transform needs a \"_target_\"", where);
-	int dict, op = find_op(short_name(target->valuestring), &dict);
+	int dict, op = mg_op_find_target(target->valuestring, &dict);
 	if (op < 0)
 		return unknown_target(where, target->valuestring, e);
 	const struct mg_opdef *d = mg_ops[op];

@@ -39,6 +39,10 @@ enum {
 	/* only null is accepted: a Python object a pipeline file cannot give (MaskIntensity's
 	 * mask_data and select_fn); any other value is refused with the attribute's doc */
 	MG_ATTRF_REFUSED = 256,
+	/* a string attribute whose "$" text a pipeline file may give unevaluated: the
+	 * resolver (frontend/config_resolve.c) keeps it as text where it refuses "$" elsewhere,
+	 * and the op reads it with mg_select_parse (select_fn's "$lambda x: x > 0.5") */
+	MG_ATTRF_EXPR = 512,
 };
 
 struct mg_attrdef {
@@ -170,6 +174,10 @@ extern const struct mg_opdef *const mg_ops[MG_OP_COUNT];
 
 /* By MONAI name, array form ("ScaleIntensityRange"); -1 when unknown. */
 int mg_op_find(const char *name);
+/* By a config's "_target_": a module path is dropped ("monai.transforms.Flipd"), and a
+ * name that is no op's but ends in "d", "D" or "Dict" after one is that op's dict form
+ * (*dict set); -1 when unknown. */
+int mg_op_find_target(const char *target, int *dict);
 int mg_op_attr_index(const struct mg_opdef *d, const char *name);
 /* A node's inputs: d->nin plus one per MG_ATTRF_KEY attribute that is not null; -1 for
  * ops whose count varies (nin -1). */
@@ -288,6 +296,49 @@ int mg_elementwise_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val
 int mg_elementwise_chain_gen(const struct mg_opdef *const *defs,
 			     const struct mg_attr *const *attrs, int n, struct mg_val *in,
 			     struct mg_val *out, struct mg_kctx *k);
+
+/* ---- select_fn (select_fn.c): CropForeground's and MaskIntensity's voxel test ---- */
+
+/* MONAI's select_fn as far as mgc reads it: is_positive, or a lambda comparing its
+ * argument with a number (x > t, t < x, ...). */
+enum mg_select_cmp { MG_SELECT_GT, MG_SELECT_GE, MG_SELECT_LT, MG_SELECT_LE, MG_SELECT_EQ,
+		     MG_SELECT_NE };
+struct mg_select {
+	enum mg_select_cmp cmp;
+	double t;
+	int int_literal; /* t was written without '.' or exponent (a Python int) */
+	int f32;	 /* mg_select_for: the voxel is rounded to float32 before comparing */
+};
+
+/* The select_fn attribute a (argument `arg` of `op`; null: is_positive) as a test: the
+ * text is "is_positive", "$monai.transforms.is_positive",
+ * "$monai.transforms.utils.is_positive", or "$lambda NAME: NAME OP NUMBER" or
+ * "$lambda NAME: NUMBER OP NAME" (OP one of > >= < <= == !=, spaces optional, NUMBER a
+ * Python int or float literal with an optional sign). Anything else is an error naming
+ * op, arg and the text: mgc runs no Python. */
+int mg_select_parse(const char *op, const char *arg, const struct mg_attr *a,
+		    struct mg_select *s, struct mg_err *e);
+/* s as torch evaluates it on a tensor of dtype dt: a float image compares in its own
+ * dtype (t rounded to it); an integer image with an int literal in its dtype (t wrapped
+ * to its width: x > 300 on uint8 is x > 44), with a float literal in float32 (the voxel
+ * and t rounded to float32). */
+struct mg_select mg_select_for(const struct mg_select *s, enum mg_dtype dt);
+/* Whether a voxel of value v (exact in the dtype mg_select_for got) is selected; NaN
+ * only by != (IEEE comparisons, as torch's). */
+static inline int mg_select_test(const struct mg_select *s, double v)
+{
+	if (s->f32)
+		v = (float)v;
+	switch (s->cmp) {
+	case MG_SELECT_GT: return v > s->t;
+	case MG_SELECT_GE: return v >= s->t;
+	case MG_SELECT_LT: return v < s->t;
+	case MG_SELECT_LE: return v <= s->t;
+	case MG_SELECT_EQ: return v == s->t;
+	case MG_SELECT_NE: return v != s->t;
+	}
+	return 0;
+}
 
 /* ---- fused chains (FusedSpatial, FusedElementwise) ---- */
 
