@@ -28,6 +28,8 @@
  * can lie mostly past this key's edge: mgc then refuses reflect/symmetric pads wider
  * than the crop and edge pads of an empty crop (see grid), where MONAI mirrors the
  * mirrored crop again (numpy refuses the empty edge pad). */
+#include <stdlib.h>
+
 #include "op.h"
 
 static const struct mg_attrdef attrs[] = {
@@ -113,25 +115,43 @@ static int foreground_box(const struct mg_attr *a, const struct mg_tensor *x, in
 	sel = mg_select_for(&sel, x->dtype);
 	const char *p = mg_tensor_data(x);
 	int64_t es = (int64_t)mg_dtype_size(x->dtype);
+	/* walk the spatial axes in memory order (the fastest innermost): a NIfTI image is
+	 * x-fastest, and a C-order walk would read it a page per voxel */
+	int ax[3] = {1, 2, 3};
+	for (int i = 1; i < 3; i++)
+		for (int j = i; j > 0 && llabs(st[ax[j]]) > llabs(st[ax[j - 1]]); j--) {
+			int t = ax[j];
+			ax[j] = ax[j - 1];
+			ax[j - 1] = t;
+		}
 	for (int k = 0; k < nsel; k++) {
 		int64_t c = ci->is_none ? k : ci->v.ints[k];
 		if (c < 0)
 			c += nc;
-		for (int64_t u = 0; u < dims[1]; u++)
-			for (int64_t v = 0; v < dims[2]; v++)
-				for (int64_t w = 0; w < dims[3]; w++) {
-					int64_t off = c * st[0] + u * st[1] + v * st[2] + w * st[3];
-					if (!mg_select_test(&sel, mg_dtype_load(x->dtype,
-										p + off * es)))
-						continue;
-					int64_t idx[3] = {u, v, w};
-					for (int i = 0; i < sdim; i++) {
-						if (idx[i] < first[i])
-							first[i] = idx[i];
-						if (idx[i] > last[i])
-							last[i] = idx[i];
+		int64_t idx[4] = {c, 0, 0, 0};
+		for (idx[ax[0]] = 0; idx[ax[0]] < dims[ax[0]]; idx[ax[0]]++)
+			for (idx[ax[1]] = 0; idx[ax[1]] < dims[ax[1]]; idx[ax[1]]++) {
+				int64_t row = c * st[0] + idx[ax[0]] * st[ax[0]] + idx[ax[1]] * st[ax[1]];
+				int64_t lo = -1, hi = -1, in = ax[2], n = dims[in];
+				for (int64_t w = 0; w < n; w++)
+					if (mg_select_test(&sel, mg_dtype_load(x->dtype,
+							p + (row + w * st[in]) * es))) {
+						if (lo < 0)
+							lo = w;
+						hi = w;
 					}
+				if (lo < 0)
+					continue;
+				/* the row's first and last selected voxel bound every axis */
+				for (int i = 0; i < sdim; i++) {
+					int64_t f = 1 + i == in ? lo : idx[1 + i];
+					int64_t l = 1 + i == in ? hi : idx[1 + i];
+					if (f < first[i])
+						first[i] = f;
+					if (l > last[i])
+						last[i] = l;
 				}
+			}
 	}
 	return 0;
 }
