@@ -116,3 +116,17 @@ int mg_elementwise_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val
 	int rc = mg_elementwise_chain_gen(&d, &a, 1, in, out, k);
 	return rc == -2 ? d->ref(a, in, out, k) : rc;
 }
+
+int mg_gen_cast(struct mg_tensor *out, const struct mg_tensor *in, enum mg_dtype dtype,
+		struct mg_kctx *k)
+{
+	const struct mg_opdef *d = mg_ops[MG_OP_CastToType];
+	struct mg_attr a = {.v.i = dtype};
+	const struct mg_attr *ap = &a;
+	struct mg_val x[MG_STEP_MAXIO] = {{.kind = MG_VK_TENSOR, .t = *in}}, y[1] = {{0}};
+	int rc = mg_elementwise_chain_gen(&d, &ap, 1, x, y, k);
+	if (rc == -2)
+		return mg_tensor_cast(out, in, dtype, k->err);
+	*out = y[0].t;
+	return rc;
+}

@@ -340,6 +340,11 @@ static inline int mg_select_test(const struct mg_select *s, double v)
 	return 0;
 }
 
+/* mg_tensor_cast as a generated kernel when k has a backend (CastToType's), else
+ * mg_tensor_cast itself: out laid out as in, with its meta. */
+int mg_gen_cast(struct mg_tensor *out, const struct mg_tensor *in, enum mg_dtype dtype,
+		struct mg_kctx *k);
+
 /* ---- fused chains (FusedSpatial, FusedElementwise) ---- */
 
 /* Prefixes e's message with the chain's member i, "<label> (fused <op>)", so an error in a
