@@ -586,6 +586,8 @@ static void get_step(struct rbuf *r, struct mg_plan *p, struct mg_step *s)
 	s->label = get_str(r, "step label");
 	s->key = get_str(r, "step key");
 	s->optional = get_u8(r, "step's optional flag");
+	if (!r->e->code && s->optional > 1)
+		bad(r, "step's optional flag");
 	if (r->e->code)
 		return;
 	s->op = r->t->name(op);
