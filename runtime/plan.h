@@ -208,7 +208,7 @@ int mg_exec_run(const struct mg_plan *p, const struct mg_datalist *dl,
 /* ---- serialized plans (plan_io.c) -------------------------------------------------- */
 
 /* A plan as bytes: versioned (a reader takes only its own MG_PLAN_FORMAT), ops and
- * attributes named by name, a CRC-32 at the end. Layout: docs/compile.md. */
+ * attributes named by name, a CRC-32 at the end. Layout: plan_io.c; docs/compile.md. */
 #define MG_PLAN_FORMAT 1
 
 /* What writing and reading plans needs to know of the ops, which runtime/ does not

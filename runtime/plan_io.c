@@ -17,7 +17,7 @@
  *   value := BOOL INT DTYPE: i64 | FLOAT: f64 | STR: tstr | INTS: u32 n {i64} |
  *            FLOATS: u32 n {f64} | STRS: u32 n {tstr} | CHAIN: u32 n {str op, str label, attrs}
  *   u32 CRC-32 of every byte before it
- * Read next: plan.h, tools/compile.c (the writer's user), tools/aot/main.c. */
+ * Read next: plan.h, tools/compile.c (the writer's user), tools/standalone/main.c. */
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>

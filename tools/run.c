@@ -10,12 +10,12 @@ static const char usage[] =
 	"\n"
 	"Runs a pipeline (a MONAI bundle config) over its datalist. Later files override\n"
 	"earlier ones; --key#path=value overrides one entry (value as JSON, else a string).\n"
+	"--verbose also prints the passes' timings.\n"
 	"\n"
 	"options:\n"
 	"  --run_id=ID     the dataset component to run (default: dataset, train#dataset...)\n"
 	"  --backend=ref   reference kernels (the only backend so far)\n"
-	"  --disable=P,Q   skip these passes (e.g. fuse-spatial; see mgc dump --help)\n"
-	"  --verbose       pass timings too\n";
+	"  --disable=P,Q   skip these passes (e.g. fuse-spatial; see mgc dump --help)\n";
 
 int mgc_run(int argc, char **argv)
 {
