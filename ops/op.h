@@ -54,13 +54,6 @@ struct mg_attrdef {
 	const char *doc;
 };
 
-/* Attribute type t as people read it: its docs name ("int list"), what a value must be
- * ("a list of integers"); and a list's element type (t itself for scalars). From
- * MG_ATTR_TYPES. */
-const char *mg_attr_type_name(enum mg_attr_type t);
-const char *mg_attr_type_phrase(enum mg_attr_type t);
-enum mg_attr_type mg_attr_type_elem(enum mg_attr_type t);
-
 /* X(enum suffix, bit, name in the docs):
  *   IO           reads or writes files
  *   ELEMENTWISE  out[i] depends on in[i] (and reductions) only

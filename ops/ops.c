@@ -84,19 +84,6 @@ int mg_op_arity_ok(const struct mg_opdef *d, const struct mg_attr *attrs, int ni
 	       nin <= MG_STEP_MAXIO && nout <= MG_STEP_MAXIO;
 }
 
-static const struct {
-	const char *name, *phrase;
-	enum mg_attr_type elem;
-} attr_types[] = {
-#define X(e, el, name, phrase) [MG_ATTR_##e] = {name, phrase, MG_ATTR_##el},
-	MG_ATTR_TYPES(X)
-#undef X
-};
-
-const char *mg_attr_type_name(enum mg_attr_type t) { return attr_types[t].name; }
-const char *mg_attr_type_phrase(enum mg_attr_type t) { return attr_types[t].phrase; }
-enum mg_attr_type mg_attr_type_elem(enum mg_attr_type t) { return attr_types[t].elem; }
-
 int mg_op_expect_tensor(const struct mg_val *v, const char *what, struct mg_err *e)
 {
 	if (v->kind == MG_VK_TENSOR)

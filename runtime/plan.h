@@ -6,6 +6,7 @@
 #ifndef MG_PLAN_H
 #define MG_PLAN_H
 
+#include "arena.h"
 #include "kernel.h"
 
 /* ---- values ---------------------------------------------------------------------------- */
@@ -47,6 +48,13 @@ enum mg_attr_type {
 	MG_ATTR_TYPES(X)
 #undef X
 };
+
+/* Attribute type t as people read it: its docs name ("int list"), what a value must be
+ * ("a list of integers"); and a list's element type (t itself for scalars). From
+ * MG_ATTR_TYPES. */
+const char *mg_attr_type_name(enum mg_attr_type t);
+const char *mg_attr_type_phrase(enum mg_attr_type t);
+enum mg_attr_type mg_attr_type_elem(enum mg_attr_type t);
 
 /* The ops a fusion pass replaced by one node, in order: op ids (enum mg_op), each one's
  * attribute values and the label of the node it came from. */
@@ -171,6 +179,27 @@ int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
 void mg_datalist_free(struct mg_datalist *dl);
 const struct mg_field *mg_item_get(const struct mg_item *it, const char *key);
 
+/* Where a pipeline's items come from: its dataset's "data", kept unread so that a compiled
+ * pipeline reads its datalist when it runs. */
+enum mg_datasrc_kind {
+	MG_DATASRC_NONE = 0,
+	MG_DATASRC_ITEMS,     /* a list of items written in the pipeline */
+	MG_DATASRC_DECATHLON, /* load_decathlon_datalist's arguments */
+};
+
+struct mg_datasrc {
+	enum mg_datasrc_kind kind;
+	const char *where;       /* the config id it came from ("datalist"), for messages */
+	struct mg_datalist items; /* ITEMS; owned by whoever made the source */
+	const char *path, *key, *base_dir; /* DECATHLON: mg_datalist_load's arguments */
+	int is_segmentation, fold, fold_exclude;
+};
+
+/* The items src gives, in dl (the caller's to free with mg_datalist_free): a copy of
+ * ITEMS, or mg_datalist_load for DECATHLON; NONE gives none. Errors start with
+ * src->where. */
+int mg_datasrc_load(const struct mg_datasrc *src, struct mg_datalist *dl, struct mg_err *e);
+
 /* ---- executor ----------------------------------------------------------------------- */
 
 /* Per-step totals over a run, added to atomically by every worker: kernel calls,
@@ -197,5 +226,65 @@ int mg_exec_item(const struct mg_plan *p, const struct mg_item *item, int64_t in
 /* Runs the plan over a datalist; stops at the first failing item. */
 int mg_exec_run(const struct mg_plan *p, const struct mg_datalist *dl,
 		const struct mg_exec_opts *o, struct mg_err *e);
+
+/* ---- serialized plans (plan_io.c) -------------------------------------------------- */
+
+/* A plan as bytes: versioned (a reader takes only its own MG_PLAN_FORMAT), ops and
+ * attributes named by name, a CRC-32 at the end. Layout: plan_io.c; docs/compile.md. */
+#define MG_PLAN_FORMAT 1
+
+/* What writing and reading plans needs to know of the ops, which runtime/ does not
+ * (ops/ gives mg_ops_optab): ops by number, as chains number them. */
+struct mg_optab {
+	int nops;
+	const char *(*name)(int op);
+	mg_kernel_fn (*kernel)(int op); /* NULL: the op has no kernel of its own */
+	int (*nattrs)(int op);
+	/* attribute k of op: its name, and its type in *type */
+	const char *(*attr)(int op, int k, enum mg_attr_type *type);
+	/* whether a step of op may have these attributes, nin inputs and nout outputs */
+	int (*arity_ok)(int op, const struct mg_attr *attrs, int nin, int nout);
+};
+
+/* A run-time parameter of a compiled pipeline: a top-level config string (output_dir,
+ * dataset_dir) whose value reaches argument strings and the data source only. In the
+ * blob such strings are templates: the byte 0x01, the parameter's index in decimal, the
+ * byte 0x02 stand for its value. */
+struct mg_plan_param {
+	const char *name, *value;
+};
+
+struct mg_plan_site; /* a string made from a template: plan_io.c */
+
+/* A plan read back, with its data source and parameters; everything lives in arena. */
+struct mg_plan_file {
+	struct mg_plan *plan;
+	struct mg_datasrc *data;
+	int nparams;
+	struct mg_plan_param *params; /* value: the current one, the compile time's at first */
+	struct mg_arena arena;
+	int nsites;
+	struct mg_plan_site *sites; /* malloc'd */
+};
+
+/* p, its data source (NULL: none) and parameters as a blob (*blob malloc'd, *n bytes).
+ * Template strings must name parameters below nparams. */
+int mg_plan_write(const struct mg_plan *p, const struct mg_datasrc *data,
+		  const struct mg_plan_param *params, int nparams, const struct mg_optab *t,
+		  void **blob, size_t *n, struct mg_err *e);
+/* The blob back (f zeroed first; free it with mg_plan_file_free even on failure), every
+ * op resolved by name in t, every attribute checked against its declaration, template
+ * strings rendered with the parameters' compiled values. A truncated, corrupt or
+ * other-version blob is an error that says so. */
+int mg_plan_read(struct mg_plan_file *f, const void *blob, size_t n, const struct mg_optab *t,
+		 struct mg_err *e);
+/* mg_plan_read of a whole file. */
+int mg_plan_load(struct mg_plan_file *f, const char *path, const struct mg_optab *t,
+		 struct mg_err *e);
+/* Sets parameter `name` and renders every string made from it again; an unknown name is
+ * an error listing the parameters. */
+int mg_plan_set_param(struct mg_plan_file *f, const char *name, const char *value,
+		      struct mg_err *e);
+void mg_plan_file_free(struct mg_plan_file *f);
 
 #endif

@@ -249,6 +249,9 @@ int mg_mkdirs(const char *path, struct mg_err *e);
  * still see the type; may be ""). Returns its open fd (O_WRONLY, O_EXCL) and the
  * malloc'd name in *tmp; the caller renames it into place or unlinks it. */
 int mg_file_temp(const char *path, const char *ext, char **tmp, struct mg_err *e);
+/* The whole file at path in *out (malloc'd, NUL-terminated; *len excludes the NUL).
+ * Errors: "<path>: cannot open: <why>", "<path>: read error: <why>", out of memory. */
+int mg_file_read(const char *path, char **out, size_t *len, struct mg_err *e);
 /* strerror for any thread: the text of errnum, in buf (n bytes) or static. */
 const char *mg_strerror(int errnum, char *buf, size_t n);
 
