@@ -239,6 +239,7 @@ struct mg_optab {
 	int nops;
 	const char *(*name)(int op);
 	mg_kernel_fn (*kernel)(int op); /* NULL: the op has no kernel of its own */
+	const void *(*def)(int op);     /* the op's definition, for mg_step.def */
 	int (*nattrs)(int op);
 	/* attribute k of op: its name, and its type in *type */
 	const char *(*attr)(int op, int k, enum mg_attr_type *type);

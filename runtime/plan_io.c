@@ -591,6 +591,7 @@ static void get_step(struct rbuf *r, struct mg_plan *p, struct mg_step *s)
 	if (r->e->code)
 		return;
 	s->op = r->t->name(op);
+	s->def = r->t->def(op);
 	if (!(s->fn = r->t->kernel(op))) {
 		mg_err_set(r->e, MG_ERR_FORMAT, "op '%s' has no kernel to run", s->op);
 		return;
