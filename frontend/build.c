@@ -171,38 +171,6 @@ static const char *short_name(const char *target)
 	return dot ? dot + 1 : target;
 }
 
-static int has_suffix(const char *s, const char *suffix, size_t *stem)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	if (n <= m || strcmp(s + n - m, suffix) != 0)
-		return 0;
-	*stem = n - m;
-	return 1;
-}
-
-/* The op for a target name and whether it is the dict form; -1 when unknown. */
-static int find_op(const char *name, int *dict)
-{
-	int op = mg_op_find(name);
-	*dict = 0;
-	if (op >= 0)
-		return op;
-	static const char *const suffixes[] = {"Dict", "D", "d"};
-	for (int i = 0; i < 3; i++) {
-		size_t stem;
-		char buf[128];
-		if (!has_suffix(name, suffixes[i], &stem) || stem >= sizeof buf)
-			continue;
-		memcpy(buf, name, stem);
-		buf[stem] = 0;
-		if ((op = mg_op_find(buf)) >= 0) {
-			*dict = 1;
-			return op;
-		}
-	}
-	return -1;
-}
-
 /* Levenshtein distance, case-insensitive, of two short names (longer ones count as far). */
 static int distance(const char *a, const char *b)
 {
@@ -341,7 +309,7 @@ static int add_transform(struct mg_graph *g, struct env *env, const cJSON *t,
 	const cJSON *target = cJSON_GetObjectItemCaseSensitive(t, "_target_");
 	if (!cJSON_IsObject(t) || !cJSON_IsString(target))
 		return mg_err_set(e, MG_ERR_CONFIG, "%s: a transform needs a \"_target_\"", where);
-	int dict, op = find_op(short_name(target->valuestring), &dict);
+	int dict, op = mg_op_find_target(target->valuestring, &dict);
 	if (op < 0)
 		return unknown_target(where, target->valuestring, e);
 	const struct mg_opdef *d = mg_ops[op];
@@ -467,11 +435,19 @@ static int int_arg(const cJSON *o, const char *name, int dflt)
 	return cJSON_IsNumber(j) ? j->valueint : cJSON_IsBool(j) ? cJSON_IsTrue(j) : dflt;
 }
 
-static int load_data(struct mg_datalist *dl, const cJSON *data, const char *where,
-		     struct mg_err *e)
+/* data := [item...] | {"_target_": "load_decathlon_datalist", "data_list_file_path": s,
+ *          "data_list_key"?: s, "base_dir"?: s, "is_segmentation"?: b, "fold"?: n,
+ *          "fold_exclude"?: b}
+ * Strings point into data. */
+static int data_source(struct mg_datasrc *src, const cJSON *data, const char *where,
+		       struct mg_err *e)
 {
-	if (cJSON_IsArray(data)) /* a list in the config: MONAI uses it as it is */
-		return mg_datalist_from_json(dl, data, NULL, 1, where, e);
+	memset(src, 0, sizeof *src);
+	src->where = where;
+	if (cJSON_IsArray(data)) { /* a list in the config: MONAI uses it as it is */
+		src->kind = MG_DATASRC_ITEMS;
+		return mg_datalist_from_json(&src->items, data, NULL, 1, where, e);
+	}
 	const cJSON *target = cJSON_GetObjectItemCaseSensitive(data, "_target_");
 	if (!cJSON_IsString(target))
 		return mg_err_set(e, MG_ERR_CONFIG,
@@ -481,16 +457,17 @@ static int load_data(struct mg_datalist *dl, const cJSON *data, const char *wher
 	if (strcmp(short_name(target->valuestring), "load_decathlon_datalist") != 0)
 		return mg_err_set(e, MG_ERR_CONFIG, "%s: unknown data _target_ '%s'", where,
 				  target->valuestring);
-	const char *path = str_arg(data, "data_list_file_path", NULL);
-	if (!path)
+	src->kind = MG_DATASRC_DECATHLON;
+	src->path = str_arg(data, "data_list_file_path", NULL);
+	if (!src->path)
 		return mg_err_set(e, MG_ERR_CONFIG,
 				  "%s: load_decathlon_datalist needs 'data_list_file_path'", where);
-	int rc = mg_datalist_load(dl, path, str_arg(data, "data_list_key", "training"),
-				  str_arg(data, "base_dir", NULL), int_arg(data, "is_segmentation", 1),
-				  int_arg(data, "fold", -1), int_arg(data, "fold_exclude", 0), e);
-	if (rc)
-		mg_err_prefix(e, "%s", where);
-	return rc;
+	src->key = str_arg(data, "data_list_key", "training");
+	src->base_dir = str_arg(data, "base_dir", NULL);
+	src->is_segmentation = int_arg(data, "is_segmentation", 1);
+	src->fold = int_arg(data, "fold", -1);
+	src->fold_exclude = int_arg(data, "fold_exclude", 0);
+	return 0;
 }
 
 /* ---- the program ----------------------------------------------------------------------- */
@@ -577,10 +554,19 @@ int mg_program_build(const struct mg_config *c, const char *run_id, struct mg_pr
 	return rc;
 }
 
+int mg_program_datasrc(struct mg_program *p, struct mg_err *e)
+{
+	mg_datalist_free(&p->src.items);
+	int rc = data_source(&p->src, p->data_spec, p->data_at, e);
+	if (rc && p->origin)
+		mg_err_prefix(e, "%s", p->origin);
+	return rc;
+}
+
 int mg_program_load_data(struct mg_program *p, struct mg_err *e)
 {
-	int rc = load_data(&p->data, p->data_spec, p->data_at, e);
-	if (rc && p->origin)
+	int rc = mg_program_datasrc(p, e);
+	if (!rc && (rc = mg_datasrc_load(&p->src, &p->data, e)) && p->origin)
 		mg_err_prefix(e, "%s", p->origin);
 	return rc;
 }
@@ -589,6 +575,7 @@ void mg_program_free(struct mg_program *p)
 {
 	mg_graph_free(p->graph);
 	mg_datalist_free(&p->data);
+	mg_datalist_free(&p->src.items);
 	cJSON_Delete(p->data_spec);
 	memset(p, 0, sizeof *p);
 }

@@ -5,7 +5,8 @@
  *   id        := key ('#' key)*            (also '::' as separator; list items by index)
  *   "@id"     := the resolved value at id  ("@#x": sibling, "@##x": one level up ...)
  *   "%file#id", "%id" := a textual copy of the raw config at id, before resolution
- *   "$expr"   := a Python expression: not evaluated, an error naming the key
+ *   "$expr"   := a Python expression: not evaluated, an error naming the key (but for
+ *                the arguments ops declare MG_ATTRF_EXPR, kept as text: select_fn)
  *   "+key"    := when merging files: dicts update, lists extend
  * Read next: config.c, then build.c. */
 #ifndef MG_CONFIG_H

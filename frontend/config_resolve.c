@@ -1,7 +1,9 @@
 /* config_resolve.c: mg_config_resolve, a resolved deep copy of the config at an id.
  * "@id" strings become the resolved value at id, components (dicts with "_target_") lose
  * "_desc_", "_requires_" and a default "_mode_", and a "_disabled_" one leaves its list
- * or dict; "$expr" strings are errors that name the key, as Python is not evaluated.
+ * or dict; "$expr" strings are errors that name the key, as Python is not evaluated,
+ * except as the value of a transform's argument declared MG_ATTRF_EXPR (select_fn), which
+ * stays text for the op to read (ops/select_fn.c).
  * Invariant: c->root is only read; a reference is followed on a stack of the ids being
  * resolved, so cycles are reported with their chain, and depth (CFG_MAX_DEPTH), chains
  * (CFG_MAX_REFS) and output size (CFG_MAX_NODES) are bounded.
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../ops/op.h"
 #include "config_int.h"
 
 /* Python's \w on UTF-8 text: ASCII letters, digits, '_' and (approximately) every
@@ -82,6 +85,16 @@ static int truthy_disabled(const cJSON *v)
 
 static int resolve_node(struct rs *r, const cJSON *raw, const char *id, int depth, cJSON **out);
 
+/* Whether the component raw keeps the "$" text of its argument `arg` unevaluated: its
+ * "_target_" (as written) is a transform mgc knows whose argument is MG_ATTRF_EXPR. */
+static int keeps_expr(const cJSON *raw, const char *arg)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(raw, "_target_");
+	int dict, op = cJSON_IsString(t) ? mg_op_find_target(t->valuestring, &dict) : -1;
+	int i = op >= 0 ? mg_op_attr_index(mg_ops[op], arg) : -1;
+	return i >= 0 && (mg_ops[op]->attrs[i].flags & MG_ATTRF_EXPR);
+}
+
 /* "@target" at key id: the resolved value at target (null for a disabled component). */
 static int resolve_ref(struct rs *r, const char *ref, const char *id, int depth, cJSON **out)
 {
@@ -144,8 +157,13 @@ static int resolve_dict(struct rs *r, const cJSON *raw, const char *id, int dept
 		if (comp && (strcmp(k, "_desc_") == 0 || strcmp(k, "_disabled_") == 0))
 			continue;
 		char *sub = config_id_child(id, k);
-		cJSON *v;
-		rc = resolve_node(r, ch, sub, depth + 1, &v);
+		cJSON *v = NULL;
+		if (comp && cJSON_IsString(ch) && ch->valuestring[0] == '$' && keeps_expr(raw, k)) {
+			if (!(v = cJSON_Duplicate(ch, 0)))
+				rc = mg_err_set(r->e, MG_ERR_NOMEM, "out of memory");
+		} else {
+			rc = resolve_node(r, ch, sub, depth + 1, &v);
+		}
 		if (!rc && comp && strcmp(k, "_mode_") == 0) {
 			if (!cJSON_IsString(v) || strcmp(v->valuestring, "default") != 0)
 				rc = rs_err(r, sub, MG_ERR_UNSUPPORTED,

@@ -32,7 +32,7 @@
 #define MG_KIR_H
 
 #include "../runtime/arena.h"
-#include "../runtime/kernel.h"
+#include "../runtime/plan.h"
 
 /* Value types: the dtypes, plus BOOL for compares and masks. */
 enum mg_ktype {
@@ -188,5 +188,14 @@ const char *mg_ktype_name(int type);
  * renderers are tested. k must verify. */
 void mg_kir_eval(const struct mg_kir *k, const struct mg_kargs *a, int64_t lo, int64_t hi,
 		 double *acc);
+
+/* A backend (runtime/plan.h) that interprets every kernel: the ops' lowerings are tested
+ * with it against their reference kernels, without a code generator. runs counts the
+ * kernels it ran (atomically). */
+struct mg_kir_interp {
+	struct mg_backend b;
+	int64_t runs;
+};
+void mg_kir_interp_init(struct mg_kir_interp *it);
 
 #endif

@@ -83,8 +83,11 @@ int mg_graph_lower(const struct mg_graph *g, struct mg_arena *a, struct mg_plan 
 		const struct mg_node *n = &g->nodes[i];
 		const struct mg_opdef *d = mg_ops[n->op];
 		struct mg_step *s = &p->steps[i];
-		s->fn = d->ref;
+		/* an op with a generated kernel runs it when the executor has a backend, and
+		 * its reference kernel otherwise: the plan is the same for both */
+		s->fn = d->gen ? d->gen : d->ref;
 		s->op = d->name;
+		s->def = d;
 		s->label = mg_arena_strdup(a, n->label);
 		s->key = mg_arena_strdup(a, n->nin ? g->values[n->in[0]].name : NULL);
 		s->nin = n->nin;

@@ -37,6 +37,11 @@ static int cast_to_type(const struct mg_attr *a, struct mg_val *in, struct mg_va
 	return 0;
 }
 
+static int32_t emit(const struct mg_attr *a, struct mg_kir *k, int32_t x, enum mg_dtype xt)
+{
+	return mg_kir_cast(k, (int)a[A_DTYPE].v.i, x);
+}
+
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
@@ -54,4 +59,6 @@ const struct mg_opdef mg_op_cast_to_type = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = cast_to_type,
+	.gen = mg_elementwise_gen,
+	.emit = emit,
 };

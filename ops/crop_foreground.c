@@ -1,11 +1,12 @@
 /* Op: CropForeground
- * Synopsis: crop to the bounding box of the voxels > 0 (margin, k_divisible); pads past the edges
+ * Synopsis: crop to the box of the voxels select_fn picks (x > 0 or a threshold); pads past the edges
  * MONAI: monai.transforms.CropForeground(d)
  * Gradient: none yet (pad the gradient back).  Inverse: undo the pad, then pad back what was cropped.
  *
  * MONAI 1.6.1 (transforms/croppad/array.py CropForeground, transforms/utils.py
  * generate_spatial_bounding_box, compute_divisible_spatial_size): foreground =
- * (img[channel_indices] > 0).any(channel); per spatial axis, first and last foreground
+ * select_fn(img[channel_indices]).any(channel) (select_fn.c: x > 0 or a threshold
+ * lambda, compared as torch compares); per spatial axis, first and last foreground
  * index; start = first - margin, end = last + 1 + margin, clipped to [0, d] only when
  * allow_smaller (default False since 1.5.0). No foreground at all gives the box [0, 0)
  * on every axis: an empty (C, 0, ...) output. Then k_divisible: size = ceil(size / k) * k
@@ -16,9 +17,9 @@
  * padding only reaches past an image edge where the crop is flush with it, so padding
  * the crop equals padding the image). The output affine is the input's times a
  * translation by start. The grid reads the voxels, so the op is a fusion barrier
- * (MG_OPF_READS_DATA). Deviations: select_fn is only is_positive (MONAI takes any
- * callable); return_coords=true is refused (one output); a one-entry margin/k_divisible
- * list applies to every axis.
+ * (MG_OPF_READS_DATA). Deviations: select_fn is is_positive or a threshold lambda
+ * (MONAI takes any callable); return_coords=true is refused (one output); a one-entry
+ * margin/k_divisible list applies to every axis.
  * The dict form's source_key (MONAI's CropForegroundd): the box is computed once from
  * the source key's image as it was before the transform (foreground, margin,
  * allow_smaller clipping to the source's shape, k_divisible), then every key is cut and
@@ -27,7 +28,7 @@
  * can lie mostly past this key's edge: mgc then refuses reflect/symmetric pads wider
  * than the crop and edge pads of an empty crop (see grid), where MONAI mirrors the
  * mirrored crop again (numpy refuses the empty edge pad). */
-#include <string.h>
+#include <stdlib.h>
 
 #include "op.h"
 
@@ -35,8 +36,9 @@ static const struct mg_attrdef attrs[] = {
 	{"source_key", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE | MG_ATTRF_KEY, NULL,
 	 "dict form: the key whose image gives the box (taken before any key is cropped); "
 	 "null: each key's own"},
-	{"select_fn", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE, "is_positive",
-	 "what is foreground: only is_positive (x > 0, MONAI's default; null means it)"},
+	{"select_fn", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE | MG_ATTRF_EXPR, NULL,
+	 "what is foreground: is_positive (x > 0, MONAI's default; null means it) or a "
+	 "threshold \"$lambda x: x > 0.5\" (> >= < <= == !=; see pipeline-format.md)"},
 	{"channel_indices", MG_ATTR_INTS, "null", MG_ATTRF_NULLABLE, NULL,
 	 "channels that select the foreground (negative counts from the end); null: all"},
 	{"margin", MG_ATTR_INTS, "0", 0, NULL,
@@ -64,10 +66,10 @@ static int check_list(const char *what, const struct mg_attr *a, int sdim, struc
 static int check(const struct mg_attr *a, int sdim, struct mg_err *e)
 {
 	enum mg_pad pad;
-	int ac, rc;
-	if (!a[A_SELECT].is_none && strcmp(a[A_SELECT].v.s, "is_positive"))
-		return mg_err_set(e, MG_ERR_UNSUPPORTED, "CropForeground: select_fn '%s' is not "
-				  "supported (mgc supports only is_positive)", a[A_SELECT].v.s);
+	struct mg_select sel;
+	int ac, rc = mg_select_parse("CropForeground", "select_fn", &a[A_SELECT], &sel, e);
+	if (rc)
+		return rc;
 	if (a[A_COORDS].v.i)
 		return mg_err_set(e, MG_ERR_UNSUPPORTED, "CropForeground: return_coords=true is "
 				  "not supported (mgc's CropForeground returns the image only)");
@@ -82,8 +84,8 @@ static int check(const struct mg_attr *a, int sdim, struct mg_err *e)
 	return mg_pad_mode("CropForeground", &a[A_PAD], &pad, &ac, e);
 }
 
-/* Per spatial axis, the first and last index where a selected channel is > 0; 0 when
- * there is no foreground. */
+/* Per spatial axis, the first and last index where a selected channel passes
+ * select_fn; 0 when there is no foreground. */
 static int foreground_box(const struct mg_attr *a, const struct mg_tensor *x, int sdim,
 			  int64_t first[3], int64_t last[3], struct mg_err *e)
 {
@@ -106,26 +108,50 @@ static int foreground_box(const struct mg_attr *a, const struct mg_tensor *x, in
 						  "channels", (long long)ci->v.ints[k],
 						  (long long)nc);
 	int nsel = ci->is_none ? (int)nc : ci->n;
+	struct mg_select sel;
+	int rc = mg_select_parse("CropForeground", "select_fn", &a[A_SELECT], &sel, e);
+	if (rc)
+		return rc;
+	sel = mg_select_for(&sel, x->dtype);
 	const char *p = mg_tensor_data(x);
 	int64_t es = (int64_t)mg_dtype_size(x->dtype);
+	/* walk the spatial axes in memory order (the fastest innermost): a NIfTI image is
+	 * x-fastest, and a C-order walk would read it a page per voxel */
+	int ax[3] = {1, 2, 3};
+	for (int i = 1; i < 3; i++)
+		for (int j = i; j > 0 && llabs(st[ax[j]]) > llabs(st[ax[j - 1]]); j--) {
+			int t = ax[j];
+			ax[j] = ax[j - 1];
+			ax[j - 1] = t;
+		}
 	for (int k = 0; k < nsel; k++) {
 		int64_t c = ci->is_none ? k : ci->v.ints[k];
 		if (c < 0)
 			c += nc;
-		for (int64_t u = 0; u < dims[1]; u++)
-			for (int64_t v = 0; v < dims[2]; v++)
-				for (int64_t w = 0; w < dims[3]; w++) {
-					int64_t off = c * st[0] + u * st[1] + v * st[2] + w * st[3];
-					if (!(mg_dtype_load(x->dtype, p + off * es) > 0))
-						continue;
-					int64_t idx[3] = {u, v, w};
-					for (int i = 0; i < sdim; i++) {
-						if (idx[i] < first[i])
-							first[i] = idx[i];
-						if (idx[i] > last[i])
-							last[i] = idx[i];
+		int64_t idx[4] = {c, 0, 0, 0};
+		for (idx[ax[0]] = 0; idx[ax[0]] < dims[ax[0]]; idx[ax[0]]++)
+			for (idx[ax[1]] = 0; idx[ax[1]] < dims[ax[1]]; idx[ax[1]]++) {
+				int64_t row = c * st[0] + idx[ax[0]] * st[ax[0]] + idx[ax[1]] * st[ax[1]];
+				int64_t lo = -1, hi = -1, in = ax[2], n = dims[in];
+				for (int64_t w = 0; w < n; w++)
+					if (mg_select_test(&sel, mg_dtype_load(x->dtype,
+							p + (row + w * st[in]) * es))) {
+						if (lo < 0)
+							lo = w;
+						hi = w;
 					}
+				if (lo < 0)
+					continue;
+				/* the row's first and last selected voxel bound every axis */
+				for (int i = 0; i < sdim; i++) {
+					int64_t f = 1 + i == in ? lo : idx[1 + i];
+					int64_t l = 1 + i == in ? hi : idx[1 + i];
+					if (f < first[i])
+						first[i] = f;
+					if (l > last[i])
+						last[i] = l;
 				}
+			}
 	}
 	return 0;
 }
@@ -222,8 +248,8 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 
 const struct mg_opdef mg_op_crop_foreground = {
 	.name = "CropForeground",
-	.synopsis = "crop to the bounding box of the voxels > 0 (margin, k_divisible); pads "
-		    "past the edges",
+	.synopsis = "crop to the bounding box of the voxels select_fn picks (x > 0 or a "
+		    "threshold); pads past the edges",
 	.flags = MG_OPF_SPATIAL | MG_OPF_READS_DATA,
 	.nin = 1,
 	.nout = 1,

@@ -55,6 +55,22 @@ static int fused_elementwise(const struct mg_attr *a, struct mg_val *in, struct 
 	return 0;
 }
 
+/* One generated kernel for the whole run when every member has an emit (docs/fusion.md);
+ * the composed reference kernels otherwise. */
+static int fused_elementwise_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+				 struct mg_kctx *k)
+{
+	const struct mg_chain *c = a[0].v.chain;
+	const struct mg_opdef *defs[MG_STEP_MAXIO * 4];
+	int rc = -2;
+	if (c->n <= (int)(sizeof defs / sizeof *defs)) {
+		for (int i = 0; i < c->n; i++)
+			defs[i] = mg_ops[c->ops[i]];
+		rc = mg_elementwise_chain_gen(defs, c->attrs, c->n, in, out, k);
+	}
+	return rc == -2 ? fused_elementwise(a, in, out, k) : rc;
+}
+
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
@@ -71,4 +87,5 @@ const struct mg_opdef mg_op_fused_elementwise = {
 	.nattrs = 1,
 	.infer = infer,
 	.ref = fused_elementwise,
+	.gen = fused_elementwise_gen,
 };

@@ -355,3 +355,31 @@ double mg_range_scale_apply(const void *ctx, double x)
 		v = s->bmax;
 	return v;
 }
+
+int32_t mg_range_scale_emit(struct mg_kir *k, const struct mg_range_scale *s, int32_t x)
+{
+	enum mg_dtype ct = s->ct;
+	int c = mg_gen_ctype(ct);
+	int32_t v = mg_kir_cast(k, c, x);
+	if (c != (int)ct) /* mg_round_to(ct, x) */
+		v = mg_kir_cast(k, MG_DTYPE_F32, mg_kir_cast(k, ct, v));
+	v = mg_gen_arith(k, MG_KOP_SUB, v, mg_kir_const(k, c, s->amin), ct);
+	if (s->degenerate)
+		return s->has_lo ? mg_gen_arith(k, MG_KOP_ADD, v, mg_kir_const(k, c, s->bmin), ct)
+				 : v;
+	v = mg_gen_arith(k, MG_KOP_DIV, v, mg_kir_const(k, c, s->arange), ct);
+	if (s->has_lo && s->has_hi) {
+		v = mg_gen_arith(k, MG_KOP_MUL, v, mg_kir_const(k, c, s->brange), ct);
+		v = mg_gen_arith(k, MG_KOP_ADD, v, mg_kir_const(k, c, s->bmin), ct);
+	}
+	/* torch.clamp: a NaN stays NaN, which a compare-and-select keeps */
+	if (s->clip && s->has_lo) {
+		int32_t lo = mg_kir_const(k, c, s->bmin);
+		v = mg_kir_select(k, mg_kir_op(k, MG_KOP_LT, v, lo), lo, v);
+	}
+	if (s->clip && s->has_hi) {
+		int32_t hi = mg_kir_const(k, c, s->bmax);
+		v = mg_kir_select(k, mg_kir_op(k, MG_KOP_GT, v, hi), hi, v);
+	}
+	return v;
+}

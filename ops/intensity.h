@@ -116,6 +116,9 @@ struct mg_range_scale {
 	int has_lo, has_hi, clip, degenerate;
 };
 double mg_range_scale_apply(const void *rs, double v);
+/* The same in kernel IR on the voxel node x: a node of rs->ct's compute type
+ * (mg_gen_ctype). */
+int32_t mg_range_scale_emit(struct mg_kir *k, const struct mg_range_scale *rs, int32_t x);
 
 /* ---- skimage_threshold.c: skimage.filters.threshold_<name> ---- */
 

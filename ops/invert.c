@@ -155,7 +155,7 @@ static int invert(const struct mg_attr *a, struct mg_val *in, struct mg_val *out
 	if ((rc = inverse_grid(om->applied, n, x, (int)a[A_NEAREST].v.i, &g, k->err)))
 		return rc;
 	struct mg_tensor y;
-	if ((rc = mg_grid_run(x, &g, &y, k->err)))
+	if ((rc = mg_grid_run(x, &g, &y, k)))
 		return rc;
 	mg_meta_release(y.meta);
 	y.meta = mg_meta_clone(om);

@@ -134,7 +134,7 @@ static int load_image(const struct mg_attr *a, struct mg_val *in, struct mg_val 
 		return rc;
 	if (!a[A_DTYPE].is_none && img.dtype != (enum mg_dtype)a[A_DTYPE].v.i) {
 		struct mg_tensor cast;
-		rc = mg_tensor_cast(&cast, &img, (enum mg_dtype)a[A_DTYPE].v.i, k->err);
+		rc = mg_gen_cast(&cast, &img, (enum mg_dtype)a[A_DTYPE].v.i, k);
 		mg_tensor_release(&img);
 		if (rc)
 			return rc;

@@ -1,18 +1,19 @@
 /* Op: MaskIntensity
- * Synopsis: zero the voxels where the mask key's image is not positive.
+ * Synopsis: zero the voxels where select_fn of the mask key's image is false (mask > 0 by default).
  * MONAI: monai.transforms.MaskIntensity(d)
  * Gradient: the mask times the output's gradient.  Inverse: none.
  *
  * MONAI 1.6.1 (intensity/array.py MaskIntensity, dictionary.py MaskIntensityd): the mask
  * is converted to the image's dtype as torch's .to() converts (a float mask on an
- * integer image truncates, 0.5 becomes 0, and wraps, -1.0 on uint8 becomes 255), select_fn (is_positive: > 0) makes it boolean, and the result is
- * img * mask in the image's dtype, with the image's meta: masked voxels of a float image
- * become 0 * x (-0.0 for a negative x, NaN stays NaN). The mask has one channel (applied
- * to every channel) or as many as the image, and its other axes equal the image's (torch
- * would also broadcast axes of size 1; refused here). The mask comes from mask_key, read
- * before the transform's keys change (MG_ATTRF_KEY); mask_data (an array in Python) and
- * select_fn (a Python function) cannot be written in a pipeline file and are refused, so
- * the array form too needs mask_key. */
+ * integer image truncates, 0.5 becomes 0, and wraps, -1.0 on uint8 becomes 255), select_fn
+ * makes it boolean (is_positive: > 0, or a threshold lambda: select_fn.c, compared in
+ * torch's promoted dtype), and the result is img * mask in the image's dtype, with the
+ * image's meta: masked voxels of a float image become 0 * x (-0.0 for a negative x, NaN
+ * stays NaN). The mask has one channel (applied to every channel) or as many as the
+ * image, and its other axes equal the image's (torch would also broadcast axes of size
+ * 1; refused here). The mask comes from mask_key, read before the transform's keys change
+ * (MG_ATTRF_KEY); mask_data (an array in Python) cannot be written in a pipeline file and
+ * is refused, so the array form too needs mask_key. */
 #include <stdint.h>
 
 #include "op.h"
@@ -22,8 +23,10 @@ static const struct mg_attrdef attrs[] = {
 	 "a Python array: cannot be given in a pipeline file; use mask_key"},
 	{"mask_key", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE | MG_ATTRF_KEY, NULL,
 	 "the key whose image is the mask (required here)"},
-	{"select_fn", MG_ATTR_STR, "null", MG_ATTRF_REFUSED, NULL,
-	 "a Python function: only MONAI's default is_positive (mask > 0) is supported"},
+	{"select_fn", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE | MG_ATTRF_EXPR, NULL,
+	 "which mask voxels keep the image: is_positive (mask > 0, MONAI's default; null "
+	 "means it) or a threshold \"$lambda x: x > 0.5\" (> >= < <= == !=; see "
+	 "pipeline-format.md)"},
 };
 enum { A_MASK_DATA, A_MASK_KEY, A_SELECT_FN };
 
@@ -34,28 +37,33 @@ static int no_mask(struct mg_err *e)
 			  "array in Python, cannot be given in a pipeline file");
 }
 
-/* is_positive of mask value v after convert_to_dst_type to the image's dtype dt, i.e.
- * torch's .to(dt): floats round to dt; integers truncate toward zero and wrap modulo
- * 2^bits (-1.0 on uint8 is 255: positive), as torch's conversions through int64 do on
- * the CPU. NaN and values beyond int64 count as not positive. */
-static int positive_as(enum mg_dtype dt, double v)
+/* Mask value v converted to the image's dtype dt as torch's .to(dt) converts on x86-64
+ * CPUs: floats round to dt; integers truncate toward zero and wrap modulo 2^bits (-1.0 on
+ * uint8 is 255). NaN and values out of range convert as the CPU's conversion does:
+ * through int32 (INT32_MIN, then wrapped: 0 for the narrower types) for dtypes of up to
+ * 32 bits but uint32, through int64 (INT64_MIN) for int64 and uint32 (where torch makes
+ * NaN 2^31, not reproduced: a NaN mask on a uint32 image). */
+static double as_dtype(enum mg_dtype dt, double v)
 {
 	if (mg_dtype_is_float(dt)) {
 		char conv[8];
 		mg_dtype_store(dt, conv, v);
-		return mg_dtype_load(dt, conv) > 0;
+		return mg_dtype_load(dt, conv);
 	}
-	if (!(v > -9.2e18 && v < 9.2e18))
-		return 0;
-	int64_t t = (int64_t)v;
+	int64_t t;
+	if (dt == MG_DTYPE_I64 || dt == MG_DTYPE_U32)
+		t = v >= -9223372036854775808.0 && v < 9223372036854775808.0 ? (int64_t)v
+									: INT64_MIN;
+	else
+		t = v > -2147483649.0 && v < 2147483648.0 ? (int64_t)v : INT32_MIN;
 	switch (dt) {
-	case MG_DTYPE_U8: return (uint8_t)t > 0;
-	case MG_DTYPE_I8: return (int8_t)t > 0;
-	case MG_DTYPE_U16: return (uint16_t)t > 0;
-	case MG_DTYPE_I16: return (int16_t)t > 0;
-	case MG_DTYPE_U32: return (uint32_t)t > 0;
-	case MG_DTYPE_I32: return (int32_t)t > 0;
-	default: return t > 0;
+	case MG_DTYPE_U8: return (uint8_t)t;
+	case MG_DTYPE_I8: return (int8_t)t;
+	case MG_DTYPE_U16: return (uint16_t)t;
+	case MG_DTYPE_I16: return (int16_t)t;
+	case MG_DTYPE_U32: return (uint32_t)t;
+	case MG_DTYPE_I32: return (int32_t)t;
+	default: return (double)t;
 	}
 }
 
@@ -88,8 +96,11 @@ static int mask_intensity(const struct mg_attr *a, struct mg_val *in, struct mg_
 	if (rc || (rc = mg_op_expect_tensor(&in[1], "MaskIntensity's mask_key", k->err)))
 		return rc;
 	const struct mg_tensor *x = &in[0].t, *m = &in[1].t;
-	if ((rc = check_mask(x, m, key, k->err)))
+	struct mg_select sel;
+	if ((rc = check_mask(x, m, key, k->err)) ||
+	    (rc = mg_select_parse("MaskIntensity", "select_fn", &a[A_SELECT_FN], &sel, k->err)))
 		return rc;
+	sel = mg_select_for(&sel, x->dtype);
 	struct mg_tensor y;
 	if ((rc = mg_tensor_alloc_like(&y, x, x->dtype, k->err)))
 		return rc;
@@ -105,7 +116,7 @@ static int mask_intensity(const struct mg_attr *a, struct mg_val *in, struct mg_
 		     (const int64_t *[]){x->strides, mstrides, y.strides});
 	for (; !it.done; mg_iter_next(&it)) {
 		double mv = mg_dtype_load(m->dtype, pm + it.off[1] * (int64_t)ms);
-		double keep = positive_as(dt, mv) ? 1.0 : 0.0;
+		double keep = mg_select_test(&sel, as_dtype(dt, mv)) ? 1.0 : 0.0;
 		mg_dtype_store(dt, py + it.off[2] * (int64_t)xs,
 			       mg_dtype_load(dt, px + it.off[0] * (int64_t)xs) * keep);
 	}
@@ -118,7 +129,10 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 {
 	if (a[A_MASK_KEY].is_none)
 		return no_mask(e);
-	int rc = mg_op_infer_image(&in[0], "MaskIntensity", e);
+	struct mg_select sel;
+	int rc = mg_select_parse("MaskIntensity", "select_fn", &a[A_SELECT_FN], &sel, e);
+	if (!rc)
+		rc = mg_op_infer_image(&in[0], "MaskIntensity", e);
 	if (!rc && in[1].kind == MG_VK_STRINGS)
 		rc = mg_err_set(e, MG_ERR_CONFIG, "MaskIntensity: mask_key '%s' names a key that "
 				"holds no image here (is it spelled right, and loaded before this "
@@ -132,7 +146,8 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 
 const struct mg_opdef mg_op_mask_intensity = {
 	.name = "MaskIntensity",
-	.synopsis = "zero the voxels where mask_key's image is not positive",
+	.synopsis = "zero the voxels where select_fn of mask_key's image is false (mask > 0 "
+		    "by default)",
 	.flags = 0,
 	.nin = 1,
 	.nout = 1,

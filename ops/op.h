@@ -8,6 +8,7 @@
 #include "../runtime/plan.h"
 #include "../runtime/arena.h"
 #include "../runtime/resample.h"
+#include "../ir/kir.h"
 
 /* A value's static type. Preprocessing shapes are symbolic (-1) until run time. */
 struct mg_type {
@@ -38,6 +39,10 @@ enum {
 	/* only null is accepted: a Python object a pipeline file cannot give (MaskIntensity's
 	 * mask_data and select_fn); any other value is refused with the attribute's doc */
 	MG_ATTRF_REFUSED = 256,
+	/* a string attribute whose "$" text a pipeline file may give unevaluated: the
+	 * resolver (frontend/config_resolve.c) keeps it as text where it refuses "$" elsewhere,
+	 * and the op reads it with mg_select_parse (select_fn's "$lambda x: x > 0.5") */
+	MG_ATTRF_EXPR = 512,
 };
 
 struct mg_attrdef {
@@ -48,13 +53,6 @@ struct mg_attrdef {
 	const char *choices; /* for strings: "a|b|c"; NULL: any */
 	const char *doc;
 };
-
-/* Attribute type t as people read it: its docs name ("int list"), what a value must be
- * ("a list of integers"); and a list's element type (t itself for scalars). From
- * MG_ATTR_TYPES. */
-const char *mg_attr_type_name(enum mg_attr_type t);
-const char *mg_attr_type_phrase(enum mg_attr_type t);
-enum mg_attr_type mg_attr_type_elem(enum mg_attr_type t);
 
 /* X(enum suffix, bit, name in the docs):
  *   IO           reads or writes files
@@ -142,7 +140,20 @@ struct mg_opdef {
 	 * it. An op without a kernel (ref NULL) exists only in its dict form. */
 	int (*keys)(const struct mg_attr *attrs, const char *const *keys, int nkeys,
 		    struct mg_keyplan *p, struct mg_arena *arena, struct mg_err *e);
-	/* Later: lowering to kernel IR, gradient, inverse. */
+	/* Generated kernels (docs/codegen.md). `gen` is the kernel the plan runs: it builds
+	 * kernel IR, hands it to the executor's backend (mg_kctx.backend) and falls back to
+	 * `ref` when there is no backend, or the backend has no code for the kernel, or the
+	 * inputs are outside what the lowering covers; results equal ref's within the
+	 * op's stated tolerance (tests/test_lowering.c). Elementwise ops set `emit` and
+	 * gen = mg_elementwise_gen; FusedElementwise composes its members' emits. */
+	mg_kernel_fn gen;
+	/* y = f(x) for one voxel: x is the node holding the op's input voxel (dtype xt), the
+	 * result the node of its output voxel in the output's dtype, built into k with
+	 * ref's roundings step by step (docs/fusion.md); -1 when k failed. Only ops whose
+	 * output voxel depends on its input voxel and the attributes alone (no reductions). */
+	int32_t (*emit)(const struct mg_attr *attrs, struct mg_kir *k, int32_t x,
+			enum mg_dtype xt);
+	/* Later: gradient, inverse. */
 };
 
 enum mg_op {
@@ -156,6 +167,10 @@ extern const struct mg_opdef *const mg_ops[MG_OP_COUNT];
 
 /* By MONAI name, array form ("ScaleIntensityRange"); -1 when unknown. */
 int mg_op_find(const char *name);
+/* By a config's "_target_": a module path is dropped ("monai.transforms.Flipd"), and a
+ * name that is no op's but ends in "d", "D" or "Dict" after one is that op's dict form
+ * (*dict set); -1 when unknown. */
+int mg_op_find_target(const char *target, int *dict);
 int mg_op_attr_index(const struct mg_opdef *d, const char *name);
 /* A node's inputs: d->nin plus one per MG_ATTRF_KEY attribute that is not null; -1 for
  * ops whose count varies (nin -1). */
@@ -199,10 +214,16 @@ int mg_channel_first(struct mg_tensor *t, int channel_dim, const char *from,
 
 /* Runs grid g on x (spatial.c): a view when g is index-only and stays inside x, a copy
  * in x's dtype when it is index-only and reads outside (the outside filled per g's
- * padding: zeros 0, border clamps, reflection mirrors; see pad_index), else mg_resample
- * (float32, as MONAI). y keeps x's meta (shared): the caller sets the affine. */
+ * padding: zeros 0, border clamps, reflection mirrors; see pad_index), else a resampling
+ * (float32, as MONAI): mg_resample_gen when k has a backend, else mg_resample. y keeps
+ * x's meta (shared): the caller sets the affine. */
 int mg_grid_run(const struct mg_tensor *x, const struct mg_grid *g, struct mg_tensor *y,
-		struct mg_err *e);
+		struct mg_kctx *k);
+/* mg_resample as a generated kernel through k's backend (spatial_gen.c), the same output
+ * bit for bit; MG_ERR_UNSUPPORTED (nothing done) without a backend, for modes it does not
+ * cover (cubic, reflection padding, the axis-wise modes) or when the backend has no code. */
+int mg_resample_gen(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
+		    struct mg_tensor *out, struct mg_kctx *k);
 /* Appends the applied-operations entry of op running g on an input with in_affine; an
  * error naming op when the list is full (inversion would be wrong without it). */
 int mg_applied_push(struct mg_meta *m, const char *op, const struct mg_grid *g,
@@ -240,6 +261,82 @@ int mg_ensemble_run(const char *op, mg_ensemble_check_fn *check, mg_ensemble_red
  * inputs: in[0]'s type). */
 int mg_ensemble_infer(mg_ensemble_check_fn *check, const struct mg_attr *a,
 		      const struct mg_type *in, struct mg_type *out, struct mg_err *e);
+
+/* ---- generated kernels (gen.c) ---- */
+
+/* Runs kernel kir through k's backend after checking it: 0, MG_ERR_UNSUPPORTED (no
+ * backend, or no code for kir: the caller runs its reference kernel instead), or an
+ * error naming the kernel. */
+int mg_gen_run(struct mg_kctx *k, const struct mg_kir *kir, const struct mg_kargs *a,
+	       double *red);
+/* The loop order that walks t in its memory order (the slowest axis first, the fastest
+ * innermost), for kernels whose output is laid out as t. */
+void mg_gen_order(const struct mg_tensor *t, int order[MG_KMAX_RANK]);
+/* a op b (b = -1: op a) computed as one torch op on a tensor of float dtype ct: in ct,
+ * or for f16/bf16 (storage types in kernel IR) in f32 rounded to ct; the result is a node
+ * of ct's compute type (mg_gen_ctype). */
+int32_t mg_gen_arith(struct mg_kir *k, enum mg_kop op, int32_t a, int32_t b,
+		     enum mg_dtype ct);
+/* The type kernel IR computes a float dtype's arithmetic in: f32 for f16/bf16. */
+int mg_gen_ctype(enum mg_dtype ct);
+/* The gen of every op with an `emit`: one kernel y = emit(x) (output laid out as x, with
+ * x's meta), else the op's ref. */
+int mg_elementwise_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		       struct mg_kctx *k);
+/* The same for a run of elementwise ops: member i is defs[i] with attrs[i]; one kernel
+ * composing their emits when each has one, else -2 (the caller runs its reference
+ * kernel). */
+int mg_elementwise_chain_gen(const struct mg_opdef *const *defs,
+			     const struct mg_attr *const *attrs, int n, struct mg_val *in,
+			     struct mg_val *out, struct mg_kctx *k);
+
+/* ---- select_fn (select_fn.c): CropForeground's and MaskIntensity's voxel test ---- */
+
+/* MONAI's select_fn as far as mgc reads it: is_positive, or a lambda comparing its
+ * argument with a number (x > t, t < x, ...). */
+enum mg_select_cmp { MG_SELECT_GT, MG_SELECT_GE, MG_SELECT_LT, MG_SELECT_LE, MG_SELECT_EQ,
+		     MG_SELECT_NE };
+struct mg_select {
+	enum mg_select_cmp cmp;
+	double t;
+	int int_literal; /* t was written without '.' or exponent (a Python int) */
+	int f32;	 /* mg_select_for: the voxel is rounded to float32 before comparing */
+};
+
+/* The select_fn attribute a (argument `arg` of `op`; null: is_positive) as a test: the
+ * text is "is_positive", "$monai.transforms.is_positive",
+ * "$monai.transforms.utils.is_positive", or "$lambda NAME: NAME OP NUMBER" or
+ * "$lambda NAME: NUMBER OP NAME" (OP one of > >= < <= == !=, spaces optional, NUMBER a
+ * Python int or float literal with an optional sign). Anything else is an error naming
+ * op, arg and the text: mgc runs no Python. */
+int mg_select_parse(const char *op, const char *arg, const struct mg_attr *a,
+		    struct mg_select *s, struct mg_err *e);
+/* s as torch evaluates it on a tensor of dtype dt: a float image compares in its own
+ * dtype (t rounded to it); an integer image with an int literal in its dtype (t wrapped
+ * to its width: x > 300 on uint8 is x > 44), with a float literal in float32 (the voxel
+ * and t rounded to float32). */
+struct mg_select mg_select_for(const struct mg_select *s, enum mg_dtype dt);
+/* Whether a voxel of value v (exact in the dtype mg_select_for got) is selected; NaN
+ * only by != (IEEE comparisons, as torch's). */
+static inline int mg_select_test(const struct mg_select *s, double v)
+{
+	if (s->f32)
+		v = (float)v;
+	switch (s->cmp) {
+	case MG_SELECT_GT: return v > s->t;
+	case MG_SELECT_GE: return v >= s->t;
+	case MG_SELECT_LT: return v < s->t;
+	case MG_SELECT_LE: return v <= s->t;
+	case MG_SELECT_EQ: return v == s->t;
+	case MG_SELECT_NE: return v != s->t;
+	}
+	return 0;
+}
+
+/* mg_tensor_cast as a generated kernel when k has a backend (CastToType's), else
+ * mg_tensor_cast itself: out laid out as in, with its meta. */
+int mg_gen_cast(struct mg_tensor *out, const struct mg_tensor *in, enum mg_dtype dtype,
+		struct mg_kctx *k);
 
 /* ---- fused chains (FusedSpatial, FusedElementwise) ---- */
 

@@ -22,6 +22,39 @@ int mg_op_find(const char *name)
 	return -1;
 }
 
+static int has_suffix(const char *s, const char *suffix, size_t *stem)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	if (n <= m || strcmp(s + n - m, suffix) != 0)
+		return 0;
+	*stem = n - m;
+	return 1;
+}
+
+int mg_op_find_target(const char *target, int *dict)
+{
+	const char *dot = strrchr(target, '.');
+	const char *name = dot ? dot + 1 : target;
+	int op = mg_op_find(name);
+	*dict = 0;
+	if (op >= 0)
+		return op;
+	static const char *const suffixes[] = {"Dict", "D", "d"};
+	for (int i = 0; i < 3; i++) {
+		size_t stem;
+		char buf[128];
+		if (!has_suffix(name, suffixes[i], &stem) || stem >= sizeof buf)
+			continue;
+		memcpy(buf, name, stem);
+		buf[stem] = 0;
+		if ((op = mg_op_find(buf)) >= 0) {
+			*dict = 1;
+			return op;
+		}
+	}
+	return -1;
+}
+
 int mg_op_attr_index(const struct mg_opdef *d, const char *name)
 {
 	for (int i = 0; i < d->nattrs; i++)
@@ -50,19 +83,6 @@ int mg_op_arity_ok(const struct mg_opdef *d, const struct mg_attr *attrs, int ni
 	return count_ok(mg_op_nin(d, attrs), nin) && count_ok(d->nout, nout) &&
 	       nin <= MG_STEP_MAXIO && nout <= MG_STEP_MAXIO;
 }
-
-static const struct {
-	const char *name, *phrase;
-	enum mg_attr_type elem;
-} attr_types[] = {
-#define X(e, el, name, phrase) [MG_ATTR_##e] = {name, phrase, MG_ATTR_##el},
-	MG_ATTR_TYPES(X)
-#undef X
-};
-
-const char *mg_attr_type_name(enum mg_attr_type t) { return attr_types[t].name; }
-const char *mg_attr_type_phrase(enum mg_attr_type t) { return attr_types[t].phrase; }
-enum mg_attr_type mg_attr_type_elem(enum mg_attr_type t) { return attr_types[t].elem; }
 
 int mg_op_expect_tensor(const struct mg_val *v, const char *what, struct mg_err *e)
 {

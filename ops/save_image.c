@@ -108,18 +108,18 @@ static int out_path(const struct mg_attr *a, const char *src, char **dir, char *
 
 /* img resampled onto the grid it was loaded on, into *res (affine: the original). */
 static int resample_to_original(const struct mg_attr *a, const struct mg_tensor *img,
-				struct mg_tensor *res, struct mg_err *e)
+				struct mg_tensor *res, struct mg_kctx *k)
 {
 	const struct mg_meta *m = img->meta;
 	if (img->rank < 3 || img->rank > 4 || img->dims[0] != 1)
-		return mg_err_set(e, MG_ERR_UNSUPPORTED, "SaveImage: resample=true needs a "
+		return mg_err_set(k->err, MG_ERR_UNSUPPORTED, "SaveImage: resample=true needs a "
 				  "single-channel 2D or 3D image (C, X, Y[, Z]) with C = 1; got "
 				  "rank %d with %lld channels", img->rank, (long long)img->dims[0]);
 	struct mg_grid g;
 	mg_grid_identity(&g, img);
 	double inv[4][4], map[4][4];
 	if (mg_affine_invert(m->affine, inv))
-		return mg_err_set(e, MG_ERR_SHAPE, "SaveImage: the image's affine is singular");
+		return mg_err_set(k->err, MG_ERR_SHAPE, "SaveImage: the image's affine is singular");
 	mg_affine_mul(inv, m->orig_affine, map);
 	mg_grid_map(&g, map);
 	memcpy(g.affine, m->orig_affine, sizeof g.affine);
@@ -128,13 +128,13 @@ static int resample_to_original(const struct mg_attr *a, const struct mg_tensor 
 	g.mode = (enum mg_interp)mg_interp_parse(a[A_MODE].v.s);
 	g.padding = (enum mg_pad)mg_pad_parse(a[A_PADDING].v.s);
 	g.align_corners = 0;
-	int rc = mg_grid_run(img, &g, res, e);
+	int rc = mg_grid_run(img, &g, res, k);
 	if (rc)
 		return rc;
 	struct mg_meta *rm = mg_meta_mut(res);
 	if (!rm) {
 		mg_tensor_release(res);
-		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+		return mg_err_set(k->err, MG_ERR_NOMEM, "out of memory");
 	}
 	memcpy(rm->affine, m->orig_affine, sizeof rm->affine);
 	return 0;
@@ -153,7 +153,7 @@ static int save_image(const struct mg_attr *a, struct mg_val *in, struct mg_val 
 		return mg_err_set(k->err, MG_ERR_CONFIG,
 				  "the image has no source file name to name its output after");
 	struct mg_tensor res = {0};
-	if (a[A_RESAMPLE].v.i && (rc = resample_to_original(a, img, &res, k->err)))
+	if (a[A_RESAMPLE].v.i && (rc = resample_to_original(a, img, &res, k)))
 		return rc;
 	/* (C, X, Y, Z) -> (X, Y, Z, C), then drop trailing size-1 axes */
 	struct mg_tensor t = a[A_RESAMPLE].v.i ? res : *img;

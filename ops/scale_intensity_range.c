@@ -48,20 +48,14 @@ static int check_clip(const struct mg_attr *a, struct mg_err *e)
 	return 0;
 }
 
-static int scale_intensity_range(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-				 struct mg_kctx *k)
+/* The torch ops' parameters for an input of dtype xt, and the output dtype. */
+static enum mg_dtype range_scale(const struct mg_attr *a, enum mg_dtype xt,
+				 struct mg_range_scale *rs)
 {
-	int rc = mg_op_expect_tensor(&in[0], "ScaleIntensityRange", k->err);
-	if (rc || (rc = check_clip(a, k->err)))
-		return rc;
-	const struct mg_tensor *x = &in[0].t;
-	enum mg_dtype ct = mg_float_dtype(x->dtype);
+	enum mg_dtype ct = mg_float_dtype(xt);
 	int degenerate = is_degenerate(a), has_lo = !a[A_BMIN].is_none, has_hi = !a[A_BMAX].is_none;
-	enum mg_dtype od = a[A_DTYPE].is_none ? x->dtype : (enum mg_dtype)a[A_DTYPE].v.i;
-	if (degenerate)
-		od = ct; /* MONAI returns before its dtype conversion */
 	/* the Python scalars as torch sees them: rounded to the compute dtype */
-	struct mg_range_scale rs = {
+	*rs = (struct mg_range_scale){
 		.ct = ct,
 		.amin = mg_round_to(ct, a[A_AMIN].v.f),
 		.arange = mg_round_to(ct, a[A_AMAX].v.f - a[A_AMIN].v.f),
@@ -73,7 +67,30 @@ static int scale_intensity_range(const struct mg_attr *a, struct mg_val *in, str
 		.clip = a[A_CLIP].v.i && !degenerate,
 		.degenerate = degenerate,
 	};
-	return mg_map_new(x, od, mg_range_scale_apply, &rs, &out[0], k->err);
+	if (degenerate)
+		return ct; /* MONAI returns before its dtype conversion */
+	return a[A_DTYPE].is_none ? xt : (enum mg_dtype)a[A_DTYPE].v.i;
+}
+
+static int scale_intensity_range(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+				 struct mg_kctx *k)
+{
+	int rc = mg_op_expect_tensor(&in[0], "ScaleIntensityRange", k->err);
+	if (rc || (rc = check_clip(a, k->err)))
+		return rc;
+	struct mg_range_scale rs;
+	enum mg_dtype od = range_scale(a, in[0].t.dtype, &rs);
+	return mg_map_new(&in[0].t, od, mg_range_scale_apply, &rs, &out[0], k->err);
+}
+
+static int32_t emit(const struct mg_attr *a, struct mg_kir *k, int32_t x, enum mg_dtype xt)
+{
+	struct mg_err e = {0};
+	if (check_clip(a, &e))
+		return -1;
+	struct mg_range_scale rs;
+	enum mg_dtype od = range_scale(a, xt, &rs);
+	return mg_kir_cast(k, od, mg_range_scale_emit(k, &rs, x));
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -102,4 +119,6 @@ const struct mg_opdef mg_op_scale_intensity_range = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = scale_intensity_range,
+	.gen = mg_elementwise_gen,
+	.emit = emit,
 };

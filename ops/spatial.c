@@ -139,14 +139,23 @@ int mg_op_infer_spatial(const struct mg_type *in, const char *op, struct mg_err 
 }
 
 int mg_grid_run(const struct mg_tensor *x, const struct mg_grid *g, struct mg_tensor *y,
-		struct mg_err *e)
+		struct mg_kctx *k)
 {
 	int rc, index_only = mg_grid_is_index_only(g);
 	if (index_only && as_view(x, g, y)) {
 		*y = mg_tensor_share(y);
 		return 0;
 	}
-	if ((rc = index_only ? padded_copy(x, g, y, e) : mg_resample(x, g, MG_DTYPE_F32, y, e)))
+	if (index_only) {
+		rc = padded_copy(x, g, y, k->err);
+	} else {
+		rc = mg_resample_gen(x, g, MG_DTYPE_F32, y, k);
+		if (rc == MG_ERR_UNSUPPORTED) {
+			mg_err_clear(k->err);
+			rc = mg_resample(x, g, MG_DTYPE_F32, y, k->err);
+		}
+	}
+	if (rc)
 		return rc;
 	y->meta = x->meta;
 	if (y->meta)
@@ -187,7 +196,7 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 	double in_affine[4][4];
 	memcpy(in_affine, g.affine, sizeof in_affine);
 	struct mg_tensor y;
-	if ((rc = d->grid(attrs, src, &g, k->err)) || (rc = mg_grid_run(x, &g, &y, k->err)))
+	if ((rc = d->grid(attrs, src, &g, k->err)) || (rc = mg_grid_run(x, &g, &y, k)))
 		return rc;
 	if (d->then) {
 		struct mg_grid g2;
@@ -195,7 +204,7 @@ int mg_spatial_apply(const struct mg_opdef *d, const struct mg_attr *attrs,
 		mg_grid_next(&g, &g2);
 		rc = d->then(attrs, &g, &g2, k->err);
 		if (!rc)
-			rc = mg_grid_run(&y, &g2, &y2, k->err);
+			rc = mg_grid_run(&y, &g2, &y2, k);
 		mg_tensor_release(&y);
 		if (rc)
 			return rc;

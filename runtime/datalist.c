@@ -273,6 +273,52 @@ void mg_datalist_free(struct mg_datalist *dl)
 	memset(dl, 0, sizeof *dl);
 }
 
+/* A deep copy of src into dst (empty on entry); -1 when out of memory, dst freed. Counts
+ * are set before the entries, which calloc leaves NULL, so a failure frees what was made. */
+static int dl_copy(struct mg_datalist *dst, const struct mg_datalist *src)
+{
+	memset(dst, 0, sizeof *dst);
+	if (!(dst->items = calloc(src->n ? (size_t)src->n : 1, sizeof *dst->items)))
+		return -1;
+	dst->n = src->n;
+	for (int i = 0; i < src->n; i++) {
+		const struct mg_item *a = &src->items[i];
+		struct mg_item *b = &dst->items[i];
+		if (!(b->fields = calloc(a->nfields ? (size_t)a->nfields : 1, sizeof *b->fields)))
+			goto fail;
+		b->nfields = a->nfields;
+		for (int f = 0; f < a->nfields; f++) {
+			const struct mg_field *fa = &a->fields[f];
+			struct mg_field *fb = &b->fields[f];
+			if (!(fb->key = strdup(fa->key)) ||
+			    !(fb->str = calloc(fa->nstr ? (size_t)fa->nstr : 1, sizeof *fb->str)))
+				goto fail;
+			fb->nstr = fa->nstr;
+			for (int j = 0; j < fa->nstr; j++)
+				if (!(fb->str[j] = strdup(fa->str[j])))
+					goto fail;
+		}
+	}
+	return 0;
+fail:
+	mg_datalist_free(dst);
+	return -1;
+}
+
+int mg_datasrc_load(const struct mg_datasrc *src, struct mg_datalist *dl, struct mg_err *e)
+{
+	memset(dl, 0, sizeof *dl);
+	if (src->kind == MG_DATASRC_ITEMS)
+		return dl_copy(dl, &src->items) ? mg_err_set(e, MG_ERR_NOMEM, "out of memory") : 0;
+	if (src->kind != MG_DATASRC_DECATHLON)
+		return 0;
+	int rc = mg_datalist_load(dl, src->path, src->key, src->base_dir, src->is_segmentation,
+				  src->fold, src->fold_exclude, e);
+	if (rc && src->where)
+		mg_err_prefix(e, "%s", src->where);
+	return rc;
+}
+
 const struct mg_field *mg_item_get(const struct mg_item *it, const char *key)
 {
 	for (int i = 0; i < it->nfields; i++)

@@ -35,6 +35,7 @@ static int run_step(const struct mg_step *s, struct mg_val *slots, struct mg_kct
 	memset(out, 0, sizeof out);
 	k->key = s->key;
 	k->in_key = s->in_key;
+	k->step = s;
 	int rc = s->fn(s->attrs, in, out, k);
 	if (rc) {
 		for (int i = 0; i < s->nout; i++)
@@ -135,7 +136,8 @@ static void run_one(void *ctx, int64_t i, int worker)
 	    index > __atomic_load_n(&r->failed_item, __ATOMIC_RELAXED))
 		return;
 	struct mg_err e = {0};
-	struct mg_kctx k = {.err = &e, .log = r->o->log, .gz_level = r->o->gz_level};
+	struct mg_kctx k = {.err = &e, .log = r->o->log, .gz_level = r->o->gz_level,
+			      .backend = r->o->backend};
 	struct mg_val *slots = r->slots[worker];
 	int rc = mg_exec_item(r->p, &r->dl->items[index], index, slots, &k, r->o->stats);
 	for (int s = 0; s < r->p->nslots; s++)

@@ -1,6 +1,7 @@
 /* fs.c: paths and folders as Python's os.path and os.makedirs treat them, for the
  * datalist (join, normpath), SaveImage (join, relpath, makedirs) and `mgc synth`; the
- * temporary files of whole-or-nothing writes; and a strerror that item threads may call.
+ * temporary files of whole-or-nothing writes; reading a whole file; and a strerror that
+ * item threads may call.
  * Invariant: every path function returns a fresh malloc'd string that is byte for byte
  * what posixpath returns for the same arguments (the cwd read once per call).
  * Read next: datalist.c, ops/save_image.c. */
@@ -221,4 +222,47 @@ const char *mg_strerror(int errnum, char *buf, size_t n)
 		s = buf;
 	}
 	return s;
+}
+
+int mg_file_read(const char *path, char **out, size_t *len, struct mg_err *e)
+{
+	*out = NULL;
+	*len = 0;
+	char ebuf[128];
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return mg_err_set(e, MG_ERR_IO, "%s: cannot open: %s", path,
+				  mg_strerror(errno, ebuf, sizeof ebuf));
+	size_t n = 0, cap = 4096;
+	int err = 0;
+	char *buf = malloc(cap);
+	for (size_t got; buf; n += got) {
+		if (n + 1 >= cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb)
+				free(buf);
+			buf = nb;
+			if (!buf)
+				break;
+		}
+		errno = 0;
+		got = fread(buf + n, 1, cap - n - 1, f);
+		if (got == 0) {
+			err = errno;
+			break;
+		}
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (!buf)
+		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
+	if (bad) {
+		free(buf);
+		return mg_err_set(e, MG_ERR_IO, "%s: read error: %s", path,
+				  mg_strerror(err ? err : EIO, ebuf, sizeof ebuf));
+	}
+	buf[n] = 0;
+	*out = buf;
+	*len = n;
+	return MG_OK;
 }

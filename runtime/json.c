@@ -9,50 +9,6 @@
 
 #include "json.h"
 
-/* The whole file in a malloc'd, NUL-terminated buffer; *len excludes the terminator. */
-static int json_slurp(const char *path, char **out, size_t *len, struct mg_err *e)
-{
-	*out = NULL;
-	*len = 0;
-	char ebuf[128];
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return mg_err_set(e, MG_ERR_IO, "%s: cannot open: %s", path,
-				  mg_strerror(errno, ebuf, sizeof ebuf));
-	size_t n = 0, cap = 4096;
-	int err = 0;
-	char *buf = malloc(cap);
-	for (size_t got; buf; n += got) {
-		if (n + 1 >= cap) {
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-			if (!buf)
-				break;
-		}
-		errno = 0;
-		got = fread(buf + n, 1, cap - n - 1, f);
-		if (got == 0) {
-			err = errno;
-			break;
-		}
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (!buf)
-		return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path);
-	if (bad) {
-		free(buf);
-		return mg_err_set(e, MG_ERR_IO, "%s: read error: %s", path,
-				  mg_strerror(err ? err : EIO, ebuf, sizeof ebuf));
-	}
-	buf[n] = 0;
-	*out = buf;
-	*len = n;
-	return MG_OK;
-}
-
 /* Appends "\n    <the line at off>\n    ^" to msg (a window of the line when long). */
 static void json_caret_line(char *msg, size_t cap, const char *text, size_t len, size_t off)
 {
@@ -111,7 +67,7 @@ int mg_json_read_file(const char *path, cJSON **out, struct mg_err *e)
 	*out = NULL;
 	char *buf;
 	size_t len;
-	int rc = json_slurp(path, &buf, &len, e);
+	int rc = mg_file_read(path, &buf, &len, e);
 	if (rc)
 		return rc;
 	const char *end = NULL, *nul = memchr(buf, 0, len);

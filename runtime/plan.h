@@ -6,7 +6,8 @@
 #ifndef MG_PLAN_H
 #define MG_PLAN_H
 
-#include "runtime.h"
+#include "arena.h"
+#include "kernel.h"
 
 /* ---- values ---------------------------------------------------------------------------- */
 
@@ -48,6 +49,13 @@ enum mg_attr_type {
 #undef X
 };
 
+/* Attribute type t as people read it: its docs name ("int list"), what a value must be
+ * ("a list of integers"); and a list's element type (t itself for scalars). From
+ * MG_ATTR_TYPES. */
+const char *mg_attr_type_name(enum mg_attr_type t);
+const char *mg_attr_type_phrase(enum mg_attr_type t);
+enum mg_attr_type mg_attr_type_elem(enum mg_attr_type t);
+
 /* The ops a fusion pass replaced by one node, in order: op ids (enum mg_op), each one's
  * attribute values and the label of the node it came from. */
 struct mg_chain {
@@ -74,6 +82,22 @@ struct mg_attr {
 
 /* ---- kernels and steps --------------------------------------------------------------- */
 
+struct mg_kir;  /* kernel IR (ir/kir.h): the runtime passes it along, never reads it */
+struct mg_step;
+
+/* Generated code behind the ops' kernels: the LLVM JIT (codegen/), a compiled pipeline's
+ * table of kernels, or the kernel IR interpreter (tests). An op with a generated kernel
+ * (its opdef's `gen`) builds kernel IR and hands it here; with no backend (mg_kctx's
+ * NULL) every op runs its reference kernel. */
+struct mg_backend {
+	/* Runs kernel k over a's whole index space (mg_kernel_launch), its reductions into
+	 * red (k's nred doubles). MG_ERR_UNSUPPORTED when it has no code for k (a compiled
+	 * pipeline whose table lacks it): the op then runs its reference kernel. Other
+	 * errors name the kernel. Called from several threads at once. */
+	int (*run)(struct mg_backend *b, const struct mg_kir *k, const struct mg_kargs *a,
+		   double *red, struct mg_err *e);
+};
+
 /* What a kernel may use besides its operands. */
 struct mg_kctx {
 	struct mg_err *err;
@@ -82,6 +106,8 @@ struct mg_kctx {
 	const char *key;      /* the item key the running step works on */
 	const char *const *in_key; /* the item key each of its inputs holds (for messages) */
 	int gz_level;         /* compression level for .nii.gz outputs */
+	struct mg_backend *backend; /* NULL: reference kernels only */
+	const struct mg_step *step; /* the running step */
 };
 
 /* A reference kernel: reads in[0..nin), writes out[0..nout) (which arrive as NONE). */
@@ -94,6 +120,9 @@ typedef int (*mg_kernel_fn)(const struct mg_attr *attrs, struct mg_val *in, stru
 struct mg_step {
 	mg_kernel_fn fn;
 	const char *op;    /* op name, for messages */
+	/* the op's definition (ops/op.h's struct mg_opdef, opaque here): kernels that serve
+	 * several ops (the generated-kernel runners) find their op through mg_kctx.step */
+	const void *def;
 	const char *label; /* where it came from: "preprocessing#transforms#2 key 'image'" */
 	const char *key;   /* the item key it works on */
 	const char *in_key[MG_STEP_MAXIO]; /* the item key each input holds */
@@ -150,6 +179,27 @@ int mg_datalist_load(struct mg_datalist *dl, const char *path, const char *key,
 void mg_datalist_free(struct mg_datalist *dl);
 const struct mg_field *mg_item_get(const struct mg_item *it, const char *key);
 
+/* Where a pipeline's items come from: its dataset's "data", kept unread so that a compiled
+ * pipeline reads its datalist when it runs. */
+enum mg_datasrc_kind {
+	MG_DATASRC_NONE = 0,
+	MG_DATASRC_ITEMS,     /* a list of items written in the pipeline */
+	MG_DATASRC_DECATHLON, /* load_decathlon_datalist's arguments */
+};
+
+struct mg_datasrc {
+	enum mg_datasrc_kind kind;
+	const char *where;       /* the config id it came from ("datalist"), for messages */
+	struct mg_datalist items; /* ITEMS; owned by whoever made the source */
+	const char *path, *key, *base_dir; /* DECATHLON: mg_datalist_load's arguments */
+	int is_segmentation, fold, fold_exclude;
+};
+
+/* The items src gives, in dl (the caller's to free with mg_datalist_free): a copy of
+ * ITEMS, or mg_datalist_load for DECATHLON; NONE gives none. Errors start with
+ * src->where. */
+int mg_datasrc_load(const struct mg_datasrc *src, struct mg_datalist *dl, struct mg_err *e);
+
 /* ---- executor ----------------------------------------------------------------------- */
 
 /* Per-step totals over a run, added to atomically by every worker: kernel calls,
@@ -165,6 +215,7 @@ struct mg_exec_opts {
 	int gz_level;
 	int64_t first, count; /* a slice of the datalist; count < 0: to the end */
 	struct mg_step_stats *stats; /* NULL, or one per plan step, zeroed by the caller */
+	struct mg_backend *backend;  /* NULL: reference kernels only */
 };
 
 /* Runs the plan on one item: slots (plan->nslots, zeroed) get every value; the caller
@@ -175,5 +226,66 @@ int mg_exec_item(const struct mg_plan *p, const struct mg_item *item, int64_t in
 /* Runs the plan over a datalist; stops at the first failing item. */
 int mg_exec_run(const struct mg_plan *p, const struct mg_datalist *dl,
 		const struct mg_exec_opts *o, struct mg_err *e);
+
+/* ---- serialized plans (plan_io.c) -------------------------------------------------- */
+
+/* A plan as bytes: versioned (a reader takes only its own MG_PLAN_FORMAT), ops and
+ * attributes named by name, a CRC-32 at the end. Layout: plan_io.c; docs/compile.md. */
+#define MG_PLAN_FORMAT 1
+
+/* What writing and reading plans needs to know of the ops, which runtime/ does not
+ * (ops/ gives mg_ops_optab): ops by number, as chains number them. */
+struct mg_optab {
+	int nops;
+	const char *(*name)(int op);
+	mg_kernel_fn (*kernel)(int op); /* NULL: the op has no kernel of its own */
+	const void *(*def)(int op);     /* the op's definition, for mg_step.def */
+	int (*nattrs)(int op);
+	/* attribute k of op: its name, and its type in *type */
+	const char *(*attr)(int op, int k, enum mg_attr_type *type);
+	/* whether a step of op may have these attributes, nin inputs and nout outputs */
+	int (*arity_ok)(int op, const struct mg_attr *attrs, int nin, int nout);
+};
+
+/* A run-time parameter of a compiled pipeline: a top-level config string (output_dir,
+ * dataset_dir) whose value reaches argument strings and the data source only. In the
+ * blob such strings are templates: the byte 0x01, the parameter's index in decimal, the
+ * byte 0x02 stand for its value. */
+struct mg_plan_param {
+	const char *name, *value;
+};
+
+struct mg_plan_site; /* a string made from a template: plan_io.c */
+
+/* A plan read back, with its data source and parameters; everything lives in arena. */
+struct mg_plan_file {
+	struct mg_plan *plan;
+	struct mg_datasrc *data;
+	int nparams;
+	struct mg_plan_param *params; /* value: the current one, the compile time's at first */
+	struct mg_arena arena;
+	int nsites;
+	struct mg_plan_site *sites; /* malloc'd */
+};
+
+/* p, its data source (NULL: none) and parameters as a blob (*blob malloc'd, *n bytes).
+ * Template strings must name parameters below nparams. */
+int mg_plan_write(const struct mg_plan *p, const struct mg_datasrc *data,
+		  const struct mg_plan_param *params, int nparams, const struct mg_optab *t,
+		  void **blob, size_t *n, struct mg_err *e);
+/* The blob back (f zeroed first; free it with mg_plan_file_free even on failure), every
+ * op resolved by name in t, every attribute checked against its declaration, template
+ * strings rendered with the parameters' compiled values. A truncated, corrupt or
+ * other-version blob is an error that says so. */
+int mg_plan_read(struct mg_plan_file *f, const void *blob, size_t n, const struct mg_optab *t,
+		 struct mg_err *e);
+/* mg_plan_read of a whole file. */
+int mg_plan_load(struct mg_plan_file *f, const char *path, const struct mg_optab *t,
+		 struct mg_err *e);
+/* Sets parameter `name` and renders every string made from it again; an unknown name is
+ * an error listing the parameters. */
+int mg_plan_set_param(struct mg_plan_file *f, const char *name, const char *value,
+		      struct mg_err *e);
+void mg_plan_file_free(struct mg_plan_file *f);
 
 #endif

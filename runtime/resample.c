@@ -2,7 +2,7 @@
  * any strides and dtype, in float64, and is the oracle every faster path is compared to:
  * it computes what MONAI's SpatialResample gets from torch's grid_sample on the CPU.
  * Invariant: output voxel o reads input position q = A·(o, 1), A being g->out_to_in with
- * MONAI's size-1 quirks folded in (effective_map); each axis then goes through
+ * MONAI's size-1 quirks folded in (mg_resample_map); each axis then goes through
  * grid_sample's own steps (pad the coordinate, floor or round, bounds-check each tap)
  * and the taps are weighted and summed in grid_sample's order. torch.interpolate's own
  * modes (area, its nearest) take another path, resample_axiswise: boxes of input voxels
@@ -33,7 +33,7 @@
  * reads its grid position q at (q + 0.5)(n - 1)/n. That is affine per axis: the grid
  * functions of such ops fold it into out_to_in, and this file stays SpatialResample's,
  * as Spacing, Rotate and lazy resampling use it.) */
-static void effective_map(const struct mg_grid *g, double a[3][4])
+void mg_resample_map(const struct mg_grid *g, double a[3][4])
 {
 	for (int i = 0; i < g->sdim; i++) {
 		for (int j = 0; j < g->sdim; j++)
@@ -127,7 +127,7 @@ struct plan {
 	enum mg_interp mode;
 	enum mg_pad pad;
 	int ac;
-	double a[3][4];       /* effective_map */
+	double a[3][4];       /* mg_resample_map */
 	int64_t n[3];         /* input spatial sizes */
 	int64_t stride[3];    /* input spatial strides, bytes */
 	int64_t cstride;      /* input channel stride, bytes */
@@ -299,8 +299,8 @@ static void run_row_fast(const struct plan *p, const int64_t *o, int inner, int6
 }
 
 /* The checks that make every later step well defined; messages name what to fix. */
-static int validate(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
-		    struct mg_err *e)
+int mg_resample_check(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
+		      struct mg_err *e)
 {
 	if (g->sdim != 2 && g->sdim != 3)
 		return mg_err_set(e, MG_ERR_SHAPE, "resample: the grid is %dD, expected 2D or 3D",
@@ -443,7 +443,7 @@ static int resample_axiswise(const struct mg_tensor *in, const struct mg_grid *g
  * output axis moves in the input's memory: rows then run along the axis that walks the
  * input most contiguously (x for NIfTI's x-fastest data), not across pages; the channel
  * axis stays outermost. order holds tensor axes (1..sd). */
-static void output_order(const struct mg_tensor *in, const struct mg_grid *g, int order[4])
+void mg_resample_order(const struct mg_tensor *in, const struct mg_grid *g, int order[4])
 {
 	int sd = g->sdim;
 	double cost[3];
@@ -470,7 +470,7 @@ int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dty
 		struct mg_tensor *out, struct mg_err *e)
 {
 	memset(out, 0, sizeof *out);
-	int rc = validate(in, g, dtype, e);
+	int rc = mg_resample_check(in, g, dtype, e);
 	if (rc)
 		return rc;
 	int sd = g->sdim;
@@ -482,7 +482,7 @@ int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dty
 		for (int k = 0; k <= sd; k++)
 			order[k] = sd - k;
 	else
-		output_order(in, g, order);
+		mg_resample_order(in, g, order);
 	if ((rc = mg_tensor_alloc_order(out, dtype, sd + 1, dims, order, e)))
 		return rc;
 	int64_t nvox = 1;
@@ -502,7 +502,7 @@ int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dty
 			 .ac = g->align_corners != 0, .st = in->dtype, .dt = dtype,
 			 .nchan = in->dims[0], .dstep = out->strides[1 + inner] * ds,
 			 .dcstep = out->strides[0] * ds};
-	effective_map(g, p.a);
+	mg_resample_map(g, p.a);
 	for (int i = 0; i < sd; i++) {
 		p.n[i] = in->dims[1 + i];
 		p.stride[i] = in->strides[1 + i] * es;

@@ -249,6 +249,9 @@ int mg_mkdirs(const char *path, struct mg_err *e);
  * still see the type; may be ""). Returns its open fd (O_WRONLY, O_EXCL) and the
  * malloc'd name in *tmp; the caller renames it into place or unlinks it. */
 int mg_file_temp(const char *path, const char *ext, char **tmp, struct mg_err *e);
+/* The whole file at path in *out (malloc'd, NUL-terminated; *len excludes the NUL).
+ * Errors: "<path>: cannot open: <why>", "<path>: read error: <why>", out of memory. */
+int mg_file_read(const char *path, char **out, size_t *len, struct mg_err *e);
 /* strerror for any thread: the text of errnum, in buf (n bytes) or static. */
 const char *mg_strerror(int errnum, char *buf, size_t n);
 
@@ -352,9 +355,9 @@ static inline void mg_dtype_store(enum mg_dtype t, void *p, double v)
 	case MG_DTYPE_I16: *(int16_t *)p = (int16_t)mg__to_int(v, INT16_MIN, INT16_MAX); break;
 	case MG_DTYPE_U32: *(uint32_t *)p = (uint32_t)mg__to_int(v, 0, UINT32_MAX); break;
 	case MG_DTYPE_I32: *(int32_t *)p = (int32_t)mg__to_int(v, INT32_MIN, INT32_MAX); break;
-	case MG_DTYPE_I64: /* 2^63 is not representable: clamp just inside */
-		*(int64_t *)p = (int64_t)mg__to_int(v, -9223372036854775808.0,
-						    9223372036854774784.0);
+	case MG_DTYPE_I64: /* 2^63 itself is out of range: saturate to INT64_MAX exactly */
+		*(int64_t *)p = v >= 0x1p63 ? INT64_MAX
+					    : (int64_t)mg__to_int(v, -0x1p63, 0x1p63);
 		break;
 	case MG_DTYPE_F16: *(uint16_t *)p = mg_f32_to_f16((float)v); break;
 	case MG_DTYPE_BF16: *(uint16_t *)p = mg_f32_to_bf16((float)v); break;

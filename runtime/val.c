@@ -1,4 +1,5 @@
-/* val.c: run-time values: tensors (with meta) or lists of strings. */
+/* val.c: run-time values: tensors (with meta) or lists of strings; the names of the
+ * attribute types. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,3 +35,16 @@ nomem:
 	mg_val_release(dst);
 	return mg_err_set(e, MG_ERR_NOMEM, "out of memory copying strings");
 }
+
+static const struct {
+	const char *name, *phrase;
+	enum mg_attr_type elem;
+} attr_types[] = {
+#define X(e, el, name, phrase) [MG_ATTR_##e] = {name, phrase, MG_ATTR_##el},
+	MG_ATTR_TYPES(X)
+#undef X
+};
+
+const char *mg_attr_type_name(enum mg_attr_type t) { return attr_types[t].name; }
+const char *mg_attr_type_phrase(enum mg_attr_type t) { return attr_types[t].phrase; }
+enum mg_attr_type mg_attr_type_elem(enum mg_attr_type t) { return attr_types[t].elem; }

@@ -76,7 +76,7 @@ static inline int64_t golden_compare(const char *name, const struct mg_tensor *g
 			err = INFINITY;
 		if (max_err && err > *max_err)
 			*max_err = err;
-		if (!(err <= atol + rtol * fabs(w))) {
+		if (!(err <= atol + (isnan(w) ? 0 : rtol * fabs(w)))) {
 			if (bad < 5)
 				fprintf(stderr, "  %s: element %lld is %.9g, MONAI has %.9g\n",
 					name, (long long)i, g, w);

@@ -330,6 +330,33 @@ static void test_components(void)
 	mg_config_free(&c);
 }
 
+/* select_fn's "$" text (an MG_ATTRF_EXPR argument) stays text in the transforms that
+ * declare it, however their _target_ is spelled; "$" anywhere else is still an error. */
+static void test_kept_expressions(void)
+{
+	struct mg_config c;
+	CHECK_OK(load1(&c,
+		       "{'t': [{'_target_': 'monai.transforms.CropForegroundd', 'keys': 'image',"
+		       " 'select_fn': '$lambda x: x > 0.5'},"
+		       " {'_target_': 'MaskIntensity', 'mask_key': 'l', 'select_fn': '$lambda x: x'}],"
+		       " 'margin': {'_target_': 'CropForegroundd', 'margin': '$1 + 1'},"
+		       " 'other': {'_target_': 'Flipd', 'select_fn': '$lambda x: x > 0'},"
+		       " 'fn': '$lambda x: x > 0', 'ref': {'_target_': 'CropForeground',"
+		       " 'select_fn': '@fn'}, 'plain': {'select_fn': '$lambda x: x > 0'}}",
+		       NULL, 0),
+		 &err);
+	CHECK_STR(resolved(&c, "t"), "[{\"_target_\":\"monai.transforms.CropForegroundd\","
+				     "\"keys\":\"image\",\"select_fn\":\"$lambda x: x > 0.5\"},"
+				     "{\"_target_\":\"MaskIntensity\",\"mask_key\":\"l\","
+				     "\"select_fn\":\"$lambda x: x\"}]");
+	cJSON *v;
+	static const char *const refused[] = {"margin", "other", "ref", "plain"};
+	for (int i = 0; i < 4; i++)
+		CHECK_FAILS(mg_config_resolve(&c, refused[i], &v, &err), &err,
+			    "Python expressions are not evaluated yet");
+	mg_config_free(&c);
+}
+
 /* The model-zoo shaped bundle in tests/data/config: declarative parts resolve, parts
  * that need Python say where and what. */
 static void test_bundle(void)
@@ -396,6 +423,7 @@ int main(void)
 	test_refs();
 	test_expressions();
 	test_components();
+	test_kept_expressions();
 	test_bundle();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -1,6 +1,7 @@
 /* test_conformance_utility.c: the utility transforms that keep or move item keys
  * (Identityd, SqueezeDimd, SplitDimd, CopyItemsd, ConcatItemsd, DeleteItemsd,
- * MaskIntensityd) against MONAI's own results, and their argument errors.
+ * MaskIntensityd with its select_fn thresholds, HistogramNormalized with mask_key)
+ * against MONAI's own results, and their argument errors.
  * Cases live in tests/golden/utility/cases.json (tools/golden/gen_utility.py): each names
  * a dict transform, its JSON arguments, the item before it (key -> input .npy with its
  * affine) and every key of MONAI 1.6.1's result (.npy, 4x4 affine, dtype).
@@ -232,9 +233,11 @@ static void one_case(const cJSON *doc, const cJSON *c, int *count)
 			CHECK(t->meta && golden_max_diff(t->meta->affine, aff) <= 1e-12,
 			      "%s '%s': affine differs by %g", name, o->string,
 			      t->meta ? golden_max_diff(t->meta->affine, aff) : -1.0);
-			/* the keys the transform wrote: views of an input, or (ConcatItems and
-			 * MaskIntensity) new storage; the others are the inputs themselves */
-			int copies = d == golden_op("ConcatItems") || d == golden_op("MaskIntensity");
+			/* the keys the transform wrote: views of an input, or (ConcatItems,
+			 * MaskIntensity, HistogramNormalize) new storage; the others are the
+			 * inputs themselves */
+			int copies = d == golden_op("ConcatItems") || d == golden_op("MaskIntensity") ||
+				     d == golden_op("HistogramNormalize");
 			const char *nm = cJSON_GetStringValue(cJSON_GetObjectItem(
 				cJSON_GetObjectItem(c, "args"), "name"));
 			int written = !cJSON_GetObjectItem(items, o->string) ||
@@ -296,8 +299,9 @@ static void test_errors(void)
 	struct mg_attr a[16];
 	CHECK_FAILS(golden_parse_text(golden_op("MaskIntensity"), "{\"mask_data\": [[1, 0]]}",
 				      &arena, a, &e), &e, "'mask_data' is not supported");
-	CHECK_FAILS(golden_parse_text(golden_op("MaskIntensity"), "{\"select_fn\": \"$f\"}",
-				      &arena, a, &e), &e, "'select_fn' is not supported");
+	CHECK_FAILS(golden_parse_text(golden_op("HistogramNormalize"), "{\"mask\": [1, 0]}",
+				      &arena, a, &e), &e, "'mask' is not supported (only null): a "
+		    "Python array: cannot be given in a pipeline file; use mask_key");
 	mg_arena_free(&arena);
 	const char *two[] = {"img", "lab"};
 	CHECK_FAILS(plan_text("CopyItems", "{\"times\": 2, \"names\": [\"a\", \"b\", \"c\"]}",
@@ -332,6 +336,43 @@ static void test_errors(void)
 				   &e), &e);
 	CHECK_FAILS(golden_op("MaskIntensity")->ref(a, in, &out, &k), &e,
 		    "the mask 'm' has 3 channels and the image 2");
+	mg_arena_free(&arena);
+	/* select_fn outside the subset: refused by the type rule and the kernel */
+	CHECK_OK(golden_parse_text(golden_op("MaskIntensity"), "{\"mask_key\": \"m\", "
+				   "\"select_fn\": \"$lambda x: x > 0 or x < -1\"}", &arena, a, &e),
+		 &e);
+	struct mg_type tin[2] = {{.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = 4},
+				 {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = 4}},
+		       tout;
+	CHECK_FAILS(golden_op("MaskIntensity")->infer(a, tin, &tout, &e), &e,
+		    "MaskIntensity: select_fn '$lambda x: x > 0 or x < -1' is not supported "
+		    "(unexpected text after the comparison)");
+	in[1].t = x;
+	CHECK_FAILS(golden_op("MaskIntensity")->ref(a, in, &out, &k), &e,
+		    "MaskIntensity: select_fn '$lambda x: x > 0 or x < -1' is not supported");
+	mg_arena_free(&arena);
+	/* HistogramNormalize: a mask of another shape names both keys; a mask selecting
+	 * nothing in an integer image fails as MONAI does (skimage's empty histogram) */
+	in[1].t = m;
+	CHECK_OK(golden_parse_text(golden_op("HistogramNormalize"), "{\"mask_key\": \"m\"}",
+				   &arena, a, &e), &e);
+	CHECK_FAILS(golden_op("HistogramNormalize")->ref(a, in, &out, &k), &e,
+		    "HistogramNormalize: the mask 'm' has size 3 on axis 0 and the image 't1' 2");
+	tin[1].rank = 3;
+	CHECK_FAILS(golden_op("HistogramNormalize")->infer(a, tin, &tout, &e), &e,
+		    "HistogramNormalize: the mask 'm' has rank 3 and the image rank 4");
+	tin[1].kind = MG_VK_STRINGS;
+	CHECK_FAILS(golden_op("HistogramNormalize")->infer(a, tin, &tout, &e), &e,
+		    "mask_key 'm' names a key that holds no image here");
+	struct mg_tensor xi = {0};
+	CHECK_OK(mg_tensor_alloc(&xi, MG_DTYPE_I16, 4, dims, &e), &e);
+	memset(mg_tensor_data(&xi), 0, (size_t)mg_tensor_numel(&xi) * 2);
+	in[0].t = xi;
+	in[1].t = xi; /* all zero: selects nothing */
+	CHECK_FAILS(golden_op("HistogramNormalize")->ref(a, in, &out, &k), &e,
+		    "HistogramNormalize: the mask 'm' selects no voxel of the integer image");
+	CHECK(out.kind == MG_VK_NONE, "HistogramNormalize: no output after a failure");
+	mg_tensor_release(&xi);
 	mg_arena_free(&arena);
 	mg_tensor_release(&m);
 	mg_tensor_release(&z);

@@ -6,8 +6,11 @@
  * positive; a key written before SplitDimd names it is the split's piece after it;
  * MeanEnsembled of the image and the image + 10 is the image + 5, VoteEnsembled of the
  * label twice and the label + 1 is the label).
- * Then pipelines with bad keys and arguments must fail with messages naming
- * the transform, the key and, at run time, the item. */
+ * select_fn thresholds ("$lambda x: x >= 2") in MaskIntensityd and CropForegroundd
+ * against the same formulas with the threshold. Then pipelines with bad keys and
+ * arguments (select_fn text outside mgc's subset, "$" elsewhere, HistogramNormalized's
+ * mask of another shape) must fail with messages naming the transform, the key and, at
+ * run time, the item. */
 #include <math.h>
 
 #include "../runtime/runtime.h"
@@ -149,6 +152,59 @@ static void test_pipeline(void)
 	      strstr(log_, "output \"both_1\"") && !strstr(log_, "\"lab2_0\""), "dump: %s", log_);
 }
 
+/* select_fn thresholds written as a bundle config writes them: MaskIntensityd keeps the
+ * image where label >= 2, CropForegroundd crops image and label to the box of label > 3
+ * (source_key, "3 < x"); checked against the saved image and label by the formulas. */
+static void test_select_fn(void)
+{
+	char t[2048];
+	snprintf(t, sizeof t,
+		 "{\"_target_\": \"CopyItemsd\", \"keys\": [\"image\", \"label\"], "
+		 "\"names\": [\"orig\", \"lab\"]},\n"
+		 "  {\"_target_\": \"monai.transforms.MaskIntensityd\", \"keys\": \"image\", "
+		 "\"mask_key\": \"label\", \"select_fn\": \"$lambda x: x >= 2\"},\n"
+		 "  {\"_target_\": \"CopyItemsd\", \"keys\": \"orig\", \"names\": \"crop\"},\n"
+		 "  {\"_target_\": \"CropForegroundd\", \"keys\": \"crop\", \"source_key\": "
+		 "\"label\", \"select_fn\": \"$lambda v:3<v\"},\n"
+		 "  %s, %s, %s, %s",
+		 save("orig", "orig"), save("lab", "lab"), save("image", "masked"),
+		 save("crop", "crop"));
+	const char *cfg = pipeline("thresholds.json", t);
+	int rc = files_sh(log_, sizeof log_, "%s run %s --quiet", MG_BIN, cfg);
+	CHECK(rc == 0, "mgc run: %s", log_);
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		struct mg_tensor img, lab, masked, crop;
+		if (read_out(i, "orig", &img) || read_out(i, "lab", &lab) ||
+		    read_out(i, "masked", &masked) || read_out(i, "crop", &crop))
+			break;
+		int64_t lo[3] = {INT64_MAX, INT64_MAX, INT64_MAX}, hi[3] = {-1, -1, -1}, bad = 0;
+		for (int64_t z = 0; z < img.dims[2]; z++)
+			for (int64_t y = 0; y < img.dims[1]; y++)
+				for (int64_t x = 0; x < img.dims[0]; x++) {
+					double v = at3(&img, x, y, z), l = at3(&lab, x, y, z);
+					bad += at3(&masked, x, y, z) != (l >= 2 ? v : 0.0);
+					int64_t p[3] = {x, y, z};
+					for (int d = 0; d < 3 && l > 3; d++) {
+						lo[d] = p[d] < lo[d] ? p[d] : lo[d];
+						hi[d] = p[d] > hi[d] ? p[d] : hi[d];
+					}
+				}
+		CHECK(bad == 0, "item %d: %lld masked voxels differ", i, (long long)bad);
+		CHECK(hi[0] >= 0 && crop.dims[0] == hi[0] - lo[0] + 1 &&
+		      crop.dims[1] == hi[1] - lo[1] + 1 && crop.dims[2] == hi[2] - lo[2] + 1,
+		      "item %d: the crop is not the box of label > 3", i);
+		for (int64_t z = 0; hi[0] >= 0 && z < crop.dims[2]; z++)
+			for (int64_t y = 0; y < crop.dims[1]; y++)
+				for (int64_t x = 0; x < crop.dims[0]; x++)
+					bad += at3(&crop, x, y, z) !=
+					       at3(&img, x + lo[0], y + lo[1], z + lo[2]);
+		CHECK(bad == 0, "item %d: %lld cropped voxels differ", i, (long long)bad);
+		struct mg_tensor *all[] = {&img, &lab, &masked, &crop};
+		for (int k = 0; k < 4; k++)
+			mg_tensor_release(all[k]);
+	}
+}
+
 /* A pipeline that must fail with a message holding every one of the needles. */
 static void fails(const char *name, const char *transforms, const char *const *needles)
 {
@@ -199,6 +255,49 @@ static void test_errors(void)
 	      (const char *[]){"pre#transforms#2", "argument 'output_key' is needed", NULL});
 	fails("concat_array.json", "{\"_target_\": \"ConcatItems\", \"name\": \"x\"}",
 	      (const char *[]){"only the dict form ConcatItemsd", NULL});
+	/* select_fn: only the threshold subset; "$" stays refused everywhere else */
+	static const struct {
+		const char *file, *args, *needle;
+	} sel[] = {
+		{"sel_method.json", "\"select_fn\": \"$lambda x: x.sum()\"",
+		 "select_fn '$lambda x: x.sum()' is not supported (expected a comparison"},
+		{"sel_other.json", "\"select_fn\": \"$lambda x: y > 0\"",
+		 "select_fn '$lambda x: y > 0' is not supported ('y' is not the lambda's "
+		 "argument 'x')"},
+		{"sel_import.json", "\"select_fn\": \"$import os\"",
+		 "select_fn '$import os' is not supported (not a lambda)"},
+		{"sel_cut.json", "\"select_fn\": \"$lambda x: x >\"",
+		 "select_fn '$lambda x: x >' is not supported (expected a number after the "
+		 "comparison)"},
+		{"sel_margin.json", "\"margin\": \"$1 + 1\"",
+		 "Python expressions are not evaluated yet: $1 + 1"},
+	};
+	for (size_t i = 0; i < sizeof sel / sizeof *sel; i++) {
+		char t[512];
+		snprintf(t, sizeof t, "{\"_target_\": \"CropForegroundd\", \"keys\": \"image\", "
+			 "%s}", sel[i].args);
+		fails(sel[i].file, t, (const char *[]){"pre#transforms#2", sel[i].needle, NULL});
+		snprintf(t, sizeof t, "{\"_target_\": \"MaskIntensityd\", \"keys\": \"image\", "
+			 "\"mask_key\": \"label\", %s}", sel[i].args);
+		if (i < 4)
+			fails(sel[i].file, t, (const char *[]){"pre#transforms#2", "MaskIntensity: ",
+							      sel[i].needle, NULL});
+	}
+	fails("sel_ref.json", "{\"_target_\": \"Identityd\", \"keys\": \"image\", "
+	      "\"allow_missing_keys\": \"$lambda x: x > 0\"}",
+	      (const char *[]){"Python expressions are not evaluated yet", NULL});
+	/* HistogramNormalized's mask of another shape names both keys */
+	fails("hist_mask.json", "{\"_target_\": \"SpatialCropd\", \"keys\": \"label\", "
+	      "\"roi_start\": [0, 0, 0], \"roi_end\": [4, 4, 4]},\n"
+	      "  {\"_target_\": \"HistogramNormalized\", \"keys\": \"image\", \"mask_key\": "
+	      "\"label\"}",
+	      (const char *[]){"item 0", "pre#transforms#3 key 'image'",
+			       "HistogramNormalize: the mask 'label' has size 4 on axis 1 and the "
+			       "image 'image' 20", NULL});
+	fails("hist_mask_array.json", "{\"_target_\": \"HistogramNormalized\", \"keys\": "
+	      "\"image\", \"mask\": [1, 0]}",
+	      (const char *[]){"pre#transforms#2", "argument 'mask' is not supported", "use "
+			       "mask_key", NULL});
 }
 
 int main(void)
@@ -209,6 +308,7 @@ int main(void)
 			  files_path("data"));
 	CHECK(rc == 0, "synth: %s", log_);
 	test_pipeline();
+	test_select_fn();
 	test_errors();
 	files_done();
 	return check_done();

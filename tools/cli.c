@@ -1,88 +1,58 @@
-/* cli.c: option parsing shared by `mgc run` and `mgc dump`. */
-#include <limits.h>
-#include <stdlib.h>
+/* cli.c: option parsing and pipeline loading shared by `mgc run`, `mgc dump` and
+ * `mgc compile`. */
 #include <string.h>
 
 #include "cli.h"
 
-static const char *opt(const char *arg, const char *name)
+int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **argv)
 {
-	size_t n = strlen(name);
-	return strncmp(arg, name, n) == 0 && arg[n] == '=' ? arg + n + 1 : NULL;
-}
-
-static int number(const char *cmd, const char *name, const char *v, long lo, long hi,
-		  long *out)
-{
-	char *end;
-	long x = strtol(v, &end, 10);
-	if (*v == 0 || *end != 0 || x < lo || x > hi) {
-		fprintf(stderr, "mgc %s: %s wants an integer in %ld..%ld, not '%s'\n", cmd, name,
-			lo, hi, v);
-		return 2;
-	}
-	*out = x;
-	return 0;
-}
-
-int cli_parse(struct cli *c, const char *cmd, int argc, char **argv)
-{
+	char prog[64];
+	snprintf(prog, sizeof prog, "mgc %s", cmd);
 	memset(c, 0, sizeof *c);
-	c->gz_level = 1;
-	c->count = -1;
+	runner_init(&c->run);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
-		long x = 0;
-		int rc = 0;
-		if (a[0] != '-') {
+		int rc = runner_opt(&c->run, prog, a);
+		if (rc == 2)
+			return rc;
+		if (rc == 1) {
+			int always = !strcmp(a, "--verbose") || !strcmp(a, "-v") ||
+				     !strcmp(a, "--quiet") || !strcmp(a, "-q");
+			if (!always && !(flags & CLI_RUNTIME))
+				return fprintf(stderr, "%s: '%s' is an option of the compiled "
+					       "executable, not of %s\n", prog, a, prog), 2;
+		} else if (a[0] != '-') {
 			if (c->nfiles == CLI_MAX)
-				return fprintf(stderr, "mgc %s: too many files\n", cmd), 2;
+				return fprintf(stderr, "%s: too many files\n", prog), 2;
 			c->files[c->nfiles++] = a;
-		} else if ((v = opt(a, "--run_id"))) {
+		} else if ((flags & CLI_OUTPUT) && strcmp(a, "-o") == 0) {
+			if (++i == argc)
+				return fprintf(stderr, "%s: -o needs a file name\n", prog), 2;
+			c->output = argv[i];
+		} else if ((flags & CLI_OUTPUT) && strcmp(a, "--plan-only") == 0) {
+			c->plan_only = 1;
+		} else if ((v = runner_optval(a, "--run_id"))) {
 			c->run_id = v;
-		} else if ((v = opt(a, "--after"))) {
+		} else if ((v = runner_optval(a, "--after"))) {
 			c->after = v;
-		} else if ((v = opt(a, "--disable"))) {
+		} else if ((v = runner_optval(a, "--disable"))) {
 			c->disable = v;
-		} else if ((v = opt(a, "--backend"))) {
+		} else if ((v = runner_optval(a, "--backend"))) {
 			if (strcmp(v, "ref") != 0)
-				return fprintf(stderr, "mgc %s: backend '%s' is not built yet (ref)\n",
-					       cmd, v), 2;
-		} else if ((v = opt(a, "--threads"))) {
-			rc = number(cmd, "--threads", v, 0, 1024, &x);
-			c->threads = (int)x;
-		} else if ((v = opt(a, "--gz_level"))) {
-			rc = number(cmd, "--gz_level", v, 1, 9, &x);
-			c->gz_level = (int)x;
-		} else if ((v = opt(a, "--items"))) {
-			char *colon = strchr(v, ':');
-			char buf[64];
-			snprintf(buf, sizeof buf, "%.*s", colon ? (int)(colon - v) : (int)strlen(v), v);
-			rc = number(cmd, "--items", buf[0] ? buf : "0", 0, LONG_MAX, &c->first);
-			if (!rc && colon && colon[1]) {
-				rc = number(cmd, "--items", colon + 1, c->first, LONG_MAX, &x);
-				c->count = x - c->first;
-			} else if (!rc && !colon) {
-				c->count = 1;
-			}
-		} else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
-			c->verbose = 1;
-		} else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-			c->quiet = 1;
+				return fprintf(stderr, "%s: backend '%s' is not built yet (ref)\n",
+					       prog, v), 2;
 		} else if (strncmp(a, "--", 2) == 0 && strchr(a, '=') && a[2] != '=') {
 			if (c->noverrides == CLI_MAX)
-				return fprintf(stderr, "mgc %s: too many overrides\n", cmd), 2;
+				return fprintf(stderr, "%s: too many overrides\n", prog), 2;
 			c->overrides[c->noverrides++] = a + 2;
 		} else {
-			fprintf(stderr, "mgc %s: unknown option '%s' (overrides are --key=value)\n",
-				cmd, a);
+			fprintf(stderr, "%s: unknown option '%s' (overrides are --key=value)\n",
+				prog, a);
 			return 2;
 		}
-		if (rc)
-			return rc;
 	}
 	if (c->nfiles == 0) {
-		fprintf(stderr, "mgc %s: no pipeline file given (try mgc %s --help)\n", cmd, cmd);
+		fprintf(stderr, "%s: no pipeline file given (try %s --help)\n", prog, prog);
 		return 2;
 	}
 	return 0;
@@ -108,6 +78,6 @@ int cli_load(const struct cli *c, struct mg_config *cfg, struct mg_program *p, F
 	if ((rc = mg_program_build(cfg, c->run_id ? c->run_id : default_run_id(cfg), p, e)))
 		return rc;
 	struct mg_pass_opts po = {.dump_after = c->after, .dump = dump,
-				  .timing = c->verbose ? stderr : NULL, .disable = c->disable};
+				  .timing = c->run.verbose ? stderr : NULL, .disable = c->disable};
 	return mg_passes_run(p->graph, &po, e);
 }

@@ -20,7 +20,7 @@ int mgc_dump(int argc, char **argv)
 		return 0;
 	}
 	struct cli c;
-	int rc = cli_parse(&c, "dump", argc, argv);
+	int rc = cli_parse(&c, "dump", CLI_RUNTIME, argc, argv);
 	if (rc)
 		return rc;
 	if (!c.after)

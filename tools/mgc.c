@@ -10,6 +10,7 @@ static const struct {
 	const char *doc;
 } cmds[] = {
 	{"run", mgc_run, "run a pipeline over its datalist"},
+	{"compile", mgc_compile, "compile a pipeline into one executable (no LLVM at run time)"},
 	{"dump", mgc_dump, "print a pipeline's graph IR (--after=PASS)"},
 	{"info", mgc_info, "print a NIfTI file's header, affine, orientation and values"},
 	{"synth", mgc_synth, "write a synthetic CT dataset in the Decathlon layout"},

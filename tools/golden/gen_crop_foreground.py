@@ -10,7 +10,12 @@ modes (constant, edge, replicate, reflect, symmetric), channel_indices (positive
 negative) and an image without foreground; and the dict form's source_key: an image
 cropped by a label's box (CropForegroundd(keys=[image, label], source_key=label), the
 image's output), labels of the same and of other shapes (allow_smaller clips to the
-source's shape; the pads are the image's own). Writes, under tests/golden/crop_foreground/:
+source's shape; the pads are the image's own); select_fn as a pipeline file writes it
+(threshold lambdas "$lambda x: x > 0.5", NUMBER OP x, == and != and
+"$monai.transforms.utils.is_positive", evaluated by MONAI's own ConfigParser) on those
+inputs and on a uint8 image (int literals wrap to uint8 as torch casts them, float
+ones compare in float32) and a float32 one with NaNs. Writes, under
+tests/golden/crop_foreground/:
   <input>.in.npy      an input array (shared by the cases that use it)
   <case>.out.npy      MONAI's output array
   cases.json          {"generator", "versions", "inputs": {...}, "cases": [...]}
@@ -27,6 +32,7 @@ import warnings
 
 import numpy as np
 
+from monai.bundle import ConfigParser
 from monai.transforms import CropForeground, CropForegroundd
 from monai.transforms.utils import is_positive
 
@@ -56,10 +62,18 @@ def add_input(name, shape, aff, boxes, dtype=np.float32, fortran=False, bg="zero
     save_input(OUT, inputs, name, x, aff, fortran)
 
 
-def run(args, inp, lazy=False):
+def monai_args(args):
+    """args with select_fn made the callable MONAI gets from a pipeline file."""
     kw = dict(args)
     if kw.get("select_fn", None) is None or kw["select_fn"] == "is_positive":
         kw["select_fn"] = is_positive  # mgc's string names MONAI's function
+    elif kw["select_fn"].startswith("$"):  # as a bundle config's "$lambda x: ..."
+        kw["select_fn"] = ConfigParser({"f": kw["select_fn"]}).get_parsed_content("f")
+    return kw
+
+
+def run(args, inp, lazy=False):
+    kw = monai_args(args)
     return run_transform(lambda: CropForeground(**kw), inputs[inp], lazy)
 
 
@@ -70,7 +84,7 @@ def add(name, args_text, inp):
     x = inputs[inp]["array"]
     out = y.as_tensor().numpy()
     assert out.dtype == x.dtype, name
-    assert np.isin(out, np.append(x.ravel(), 0)).all(), name
+    assert np.isin(out[out == out], np.append(x.ravel(), 0)).all(), name
     xform = lazy_map(lz, out.shape[1:], name, required=False)
     f = save_output(OUT, name, out)
     cases.append({"name": name, "op": "CropForeground", "args": args, "input": inp,
@@ -83,7 +97,7 @@ def add_source(name, args_text, inp, src):
     args = json.loads(args_text)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        d = CropForegroundd(keys=["x", "s"], source_key="s", **args)(
+        d = CropForegroundd(keys=["x", "s"], source_key="s", **monai_args(args))(
             {"x": meta_tensor(inputs[inp]), "s": meta_tensor(inputs[src])})
     y, x = d["x"], inputs[inp]["array"]
     out = y.as_tensor().numpy()
@@ -117,6 +131,15 @@ def make_inputs():
     add_input("lab3_big", (1, 12, 9, 8), obl, [(0, s[6:11, 2:4, 3:6])])
     add_input("img2_f32", (2, 11, 9), obl2, [(0, s[0:11, 1:9]), (1, s[2:5, 0:3])])
     add_input("lab2_i16", (1, 11, 9), obl2, [(0, s[0:2, 6:9])], np.int16)
+    # select_fn thresholds: a uint8 image (values 0..255 spread over it), a float32 one
+    # with NaNs in the background
+    u8 = rng.permutation(np.arange(8 * 7 * 6) % 256).astype(np.uint8).reshape(1, 8, 7, 6)
+    save_input(OUT, inputs, "u8_3", u8, obl)
+    add_input("nan2_f32", (1, 10, 8), obl2, [(0, s[3:6, 2:5])], bg="neg")
+    x = inputs["nan2_f32"]["array"]
+    x[0, 0, 0] = x[0, 8, 7] = x[0, 9, 1] = np.nan
+    x[0, 4, 3] = 0.0
+    save_input(OUT, inputs, "nan2_f32", x, obl2)
 
 
 def all_cases():
@@ -163,6 +186,21 @@ def all_cases():
                            '{"margin": 3, "k_divisible": [4, 5], "mode": "reflect"}']):
         add_source(f"cf_src2_{i}", a, "img2_f32", "lab2_i16")
     add_source("cf_src_empty", '{"margin": 1}', "img3_i16", "empty3_f32")
+    lambdas = ["$lambda x: x > 0.5", "$lambda x: x >= 1", "$lambda x: x < 0",
+               "$lambda x:x<=-3", "$lambda v: 2.5 < v", "$lambda x: x != 0",
+               "$lambda x: x == 0", "$lambda x: x > 7.25", "$lambda x: x >= 100",
+               "$monai.transforms.utils.is_positive"]
+    for inp in ["mid3_f32", "edge3_i16", "mid2_f32", "edge2_i16_c2"]:
+        for i, f in enumerate(lambdas):
+            add(f"cf_sel_{inp}_{i}", json.dumps({"select_fn": f, "margin": 1}), inp)
+    for i, f in enumerate(["$lambda x: x >= 300", "$lambda x: x > -1", "$lambda x: x > 99.5",
+                           "$lambda x: 200 <= x", "$lambda x: x == 0"]):
+        add(f"cf_sel_u8_{i}", json.dumps({"select_fn": f}), "u8_3")
+    for i, f in enumerate(["$lambda x: x != 0", "$lambda x: x > 0", "$lambda x: x < 0",
+                           "$lambda x: x == 0"]):
+        add(f"cf_sel_nan_{i}", json.dumps({"select_fn": f, "k_divisible": 3}), "nan2_f32")
+    add_source("cf_sel_src", '{"select_fn": "$lambda x: x > 2", "margin": 1}', "img3_i16",
+               "lab3_f32")
     for inp in ["empty3_f32", "empty2_i16"]:
         for i, a in enumerate(['{}', '{"margin": 2}', '{"k_divisible": 4, "margin": 1}',
                                '{"allow_smaller": true, "mode": "edge"}']):

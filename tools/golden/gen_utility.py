@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """gen_utility.py: golden cases for mgc's utility transforms that keep or move item keys
 (Identityd, SqueezeDimd, SplitDimd, CopyItemsd, ConcatItemsd, DeleteItemsd,
-MaskIntensityd), computed by MONAI.
+MaskIntensityd) and the intensity transforms that read a second key (MaskIntensityd's
+select_fn thresholds, HistogramNormalized's mask_key), computed by MONAI.
 
 Runs the dict transforms on small dicts of 2D and 3D MetaTensors (float32, int16, uint8)
-with oblique, LPS-like, anisotropic affines. Writes, under tests/golden/utility/:
+with oblique, LPS-like, anisotropic affines. select_fn is given as a pipeline file gives
+it ("$lambda x: x > 0.5") and evaluated by MONAI's ConfigParser, as a bundle would.
+Writes, under tests/golden/utility/:
   <input>.in.npy      an input array (shared by the cases that use it)
   <case>.<key>.out.npy  MONAI's value of an output key
   cases.json          {"generator", "versions", "inputs": {...}, "cases": [...]}
@@ -23,6 +26,7 @@ import warnings
 
 import numpy as np
 import monai.transforms as mt
+from monai.bundle import ConfigParser
 from monai.data.utils import to_affine_nd
 
 from spatial_common import (affine, clear, golden_dir, meta_tensor, rot, save_input,
@@ -54,9 +58,12 @@ def add_input(name, shape, aff, dtype=np.float32, values=None):
 def add(name, op, args_text, items):
     args = json.loads(args_text)
     d = {k: meta_tensor(inputs[v]) for k, v in items.items()}
+    kw = dict(args)
+    if "select_fn" in kw:  # "$lambda x: ..." as a bundle config evaluates it
+        kw["select_fn"] = ConfigParser({"f": kw["select_fn"]}).get_parsed_content("f")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = getattr(mt, op)(**args)(d)
+        r = getattr(mt, op)(**kw)(d)
     outputs = {}
     for k, v in r.items():
         f = f"{name}.{k}.out.npy"
@@ -83,6 +90,11 @@ add_input("m3", (1, 5, 4, 3), OBLIQUE,
 add_input("m3c", (2, 5, 4, 3), OBLIQUE, np.int16,
           values=rng.choice([-2, 0, 1, 3], size=120))
 add_input("m2", (1, 6, 5), LPS, values=rng.choice([0.0, 0.75, -3.0, 1.5], size=30))
+add_input("mn3", (1, 5, 4, 3), OBLIQUE,
+          values=rng.choice([np.nan, 0.0, -0.5, 1.0, 3.0], size=60))
+add_input("mb3", (1, 5, 4, 3), LPS, np.uint8, values=rng.choice([0, 1], size=60))
+add_input("mz3", (1, 5, 4, 3), OBLIQUE, values=np.zeros(60))
+add_input("mb2", (2, 6, 5), OBLIQUE, np.uint8, values=rng.choice([0, 0, 1, 7], size=60))
 
 add("identity_3d", "Identityd", '{"keys": ["img", "lab"]}', {"img": "f3", "lab": "i3"})
 add("identity_2d", "Identityd", '{"keys": "img"}', {"img": "i2"})
@@ -140,5 +152,41 @@ add("mask_channels", "MaskIntensityd", '{"keys": "img", "mask_key": "m"}',
     {"img": "g3", "m": "m3c"})
 add("mask_2d", "MaskIntensityd", '{"keys": ["img", "m"], "mask_key": "m"}',
     {"img": "i2", "m": "m2"})
+
+add("mask_sel_gt", "MaskIntensityd", '{"keys": "img", "mask_key": "m", '
+    '"select_fn": "$lambda x: x > 0.5"}', {"img": "f3", "m": "m3"})
+add("mask_sel_int_ge", "MaskIntensityd", '{"keys": "img", "mask_key": "m", '
+    '"select_fn": "$lambda x: x >= 1"}', {"img": "u3", "m": "m3"})
+add("mask_sel_int_float", "MaskIntensityd", '{"keys": "img", "mask_key": "m", '
+    '"select_fn": "$lambda x: 0.5 < x"}', {"img": "u3", "m": "m3"})
+add("mask_sel_lt", "MaskIntensityd", '{"keys": ["img", "lab"], "mask_key": "m", '
+    '"select_fn": "$lambda x: x < 0"}', {"img": "g3", "lab": "m3c", "m": "m3c"})
+add("mask_sel_ne", "MaskIntensityd", '{"keys": "img", "mask_key": "m", '
+    '"select_fn": "$lambda m:0!=m"}', {"img": "i2", "m": "m2"})
+add("mask_sel_eq", "MaskIntensityd", '{"keys": "img", "mask_key": "m", '
+    '"select_fn": "$lambda x: x == 1.5"}', {"img": "i2", "m": "m2"})
+add("mask_sel_nan_ne", "MaskIntensityd", '{"keys": "img", "mask_key": "m", '
+    '"select_fn": "$lambda x: x != 0"}', {"img": "f3", "m": "mn3"})
+add("mask_sel_nan_le", "MaskIntensityd", '{"keys": "img", "mask_key": "m", '
+    '"select_fn": "$lambda x: x <= 1"}', {"img": "f3", "m": "mn3"})
+add("mask_sel_is_positive", "MaskIntensityd", '{"keys": "img", "mask_key": "m", '
+    '"select_fn": "$monai.transforms.utils.is_positive"}', {"img": "j3", "m": "m3"})
+
+add("hist_mask_f", "HistogramNormalized", '{"keys": "img", "mask_key": "m", "num_bins": 10}',
+    {"img": "f3", "m": "m3"})
+add("hist_mask_i16", "HistogramNormalized", '{"keys": ["img", "m"], "mask_key": "m"}',
+    {"img": "j3", "m": "mb3"})
+add("hist_mask_2ch", "HistogramNormalized",
+    '{"keys": "img", "mask_key": "m", "num_bins": 7, "min": -10, "max": 10, "dtype": null}',
+    {"img": "g3", "m": "m3c"})
+add("hist_mask_2d", "HistogramNormalized",
+    '{"keys": "img", "mask_key": "m", "dtype": "float64", "max": 100}',
+    {"img": "i2", "m": "mb2"})
+add("hist_mask_nan", "HistogramNormalized", '{"keys": "img", "mask_key": "m", "num_bins": 5}',
+    {"img": "f3", "m": "mn3"})
+add("hist_mask_empty", "HistogramNormalized",
+    '{"keys": "img", "mask_key": "m", "min": -5, "max": 5}', {"img": "f3", "m": "mz3"})
+add("hist_mask_u8", "HistogramNormalized",
+    '{"keys": "img", "mask_key": "m", "dtype": "uint8"}', {"img": "u3", "m": "mb3"})
 
 write_cases(OUT, "tools/golden/gen_utility.py", versions(), inputs, cases)

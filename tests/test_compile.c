@@ -1,0 +1,141 @@
+/* test_compile.c: `mgc compile` end to end on a synthetic dataset (`mgc synth`): the
+ * compiled executable's outputs are byte for byte `mgc run`'s, with its run-time
+ * parameters set on its command line; its --help and errors; a --plan-only plan run on
+ * one item by examples/embed.c, built in the tree and against an install through
+ * pkg-config (with the installed mgc compiling too). */
+#include <sys/stat.h>
+
+#include "check.h"
+#include "files.h"
+
+static const char *ex = MG_SOURCE_DIR "/examples/preprocess.json";
+static char data[300], ref[300];
+
+/* Every file under a is in b with the same bytes, and the other way round. */
+static void check_same_tree(const char *a, const char *b)
+{
+	char log[8192];
+	int rc = files_sh(log, sizeof log, "diff -r '%s' '%s'", a, b);
+	CHECK(rc == 0, "%s and %s differ: %s", a, b, log);
+	rc = files_sh(log, sizeof log, "find '%s' -type f | wc -l", b);
+	CHECK(rc == 0 && atoi(log) > 0, "no outputs in %s", b);
+}
+
+static void test_executable(void)
+{
+	char log[16384], exe[300], out[300];
+	snprintf(exe, sizeof exe, "%s", files_path("pre"));
+	/* compiled with the file's own dataset_dir and output_dir: both stay parameters */
+	int rc = files_sh(log, sizeof log, "%s compile %s -o %s", MG_BIN, ex, exe);
+	CHECK(rc == 0 && strstr(log, "run-time parameters: --dataset_dir --output_dir"), "%s",
+	      log);
+	rc = files_sh(log, sizeof log, "%s --help", exe);
+	CHECK(rc == 0 && strstr(log, "--dataset_dir=/workspace/data/Task09_Spleen") &&
+		      strstr(log, "--output_dir=./preprocessed") && strstr(log, "--threads=N"),
+	      "%s", log);
+	snprintf(out, sizeof out, "%s", files_path("exe_out"));
+	rc = files_sh(log, sizeof log, "%s --dataset_dir=%s --output_dir=%s --threads=2", exe, data,
+		      out);
+	CHECK(rc == 0 && strstr(log, "image statistics: item 2 key 'image'"), "%s", log);
+	check_same_tree(ref, out);
+	/* --items as mgc run takes it */
+	snprintf(out, sizeof out, "%s", files_path("one"));
+	rc = files_sh(log, sizeof log, "%s --dataset_dir=%s --output_dir=%s --items=1 --quiet", exe,
+		      data, out);
+	CHECK(rc == 0 && !log[0], "%s", log);
+	rc = files_sh(log, sizeof log, "ls %s", out);
+	CHECK(rc == 0 && !strcmp(log, "synth_001\n"), "%s", log);
+	/* errors */
+	rc = files_sh(log, sizeof log, "%s --dataset_dir=%s --a_min=3", exe, data);
+	CHECK(rc == 1 && strstr(log, "'a_min' is not a run-time parameter") &&
+		      strstr(log, "dataset_dir, output_dir"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s --threads=two", exe);
+	CHECK(rc == 2 && strstr(log, "--threads"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s extra", exe);
+	CHECK(rc == 2 && strstr(log, "unknown argument 'extra'"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s --dataset_dir=%s/nowhere", exe, files_dir);
+	CHECK(rc == 1 && strstr(log, "nowhere") && strstr(log, "datalist"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s compile %s", MG_BIN, ex);
+	CHECK(rc == 2 && strstr(log, "-o NAME"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s compile %s --threads=2 -o %s", MG_BIN, ex, exe);
+	CHECK(rc == 2 && strstr(log, "option of the compiled executable"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s compile %s --preprocessing#transforms#2#a_min=x -o %s",
+		      MG_BIN, ex, files_path("bad"));
+	CHECK(rc == 1 && strstr(log, "a_min"), "%s", log);
+	struct stat st;
+	CHECK(stat(files_path("bad"), &st) != 0, "a failed compile leaves no file");
+	/* a parameter that changes the graph (a key name) is compiled in, not a parameter */
+	FILE *f = fopen(files_path("keyed.json"), "w");
+	fprintf(f, "{\"k\": \"image\", \"dataset\": {\"_target_\": \"Dataset\", \"data\": "
+		   "[{\"image\": \"%s/imagesTr/synth_000.nii.gz\"}], \"transform\": "
+		   "[{\"_target_\": \"LoadImaged\", \"keys\": \"@k\"}]}}", data);
+	fclose(f);
+	rc = files_sh(log, sizeof log, "%s compile %s -o %s", MG_BIN, files_path("keyed.json"),
+		      files_path("keyed"));
+	CHECK(rc == 0 && strstr(log, "run-time parameters: none"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s", files_path("keyed"));
+	CHECK(rc == 0, "%s", log);
+}
+
+/* examples/embed.c built as `embed`, on item 0: its two files are mgc run's. */
+static void check_embed(const char *embed, const char *plan, const char *name)
+{
+	char log[8192], out[400], cmp[400];
+	snprintf(out, sizeof out, "%s", files_path(name));
+	int rc = files_sh(log, sizeof log, "%s %s image=%s/imagesTr/synth_000.nii.gz "
+			  "label=%s/labelsTr/synth_000.nii.gz --output_dir=%s", embed, plan, data,
+			  data, out);
+	CHECK(rc == 0 && strstr(log, "output: 4-d float32 tensor"), "%s", log);
+	snprintf(cmp, sizeof cmp, "%s/synth_000", ref);
+	snprintf(out + strlen(out), sizeof out - strlen(out), "/synth_000");
+	check_same_tree(cmp, out);
+}
+
+static void test_embed(void)
+{
+	char log[16384], plan[300], prefix[300], cmd[2048];
+	snprintf(plan, sizeof plan, "%s", files_path("pre.mgcplan"));
+	int rc = files_sh(log, sizeof log, "%s compile %s --dataset_dir=%s --plan-only -o %s",
+			  MG_BIN, ex, data, plan);
+	CHECK(rc == 0, "%s", log);
+	check_embed(MG_EMBED, plan, "embed_tree");
+	rc = files_sh(log, sizeof log, "%s %s image=x.nii.gz --nosuch=1", MG_EMBED, plan);
+	CHECK(rc == 1 && strstr(log, "'nosuch' is not a run-time parameter"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s %s image=x.nii.gz", MG_EMBED, ex);
+	CHECK(rc == 1 && strstr(log, "not an mgc plan"), "%s", log);
+
+	/* an install: the example through pkg-config, and the installed mgc compiling */
+	snprintf(prefix, sizeof prefix, "%s", files_path("prefix"));
+	rc = files_sh(log, sizeof log, "%s --install %s --prefix %s", MG_CMAKE, MG_BUILD_DIR,
+		      prefix);
+	CHECK(rc == 0, "%s", log);
+	snprintf(cmd, sizeof cmd, "PKG_CONFIG_PATH=%s/lib/pkgconfig cc %s/examples/embed.c "
+		 "$(PKG_CONFIG_PATH=%s/lib/pkgconfig pkg-config --cflags --libs mgc) -o %s",
+		 prefix, MG_SOURCE_DIR, prefix, files_path("embed"));
+	rc = files_sh(log, sizeof log, "%s", cmd);
+	CHECK(rc == 0, "%s: %s", cmd, log);
+	check_embed(files_path("embed"), plan, "embed_installed");
+	rc = files_sh(log, sizeof log, "(%s/bin/mgc compile %s -o %s --quiet && %s --dataset_dir=%s "
+		      "--output_dir=%s --quiet)", prefix, ex, files_path("pre2"), files_path("pre2"),
+		      data, files_path("installed_out"));
+	CHECK(rc == 0, "%s", log);
+	check_same_tree(ref, files_path("installed_out"));
+}
+
+int main(void)
+{
+	if (files_init("mg_compile_"))
+		return 1;
+	char log[16384];
+	snprintf(data, sizeof data, "%s", files_path("data"));
+	snprintf(ref, sizeof ref, "%s", files_path("run_out"));
+	int rc = files_sh(log, sizeof log, "%s synth %s --n 3 --size 40x36x12 --seed 5", MG_BIN, data);
+	CHECK(rc == 0, "synth: %s", log);
+	rc = files_sh(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s --quiet", MG_BIN,
+		      ex, data, ref);
+	CHECK(rc == 0, "run: %s", log);
+	test_executable();
+	test_embed();
+	files_done();
+	return check_done();
+}
