@@ -211,3 +211,23 @@ out:
 	pthread_mutex_unlock(&j->lock);
 	return fn;
 }
+
+static int backend_run(struct mg_backend *b, const struct mg_kir *k, const struct mg_kargs *a,
+		       double *red, struct mg_err *e)
+{
+	struct mg_jit_backend *jb = (struct mg_jit_backend *)b;
+	mg_kfn *fn = mg_jit_kernel(jb->jit, k, e);
+	if (!fn)
+		return e->code ? e->code : MG_ERR_INTERNAL;
+	mg_kernel_launch(fn, &k->info, a, jb->pool, red);
+	__atomic_add_fetch(&jb->runs, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+void mg_jit_backend_init(struct mg_jit_backend *jb, struct mg_jit *jit, struct mg_pool *pool)
+{
+	jb->b.run = backend_run;
+	jb->jit = jit;
+	jb->pool = pool;
+	jb->runs = 0;
+}

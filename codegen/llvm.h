@@ -9,6 +9,7 @@
 #define MG_CODEGEN_LLVM_H
 
 #include "../ir/kir.h"
+#include "../runtime/plan.h"
 
 /* One per process (or per pipeline run). Thread-safe: kernels are compiled and looked up
  * under a lock, so executor threads may ask for kernels concurrently. */
@@ -23,6 +24,17 @@ void mg_jit_free(struct mg_jit *j);
 mg_kfn *mg_jit_kernel(struct mg_jit *j, const struct mg_kir *k, struct mg_err *e);
 /* Kernels compiled so far and the seconds spent compiling them (for `mgc run --verbose`). */
 void mg_jit_stats(const struct mg_jit *j, int *nkernels, double *compile_s);
+/* The JIT as an executor backend (runtime/plan.h): run compiles k (or finds it in the
+ * cache) and launches it with mg_kernel_launch on pool (NULL: the calling thread; never
+ * the pool the executor itself runs on, as mg_pool_for is not reentrant). runs counts
+ * the kernels it ran (atomically). */
+struct mg_jit_backend {
+	struct mg_backend b;
+	struct mg_jit *jit;
+	struct mg_pool *pool;
+	int64_t runs;
+};
+void mg_jit_backend_init(struct mg_jit_backend *jb, struct mg_jit *jit, struct mg_pool *pool);
 /* For tests only: hook(module) runs on every rendered LLVMModuleRef before it is verified
  * (a test breaks the IR there to check that the error names the kernel). */
 void mg_jit_test_hook(struct mg_jit *j, void (*hook)(void *module));

@@ -1,14 +1,22 @@
 /* test_lowering.c: every op with a generated kernel against its reference kernel. The
- * kernels run on the kernel IR interpreter (the IR's meaning), so this checks the
- * lowerings themselves; test_kir_llvm.c checks the LLVM renderer against the interpreter.
+ * kernels run on the kernel IR interpreter (the IR's meaning), which checks the
+ * lowerings themselves, then on the LLVM JIT, which checks the real ops' kernels end to
+ * end (test_kir_llvm.c checks the LLVM renderer against the interpreter on random IR).
  * Inputs are random: every dtype, ranks 1 to 5 with sizes 1 and primes, permuted and
  * flipped strides, NaN, infinities, -0 and values past the output dtype's range. The
  * comparison is exact (bit for bit but for NaN payloads): the lowerings repeat ref's
  * roundings step by step. */
 #include <stdlib.h>
 
+#include "../codegen/llvm.h"
 #include "../frontend/build.h"
 #include "check.h"
+
+/* The backend the kernels run on, its count of kernels run, and the trials per case
+ * (fewer on the JIT: each layout is a kernel to compile, ~20-60 ms). */
+static struct mg_backend *backend;
+static int64_t *backend_runs;
+static int op_trials = 40, resample_trials = 60;
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next(void)
@@ -96,9 +104,7 @@ static int same(enum mg_dtype t, const struct mg_tensor *a, const struct mg_tens
 /* Runs the step both ways on random inputs of every dtype and compares. */
 static void differential(const struct mg_step *s, const struct mg_attr *attrs, const char *what)
 {
-	struct mg_kir_interp it;
-	mg_kir_interp_init(&it);
-	for (int trial = 0; trial < 40; trial++) {
+	for (int trial = 0; trial < op_trials; trial++) {
 		enum mg_dtype dt = (enum mg_dtype)(trial % MG_DTYPE_COUNT);
 		int rank = 1 + (int)(next() % 5);
 		struct mg_val in[MG_STEP_MAXIO] = {0}, ref[MG_STEP_MAXIO] = {0}, gen[MG_STEP_MAXIO] = {0};
@@ -106,12 +112,12 @@ static void differential(const struct mg_step *s, const struct mg_attr *attrs, c
 		random_tensor(&in[0].t, dt, rank);
 		struct mg_err e1 = {0}, e2 = {0};
 		struct mg_kctx k1 = {.err = &e1, .step = s};
-		struct mg_kctx k2 = {.err = &e2, .step = s, .backend = &it.b};
-		int64_t runs = it.runs;
+		struct mg_kctx k2 = {.err = &e2, .step = s, .backend = backend};
+		int64_t runs = *backend_runs;
 		int rc1 = ((const struct mg_opdef *)s->def)->ref(attrs, in, ref, &k1);
 		int rc2 = s->fn(attrs, in, gen, &k2);
 		CHECK(rc1 == 0 && rc2 == 0, "%s on %s: %s / %s", what, mg_dtype_name(dt), e1.msg, e2.msg);
-		CHECK(it.runs == runs + 1, "%s on %s rank %d: no kernel ran", what, mg_dtype_name(dt), rank);
+		CHECK(*backend_runs == runs + 1, "%s on %s rank %d: no kernel ran", what, mg_dtype_name(dt), rank);
 		if (rc1 == 0 && rc2 == 0) {
 			int64_t at = -1;
 			CHECK(ref[0].t.dtype == gen[0].t.dtype && ref[0].t.rank == rank &&
@@ -171,9 +177,7 @@ static void check_case(const struct member *m, int n)
  * (size-1 axes included), inputs of every dtype in permuted and flipped layouts. */
 static void resample(void)
 {
-	struct mg_kir_interp it;
-	mg_kir_interp_init(&it);
-	for (int trial = 0; trial < 60; trial++) {
+	for (int trial = 0; trial < resample_trials; trial++) {
 		int sd = 2 + trial % 2;
 		enum mg_dtype dt = (enum mg_dtype)(next() % MG_DTYPE_COUNT);
 		struct mg_tensor x;
@@ -196,15 +200,15 @@ static void resample(void)
 				g.out_to_in[i][3] = 0.5;
 			}
 		struct mg_err e1 = {0}, e2 = {0};
-		struct mg_kctx k = {.err = &e2, .backend = &it.b};
+		struct mg_kctx k = {.err = &e2, .backend = backend};
 		struct mg_tensor ref, gen;
-		int64_t runs = it.runs;
+		int64_t runs = *backend_runs;
 		int rc1 = mg_resample(&x, &g, MG_DTYPE_F32, &ref, &e1);
 		int rc2 = mg_grid_run(&x, &g, &gen, &k);
 		CHECK(rc1 == 0 && rc2 == 0, "resample trial %d: %s / %s", trial, e1.msg, e2.msg);
 		if (rc1 || rc2)
 			continue;
-		CHECK(it.runs == runs + 1 || mg_grid_is_index_only(&g), "trial %d: no kernel ran", trial);
+		CHECK(*backend_runs == runs + 1 || mg_grid_is_index_only(&g), "trial %d: no kernel ran", trial);
 		int64_t at = -1;
 		CHECK(memcmp(ref.dims, gen.dims, sizeof ref.dims) == 0 &&
 			      memcmp(ref.strides, gen.strides, sizeof ref.strides) == 0 &&
@@ -217,7 +221,7 @@ static void resample(void)
 	}
 }
 
-int main(void)
+static void all_cases(void)
 {
 	resample();
 	static const struct member sir[] = {
@@ -250,5 +254,31 @@ int main(void)
 		{"CastToType", "{\"dtype\": \"uint8\"}"},
 	};
 	check_case(chain2, 3);
+}
+
+int main(void)
+{
+	struct mg_kir_interp it;
+	mg_kir_interp_init(&it);
+	backend = &it.b;
+	backend_runs = &it.runs;
+	all_cases();
+	struct mg_err e = {0};
+	struct mg_jit *jit = mg_jit_new(&e);
+	CHECK(jit, "%s", e.msg);
+	if (jit) {
+		struct mg_jit_backend jb;
+		mg_jit_backend_init(&jb, jit, NULL);
+		backend = &jb.b;
+		backend_runs = &jb.runs;
+		op_trials = MG_DTYPE_COUNT; /* each dtype once */
+		resample_trials = 14;       /* nearest and linear, each padding, 2D and 3D */
+		all_cases();
+		int nk;
+		double secs;
+		mg_jit_stats(jit, &nk, &secs);
+		printf("LLVM: %d kernels compiled in %.2f s\n", nk, secs);
+		mg_jit_free(jit);
+	}
 	return check_done();
 }
