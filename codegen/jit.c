@@ -44,7 +44,9 @@ static int llvm_error(struct mg_err *e, LLVMErrorRef err, const char *fmt, const
 	return rc;
 }
 
-struct mg_jit *mg_jit_new(struct mg_err *e)
+struct mg_jit *mg_jit_new(struct mg_err *e) { return mg_jit_new_for(NULL, NULL, e); }
+
+struct mg_jit *mg_jit_new_for(const char *cpu, const char *features, struct mg_err *e)
 {
 	struct mg_jit *j = calloc(1, sizeof *j);
 	struct mg_llvm_target jt;
@@ -53,7 +55,8 @@ struct mg_jit *mg_jit_new(struct mg_err *e)
 		return NULL;
 	}
 	pthread_mutex_init(&j->lock, NULL);
-	if (mg_llvm_target_init(&j->target, NULL, NULL, e) || mg_llvm_target_init(&jt, NULL, NULL, e)) {
+	if (mg_llvm_target_init(&j->target, cpu, features, e) ||
+	    mg_llvm_target_init(&jt, cpu, features, e)) {
 		mg_jit_free(j);
 		return NULL;
 	}

@@ -16,6 +16,9 @@
 struct mg_jit;
 
 struct mg_jit *mg_jit_new(struct mg_err *e);
+/* A JIT for a named CPU and LLVM feature string instead of the host's (both NULL: the
+ * host): tests run the narrower vector widths with it ("-avx2" gives 4 lanes). */
+struct mg_jit *mg_jit_new_for(const char *cpu, const char *features, struct mg_err *e);
 void mg_jit_free(struct mg_jit *j);
 /* The compiled function of k, compiled on first use and cached: a second kernel with the
  * same IR (compared in full, not only by hash) gets the same function. NULL with an

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
 
 #include "../codegen/llvm.h"
 #include "check.h"
@@ -259,47 +260,55 @@ static const int64_t outer_sizes[] = {1, 2, 3, 5, 7};
 
 static double max_sum_err; /* relative to the bound, for the report */
 
-/* Builds random kernel number `seed`, runs it both ways over random slices, compares. */
-static void random_case(struct mg_jit *jit, uint64_t seed)
+/* Random kernel number `seed` into k (nodes and name in ar), with the sizes to run it
+ * on; g records its tensors. The RNG is left seeded for the case's data. */
+static void random_kernel(uint64_t seed, struct mg_kir *k, struct gen *g, struct mg_arena *ar,
+			  int64_t *dims)
 {
 	rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
-	struct mg_arena ar = {0};
-	struct mg_err e = {0};
-	struct mg_kir k;
-	struct gen g = {.k = &k};
 	int rank = 1 + rndn(5);
-	char name[32];
-	snprintf(name, sizeof name, "random%llu", (unsigned long long)seed);
-	mg_kir_init(&k, &ar, name, rank);
+	mg_kir_init(k, ar, mg_arena_printf(ar, "random%llu", (unsigned long long)seed), rank);
 	for (int i = rank - 1; i > 0; i--) { /* a random loop order */
-		int j = rndn(i + 1), t = k.info.order[i];
-		k.info.order[i] = k.info.order[j], k.info.order[j] = t;
+		int j = rndn(i + 1), t = k->info.order[i];
+		k->info.order[i] = k->info.order[j], k->info.order[j] = t;
 	}
-	int inner = k.info.order[rank - 1];
-	int64_t dims[MG_KMAX_RANK];
+	int inner = k->info.order[rank - 1];
 	for (int i = 0; i < rank; i++)
 		dims[i] = i == inner ? inner_sizes[rndn(9)] : outer_sizes[rndn(rank > 3 ? 3 : 5)];
 	int stores = rndn(4) != 0, out_type = pick_type(0);
 	if (stores)
-		mg_kir_tensor(&k, out_type, rank);
+		mg_kir_tensor(k, out_type, rank);
 	int nin = 1 + rndn(3), ntab = rndn(3);
 	for (int i = 0; i < nin; i++)
-		g.loadat[g.nloadat++] = mg_kir_tensor(&k, pick_type(0), rank);
+		g->loadat[g->nloadat++] = mg_kir_tensor(k, pick_type(0), rank);
 	for (int i = 0; i < ntab; i++)
-		g.table[g.ntable++] = mg_kir_tensor(&k, pick_type(0), 1);
+		g->table[g->ntable++] = mg_kir_tensor(k, pick_type(0), 1);
 	for (int i = rndn(4); i > 0; i--)
-		mg_kir_param_slot(&k);
+		mg_kir_param_slot(k);
 	if (stores)
-		k.store = value_of(&g, out_type, 0);
+		k->store = value_of(g, out_type, 0);
 	int nred = stores ? rndn(3) : 1 + rndn(2);
 	for (int r = 0; r < nred; r++) {
 		enum mg_kred kind = (enum mg_kred)rndn(3);
-		int32_t v = mg_kir_cast(&k, MG_DTYPE_F64, value_of(&g, pick_type(1), 1));
-		int32_t mask = rndn(2) ? value_of(&g, MG_KT_BOOL, 2) : -1;
-		mg_kir_reduce(&k, kind, v, mask);
+		int32_t v = mg_kir_cast(k, MG_DTYPE_F64, value_of(g, pick_type(1), 1));
+		int32_t mask = rndn(2) ? value_of(g, MG_KT_BOOL, 2) : -1;
+		mg_kir_reduce(k, kind, v, mask);
 		if (kind == MG_KRED_SUM) /* its error bound: the sum of |v| */
-			mg_kir_reduce(&k, MG_KRED_SUM, mg_kir_op(&k, MG_KOP_ABS, v, -1), mask);
+			mg_kir_reduce(k, MG_KRED_SUM, mg_kir_op(k, MG_KOP_ABS, v, -1), mask);
 	}
+}
+
+/* Builds random kernel number `seed`, runs it both ways over random slices, compares. */
+static void random_case(struct mg_jit *jit, uint64_t seed)
+{
+	struct mg_arena ar = {0};
+	struct mg_err e = {0};
+	struct mg_kir k;
+	struct gen g = {.k = &k};
+	int64_t dims[MG_KMAX_RANK];
+	random_kernel(seed, &k, &g, &ar, dims);
+	const char *name = k.name;
+	int rank = k.info.rank, inner = k.info.order[rank - 1], stores = k.store >= 0;
 	if (mg_kir_verify(&k, &e)) {
 		CHECK(0, "generator made an invalid kernel: %s", e.msg);
 		mg_arena_free(&ar);
@@ -410,7 +419,7 @@ static double ulps(int f32, double x, double y)
 
 /* out = exp(in) or log(in) over 1003 elements (vector lanes and remainder) of f32 and
  * f64, against the interpreter's libm: within MAX_ULP. */
-static void test_exp_log(struct mg_jit *jit)
+static void test_exp_log(struct mg_jit *jit, const char *label)
 {
 	enum { N = 1003 };
 	static const double special[] = {0.0, -0.0, 1.0, -1.0, INFINITY, -INFINITY, NAN,
@@ -458,7 +467,7 @@ static void test_exp_log(struct mg_jit *jit)
 			}
 			mg_arena_free(&ar);
 		}
-	printf("exp/log: %s; ulps at most exp f32 %g, log f32 %g, exp f64 %g, log f64 %g\n",
+	printf("exp/log %s: %s; ulps at most exp f32 %g, log f32 %g, exp f64 %g, log f64 %g\n", label,
 	       mg_llvm_uses_libmvec() ? "libmvec" : "libm", worst[1][0], worst[1][1], worst[0][0], worst[0][1]);
 }
 
@@ -626,6 +635,58 @@ static void test_object(void)
 	mg_arena_free(&ar);
 }
 
+/* ---- other vector widths ------------------------------------------------------------ */
+
+/* The host's features with f disabled ("+avx2" -> "-avx2"), in place. */
+static void disable_feature(char *features, const char *f)
+{
+	char *p = strstr(features, f);
+	if (p && p[0] == '+' && (p[strlen(f)] == ',' || !p[strlen(f)]))
+		p[0] = '-';
+}
+
+/* The random kernels again at 4 lanes (the host without AVX2 and AVX-512: libmvec's SSE
+ * variants), run here; then compiled, not run, for AVX-512 (16 lanes) into an object. */
+static void test_other_targets(int ncases)
+{
+	struct mg_err e = {0};
+	char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+	disable_feature(features, "+avx512f");
+	disable_feature(features, "+avx2");
+	struct mg_jit *j4 = mg_jit_new_for(cpu, features, &e);
+	CHECK(j4, "%s", e.msg);
+	LLVMDisposeMessage(cpu);
+	LLVMDisposeMessage(features);
+	if (j4) {
+		for (int s = 0; s < ncases; s++)
+			random_case(j4, 5000 + (uint64_t)s);
+		test_exp_log(j4, "(4 lanes)");
+		mg_jit_free(j4);
+	}
+
+	struct mg_arena ar = {0};
+	struct mg_kir k[16];
+	const struct mg_kir *kp[16];
+	const char *syms[16];
+	for (int i = 0; i < 16; i++) {
+		struct gen g = {.k = &k[i]};
+		int64_t dims[MG_KMAX_RANK];
+		random_kernel(9000 + (uint64_t)i, &k[i], &g, &ar, dims);
+		kp[i] = &k[i];
+		syms[i] = k[i].name;
+	}
+	char path[] = "/tmp/mg_avx512_XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0, "mkstemp");
+	if (fd >= 0)
+		close(fd);
+	CHECK_OK(mg_llvm_emit_object_for(kp, 16, syms, "x86-64",
+					 "+avx512f,+avx512bw,+avx512dq,+avx512vl,+avx2,+avx,+f16c,+fma,+bmi2",
+					 path, &e), &e);
+	unlink(path);
+	mg_arena_free(&ar);
+}
+
 int main(void)
 {
 	struct mg_err e = {0};
@@ -636,8 +697,9 @@ int main(void)
 	test_cache(jit);
 	test_broken(jit);
 	test_threads(jit);
-	test_exp_log(jit);
+	test_exp_log(jit, "(host)");
 	test_object();
+	test_other_targets(NRANDOM / 5);
 	for (uint64_t s = 0; s < NRANDOM; s++)
 		random_case(jit, s);
 	int nk;
