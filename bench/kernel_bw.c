@@ -1,14 +1,17 @@
 /* kernel_bw.c: the achieved memory bandwidth of a generated kernel against a STREAM-like
  * loop in the same run: f32 copy and scale over a 512x512x128 volume (128 MiB each way),
- * on 1 thread and on the pool. GB/s counts the bytes read plus the bytes written; each
- * figure is the best of several passes after a warm-up (first touch of fresh memory is
- * slow here, see PLATFORM.md). bench/kernel.sh runs it. */
+ * on 1 thread and on the pool; then the generated resampler (ops/spatial_gen.c: an
+ * oblique linear map, as Spacing + Orientation fused) against the reference one. GB/s
+ * counts the bytes read plus the bytes written; each figure is the best of several
+ * passes after a warm-up (first touch of fresh memory is slow, see PLATFORM.md).
+ * bench/kernel.sh runs it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../codegen/llvm.h"
+#include "../ops/op.h"
 
 #define NX 512
 #define NY 512
@@ -82,6 +85,53 @@ static mg_kfn *build(struct mg_jit *jit, struct mg_kir *k, struct mg_arena *ar, 
 	return mg_kir_verify(k, e) ? NULL : mg_jit_kernel(jit, k, e);
 }
 
+/* x (1, NX, NY, NZ) rotated by 10 degrees about z and zoomed by 0.9, linear, zeros: the
+ * reference resampler against the generated one on 1 thread and on the pool (the
+ * launcher's slices). */
+static int bench_resample(struct mg_jit *jit, struct mg_pool *pool, const float *src, struct mg_err *e)
+{
+	int64_t dims[4] = {1, NX, NY, NZ};
+	struct mg_tensor x, y;
+	if (mg_tensor_alloc(&x, MG_DTYPE_F32, 4, dims, e))
+		return e->code;
+	memcpy(mg_tensor_data(&x), src, N * sizeof(float));
+	struct mg_grid g;
+	mg_grid_identity(&g, &x);
+	double c = 0.98480775301, s = 0.17364817766, z = 0.9, m[4][4] = {{0}};
+	double ctr[3] = {NX / 2.0, NY / 2.0, NZ / 2.0};
+	m[0][0] = z * c, m[0][1] = -z * s, m[1][0] = z * s, m[1][1] = z * c, m[2][2] = z, m[3][3] = 1;
+	for (int i = 0; i < 3; i++)
+		m[i][3] = ctr[i] - (m[i][0] * ctr[0] + m[i][1] * ctr[1] + m[i][2] * ctr[2]);
+	mg_grid_map(&g, m);
+	g.mode = MG_INTERP_LINEAR;
+	g.padding = MG_PAD_ZEROS;
+	double best[3] = {1e30, 1e30, 1e30};
+	for (int way = 0; way < 3; way++) {
+		struct mg_jit_backend jb;
+		mg_jit_backend_init(&jb, jit, way == 2 ? pool : NULL);
+		struct mg_kctx k = {.err = e, .backend = &jb.b};
+		for (int r = 0; r < REPS + 1; r++) {
+			double t0 = now();
+			int rc = way ? mg_resample_gen(&x, &g, MG_DTYPE_F32, &y, &k)
+				     : mg_resample(&x, &g, MG_DTYPE_F32, &y, e);
+			double t = now() - t0;
+			if (rc) {
+				mg_tensor_release(&x);
+				return rc;
+			}
+			mg_tensor_release(&y);
+			if (r) /* the first: warm-up and, for the JIT, compilation */
+				best[way] = t < best[way] ? t : best[way];
+		}
+	}
+	double bytes = 2.0 * N * sizeof(float);
+	printf("resample linear, oblique: ref 1 thread %.1f GB/s; llvm 1 thread %.1f GB/s (%.1fx), "
+	       "%d threads %.1f GB/s\n", bytes / best[0] / 1e9, bytes / best[1] / 1e9, best[0] / best[1],
+	       mg_pool_size(pool), bytes / best[2] / 1e9);
+	mg_tensor_release(&x);
+	return 0;
+}
+
 int main(void)
 {
 	struct mg_err e = {0};
@@ -120,6 +170,8 @@ int main(void)
 			printf("%-8s %-8d %10.1f %10.1f %7.2f\n", s ? "scale" : "copy",
 			       threads == 1 ? 1 : mg_pool_size(pool), gs, gk, gk / gs);
 		}
+	if (bench_resample(jit, pool, a, &e))
+		fprintf(stderr, "kernel_bw: %s\n", e.msg);
 	mg_pool_free(pool);
 	mg_block_free(a);
 	mg_block_free(b);

@@ -1,5 +1,5 @@
 /* jit.c: kernels compiled at run time by ORC's LLJIT for the host CPU, cached by IR.
- * One module per kernel: rendered (llvm_emit.c), verified, optimized at O3 with our own
+ * One module per kernel: rendered (llvm_emit.c), verified, optimized at O2 with our own
  * target machine (the JIT's, built from a second one, compiles it to machine code on
  * lookup). The main JITDylib sees the process's symbols (libm, libmvec).
  * Invariant: a cache hit is a kernel whose IR equals the request in full (the 64-bit

@@ -2,7 +2,8 @@
  * the row loop over [lo, hi) (outer axes in loop order, an odometer of indices), and per
  * row the innermost axis in three loops made by ONE body emitter at two widths: W lanes
  * with contiguous vector loads and stores (every addressed tensor has inner stride 1:
- * tested once per call), W lanes with gathers and scatters (any strides), and 1 lane for
+ * computed once per call, a predictable branch per row), W lanes with gathers and
+ * scatters (any strides), and 1 lane for
  * the remainder. Reductions keep one f64 accumulator vector per width, folded into acc[]
  * when the slice ends.
  * Invariant: the generated code reads sizes, strides and parameters from the argument
@@ -61,9 +62,12 @@ static LLVMValueRef element_address(struct mg_llvm_emit *em, int t, LLVMTypeRef 
 		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, et, em->data[t], &off, 1, "");
 		return LLVMBuildBitCast(b, p, LLVMPointerType(mg_llvm_vec(em, et), 0), "");
 	}
-	LLVMValueRef lanes = LLVMBuildAdd(b, mg_llvm_splat(em, em->j), iota(em), "");
-	LLVMValueRef off = LLVMBuildAdd(b, mg_llvm_splat(em, em->rowoff[t]),
-					LLVMBuildMul(b, lanes, mg_llvm_splat(em, inner_stride(em, t)), ""), "");
+	/* (rowoff + j * stride) + lane * stride: one scalar product per step, the vector one
+	 * loop-invariant (hoisted) */
+	LLVMValueRef s = inner_stride(em, t);
+	LLVMValueRef first = LLVMBuildAdd(b, em->rowoff[t], LLVMBuildMul(b, em->j, s, ""), "");
+	LLVMValueRef off = LLVMBuildAdd(b, mg_llvm_splat(em, first),
+					LLVMBuildMul(b, iota(em), mg_llvm_splat(em, s), ""), "");
 	return LLVMBuildInBoundsGEP2(b, et, em->data[t], &off, 1, "");
 }
 

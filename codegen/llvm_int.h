@@ -63,12 +63,13 @@ LLVMValueRef mg_llvm_intrinsic(struct mg_llvm_emit *em, const char *name, LLVMTy
 /* llvm_target.c */
 /* Initialises LLVM's native target once per process (and loads libmvec if it can). */
 void mg_llvm_init(void);
-/* A target machine for cpu/features (NULL: the host), PIC, at O3; NULL and an error when
+/* A target machine for cpu/features (NULL: the host), PIC, code generation at its highest
+ * level; NULL and an error when
  * LLVM has no such target. */
 int mg_llvm_target_init(struct mg_llvm_target *t, const char *cpu, const char *features,
 			struct mg_err *e);
 void mg_llvm_target_free(struct mg_llvm_target *t);
-/* Sets mod's triple and data layout from t, verifies it and runs the O3 pipeline; errors
+/* Sets mod's triple and data layout from t, verifies it and runs the O2 pipeline; errors
  * name `what` (the kernels' names). */
 int mg_llvm_optimize(LLVMModuleRef mod, const struct mg_llvm_target *t, const char *what,
 		     struct mg_err *e);

@@ -2,7 +2,7 @@
  * target machines for the host (LLVM 14 calls Zen 5 "generic", so the host's feature
  * string is always passed: with it LLVM emits 512-bit AVX-512 code), the vector width
  * derived from those features, and the optimization pipeline (new pass manager,
- * default<O3>; no fast-math flags anywhere, so no contraction or reassociation).
+ * default<O2>; no fast-math flags anywhere, so no contraction or reassociation).
  * Invariant: mg_llvm_init runs before any other LLVM call of this library. */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -115,7 +115,10 @@ int mg_llvm_optimize(LLVMModuleRef mod, const struct mg_llvm_target *t, const ch
 	}
 	LLVMDisposeMessage(msg);
 	LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
-	LLVMErrorRef err = LLVMRunPasses(mod, "default<O3>", t->tm, opts);
+	/* O2, not O3: the renderer vectorizes itself, and O3's extra passes (non-trivial loop
+	 * unswitching, more unrolling) doubled the compile time for no measured speed (the
+	 * kernels are memory-bound; docs/codegen.md). */
+	LLVMErrorRef err = LLVMRunPasses(mod, "default<O2>", t->tm, opts);
 	LLVMDisposePassBuilderOptions(opts);
 	if (err) {
 		char *m = LLVMGetErrorMessage(err);
