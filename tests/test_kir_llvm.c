@@ -471,6 +471,36 @@ static void test_exp_log(struct mg_jit *jit, const char *label)
 	       mg_llvm_uses_libmvec() ? "libmvec" : "libm", worst[1][0], worst[1][1], worst[0][0], worst[0][1]);
 }
 
+/* ---- Philox's known answer ---------------------------------------------------------- */
+
+/* out[i] = word i of Philox4x32-10 at counter 0, key 0: Random123's first known-answer
+ * vector, through the generated code (the IR's counter has no high words, so the other
+ * vectors are out of its reach; test_kir.c checks them on runtime/philox.c). */
+static void test_philox_kat(struct mg_jit *jit)
+{
+	struct mg_arena ar = {0};
+	struct mg_err e = {0};
+	struct mg_kir k;
+	mg_kir_init(&k, &ar, "philox_kat", 1);
+	mg_kir_tensor(&k, MG_DTYPE_U32, 1);
+	int32_t zero = mg_kir_const(&k, MG_DTYPE_I64, 0), idx = mg_kir_index(&k, 0);
+	int32_t v = mg_kir_philox(&k, 3, zero, zero);
+	for (int w = 2; w >= 0; w--)
+		v = mg_kir_select(&k, mg_kir_op(&k, MG_KOP_EQ, idx, mg_kir_const(&k, MG_DTYPE_I64, w)),
+				  mg_kir_philox(&k, w, zero, zero), v);
+	k.store = v;
+	mg_kfn *fn = mg_jit_kernel(jit, &k, &e);
+	CHECK(fn, "%s", e.msg);
+	uint32_t out[4] = {0}, want[4] = {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8};
+	struct mg_kargs a = {.dims = {4}};
+	a.t[0] = (struct mg_ktensor){(char *)out, {4}, {1}};
+	if (fn)
+		fn(&a, 0, 1, NULL);
+	for (int w = 0; w < 4; w++)
+		CHECK(out[w] == want[w], "word %d: %08x", w, out[w]);
+	mg_arena_free(&ar);
+}
+
 /* ---- the cache, errors, threads ------------------------------------------------------ */
 
 /* y (f32) = x (u8) * c + p0, with a masked sum of y: a small kernel with every part. */
@@ -694,6 +724,7 @@ int main(void)
 	CHECK(jit, "%s", e.msg);
 	if (!jit)
 		return check_done();
+	test_philox_kat(jit);
 	test_cache(jit);
 	test_broken(jit);
 	test_threads(jit);
