@@ -103,7 +103,7 @@ void mg_reduce_minmax(const struct mg_tensor *x, double *mn, double *mx)
 	*mx = hi;
 }
 
-static int cmp_double(const void *a, const void *b)
+int mg_cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return (x > y) - (x < y);
@@ -146,7 +146,7 @@ int mg_reduce_percentiles(const struct mg_tensor *x, int n, const double *q, dou
 	if (!s)
 		return e->code;
 	int64_t len = mg_tensor_numel(x);
-	qsort(s, (size_t)len, sizeof *s, cmp_double);
+	qsort(s, (size_t)len, sizeof *s, mg_cmp_double);
 	int f32 = x->dtype == MG_DTYPE_F32;
 	for (int i = 0; i < n; i++)
 		out[i] = len > 1000000 ? quantile_numpy(s, len, q[i], f32)

@@ -102,6 +102,9 @@ void mg_hist_free(struct mg_hist *h);
  * blocks of up to 128, halves kept multiples of 8 above), in float32 when f32. */
 double mg_reduce_sum_np(const double *a, int64_t n, int f32);
 
+/* qsort's comparison of doubles, ascending. */
+int mg_cmp_double(const void *a, const void *b);
+
 /* np.mean of n values of dtype dt (in C order): numpy's pairwise sum, in float32 for
  * float32/float16 data and float64 otherwise, rounded to the result dtype. */
 double mg_reduce_mean_np(const double *v, int64_t n, enum mg_dtype dt);
@@ -122,8 +125,9 @@ int32_t mg_range_scale_emit(struct mg_kir *k, const struct mg_range_scale *rs, i
 
 /* ---- skimage_threshold.c: skimage.filters.threshold_<name> ---- */
 
-/* Whether mgc has threshold_<name>: otsu, yen, isodata, triangle, mean. */
-int mg_threshold_known(const char *name);
+/* NULL when mgc has threshold_<name> (otsu, yen, isodata, triangle, mean, li, minimum;
+ * any case, as MONAI lowers it), else why not: a phrase to follow the name. */
+const char *mg_threshold_refusal(const char *name);
 /* threshold_<name> of n values of dtype dt in C order (one channel, as numpy sees it),
  * in skimage's dtypes step by step, into *thr. */
 int mg_threshold(const char *name, const double *v, int64_t n, enum mg_dtype dt, double *thr,

@@ -332,12 +332,12 @@ static void test_bad_args(void)
 
 		{"HistogramNormalize", "{\"num_bins\": 0}", MG_DTYPE_F32, 3,
 		 "HistogramNormalize: num_bins is 0"},
-		{"ForegroundMask", "{\"threshold\": \"li\"}", MG_DTYPE_F32, 3,
-		 "ForegroundMask: threshold \"li\" is not supported"},
+		{"ForegroundMask", "{\"threshold\": \"Local\"}", MG_DTYPE_F32, 3,
+		 "ForegroundMask: threshold \"Local\" cannot be run by MONAI"},
 		{"ForegroundMask", "{\"hsv_threshold\": \"otsu\"}", MG_DTYPE_U8, 3,
 		 "ForegroundMask: hsv_threshold needs an RGB image (3 channels); this one has 1"},
-		{"ForegroundMask", "{\"hsv_threshold\": \"li\"}", MG_DTYPE_U8, 3,
-		 "ForegroundMask: hsv_threshold \"li\" is not supported"},
+		{"ForegroundMask", "{\"hsv_threshold\": \"li_\"}", MG_DTYPE_U8, 3,
+		 "ForegroundMask: hsv_threshold \"li_\" is not a skimage.filters threshold"},
 		{"ForegroundMask", "{\"threshold\": null}", MG_DTYPE_U8, 3,
 		 "ForegroundMask: threshold and hsv_threshold are both null"},
 		{"ForegroundMask", "{\"threshold\": true}", MG_DTYPE_F32, 3,
@@ -376,6 +376,37 @@ static void test_bad_args(void)
 		mg_tensor_release(&y);
 		mg_tensor_release(&x);
 	}
+}
+
+/* The images and arguments MONAI refuses (cases.json "errors": MONAI's error and the
+ * text mgc's must contain): mgc refuses them too. */
+static void test_monai_errors(const cJSON *doc)
+{
+	const cJSON *c;
+	int n = 0;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "errors")) {
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(c, "name"));
+		const char *needle = cJSON_GetStringValue(cJSON_GetObjectItem(c, "needle"));
+		const struct mg_opdef *d =
+			golden_op(cJSON_GetStringValue(cJSON_GetObjectItem(c, "op")));
+		char *args = cJSON_PrintUnformatted(cJSON_GetObjectItem(c, "args"));
+		struct mg_tensor x = {0}, y = {0};
+		struct mg_err e = {0};
+		CHECK(name && needle && d && args, "a malformed error case");
+		if (!name || !needle || !d || !args) {
+			free(args);
+			continue;
+		}
+		CHECK_OK(golden_read_npy(GOLDEN, cJSON_GetStringValue(cJSON_GetObjectItem(c, "input")),
+					 &x, &e), &e);
+		CHECK_FAILS(golden_apply(d, args, &x, &y, &e), &e, needle);
+		mg_tensor_release(&y);
+		mg_tensor_release(&x);
+		free(args);
+		n++;
+	}
+	printf("%d cases MONAI refuses, refused\n", n);
+	CHECK(n > 0, "cases.json has no errors");
 }
 
 /* MONAI's percentile() on an image past 1e6 voxels (np.percentile there, torch.quantile
@@ -430,6 +461,7 @@ int main(void)
 	double max_err[MG_OP_COUNT] = {0};
 	printf("%d cases run\n", golden_run_cases(doc, GOLDEN, NULL, one_case, max_err));
 	test_big_percentiles(doc);
+	test_monai_errors(doc);
 	for (int i = 0; i < MG_OP_COUNT; i++) {
 		const char *op = mg_ops[i]->name;
 		struct tol t = tolerance(op, MG_DTYPE_F32);
