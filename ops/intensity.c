@@ -176,8 +176,8 @@ int mg_percentile_input(const char *op, const struct mg_tensor *x, struct mg_err
 }
 
 int mg_percentile_groups(const char *op, const struct mg_tensor *x, enum mg_dtype od,
-			 int channel_wise, mg_group_fn *f, const struct mg_attr *a,
-			 struct mg_val *out, struct mg_err *e)
+			 int channel_wise, mg_group_fn *f, const void *ctx, struct mg_val *out,
+			 struct mg_err *e)
 {
 	struct mg_tensor y;
 	int rc = mg_percentile_input(op, x, e);
@@ -186,7 +186,7 @@ int mg_percentile_groups(const char *op, const struct mg_tensor *x, enum mg_dtyp
 	for (int64_t c = 0; c < mg_group_count(x, channel_wise) && !rc; c++) {
 		struct mg_tensor xc = mg_group(x, channel_wise, c);
 		struct mg_tensor yc = mg_group(&y, channel_wise, c);
-		rc = f(a, &xc, &yc, e);
+		rc = f(ctx, &xc, &yc, e);
 	}
 	return mg_val_set_result(out, y, x->meta, rc);
 }

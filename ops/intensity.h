@@ -76,13 +76,13 @@ int mg_percentile_input(const char *op, const struct mg_tensor *x, struct mg_err
 /* The same check at type inference (dtype -1: unknown, accepted). */
 int mg_percentile_dtype(const char *op, int dtype, struct mg_err *e);
 /* The kernel of a percentile op (ClipIntensityPercentiles,
- * ScaleIntensityRangePercentiles): x checked as above, then f(a, xc, yc) on each channel
+ * ScaleIntensityRangePercentiles): x checked as above, then f(ctx, xc, yc) on each channel
  * group (channel_wise) of x and of a new y of dtype od, set as out with x's meta. */
-typedef int mg_group_fn(const struct mg_attr *a, const struct mg_tensor *x,
-			struct mg_tensor *y, struct mg_err *e);
+typedef int mg_group_fn(const void *ctx, const struct mg_tensor *x, struct mg_tensor *y,
+			struct mg_err *e);
 int mg_percentile_groups(const char *op, const struct mg_tensor *x, enum mg_dtype od,
-			 int channel_wise, mg_group_fn *f, const struct mg_attr *a,
-			 struct mg_val *out, struct mg_err *e);
+			 int channel_wise, mg_group_fn *f, const void *ctx, struct mg_val *out,
+			 struct mg_err *e);
 int mg_percentile_arg(const char *op, const char *name, const struct mg_attr *q,
 		      struct mg_err *e);
 

@@ -115,6 +115,23 @@ static void check_infer(const char *name, const struct mg_opdef *d, const struct
 }
 
 /* Runs op on x; checks the result against want and the input for side effects. */
+/* The output meta's clipping_values against MONAI's (want: [[lower, upper], ...], null
+ * for None; NULL: MONAI kept none), exactly. */
+static void check_clipping(const char *name, const struct mg_tensor *y, const cJSON *want)
+{
+	int n = y->meta ? y->meta->nclipping : 0;
+	CHECK(n == cJSON_GetArraySize(want), "%s: %d clipping_values, MONAI has %d", name, n,
+	      cJSON_GetArraySize(want));
+	for (int i = 0; i < n && i < cJSON_GetArraySize(want); i++)
+		for (int j = 0; j < 2; j++) {
+			const cJSON *w = cJSON_GetArrayItem(cJSON_GetArrayItem(want, i), j);
+			const struct mg_clipping *c = &y->meta->clipping[i];
+			CHECK(cJSON_IsNull(w) ? !c->set[j] : c->set[j] && c->v[j] == w->valuedouble,
+			      "%s: clipping_values[%d][%d] is %s%.17g, MONAI has %s", name, i, j,
+			      c->set[j] ? "" : "None ", c->v[j], cJSON_IsNull(w) ? "None" : "a value");
+		}
+}
+
 static void run_and_compare(const char *name, const char *op, const struct mg_attr *a,
 			    struct mg_tensor *x, const struct mg_tensor *want,
 			    const cJSON *out_meta, double *max_err)
@@ -147,13 +164,13 @@ static void run_and_compare(const char *name, const char *op, const struct mg_at
 		if (x->meta && out.t.meta)
 			CHECK(!memcmp(out.t.meta->affine, x->meta->affine, sizeof x->meta->affine),
 			      "%s: the affine changed", name);
-		if (cJSON_IsObject(out_meta)) {
-			const cJSON *cd = cJSON_GetObjectItem(out_meta, "original_channel_dim");
-			CHECK(out.t.meta && cd &&
+		const cJSON *cd = cJSON_GetObjectItem(out_meta, "original_channel_dim");
+		if (cd)
+			CHECK(out.t.meta &&
 				      out.t.meta->original_channel_dim == parse_channel_dim(cd),
 			      "%s: output original_channel_dim %d", name,
 			      out.t.meta ? out.t.meta->original_channel_dim : -999);
-		}
+		check_clipping(name, &out.t, cJSON_GetObjectItem(out_meta, "clipping_values"));
 	} else if (rc == 0) {
 		CHECK(0, "%s: the output is not a tensor", name);
 	}

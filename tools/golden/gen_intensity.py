@@ -122,6 +122,8 @@ def add(name, op, args, x, meta=None, fortran=False, nifti=None, plain=False):
             "meta": None if plain else meta_json(meta)}
     if op == "EnsureChannelFirst":
         case["out_meta"] = meta_json(out.meta.get("original_channel_dim"))
+    if isinstance(out, MetaTensor) and "clipping_values" in out.meta:
+        case["out_meta"] = {"clipping_values": [list(v) for v in out.meta["clipping_values"]]}
     if nifti:
         case["nifti"] = nifti
     cases.append(case)
@@ -554,6 +556,25 @@ def foreground_mask_errors():
               "are all equal")
 
 
+def clip_intensity_percentiles_values():
+    """return_clipping_values: MONAI's meta["clipping_values"], one (lower, upper) per
+    channel group, None for a bound soft clipping was not given."""
+    op = "ClipIntensityPercentiles"
+    ret = {"return_clipping_values": True}
+    add("cip_values_hard", op, {"lower": 5.0, "upper": 95.0, **ret},
+        normal((1, 6, 5, 4), 0.0, 10.0))
+    add("cip_values_hard_upper_only", op, {"lower": None, "upper": 90.0, **ret},
+        normal((1, 9, 8)))
+    add("cip_values_cw", op, {"lower": 10.0, "upper": 90.0, "channel_wise": True, **ret},
+        normal((3, 5, 4, 3), 2.0, 3.0), fortran=True)
+    add("cip_values_soft_lower_none", op, {"lower": None, "upper": 80.0,
+                                           "sharpness_factor": 2.0, **ret},
+        normal((1, 7, 6), 1.0, 2.0))
+    add("cip_values_soft_cw_f64", op, {"lower": 5.0, "upper": None, "sharpness_factor": 0.5,
+                                       "channel_wise": True, **ret},
+        normal((2, 6, 5), 0.0, 3.0, np.float64))
+
+
 def percentiles_big():
     """MONAI's percentile() past 1e6 voxels, where it switches from torch.quantile to
     np.percentile: on a float32 image the C test rebuilds from its formula (too big to
@@ -589,6 +610,7 @@ def main():
     foreground_mask_hsv()
     foreground_mask_li_minimum()
     foreground_mask_errors()
+    clip_intensity_percentiles_values()
     doc = {
         "generator": "tools/golden/gen_intensity.py",
         "versions": {"monai": monai.__version__, "torch": torch.__version__,
