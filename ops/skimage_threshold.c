@@ -189,8 +189,12 @@ static int triangle(const struct mg_hist *h, const double *v, double *thr)
 }
 
 /* threshold_li on a float image: Li's iteration on the voxels themselves, every step in
- * the image's dtype (np.mean's pairwise sums, float32 logs for float32). v: n values,
- * not NaN, finite, not all equal; w: scratch of 2n doubles. */
+ * the image's dtype (np.mean's pairwise sums, float32 logs for float32). numpy's float32
+ * log is its own SIMD code (which one depends on the CPU), not libm's logf: they differ
+ * by an ulp on about a quarter of inputs, so the float32 threshold can end a few ulps
+ * from skimage's (2.8e-7 relative at most over 400 random images; float64 and integer
+ * images matched exactly). v: n values, not NaN, finite, not all equal; w: scratch of
+ * 2n doubles. */
 static int li_float(double *v, int64_t n, enum mg_dtype dt, double *w, double *thr,
 		    struct mg_err *e)
 {
