@@ -2,7 +2,10 @@
  * Invariant: a cache entry is created once under the lock and never changes or moves
  * until mg_dnn_cache_clear; primitives run with a user scratchpad (allocated per call
  * from the block cache), which is what makes running one primitive from several
- * threads at once safe. oneDNN's CPU engine and its threads (OpenMP in Debian's build:
+ * threads at once safe. An operand whose layout the primitive does not take (torch's
+ * weights, always; activations when oneDNN has no direct kernel for their layout, as
+ * for plain NCDHW) goes through a reorder into or out of a buffer of the primitive's
+ * layout at each call, as PyTorch does. oneDNN's CPU engine and its threads (OpenMP in Debian's build:
  * OMP_NUM_THREADS) are the process's, started on first use.
  * Read next: dnn.h for the contract, ops/conv.c for the callers. */
 #include "dnn.h"
@@ -50,18 +53,16 @@ struct key {
 };
 enum { MATMUL = 3 };
 
+/* Per operand a, b, c, out: its DNNL_ARG_*, its layout as given (md) and as the
+ * primitive takes it (pmd), and when they differ the reorder between them (into a buffer
+ * of psize bytes before the run for inputs, out of it after the run for outputs). */
 struct entry {
 	struct key k;
 	dnnl_primitive_t prim;
-	/* the weights' reorder between torch's layout (umd) and the primitive's (wmd) into or
-	 * out of a buffer of wsize bytes (NULL: the same layout); wslot: the operand holding
-	 * torch's weights (3, the output, for backward weights: reordered after the run) */
-	dnnl_primitive_t reorder;
-	dnnl_memory_desc_t wmd, umd, smd; /* smd: the scratchpad's */
-	size_t wsize, scratch;
-	int wslot;
-	int args[4]; /* the DNNL_ARG_* of operands a, b, c, out */
-	dnnl_memory_desc_t md[4];
+	int args[4], is_out[4];
+	dnnl_memory_desc_t md[4], pmd[4], smd; /* smd: the scratchpad's */
+	dnnl_primitive_t reorder[4];
+	size_t psize[4], scratch;
 };
 
 static struct entry **cache;
@@ -166,31 +167,35 @@ static void entry_free(struct entry *en)
 {
 	if (en->prim)
 		dnnl_primitive_destroy(en->prim);
-	if (en->reorder)
-		dnnl_primitive_destroy(en->reorder);
+	for (int i = 0; i < 4; i++)
+		if (en->reorder[i])
+			dnnl_primitive_destroy(en->reorder[i]);
 	free(en);
 }
 
-/* The primitive and its weight reorder from pd (wq: the query of its weights' layout;
- * dnnl_query_undef: no reorder). Takes pd's ownership. */
-static int entry_finish(struct entry *en, dnnl_primitive_desc_t pd, dnnl_query_t wq,
-			struct mg_err *e)
+/* The primitive of pd and the reorders of the operands whose layout it does not take.
+ * Takes pd's ownership. */
+static int entry_finish(struct entry *en, const struct mg_tensor *const op[4],
+			dnnl_primitive_desc_t pd, struct mg_err *e)
 {
 	int rc = 0;
 	dnnl_primitive_desc_t rpd = NULL;
 	en->smd = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
 	en->scratch = dnnl_memory_desc_get_size(&en->smd);
-	if (wq != dnnl_query_undef) {
-		en->wmd = *dnnl_primitive_desc_query_md(pd, wq, 0);
-		if (!dnnl_memory_desc_equal(&en->wmd, &en->umd)) {
-			int in = en->wslot != 3;
-			en->wsize = dnnl_memory_desc_get_size(&en->wmd);
-			TRY(dnnl_reorder_primitive_desc_create(&rpd, in ? &en->umd : &en->wmd, engine,
-							       in ? &en->wmd : &en->umd, engine,
-							       NULL),
-			    "weight reorder");
-			TRY(dnnl_primitive_create(&en->reorder, rpd), "weight reorder");
-		}
+	for (int i = 0; i < 4; i++) {
+		if (!op[i])
+			continue;
+		en->pmd[i] = *dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, en->args[i]);
+		if (dnnl_memory_desc_equal(&en->pmd[i], &en->md[i]))
+			continue;
+		const dnnl_memory_desc_t *from = en->is_out[i] ? &en->pmd[i] : &en->md[i];
+		const dnnl_memory_desc_t *to = en->is_out[i] ? &en->md[i] : &en->pmd[i];
+		en->psize[i] = dnnl_memory_desc_get_size(&en->pmd[i]);
+		TRY(dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, NULL),
+		    "reorder");
+		TRY(dnnl_primitive_create(&en->reorder[i], rpd), "reorder");
+		dnnl_primitive_desc_destroy(rpd);
+		rpd = NULL;
 	}
 	TRY(dnnl_primitive_create(&en->prim, pd), "primitive");
 	created++;
@@ -199,6 +204,16 @@ out:
 		dnnl_primitive_desc_destroy(rpd);
 	dnnl_primitive_desc_destroy(pd);
 	return rc;
+}
+
+/* Whether pd runs a direct kernel rather than oneDNN's fallbacks for layouts it has no
+ * kernel for (im2col + gemm, or the reference loops), which are 4-10x slower. */
+static int direct(dnnl_primitive_desc_t pd)
+{
+	const char *impl = NULL;
+	if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success)
+		return 0;
+	return impl && !strstr(impl, "gemm") && !strstr(impl, "ref");
 }
 
 typedef dnnl_status_t fwd_init_fn(dnnl_convolution_desc_t *, dnnl_prop_kind_t, dnnl_alg_kind_t,
@@ -232,8 +247,10 @@ static const struct {
 	 dnnl_dilated_deconvolution_backward_weights_desc_init, dnnl_deconvolution_direct},
 };
 
-static int conv_create(struct entry *en, const struct key *k, const struct mg_tensor *const op[4],
-		       struct mg_err *e)
+/* The primitive descriptor of pass k on the operands' layouts; any: on the activation
+ * layout oneDNN prefers (the operands are then reordered). */
+static int conv_pd(struct entry *en, const struct key *k, const struct mg_tensor *const op[4],
+		   int any, dnnl_primitive_desc_t *pd_out, struct mg_err *e)
 {
 	const struct mg_conv_geom *g = &k->g;
 	int t = k->transposed, rc = 0;
@@ -252,20 +269,24 @@ static int conv_create(struct entry *en, const struct key *k, const struct mg_te
 				     : k->kind == MG_DNN_BWD_DATA ? op[0]
 								  : op[1];
 	const struct mg_tensor *bs = k->kind == MG_DNN_BWD_DATA ? NULL : op[2];
-	en->wslot = k->kind == MG_DNN_BWD_WEIGHTS ? 3 : 1;
+	int ws = k->kind == MG_DNN_BWD_WEIGHTS ? 3 : 1; /* the operand holding torch's weights */
 	TRY(md_of(&src, xs), "source layout");
 	TRY(md_of(&dst, ys), "destination layout");
+	if (any) {
+		TRY(dnnl_memory_desc_init_by_tag(&src, src.ndims, src.dims, dnnl_f32,
+						 dnnl_format_tag_any), "source layout");
+		TRY(dnnl_memory_desc_init_by_tag(&dst, dst.ndims, dst.dims, dnnl_f32,
+						 dnnl_format_tag_any), "destination layout");
+	}
 	if (bs)
 		TRY(md_of(&bias, bs), "bias layout");
-	TRY(weights_md(&en->umd, g, t, op[en->wslot], 0), "weights layout");
-	TRY(weights_md(&wany, g, t, op[en->wslot], 1), "weights layout");
-	en->md[en->wslot] = en->umd; /* used as is when the primitive takes torch's layout */
+	TRY(weights_md(&en->md[ws], g, t, op[ws], 0), "weights layout");
+	TRY(weights_md(&wany, g, t, op[ws], 1), "weights layout");
 	TRY(dnnl_primitive_attr_create(&attr), "attributes");
 	TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "attributes");
 	TRY(conv_kinds[t].fwd(&fd, dnnl_forward_training, conv_kinds[t].alg, &src, &wany,
 			      bs ? &bias : NULL, &dst, st, dl, pl, pr),
 	    "forward descriptor");
-	dnnl_query_t wq = dnnl_query_weights_md;
 	if (k->kind == MG_DNN_FWD) {
 		TRY(dnnl_primitive_desc_create(&pd, &fd, attr, engine, NULL), "forward");
 		memcpy(en->args, (int[]){DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
@@ -284,20 +305,37 @@ static int conv_create(struct entry *en, const struct key *k, const struct mg_te
 			    "backward weights descriptor");
 			memcpy(en->args, (int[]){DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_BIAS,
 						 DNNL_ARG_DIFF_WEIGHTS}, sizeof en->args);
-			wq = dnnl_query_diff_weights_md;
+			en->is_out[2] = 1;
 		}
 		TRY(dnnl_primitive_desc_create(&pd, &cd, attr, engine, hint), "backward");
 	}
-	rc = entry_finish(en, pd, wq, e);
-	pd = NULL;
+	en->is_out[3] = 1;
+	*pd_out = pd;
 out:
-	if (pd)
-		dnnl_primitive_desc_destroy(pd);
 	if (hint)
 		dnnl_primitive_desc_destroy(hint);
 	if (attr)
 		dnnl_primitive_attr_destroy(attr);
 	return rc;
+}
+
+/* The convolution's primitive on the given layouts when oneDNN has a direct kernel for
+ * them, else on its preferred layout with the activations reordered. */
+static int conv_create(struct entry *en, const struct key *k, const struct mg_tensor *const op[4],
+		       struct mg_err *e)
+{
+	dnnl_primitive_desc_t pd = NULL, pd2 = NULL;
+	int rc = conv_pd(en, k, op, 0, &pd, e);
+	if (!rc && !direct(pd)) {
+		struct mg_err e2 = {0};
+		if (conv_pd(en, k, op, 1, &pd2, &e2) == 0 && direct(pd2)) {
+			dnnl_primitive_desc_destroy(pd);
+			pd = pd2;
+		} else if (pd2) {
+			dnnl_primitive_desc_destroy(pd2);
+		}
+	}
+	return rc ? rc : entry_finish(en, op, pd, e);
 }
 
 static int matmul_create(struct entry *en, const struct mg_tensor *const op[4], struct mg_err *e)
@@ -320,7 +358,8 @@ static int matmul_create(struct entry *en, const struct mg_tensor *const op[4], 
 	TRY(dnnl_primitive_desc_create(&pd, &md, attr, engine, NULL), "matmul");
 	memcpy(en->args, (int[]){DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
 	       sizeof en->args);
-	rc = entry_finish(en, pd, dnnl_query_undef, e);
+	en->is_out[3] = 1;
+	rc = entry_finish(en, op, pd, e);
 	pd = NULL;
 out:
 	if (pd)
@@ -373,35 +412,34 @@ done:
 	return rc;
 }
 
-/* Runs en on the operands: torch's weights go through the reorder (before the primitive
- * when read, after it when written); scratchpad and reordered weights come from the
- * block cache, so a loop does not fault in fresh memory at each call. */
+/* Runs en on the operands: those the primitive takes in another layout go through a
+ * buffer (reordered into it before the run, out of it after); buffers and scratchpad
+ * come from the block cache, so a loop does not fault in fresh memory at each call. */
 static int run(const struct entry *en, const struct mg_tensor *const op[4], struct mg_err *e)
 {
-	int rc = 0, n = 0, in = en->wslot != 3; /* torch's weights read (else written) */
-	dnnl_memory_t mem[5] = {0}, wuser = NULL, wprim = NULL;
+	int rc = 0, n = 0, slot[4];
+	dnnl_memory_t user[4] = {0}, mem[5] = {0};
+	void *buf[4] = {0}, *scratch = NULL;
 	dnnl_exec_arg_t args[5];
 	dnnl_stream_t stream = NULL;
-	void *scratch = NULL, *wbuf = NULL;
 	TRY(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags), "stream");
 	for (int i = 0; i < 4; i++) {
 		if (!op[i])
 			continue;
-		int w = en->reorder && i == en->wslot;
 		void *p = mg_tensor_data(op[i]);
-		if (w) {
-			TRY(dnnl_memory_create(&wuser, &en->umd, engine, p), "memory");
-			if (!(p = wbuf = mg_block_alloc(en->wsize))) {
+		if (en->reorder[i]) {
+			TRY(dnnl_memory_create(&user[i], &en->md[i], engine, p), "memory");
+			if (!(p = buf[i] = mg_block_alloc(en->psize[i]))) {
 				rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 				goto out;
 			}
 		}
-		TRY(dnnl_memory_create(&mem[n], w ? &en->wmd : &en->md[i], engine, p), "memory");
-		if (w)
-			wprim = mem[n];
-		args[n].arg = en->args[i];
-		args[n].memory = mem[n];
-		n++;
+		TRY(dnnl_memory_create(&mem[n], &en->pmd[i], engine, p), "memory");
+		if (en->reorder[i] && !en->is_out[i])
+			TRY(dnnl_primitive_execute(en->reorder[i], stream, 2, (dnnl_exec_arg_t[]){
+				{DNNL_ARG_FROM, user[i]}, {DNNL_ARG_TO, mem[n]}}), "reorder");
+		args[n] = (dnnl_exec_arg_t){en->args[i], mem[n]};
+		slot[i] = n++;
 	}
 	if (en->scratch) {
 		if (!(scratch = mg_block_alloc(en->scratch))) {
@@ -409,32 +447,27 @@ static int run(const struct entry *en, const struct mg_tensor *const op[4], stru
 			goto out;
 		}
 		TRY(dnnl_memory_create(&mem[n], &en->smd, engine, scratch), "memory");
-		args[n].arg = DNNL_ARG_SCRATCHPAD;
-		args[n].memory = mem[n];
+		args[n] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, mem[n]};
 		n++;
 	}
-	if (en->reorder && in)
-		TRY(dnnl_primitive_execute(en->reorder, stream, 2,
-					   (dnnl_exec_arg_t[]){{DNNL_ARG_FROM, wuser},
-							       {DNNL_ARG_TO, wprim}}),
-		    "weight reorder");
 	TRY(dnnl_primitive_execute(en->prim, stream, n, args), "execute");
-	if (en->reorder && !in)
-		TRY(dnnl_primitive_execute(en->reorder, stream, 2,
-					   (dnnl_exec_arg_t[]){{DNNL_ARG_FROM, wprim},
-							       {DNNL_ARG_TO, wuser}}),
-		    "weight reorder");
+	for (int i = 0; i < 4; i++)
+		if (op[i] && en->reorder[i] && en->is_out[i])
+			TRY(dnnl_primitive_execute(en->reorder[i], stream, 2, (dnnl_exec_arg_t[]){
+				{DNNL_ARG_FROM, mem[slot[i]]}, {DNNL_ARG_TO, user[i]}}), "reorder");
 	TRY(dnnl_stream_wait(stream), "execute");
 out:
 	for (int i = 0; i < 5; i++)
 		if (mem[i])
 			dnnl_memory_destroy(mem[i]);
-	if (wuser)
-		dnnl_memory_destroy(wuser);
+	for (int i = 0; i < 4; i++) {
+		if (user[i])
+			dnnl_memory_destroy(user[i]);
+		mg_block_free(buf[i]);
+	}
 	if (stream)
 		dnnl_stream_destroy(stream);
 	mg_block_free(scratch);
-	mg_block_free(wbuf);
 	return rc;
 }
 
