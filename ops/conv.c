@@ -309,8 +309,7 @@ int mg_conv_compute(enum mg_dnn_pass pass, const struct mg_conv_geom *g, int tra
 		if (!rc && dbias && pass == MG_DNN_BWD_WEIGHTS)
 			rc = mg_tensor_alloc(dbias, MG_DTYPE_F32, 1, &nb, e);
 		if (!rc)
-			rc = mg_dnn_conv(pass, g, t, pa, pb,
-					 pass == MG_DNN_BWD_WEIGHTS ? (dbias ? dbias : NULL) : pc,
+			rc = mg_dnn_conv(pass, g, t, pa, pb, pass == MG_DNN_BWD_WEIGHTS ? dbias : pc,
 					 out, e);
 		mg_tensor_release(&ta);
 		mg_tensor_release(&tb);

@@ -131,6 +131,7 @@ int mg_linear_compute(enum mg_dnn_pass pass, int dnn, const struct mg_tensor *a,
 		if (pbias && pbias->dims[0] > 1 && pbias->strides[0] != 1) /* oneDNN: dense */
 			if (!(rc = mg_tensor_contiguous(&fbias, pbias, e)))
 				pbias = &fbias;
+		/* out is new and contiguous: its matrix is a view (fo stays empty) */
 		if (!rc && !(rc = as_matrix(a, &am, &ta, e)) && !(rc = as_matrix(b, &bm, &tb, e)) &&
 		    !(rc = as_matrix(out, &om, &fo, e)))
 			rc = linear_dnn(pass, &am, &bm, pbias, &om, bw ? dbias : NULL, e);
