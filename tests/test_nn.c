@@ -6,7 +6,8 @@
  *   3D shapes with size-1 and prime dims, odd strides, dilations, asymmetric "same"
  *   padding, groups > 1, and operands in plain, channels-last, strided-slice and flipped
  *   layouts.
- * - The primitive cache: a repeated call creates no primitive.
+ * - The primitive cache: a repeated call creates no primitive; one primitive run from
+ *   two threads at once gives the reference's result.
  * - Arguments and shapes torch refuses are refused, naming the op and argument.
  * Tolerances: FD |fd - analytic| <= 1e-7 (1 + |analytic|) with h = 1e-3 (the loss is
  * linear in each operand, so only rounding remains); oneDNN vs reference
@@ -368,6 +369,57 @@ static void cache_reuse(void)
 	mg_arena_free(&arena);
 }
 
+struct threads_ctx {
+	const struct mg_conv_geom *g;
+	const struct mg_tensor *x, *w, *b, *want;
+	int64_t bad[8];
+};
+
+static void threads_one(void *p, int64_t i, int worker)
+{
+	struct threads_ctx *c = p;
+	struct mg_err e = {0};
+	struct mg_tensor y;
+	c->bad[i] = -1;
+	if (mg_conv_compute(MG_DNN_FWD, c->g, 0, 1, c->x, c->w, c->b, &y, NULL, &e))
+		return;
+	const float *py = mg_tensor_data(&y), *pw = mg_tensor_data(c->want);
+	c->bad[i] = 0;
+	for (int64_t k = 0; k < mg_tensor_numel(&y); k++)
+		c->bad[i] += fabsf(py[k] - pw[k]) > 1e-4f * (1 + fabsf(pw[k]));
+	mg_tensor_release(&y);
+}
+
+/* One cached primitive run from two threads at once (the user scratchpad makes that
+ * safe) gives the reference's result every time. */
+static void threads(void)
+{
+	struct mg_arena arena = {0};
+	struct mg_attr a[8];
+	struct mg_conv_geom g;
+	struct mg_err e = {0};
+	int64_t xd[5], wd[5], bd = 8;
+	const struct cfg c = {0, 2, 8, 8, 3, {9, 8, 7}, {3, 3, 3}, "{\"padding\": 1}", 1};
+	if (setup(&c, &g, xd, wd, &arena, a))
+		return;
+	struct mg_tensor x, w, b, want;
+	make(&x, MG_DTYPE_F32, 5, xd, PLAIN);
+	make(&w, MG_DTYPE_F32, 5, wd, PLAIN);
+	make(&b, MG_DTYPE_F32, 1, &bd, PLAIN);
+	CHECK_OK(mg_conv_compute(MG_DNN_FWD, &g, 0, 0, &x, &w, &b, &want, NULL, &e), &e);
+	struct threads_ctx ctx = {&g, &x, &w, &b, &want, {0}};
+	struct mg_pool *pool = mg_pool_new(2);
+	mg_pool_for(pool, 8, threads_one, &ctx);
+	mg_pool_free(pool);
+	for (int i = 0; i < 8; i++)
+		CHECK(ctx.bad[i] == 0, "call %d from the pool: %lld values differ (-1: failed)", i,
+		      (long long)ctx.bad[i]);
+	struct mg_tensor *all[] = {&x, &w, &b, &want};
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+		mg_tensor_release(all[i]);
+	mg_arena_free(&arena);
+}
+
 /* Op d on x, w (and b) given as JSON args fails with needle. */
 static void refused(const char *op, const char *json, int xr, const int64_t *xd, int wr,
 		    const int64_t *wd, int64_t nb, const char *needle)
@@ -429,6 +481,7 @@ int main(void)
 			for (int l = PLAIN; l <= FLIPPED; l++)
 				dnn_case(&cases[i], l);
 		cache_reuse();
+		threads();
 	} else {
 		printf("oneDNN not available: the reference kernels alone are checked\n");
 	}
