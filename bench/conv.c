@@ -2,7 +2,8 @@
  * forward, backward data and backward weights (+ bias), with the activations in plain
  * NCDHW and in channels-last (NDHWC, a strided view), weights in torch's layout.
  * Outputs are allocated once (first touch is slow here: see PLATFORM.md); each pass is
- * warmed up, then the median of RUNS calls is reported. Run by bench/conv.sh.
+ * warmed up, then the median and the best of RUNS calls are reported (the best is the
+ * steadier figure on a machine others share). Run by bench/conv.sh.
  * usage: bench_conv [N C D RUNS]   (default 1 32 64 10: conv3d 3x3x3, C->C, padding 1) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,9 +82,9 @@ int main(int argc, char **argv)
 					t[r] = mg_now() - t0;
 			}
 			qsort(t, (size_t)n, sizeof *t, cmp);
-			printf("mgc   %-13s %-16s %8.2f ms %8.1f GFLOP/s\n",
+			printf("mgc   %-13s %-16s %8.2f ms %7.1f GFLOP/s   best %7.1f GFLOP/s\n",
 			       cl ? "channels-last" : "plain", names[pass], t[n / 2] * 1e3,
-			       gflop / t[n / 2]);
+			       gflop / t[n / 2], gflop / t[0]);
 		}
 		mg_tensor_release(&x);
 		mg_tensor_release(&y);

@@ -3,9 +3,9 @@
  * until mg_dnn_cache_clear; primitives run with a user scratchpad (allocated per call
  * from the block cache), which is what makes running one primitive from several
  * threads at once safe. An operand whose layout the primitive does not take (torch's
- * weights, always; activations when oneDNN has no direct kernel for their layout, as
- * for plain NCDHW) goes through a reorder into or out of a buffer of the primitive's
- * layout at each call, as PyTorch does. oneDNN's CPU engine and its threads (OpenMP in Debian's build:
+ * weights; activations not in oneDNN's blocked layout, conv_create says when) goes
+ * through a reorder into or out of a buffer of the primitive's layout at each call, as
+ * PyTorch does. oneDNN's CPU engine and its threads (OpenMP in Debian's build:
  * OMP_NUM_THREADS) are the process's, started on first use.
  * Read next: dnn.h for the contract, ops/conv.c for the callers. */
 #include "dnn.h"
@@ -319,22 +319,22 @@ out:
 	return rc;
 }
 
-/* The convolution's primitive on the given layouts when oneDNN has a direct kernel for
- * them, else on its preferred layout with the activations reordered. */
+/* The convolution's primitive on oneDNN's preferred activation layout (blocked) when it
+ * has a direct kernel there: the given tensors are reordered in and out, which costs
+ * less than the 2-4x its kernels lose on plain and even channels-last layouts (see
+ * docs/networks.md). Else (no direct kernel on any layout, as for the 3D weight gradient
+ * without AVX-512) the fallback runs on the given layouts, saving the reorders. */
 static int conv_create(struct entry *en, const struct key *k, const struct mg_tensor *const op[4],
 		       struct mg_err *e)
 {
-	dnnl_primitive_desc_t pd = NULL, pd2 = NULL;
+	dnnl_primitive_desc_t pd = NULL;
+	struct mg_err e2 = {0};
+	if (conv_pd(en, k, op, 1, &pd, &e2) == 0 && direct(pd))
+		return entry_finish(en, op, pd, e);
+	if (pd)
+		dnnl_primitive_desc_destroy(pd);
+	pd = NULL;
 	int rc = conv_pd(en, k, op, 0, &pd, e);
-	if (!rc && !direct(pd)) {
-		struct mg_err e2 = {0};
-		if (conv_pd(en, k, op, 1, &pd2, &e2) == 0 && direct(pd2)) {
-			dnnl_primitive_desc_destroy(pd);
-			pd = pd2;
-		} else if (pd2) {
-			dnnl_primitive_desc_destroy(pd2);
-		}
-	}
 	return rc ? rc : entry_finish(en, op, pd, e);
 }
 

@@ -5,10 +5,11 @@
  * mg_dnn_available fails with MG_ERR_UNSUPPORTED and the reference kernels (ops/nn.h)
  * do the work.
  * Invariant: tensors are float32 in MONAI's logical order (N, C, spatial...) with any
- * strides; the primitive runs on the physical layout it is given (plain NCDHW,
- * channels-last NDHWC as a strided view, any other view), so the layout choice is the
- * caller's. Weights are torch's (any strides); oneDNN's preferred weight layout is
- * reached by a reorder inside each call. Primitives (and those reorders) are created once
+ * strides: plain NCDHW, channels-last NDHWC (a strided view), any other view. The
+ * primitives run on oneDNN's preferred (blocked) layout, reached by reorders inside each
+ * call (torch's weights always; activations unless oneDNN has no direct kernel there,
+ * when its fallback runs on the layout given): a later layout pass that keeps
+ * activations blocked removes those reorders. Primitives (and those reorders) are created once
  * per descriptor (pass, geometry, every operand's dims and strides) and cached for the
  * life of the process, so a training loop never re-creates them.
  * Read next: dnn.c, ops/nn.h (the reference kernels that check it). */
