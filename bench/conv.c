@@ -52,8 +52,10 @@ int main(int argc, char **argv)
 	double gflop = 2.0 * N * C * C * 27 * D * D * D / 1e9;
 	int64_t xd[5] = {N, C, D, D, D}, wd[5] = {C, C, 3, 3, 3}, bd = C;
 	struct mg_tensor w, b, dw, db;
-	if (mg_tensor_alloc(&w, MG_DTYPE_F32, 5, wd, &e) || mg_tensor_alloc(&dw, MG_DTYPE_F32, 5, wd, &e) ||
-	    mg_tensor_alloc(&b, MG_DTYPE_F32, 1, &bd, &e) || mg_tensor_alloc(&db, MG_DTYPE_F32, 1, &bd, &e))
+	if (mg_tensor_alloc(&w, MG_DTYPE_F32, 5, wd, &e) ||
+	    mg_tensor_alloc(&dw, MG_DTYPE_F32, 5, wd, &e) ||
+	    mg_tensor_alloc(&b, MG_DTYPE_F32, 1, &bd, &e) ||
+	    mg_tensor_alloc(&db, MG_DTYPE_F32, 1, &bd, &e))
 		goto fail;
 	fill(&w);
 	fill(&b);

@@ -320,10 +320,11 @@ out:
 }
 
 /* The convolution's primitive on oneDNN's preferred activation layout (blocked) when it
- * has a direct kernel there: the given tensors are reordered in and out, which costs
- * less than the 2-4x its kernels lose on plain and even channels-last layouts (see
- * docs/networks.md). Else (no direct kernel on any layout, as for the 3D weight gradient
- * without AVX-512) the fallback runs on the given layouts, saving the reorders. */
+ * has a direct kernel there, the given tensors reordered in and out: plain layouts have
+ * no direct kernel (im2col + gemm, 4-10x slower) and channels-last ones were no faster
+ * than blocked plus the reorders here (docs/networks.md). Else (no direct kernel on any
+ * layout, as for the 3D weight gradient without AVX-512) the fallback runs on the given
+ * layouts, saving the reorders. */
 static int conv_create(struct entry *en, const struct key *k, const struct mg_tensor *const op[4],
 		       struct mg_err *e)
 {

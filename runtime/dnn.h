@@ -9,9 +9,9 @@
  * primitives run on oneDNN's preferred (blocked) layout, reached by reorders inside each
  * call (torch's weights always; activations unless oneDNN has no direct kernel there,
  * when its fallback runs on the layout given): a later layout pass that keeps
- * activations blocked removes those reorders. Primitives (and those reorders) are created once
- * per descriptor (pass, geometry, every operand's dims and strides) and cached for the
- * life of the process, so a training loop never re-creates them.
+ * activations blocked removes those reorders. Primitives (and their reorders) are
+ * created once per descriptor (pass, geometry, every operand's dims and strides) and
+ * cached for the life of the process, so a training loop never re-creates them.
  * Read next: dnn.c, ops/nn.h (the reference kernels that check it). */
 #ifndef MG_DNN_H
 #define MG_DNN_H
