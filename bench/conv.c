@@ -2,12 +2,15 @@
  * forward, backward data and backward weights (+ bias), with the activations in plain
  * NCDHW and in channels-last (NDHWC, a strided view), weights in torch's layout.
  * Outputs are allocated once (first touch is slow here: see PLATFORM.md); each pass is
- * warmed up, then the median and the best of RUNS calls are reported (the best is the
- * steadier figure on a machine others share). Run by bench/conv.sh.
+ * warmed up, then the median and the best of RUNS calls are reported, and the median
+ * GFLOP per second of process CPU time (per core busy: the steadier figure on a
+ * machine others share, as time spent waiting for a core is not counted). Run by
+ * bench/conv.sh.
  * usage: bench_conv [N C D RUNS]   (default 1 32 64 10: conv3d 3x3x3, C->C, padding 1) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../ops/nn.h"
 
@@ -15,6 +18,13 @@ static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return (x > y) - (x < y);
+}
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static void fill(struct mg_tensor *t)
@@ -74,19 +84,20 @@ int main(int argc, char **argv)
 						   : pass == MG_DNN_BWD_WEIGHTS ? &db : NULL;
 			const struct mg_tensor *o = pass == MG_DNN_FWD ? &y
 						   : pass == MG_DNN_BWD_DATA ? &dx : &dw;
-			double t[64];
+			double t[64], u[64];
 			int n = runs < 64 ? runs : 64;
 			for (int r = -2; r < n; r++) { /* two warm-up calls: create, first touch */
-				double t0 = mg_now();
+				double t0 = mg_now(), u0 = cpu_now();
 				if (mg_dnn_conv(pass, &g, 0, a, bb, c, o, &e))
 					goto fail;
 				if (r >= 0)
-					t[r] = mg_now() - t0;
+					t[r] = mg_now() - t0, u[r] = cpu_now() - u0;
 			}
 			qsort(t, (size_t)n, sizeof *t, cmp);
-			printf("mgc   %-13s %-16s %8.2f ms %7.1f GFLOP/s   best %7.1f GFLOP/s\n",
+			qsort(u, (size_t)n, sizeof *u, cmp);
+			printf("mgc   %-13s %-16s %8.2f ms %7.1f GFLOP/s  best %7.1f  per CPU-s %6.1f\n",
 			       cl ? "channels-last" : "plain", names[pass], t[n / 2] * 1e3,
-			       gflop / t[n / 2], gflop / t[0]);
+			       gflop / t[n / 2], gflop / t[0], gflop / u[n / 2]);
 		}
 		mg_tensor_release(&x);
 		mg_tensor_release(&y);

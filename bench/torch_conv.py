@@ -1,6 +1,6 @@
 """bench/torch_conv.py: the same convolution as bench/conv.c in PyTorch on this machine
 (forward, backward data, backward weights + bias; plain and channels_last_3d), median
-of RUNS after two warm-up calls (and the best). usage: python3 bench/torch_conv.py [N C D RUNS]"""
+of RUNS after two warm-up calls, the best, and GFLOP per CPU-second. usage: python3 bench/torch_conv.py [N C D RUNS]"""
 import sys
 import time
 
@@ -23,13 +23,15 @@ for fmt in (torch.contiguous_format, torch.channels_last_3d):
     name = "plain" if fmt == torch.contiguous_format else "channels-last"
     with torch.no_grad():
         for p, f in passes.items():
-            ts = []
+            ts, us = [], []
             for r in range(runs + 2):
-                t0 = time.perf_counter()
+                t0, u0 = time.perf_counter(), time.process_time()
                 f()
                 if r >= 2:
                     ts.append(time.perf_counter() - t0)
+                    us.append(time.process_time() - u0)
             ts.sort()
+            us.sort()
             t = ts[len(ts) // 2]
-            print(f"torch {name:13s} {p:16s} {t * 1e3:8.2f} ms {gflop / t:7.1f} GFLOP/s   "
-                  f"best {gflop / ts[0]:7.1f} GFLOP/s")
+            print(f"torch {name:13s} {p:16s} {t * 1e3:8.2f} ms {gflop / t:7.1f} GFLOP/s  "
+                  f"best {gflop / ts[0]:7.1f}  per CPU-s {gflop / us[len(us) // 2]:6.1f}")
