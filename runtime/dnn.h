@@ -59,7 +59,8 @@ int mg_dnn_matmul(const struct mg_tensor *a, const struct mg_tensor *b,
 /* Primitives created since the process started (a cache hit creates none): what a test
  * reads to see a loop reuse them. */
 int64_t mg_dnn_primitives_created(void);
-/* Frees every cached primitive (the next call re-creates what it needs). */
+/* Frees every cached primitive (the next call re-creates what it needs); not while
+ * another thread is inside a dnn call. */
 void mg_dnn_cache_clear(void);
 
 #endif
