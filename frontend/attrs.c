@@ -68,6 +68,27 @@ static int scalar(const struct mg_attrdef *d, enum mg_attr_type t, const cJSON *
 			  mg_attr_type_phrase(t), mg_json_kind(j));
 }
 
+/* One string (a scalar STR attribute or an element of a STRS one), copied into the arena;
+ * numbers are taken as text where the attribute's flags allow. */
+static int text(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *a,
+		struct mg_attr *out, struct mg_err *e)
+{
+	if ((d->flags & MG_ATTRF_INT_OK) && cJSON_IsNumber(j) &&
+	    j->valuedouble == (double)j->valueint) {
+		/* MONAI's int-or-name arguments: channel_dim=-1 or "no_channel" */
+		out->v.s = mg_arena_printf(a, "%d", j->valueint);
+	} else if ((d->flags & MG_ATTRF_NUM_OK) && cJSON_IsNumber(j)) {
+		/* MONAI's number-or-name arguments: threshold=0.5 or "otsu" */
+		out->v.s = mg_arena_printf(a, "%.17g", j->valuedouble);
+	} else {
+		int rc = scalar(d, MG_ATTR_STR, j, out, e);
+		if (rc)
+			return rc;
+		out->v.s = mg_arena_strdup(a, out->v.s);
+	}
+	return out->v.s ? 0 : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+}
+
 /* A matrix (MG_ATTRF_MATRIX) given as rows is read row by row, as one flat list: every
  * item an array, all of one length. 0 when j is not such a list. */
 static int matrix_rows(const cJSON *j, int *cols)
@@ -96,11 +117,9 @@ static int list(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *a,
 		const cJSON *x = rows ? cJSON_GetArrayItem(cJSON_GetArrayItem(j, i / cols), i % cols)
 				 : cJSON_IsArray(j) ? cJSON_GetArrayItem(j, i) : j;
 		struct mg_attr one = {0};
-		int rc = scalar(d, et, x, &one, e);
+		int rc = et == MG_ATTR_STR ? text(d, x, a, &one, e) : scalar(d, et, x, &one, e);
 		if (rc)
 			return rc;
-		if (et == MG_ATTR_STR)
-			one.v.s = mg_arena_strdup(a, one.v.s);
 		memcpy(buf + elem * (size_t)i, &one.v, elem);
 	}
 	out->n = n;
@@ -136,21 +155,7 @@ static int convert(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *
 	}
 	if (is_list_type(d->type))
 		return list(d, j, a, out, e);
-	if (d->type == MG_ATTR_STR && (d->flags & MG_ATTRF_INT_OK) && cJSON_IsNumber(j) &&
-	    j->valuedouble == (double)j->valueint) {
-		/* MONAI's int-or-name arguments: channel_dim=-1 or "no_channel" */
-		out->v.s = mg_arena_printf(a, "%d", j->valueint);
-		return out->v.s ? 0 : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
-	}
-	if (d->type == MG_ATTR_STR && (d->flags & MG_ATTRF_NUM_OK) && cJSON_IsNumber(j)) {
-		/* MONAI's number-or-name arguments: threshold=0.5 or "otsu" */
-		out->v.s = mg_arena_printf(a, "%.17g", j->valuedouble);
-		return out->v.s ? 0 : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
-	}
-	int rc = scalar(d, d->type, j, out, e);
-	if (!rc && d->type == MG_ATTR_STR)
-		out->v.s = mg_arena_strdup(a, out->v.s);
-	return rc;
+	return d->type == MG_ATTR_STR ? text(d, j, a, out, e) : scalar(d, d->type, j, out, e);
 }
 
 /* The per-key element of a PERKEY argument, or the argument itself. */

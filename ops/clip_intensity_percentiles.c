@@ -14,8 +14,13 @@
  *   - the output always has the input's dtype (MONAI converts back), so `dtype` only
  *     sets the soft clip's precision.
  * Percentiles as ScaleIntensityRangePercentiles (torch.quantile / np.percentile); integer
- * and half images are refused, as torch.quantile refuses them. return_clipping_values
- * is accepted, but mgc's metadata has no place for the values: they are not kept. */
+ * and half images are refused, as torch.quantile refuses them.
+ * return_clipping_values: the output's meta gets clipping_values, one (lower, upper)
+ * per channel group, the percentiles in x's dtype (null for a bound soft clipping was
+ * not given; hard clipping reports percentile 0 or 100 for it), replacing any earlier
+ * ones, as MONAI's meta["clipping_values"]; DataStats(meta_info) shows them. */
+#include <stdlib.h>
+
 #include "intensity.h"
 
 static const struct mg_attrdef attrs[] = {
@@ -27,7 +32,8 @@ static const struct mg_attrdef attrs[] = {
 	 "soft clipping's sharpness (> 0); null: hard clipping"},
 	{"channel_wise", MG_ATTR_BOOL, "false", 0, NULL, "percentiles per channel (axis 0)"},
 	{"return_clipping_values", MG_ATTR_BOOL, "false", 0, NULL,
-	 "accepted; the values are not kept (mgc's metadata has no field for them)"},
+	 "keep the percentiles in the output's meta (clipping_values, one (lower, upper) "
+	 "per channel group)"},
 	{"dtype", MG_ATTR_DTYPE, "\"float32\"", MG_ATTRF_NULLABLE, NULL,
 	 "soft clipping computes in this dtype (null: the input's); the output keeps the "
 	 "input's dtype"},
@@ -86,9 +92,19 @@ static double clip_one(const void *ctx, double v)
 	return r;
 }
 
-static int clip_group(const struct mg_attr *a, const struct mg_tensor *x, struct mg_tensor *y,
+/* What clip_group needs: the arguments, and where the clipping values go (NULL: not
+ * kept). */
+struct groups {
+	const struct mg_attr *a;
+	struct mg_clipping *vals;
+	int64_t *n;
+};
+
+static int clip_group(const void *ctx, const struct mg_tensor *x, struct mg_tensor *y,
 		      struct mg_err *e)
 {
+	const struct groups *g = ctx;
+	const struct mg_attr *a = g->a;
 	int soft = !a[A_SHARP].is_none;
 	struct clip s = {
 		.ct = a[A_DTYPE].is_none ? x->dtype : (enum mg_dtype)a[A_DTYPE].v.i,
@@ -101,6 +117,9 @@ static int clip_group(const struct mg_attr *a, const struct mg_tensor *x, struct
 	int rc = mg_reduce_percentiles(x, 2, q, p, e);
 	if (rc)
 		return rc;
+	if (g->vals) /* MONAI's .item() of the percentile tensors, in x's dtype */
+		g->vals[(*g->n)++] = (struct mg_clipping){
+			{p[0], p[1]}, {!soft || s.has_lo, !soft || s.has_hi}};
 	/* the soft clip subtracts the 0-d percentile tensors in ct */
 	s.lo = soft ? mg_round_to(s.ct, p[0]) : p[0];
 	s.hi = soft ? mg_round_to(s.ct, p[1]) : p[1];
@@ -117,8 +136,22 @@ static int clip_intensity_percentiles(const struct mg_attr *a, struct mg_val *in
 	const struct mg_tensor *x = &in[0].t;
 	if (rc || (rc = check(a, k->err)))
 		return rc;
-	return mg_percentile_groups(OP, x, x->dtype, (int)a[A_CHANNEL_WISE].v.i, clip_group, a,
-				    &out[0], k->err);
+	int cw = (int)a[A_CHANNEL_WISE].v.i;
+	int64_t ng = mg_group_count(x, cw), n = 0;
+	struct groups g = {a, NULL, &n};
+	if (a[A_RETURN].v.i && !(g.vals = malloc(sizeof *g.vals * (size_t)(ng > 0 ? ng : 1))))
+		return mg_err_set(k->err, MG_ERR_NOMEM, OP ": out of memory");
+	rc = mg_percentile_groups(OP, x, x->dtype, cw, clip_group, &g, &out[0], k->err);
+	if (!rc && g.vals) {
+		struct mg_meta *m = mg_meta_mut(&out[0].t);
+		rc = m ? mg_meta_set_clipping(m, g.vals, (int)n) : MG_ERR_NOMEM;
+		if (rc) {
+			mg_val_release(&out[0]);
+			rc = mg_err_set(k->err, MG_ERR_NOMEM, OP ": out of memory");
+		}
+	}
+	free(g.vals);
+	return rc;
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,

@@ -15,6 +15,7 @@
  * additional_info is a Python callable in MONAI: mgc cannot run it, so setting it is an
  * error; `name` (the logger's name) is accepted and has no effect. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "op.h"
@@ -116,6 +117,21 @@ static void put_matrix(FILE *f, const double m[4][4])
 	fputc(']', f);
 }
 
+/* v as Python's repr of a float: the fewest digits that read back as v, and ".0" on
+ * integral values. */
+static void put_repr(FILE *f, double v)
+{
+	char s[32];
+	for (int digits = 1; digits <= 17; digits++) {
+		snprintf(s, sizeof s, "%.*g", digits, v);
+		if (strtod(s, NULL) == v || isnan(v))
+			break;
+	}
+	fputs(s, f);
+	if (isfinite(v) && !strpbrk(s, ".e"))
+		fputs(".0", f);
+}
+
 static void put_meta(FILE *f, const struct mg_tensor *t)
 {
 	const struct mg_meta *m = t->meta;
@@ -136,7 +152,20 @@ static void put_meta(FILE *f, const struct mg_tensor *t)
 	fprintf(f, "), pixdim: (%g, %g, %g), original_affine: ", m->pixdim[0], m->pixdim[1],
 		m->pixdim[2]);
 	put_matrix(f, m->orig_affine);
-	fprintf(f, ", applied_operations: %d}", m->napplied);
+	fprintf(f, ", applied_operations: %d", m->napplied);
+	if (m->nclipping) { /* as Python prints MONAI's list of tuples */
+		fputs(", clipping_values: [", f);
+		for (int i = 0; i < m->nclipping; i++)
+			for (int j = 0; j < 2; j++) {
+				fputs(j ? ", " : i ? "), (" : "(", f);
+				if (m->clipping[i].set[j])
+					put_repr(f, m->clipping[i].v[j]);
+				else
+					fputs("None", f);
+			}
+		fputs(")]", f);
+	}
+	fputc('}', f);
 }
 
 static void put_tensor(FILE *f, const struct mg_attr *a, const struct mg_tensor *t)

@@ -3,8 +3,8 @@
  * MONAI: monai.transforms.ForegroundMask(d)
  * Gradient: none.  Inverse: none.
  *
- * Reductions needed first: per channel, the threshold (otsu, yen, isodata, triangle: a
- * histogram; mean: numpy's pairwise mean); then per voxel, an OR over channels (not
+ * Reductions needed first: per channel, the threshold (otsu, yen, isodata, triangle,
+ * minimum: a histogram; mean: numpy's pairwise mean; li: an iteration of means); then per voxel, an OR over channels (not
  * elementwise: one output channel from up to three input channels).
  * MONAI (intensity/array.py) on numpy: with invert, skimage.util.invert first (unsigned:
  * dtype max - x; signed: -1 - x; float: 1 - x). Then:
@@ -19,8 +19,10 @@
  *     compare in numpy's promotion (against a float32 image, in float32);
  *   - with both, a voxel is foreground in both masks (AND). The output is
  *     (1, spatial...) in the input's dtype, 0 or 1.
- * Not supported (refused with a message): skimage's other methods (li, minimum,
- * local, ...) and per-channel threshold dicts and callables. */
+ * Method names are matched in any case (MONAI lowers them). Not supported (refused
+ * with a message): local, niblack, sauvola and multiotsu, which MONAI cannot run (they
+ * return arrays, and `if threshold:` raises on an array of more than one element), and
+ * per-channel threshold dicts and callables. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,7 @@
 
 static const struct mg_attrdef attrs[] = {
 	{"threshold", MG_ATTR_STR, "\"otsu\"", MG_ATTRF_NULLABLE | MG_ATTRF_NUM_OK, NULL,
-	 "R, G, B threshold: a number, or otsu, yen, isodata, triangle or mean "
+	 "R, G, B threshold: a number, or otsu, yen, isodata, triangle, mean, li or minimum "
 	 "(skimage.filters.threshold_<name> per channel); voxels <= it are foreground; 0 "
 	 "skips the channel; null: none"},
 	{"hsv_threshold", MG_ATTR_STR, "null", MG_ATTRF_NULLABLE | MG_ATTRF_NUM_OK, NULL,
@@ -59,11 +61,12 @@ static int parse_one(const struct mg_attr *a, const char *name, struct thr *t,
 	t->set = 1;
 	t->num = strtod(a->v.s, &end);
 	t->method = end != a->v.s && *end == 0 ? NULL : a->v.s;
-	if (!t->method || mg_threshold_known(t->method))
+	const char *why = t->method ? mg_threshold_refusal(t->method) : NULL;
+	if (!why)
 		return 0;
 	return mg_err_set(e, MG_ERR_UNSUPPORTED,
-			  OP ": %s \"%s\" is not supported; use a number, \"otsu\", \"yen\", "
-			     "\"isodata\", \"triangle\" or \"mean\"", name, a->v.s);
+			  OP ": %s \"%s\" %s; use a number or otsu, yen, isodata, triangle, "
+			     "mean, li or minimum", name, a->v.s, why);
 }
 
 static int parse(const struct mg_attr *a, struct thr *rgb, struct thr *hsv, struct mg_err *e)

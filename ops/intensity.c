@@ -103,7 +103,7 @@ void mg_reduce_minmax(const struct mg_tensor *x, double *mn, double *mx)
 	*mx = hi;
 }
 
-static int cmp_double(const void *a, const void *b)
+int mg_cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return (x > y) - (x < y);
@@ -146,7 +146,7 @@ int mg_reduce_percentiles(const struct mg_tensor *x, int n, const double *q, dou
 	if (!s)
 		return e->code;
 	int64_t len = mg_tensor_numel(x);
-	qsort(s, (size_t)len, sizeof *s, cmp_double);
+	qsort(s, (size_t)len, sizeof *s, mg_cmp_double);
 	int f32 = x->dtype == MG_DTYPE_F32;
 	for (int i = 0; i < n; i++)
 		out[i] = len > 1000000 ? quantile_numpy(s, len, q[i], f32)
@@ -176,8 +176,8 @@ int mg_percentile_input(const char *op, const struct mg_tensor *x, struct mg_err
 }
 
 int mg_percentile_groups(const char *op, const struct mg_tensor *x, enum mg_dtype od,
-			 int channel_wise, mg_group_fn *f, const struct mg_attr *a,
-			 struct mg_val *out, struct mg_err *e)
+			 int channel_wise, mg_group_fn *f, const void *ctx, struct mg_val *out,
+			 struct mg_err *e)
 {
 	struct mg_tensor y;
 	int rc = mg_percentile_input(op, x, e);
@@ -186,7 +186,7 @@ int mg_percentile_groups(const char *op, const struct mg_tensor *x, enum mg_dtyp
 	for (int64_t c = 0; c < mg_group_count(x, channel_wise) && !rc; c++) {
 		struct mg_tensor xc = mg_group(x, channel_wise, c);
 		struct mg_tensor yc = mg_group(&y, channel_wise, c);
-		rc = f(a, &xc, &yc, e);
+		rc = f(ctx, &xc, &yc, e);
 	}
 	return mg_val_set_result(out, y, x->meta, rc);
 }

@@ -76,13 +76,13 @@ int mg_percentile_input(const char *op, const struct mg_tensor *x, struct mg_err
 /* The same check at type inference (dtype -1: unknown, accepted). */
 int mg_percentile_dtype(const char *op, int dtype, struct mg_err *e);
 /* The kernel of a percentile op (ClipIntensityPercentiles,
- * ScaleIntensityRangePercentiles): x checked as above, then f(a, xc, yc) on each channel
+ * ScaleIntensityRangePercentiles): x checked as above, then f(ctx, xc, yc) on each channel
  * group (channel_wise) of x and of a new y of dtype od, set as out with x's meta. */
-typedef int mg_group_fn(const struct mg_attr *a, const struct mg_tensor *x,
-			struct mg_tensor *y, struct mg_err *e);
+typedef int mg_group_fn(const void *ctx, const struct mg_tensor *x, struct mg_tensor *y,
+			struct mg_err *e);
 int mg_percentile_groups(const char *op, const struct mg_tensor *x, enum mg_dtype od,
-			 int channel_wise, mg_group_fn *f, const struct mg_attr *a,
-			 struct mg_val *out, struct mg_err *e);
+			 int channel_wise, mg_group_fn *f, const void *ctx, struct mg_val *out,
+			 struct mg_err *e);
 int mg_percentile_arg(const char *op, const char *name, const struct mg_attr *q,
 		      struct mg_err *e);
 
@@ -101,6 +101,9 @@ void mg_hist_free(struct mg_hist *h);
 /* np.sum of a contiguous array of n values: numpy's pairwise_sum (8 accumulators over
  * blocks of up to 128, halves kept multiples of 8 above), in float32 when f32. */
 double mg_reduce_sum_np(const double *a, int64_t n, int f32);
+
+/* qsort's comparison of doubles, ascending. */
+int mg_cmp_double(const void *a, const void *b);
 
 /* np.mean of n values of dtype dt (in C order): numpy's pairwise sum, in float32 for
  * float32/float16 data and float64 otherwise, rounded to the result dtype. */
@@ -122,8 +125,9 @@ int32_t mg_range_scale_emit(struct mg_kir *k, const struct mg_range_scale *rs, i
 
 /* ---- skimage_threshold.c: skimage.filters.threshold_<name> ---- */
 
-/* Whether mgc has threshold_<name>: otsu, yen, isodata, triangle, mean. */
-int mg_threshold_known(const char *name);
+/* NULL when mgc has threshold_<name> (otsu, yen, isodata, triangle, mean, li, minimum;
+ * any case, as MONAI lowers it), else why not: a phrase to follow the name. */
+const char *mg_threshold_refusal(const char *name);
 /* threshold_<name> of n values of dtype dt in C order (one channel, as numpy sees it),
  * in skimage's dtypes step by step, into *thr. */
 int mg_threshold(const char *name, const double *v, int64_t n, enum mg_dtype dt, double *thr,

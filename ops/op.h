@@ -21,7 +21,8 @@ struct mg_type {
 enum {
 	MG_ATTRF_PERKEY = 1,   /* the dict form accepts one value per key */
 	MG_ATTRF_NULLABLE = 2, /* null (None) is a valid value */
-	MG_ATTRF_INT_OK = 4,   /* a string attribute that also takes an integer (as text) */
+	MG_ATTRF_INT_OK = 4,   /* a string attribute (or string list element) that also takes
+				* an integer (as text): Conv's padding, 1 or "same" */
 	MG_ATTRF_MATRIX = 8,   /* a float list that also takes rows of numbers, read row by
 				* row (Affine's `affine`) */
 	/* a string naming an item key (CropForegroundd's source_key, Invertd's orig_keys):

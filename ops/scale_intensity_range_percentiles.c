@@ -50,9 +50,10 @@ static int check(const struct mg_attr *a, struct mg_err *e)
 	return 0;
 }
 
-static int scale_group(const struct mg_attr *a, const struct mg_tensor *x,
-		       struct mg_tensor *y, struct mg_err *e)
+static int scale_group(const void *ctx, const struct mg_tensor *x, struct mg_tensor *y,
+		       struct mg_err *e)
 {
+	const struct mg_attr *a = ctx;
 	double q[2] = {a[A_LOWER].v.f, a[A_UPPER].v.f}, p[2];
 	int rc = mg_reduce_percentiles(x, 2, q, p, e);
 	if (rc)

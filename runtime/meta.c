@@ -92,7 +92,12 @@ struct mg_meta *mg_meta_clone(const struct mg_meta *src)
 		return NULL;
 	*m = *src;
 	m->refs = 1;
-	if (src->filename && !(m->filename = strdup(src->filename))) {
+	m->filename = NULL;
+	m->clipping = NULL;
+	m->nclipping = 0;
+	if ((src->filename && !(m->filename = strdup(src->filename))) ||
+	    mg_meta_set_clipping(m, src->clipping, src->nclipping)) {
+		free(m->filename);
 		free(m);
 		return NULL;
 	}
@@ -110,7 +115,21 @@ void mg_meta_release(struct mg_meta *m)
 	if (!m || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	free(m->filename);
+	free(m->clipping);
 	free(m);
+}
+
+int mg_meta_set_clipping(struct mg_meta *m, const struct mg_clipping *c, int n)
+{
+	struct mg_clipping *p = n > 0 ? malloc(sizeof *p * (size_t)n) : NULL;
+	if (n > 0 && !p)
+		return MG_ERR_NOMEM;
+	if (n > 0)
+		memcpy(p, c, sizeof *p * (size_t)n);
+	free(m->clipping);
+	m->clipping = p;
+	m->nclipping = n > 0 ? n : 0;
+	return 0;
 }
 
 int mg_meta_set_filename(struct mg_meta *m, const char *name)

@@ -124,6 +124,14 @@ struct mg_applied {
 };
 
 /* Refcounted and shared between tensors: use mg_meta_mut() before changing it. */
+/* One entry of MONAI's meta["clipping_values"] (ClipIntensityPercentiles with
+ * return_clipping_values): the lower and upper percentile; set[i] 0 is Python's None (a
+ * bound soft clipping was not given). */
+struct mg_clipping {
+	double v[2];
+	unsigned char set[2];
+};
+
 struct mg_meta {
 	int refs;
 	int sdim;                    /* spatial rank: 2 or 3 */
@@ -135,6 +143,8 @@ struct mg_meta {
 	char *filename;              /* source file; NULL when not from a file */
 	int napplied;
 	struct mg_applied applied[MG_MAX_APPLIED];
+	int nclipping;               /* clipping_values: one per channel group; 0: none */
+	struct mg_clipping *clipping;
 };
 
 struct mg_meta *mg_meta_new(void); /* identity affines, sdim 3, no channel */
@@ -142,6 +152,8 @@ struct mg_meta *mg_meta_clone(const struct mg_meta *m);
 void mg_meta_retain(struct mg_meta *m);
 void mg_meta_release(struct mg_meta *m);
 int mg_meta_set_filename(struct mg_meta *m, const char *name);
+/* Replaces m's clipping_values with a copy of c[0..n). */
+int mg_meta_set_clipping(struct mg_meta *m, const struct mg_clipping *c, int n);
 void mg_affine_identity(double a[4][4]);
 /* inv = a^-1 for a 4x4 matrix (Gauss-Jordan, partial pivoting); -1 when singular. */
 int mg_affine_invert(const double a[4][4], double inv[4][4]);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mgc needs, only those that are missing, without questions.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libcjson-dev libnifti2-dev zlib1g-dev libzstd-dev llvm-14-dev)
+pkgs=(build-essential cmake pkg-config libcjson-dev libnifti2-dev zlib1g-dev libzstd-dev
+      libdnnl-dev ocl-icd-opencl-dev llvm-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -115,6 +115,23 @@ static void check_infer(const char *name, const struct mg_opdef *d, const struct
 }
 
 /* Runs op on x; checks the result against want and the input for side effects. */
+/* The output meta's clipping_values against MONAI's (want: [[lower, upper], ...], null
+ * for None; NULL: MONAI kept none), exactly. */
+static void check_clipping(const char *name, const struct mg_tensor *y, const cJSON *want)
+{
+	int n = y->meta ? y->meta->nclipping : 0;
+	CHECK(n == cJSON_GetArraySize(want), "%s: %d clipping_values, MONAI has %d", name, n,
+	      cJSON_GetArraySize(want));
+	for (int i = 0; i < n && i < cJSON_GetArraySize(want); i++)
+		for (int j = 0; j < 2; j++) {
+			const cJSON *w = cJSON_GetArrayItem(cJSON_GetArrayItem(want, i), j);
+			const struct mg_clipping *c = &y->meta->clipping[i];
+			CHECK(cJSON_IsNull(w) ? !c->set[j] : c->set[j] && c->v[j] == w->valuedouble,
+			      "%s: clipping_values[%d][%d] is %s%.17g, MONAI has %s", name, i, j,
+			      c->set[j] ? "" : "None ", c->v[j], cJSON_IsNull(w) ? "None" : "a value");
+		}
+}
+
 static void run_and_compare(const char *name, const char *op, const struct mg_attr *a,
 			    struct mg_tensor *x, const struct mg_tensor *want,
 			    const cJSON *out_meta, double *max_err)
@@ -147,13 +164,13 @@ static void run_and_compare(const char *name, const char *op, const struct mg_at
 		if (x->meta && out.t.meta)
 			CHECK(!memcmp(out.t.meta->affine, x->meta->affine, sizeof x->meta->affine),
 			      "%s: the affine changed", name);
-		if (cJSON_IsObject(out_meta)) {
-			const cJSON *cd = cJSON_GetObjectItem(out_meta, "original_channel_dim");
-			CHECK(out.t.meta && cd &&
+		const cJSON *cd = cJSON_GetObjectItem(out_meta, "original_channel_dim");
+		if (cd)
+			CHECK(out.t.meta &&
 				      out.t.meta->original_channel_dim == parse_channel_dim(cd),
 			      "%s: output original_channel_dim %d", name,
 			      out.t.meta ? out.t.meta->original_channel_dim : -999);
-		}
+		check_clipping(name, &out.t, cJSON_GetObjectItem(out_meta, "clipping_values"));
 	} else if (rc == 0) {
 		CHECK(0, "%s: the output is not a tensor", name);
 	}
@@ -332,12 +349,12 @@ static void test_bad_args(void)
 
 		{"HistogramNormalize", "{\"num_bins\": 0}", MG_DTYPE_F32, 3,
 		 "HistogramNormalize: num_bins is 0"},
-		{"ForegroundMask", "{\"threshold\": \"li\"}", MG_DTYPE_F32, 3,
-		 "ForegroundMask: threshold \"li\" is not supported"},
+		{"ForegroundMask", "{\"threshold\": \"Local\"}", MG_DTYPE_F32, 3,
+		 "ForegroundMask: threshold \"Local\" cannot be run by MONAI"},
 		{"ForegroundMask", "{\"hsv_threshold\": \"otsu\"}", MG_DTYPE_U8, 3,
 		 "ForegroundMask: hsv_threshold needs an RGB image (3 channels); this one has 1"},
-		{"ForegroundMask", "{\"hsv_threshold\": \"li\"}", MG_DTYPE_U8, 3,
-		 "ForegroundMask: hsv_threshold \"li\" is not supported"},
+		{"ForegroundMask", "{\"hsv_threshold\": \"li_\"}", MG_DTYPE_U8, 3,
+		 "ForegroundMask: hsv_threshold \"li_\" is not a skimage.filters threshold"},
 		{"ForegroundMask", "{\"threshold\": null}", MG_DTYPE_U8, 3,
 		 "ForegroundMask: threshold and hsv_threshold are both null"},
 		{"ForegroundMask", "{\"threshold\": true}", MG_DTYPE_F32, 3,
@@ -376,6 +393,37 @@ static void test_bad_args(void)
 		mg_tensor_release(&y);
 		mg_tensor_release(&x);
 	}
+}
+
+/* The images and arguments MONAI refuses (cases.json "errors": MONAI's error and the
+ * text mgc's must contain): mgc refuses them too. */
+static void test_monai_errors(const cJSON *doc)
+{
+	const cJSON *c;
+	int n = 0;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "errors")) {
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(c, "name"));
+		const char *needle = cJSON_GetStringValue(cJSON_GetObjectItem(c, "needle"));
+		const struct mg_opdef *d =
+			golden_op(cJSON_GetStringValue(cJSON_GetObjectItem(c, "op")));
+		char *args = cJSON_PrintUnformatted(cJSON_GetObjectItem(c, "args"));
+		struct mg_tensor x = {0}, y = {0};
+		struct mg_err e = {0};
+		CHECK(name && needle && d && args, "a malformed error case");
+		if (!name || !needle || !d || !args) {
+			free(args);
+			continue;
+		}
+		CHECK_OK(golden_read_npy(GOLDEN, cJSON_GetStringValue(cJSON_GetObjectItem(c, "input")),
+					 &x, &e), &e);
+		CHECK_FAILS(golden_apply(d, args, &x, &y, &e), &e, needle);
+		mg_tensor_release(&y);
+		mg_tensor_release(&x);
+		free(args);
+		n++;
+	}
+	printf("%d cases MONAI refuses, refused\n", n);
+	CHECK(n > 0, "cases.json has no errors");
 }
 
 /* MONAI's percentile() on an image past 1e6 voxels (np.percentile there, torch.quantile
@@ -430,6 +478,7 @@ int main(void)
 	double max_err[MG_OP_COUNT] = {0};
 	printf("%d cases run\n", golden_run_cases(doc, GOLDEN, NULL, one_case, max_err));
 	test_big_percentiles(doc);
+	test_monai_errors(doc);
 	for (int i = 0; i < MG_OP_COUNT; i++) {
 		const char *op = mg_ops[i]->name;
 		struct tol t = tolerance(op, MG_DTYPE_F32);

@@ -518,6 +518,14 @@ static void test_data_stats(void)
 	      "DataStats printed '%s'", s);
 	mg_val_release(&y);
 	free(s);
+	/* ClipIntensityPercentiles' clipping_values, as Python prints MONAI's list */
+	const struct mg_clipping cv[2] = {{{0.1f, 0}, {1, 0}}, {{-2, 3.5}, {1, 1}}};
+	CHECK(mg_meta_set_clipping(mg_meta_mut(&x), cv, 2) == 0, "out of memory");
+	s = stats_line(&x, "{\"meta_info\": true}", &y);
+	CHECK(strstr(s, ", clipping_values: [(0.10000000149011612, None), (-2.0, 3.5)]}"),
+	      "DataStats printed '%s'", s);
+	mg_val_release(&y);
+	free(s);
 	mg_tensor_release(&x);
 	/* big tensors are summarised as torch prints them; integers print as integers */
 	int64_t d2[] = {40, 40};

@@ -58,6 +58,7 @@ TRANSFORMS = {
 
 rng = np.random.default_rng(20240611)
 cases = []
+errors = []
 
 
 def ct_like(shape, dtype=np.int16):
@@ -121,9 +122,26 @@ def add(name, op, args, x, meta=None, fortran=False, nifti=None, plain=False):
             "meta": None if plain else meta_json(meta)}
     if op == "EnsureChannelFirst":
         case["out_meta"] = meta_json(out.meta.get("original_channel_dim"))
+    if isinstance(out, MetaTensor) and "clipping_values" in out.meta:
+        case["out_meta"] = {"clipping_values": [list(v) for v in out.meta["clipping_values"]]}
     if nifti:
         case["nifti"] = nifti
     cases.append(case)
+
+
+def add_error(name, op, args, x, needle):
+    """A case MONAI refuses: its error text, and what mgc's must contain."""
+    np.save(os.path.join(OUT, f"{name}.in.npy"), x)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            TRANSFORMS[op](**json.loads(json.dumps(args)))(MetaTensor(torch.from_numpy(x)))
+    except Exception as ex:  # noqa: BLE001 - any of MONAI's refusals is the golden
+        errors.append({"name": name, "op": op, "args": args, "input": f"{name}.in.npy",
+                       "monai_error": f"{type(ex).__name__}: {ex}".splitlines()[0],
+                       "needle": needle})
+        return
+    raise AssertionError(f"{name}: MONAI ran it")
 
 
 def add_nifti(name, data, affine, args):
@@ -484,6 +502,79 @@ def foreground_mask_hsv():
     add("fm_hsv_u8_grey_ties", op, {"threshold": None, "hsv_threshold": "isodata"}, x)
 
 
+def foreground_mask_li_minimum():
+    op = "ForegroundMask"
+    bimodal = lambda shape: np.concatenate(
+        [normal((1, shape[0]) + shape[1:], 0.2, 0.05),
+         normal((1, shape[0] + 1) + shape[1:], 0.8, 0.1)], 1)
+    for m in ("li", "minimum"):
+        add(f"fm_f32_3d_{m}_bimodal", op, {"threshold": m}, bimodal((3, 5, 4)), fortran=True)
+        add(f"fm_f32_2d_{m}_bimodal", op, {"threshold": m}, bimodal((5, 8)))
+        add(f"fm_i16_3d_{m}", op, {"threshold": m}, ct_like((1, 6, 5, 4)))
+        add(f"fm_f64_{m}_invert", op, {"threshold": m, "invert": True},
+            bimodal((4, 6)).astype(np.float64))
+        x = np.concatenate([rng.integers(20, 60, size=(3, 4, 7)),
+                            rng.integers(150, 230, size=(3, 5, 7))], 1).astype(np.uint8)
+        add(f"fm_u8_rgb_{m}", op, {"threshold": m}, x)
+        add(f"fm_u8_{m}_hsv", op, {"threshold": None, "hsv_threshold": m},
+            rng.integers(0, 256, size=(3, 9, 8)).astype(np.uint8))
+    add("fm_f32_li_normal", op, {"threshold": "li"}, normal((1, 9, 8), 0.5, 0.3))
+    add("fm_u8_rgb_li_uniform", op, {"threshold": "LI"},
+        rng.integers(0, 256, size=(3, 8, 7)).astype(np.uint8))
+    add("fm_u8_li_constant", op, {"threshold": "li"}, np.full((1, 4, 3), 9, np.uint8))
+    add("fm_i8_li_wraps", op, {"threshold": "li"},  # x - min wraps in int8, as in skimage
+        rng.integers(-128, 128, size=(1, 8, 7)).astype(np.int8))
+    x = bimodal((4, 5))
+    x[0, 0, :3] = [np.nan, np.inf, -np.inf]
+    add("fm_f32_li_nan_inf", op, {"threshold": "li"}, x)
+    add("fm_f32_li_all_nan", op, {"threshold": "li"}, np.full((1, 3, 2), np.nan, np.float32))
+    add("fm_f32_li_infs", op, {"threshold": "li"},
+        np.array([[[np.inf, -np.inf], [np.inf, 1.0]]], np.float32)[:, :, :1].repeat(2, 2))
+    add("fm_f32_minimum_trimodal", op, {"threshold": "Minimum"},
+        np.concatenate([bimodal((3, 6)), normal((1, 2, 6), 1.5, 0.05)], 1))
+
+
+def foreground_mask_errors():
+    """Images and arguments MONAI refuses: the case keeps MONAI's error and the text
+    mgc's error must contain."""
+    op = "ForegroundMask"
+    x = normal((1, 6, 5), 0.5, 0.2)
+    for m in ("local", "niblack", "sauvola", "multiotsu"):
+        add_error(f"fm_err_{m}", op, {"threshold": m}, x,
+                  f'threshold "{m}" cannot be run by MONAI')
+    add_error("fm_err_bogus", op, {"threshold": "bogus"}, x,
+              'threshold "bogus" is not a skimage.filters threshold method')
+    add_error("fm_err_minimum_constant", op, {"threshold": "minimum"},
+              np.full((1, 4, 3), 7, np.uint8), "threshold_minimum finds 0 maxima")
+    add_error("fm_err_minimum_one_peak", op, {"threshold": "minimum"},  # counts 1 3 5 3 1
+              np.repeat(np.arange(10, 15), [1, 3, 5, 3, 1]).astype(np.uint8).reshape(1, 1, 13),
+              "threshold_minimum finds 1 maxima")
+    add_error("fm_err_minimum_many_modes", op, {"threshold": "minimum"}, ct_like((1, 7, 6, 5)),
+              "maxima in the smoothed histogram, not 2")
+    add_error("fm_err_li_one_finite", op, {"threshold": "li"},
+              np.array([[[5.0, 5.0, np.inf]]], np.float32), "finite values of this image "
+              "are all equal")
+
+
+def clip_intensity_percentiles_values():
+    """return_clipping_values: MONAI's meta["clipping_values"], one (lower, upper) per
+    channel group, None for a bound soft clipping was not given."""
+    op = "ClipIntensityPercentiles"
+    ret = {"return_clipping_values": True}
+    add("cip_values_hard", op, {"lower": 5.0, "upper": 95.0, **ret},
+        normal((1, 6, 5, 4), 0.0, 10.0))
+    add("cip_values_hard_upper_only", op, {"lower": None, "upper": 90.0, **ret},
+        normal((1, 9, 8)))
+    add("cip_values_cw", op, {"lower": 10.0, "upper": 90.0, "channel_wise": True, **ret},
+        normal((3, 5, 4, 3), 2.0, 3.0), fortran=True)
+    add("cip_values_soft_lower_none", op, {"lower": None, "upper": 80.0,
+                                           "sharpness_factor": 2.0, **ret},
+        normal((1, 7, 6), 1.0, 2.0))
+    add("cip_values_soft_cw_f64", op, {"lower": 5.0, "upper": None, "sharpness_factor": 0.5,
+                                       "channel_wise": True, **ret},
+        normal((2, 6, 5), 0.0, 3.0, np.float64))
+
+
 def percentiles_big():
     """MONAI's percentile() past 1e6 voxels, where it switches from torch.quantile to
     np.percentile: on a float32 image the C test rebuilds from its formula (too big to
@@ -517,12 +608,16 @@ def main():
     foreground_mask()
     foreground_mask_methods()
     foreground_mask_hsv()
+    foreground_mask_li_minimum()
+    foreground_mask_errors()
+    clip_intensity_percentiles_values()
     doc = {
         "generator": "tools/golden/gen_intensity.py",
         "versions": {"monai": monai.__version__, "torch": torch.__version__,
                      "numpy": np.__version__, "nibabel": nib.__version__,
                      "python": sys.version.split()[0]},
         "cases": cases,
+        "errors": errors,
         "percentiles_big": percentiles_big(),
     }
     with open(os.path.join(OUT, "cases.json"), "w") as f:
