@@ -142,7 +142,8 @@ static double now(void)
 static mg_kfn *compile(struct mg_jit *j, const struct mg_kir *k, const char *symbol, struct mg_err *e)
 {
 	LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-	LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(symbol, LLVMOrcThreadSafeContextGetContext(tsc));
+	LLVMContextRef ctx = LLVMOrcThreadSafeContextGetContext(tsc);
+	LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(symbol, ctx);
 	int rc = mg_llvm_emit_kernel(mod, k, symbol, &j->target, e);
 	if (!rc && j->test_hook)
 		j->test_hook(mod);

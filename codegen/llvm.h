@@ -43,7 +43,8 @@ void mg_jit_backend_init(struct mg_jit_backend *jb, struct mg_jit *jit, struct m
 void mg_jit_test_hook(struct mg_jit *j, void (*hook)(void *module));
 
 /* Writes one object file holding every kernel k[i] as the global function symbols[i]
- * (an mg_kfn; each k[i] verified first), compiled for the host CPU, through a temporary file renamed into place.
+ * (an mg_kfn; each k[i] verified first), compiled for the host CPU, through a temporary
+ * file renamed into place.
  * The object needs only libc, libm and, where mg_llvm_uses_libmvec() says so, libmvec
  * (link with -lmvec -lm). */
 int mg_llvm_emit_object(const struct mg_kir *const *k, int n, const char *const *symbols,

@@ -3,9 +3,8 @@
  * row the innermost axis in three loops made by ONE body emitter at two widths: W lanes
  * with contiguous vector loads and stores (every addressed tensor has inner stride 1:
  * computed once per call, a predictable branch per row), W lanes with gathers and
- * scatters (any strides), and 1 lane for
- * the remainder. Reductions keep one f64 accumulator vector per width, folded into acc[]
- * when the slice ends.
+ * scatters (any strides), and 1 lane for the remainder. Reductions keep one f64
+ * accumulator vector per width, folded into acc[] when the slice ends.
  * Invariant: the generated code reads sizes, strides and parameters from the argument
  * block at run time; nothing of a call is baked in (one kernel serves every item).
  * Read next: llvm_expr.c (the nodes), jit.c and llvm_object.c (the callers). */
@@ -35,14 +34,6 @@ static LLVMValueRef arg_field(struct mg_llvm_emit *em, size_t off, LLVMTypeRef t
 #define KARG_T(i, field) (offsetof(struct mg_kargs, t) + (size_t)(i) * sizeof(struct mg_ktensor) + \
 			  offsetof(struct mg_ktensor, field))
 
-static LLVMValueRef iota(struct mg_llvm_emit *em)
-{
-	LLVMValueRef lanes[64];
-	for (int i = 0; i < em->width; i++)
-		lanes[i] = LLVMConstInt(em->i64, (unsigned)i, 0);
-	return LLVMConstVector(lanes, (unsigned)em->width);
-}
-
 static LLVMValueRef inner_stride(struct mg_llvm_emit *em, int t) { return em->stride[t][em->inner]; }
 
 static LLVMValueRef all_true(struct mg_llvm_emit *em)
@@ -67,7 +58,7 @@ static LLVMValueRef element_address(struct mg_llvm_emit *em, int t, LLVMTypeRef 
 	LLVMValueRef s = inner_stride(em, t);
 	LLVMValueRef first = LLVMBuildAdd(b, em->rowoff[t], LLVMBuildMul(b, em->j, s, ""), "");
 	LLVMValueRef off = LLVMBuildAdd(b, mg_llvm_splat(em, first),
-					LLVMBuildMul(b, iota(em), mg_llvm_splat(em, s), ""), "");
+					LLVMBuildMul(b, mg_llvm_iota(em), mg_llvm_splat(em, s), ""), "");
 	return LLVMBuildInBoundsGEP2(b, et, em->data[t], &off, 1, "");
 }
 
@@ -117,7 +108,8 @@ static void store_at(struct mg_llvm_emit *em, LLVMValueRef v)
 }
 
 /* acc combined with v (f64, any width) as mg_kred_combine: MIN/MAX propagate NaN. */
-static LLVMValueRef red_fold(struct mg_llvm_emit *em, enum mg_kred kind, LLVMValueRef acc, LLVMValueRef v)
+static LLVMValueRef red_fold(struct mg_llvm_emit *em, enum mg_kred kind, LLVMValueRef acc,
+			     LLVMValueRef v)
 {
 	LLVMBuilderRef b = em->b;
 	if (kind == MG_KRED_SUM)
@@ -164,7 +156,8 @@ static void no_unroll(struct mg_llvm_emit *em, LLVMValueRef br)
 	LLVMMetadataRef ops[2] = {tmp, LLVMMDNodeInContext2(em->ctx, &s, 1)};
 	LLVMMetadataRef id = LLVMMDNodeInContext2(em->ctx, ops, 2);
 	LLVMMetadataReplaceAllUsesWith(tmp, id);
-	LLVMSetMetadata(br, LLVMGetMDKindIDInContext(em->ctx, "llvm.loop", 9), LLVMMetadataAsValue(em->ctx, id));
+	LLVMSetMetadata(br, LLVMGetMDKindIDInContext(em->ctx, "llvm.loop", 9),
+			LLVMMetadataAsValue(em->ctx, id));
 }
 
 /* for (; j + width <= n; j += width) body: blocks appended before `after`. */
@@ -232,7 +225,8 @@ static unsigned preload(struct mg_llvm_emit *em)
 		if (n->op == MG_KOP_STRIDE && !em->stride[n->i][n->j])
 			em->stride[n->i][n->j] = arg_field(em, KARG_T(n->i, strides[n->j]), em->i64);
 		if (n->op == MG_KOP_PARAM && !em->param[n->i])
-			em->param[n->i] = arg_field(em, offsetof(struct mg_kargs, p) + (size_t)n->i * sizeof(double), em->f64);
+			em->param[n->i] = arg_field(em, offsetof(struct mg_kargs, p) +
+							    (size_t)n->i * sizeof(double), em->f64);
 	}
 	for (int t = 0; t < k->ntensors; t++) {
 		if (!(used >> t & 1))
@@ -248,7 +242,8 @@ static unsigned preload(struct mg_llvm_emit *em)
 }
 
 /* Fills acc[r] with the lanes of every width's accumulator, in lane order. */
-static void finish_reductions(struct mg_llvm_emit *em, LLVMValueRef *vacc, LLVMValueRef *sacc, int width)
+static void finish_reductions(struct mg_llvm_emit *em, LLVMValueRef *vacc, LLVMValueRef *sacc,
+			      int width)
 {
 	LLVMBuilderRef b = em->b;
 	for (int r = 0; r < em->k->info.nred; r++) {
@@ -256,10 +251,11 @@ static void finish_reductions(struct mg_llvm_emit *em, LLVMValueRef *vacc, LLVMV
 		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, em->f64, LLVMGetParam(em->fn, 3), &c, 1, "");
 		LLVMValueRef a = LLVMBuildLoad2(b, em->f64, p, "");
 		LLVMValueRef vv = LLVMBuildLoad2(b, LLVMVectorType(em->f64, (unsigned)width), vacc[r], "");
+		enum mg_kred kind = em->k->red[r].kind;
 		for (int i = 0; i < width; i++)
-			a = red_fold(em, em->k->red[r].kind, a, LLVMBuildExtractElement(b, vv, LLVMConstInt(em->i32, (unsigned)i, 0), ""));
+			a = red_fold(em, kind, a, LLVMBuildExtractElement(b, vv, LLVMConstInt(em->i32, (unsigned)i, 0), ""));
 		LLVMValueRef sv = LLVMBuildLoad2(b, LLVMVectorType(em->f64, 1), sacc[r], "");
-		a = red_fold(em, em->k->red[r].kind, a, LLVMBuildExtractElement(b, sv, LLVMConstInt(em->i32, 0, 0), ""));
+		a = red_fold(em, kind, a, LLVMBuildExtractElement(b, sv, LLVMConstInt(em->i32, 0, 0), ""));
 		LLVMBuildStore(b, a, p);
 	}
 }

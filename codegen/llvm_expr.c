@@ -1,9 +1,9 @@
 /* llvm_expr.c: one kernel IR node as LLVM instructions, at the body's width (every value
  * is a <W x T> vector, W = 1 in the remainder loop): arithmetic, compares, selects, casts,
  * Philox. Memory (LOADAT, LOAD) is llvm_emit.c's.
- * Invariant: each node gives exactly kir.h's semantics: one IEEE rounding per float node,
- * no fast-math flags, integer division made total (0 for a zero divisor and INT_MIN / -1),
- * casts saturating as mg_dtype_store.
+ * Invariant: each node gives exactly what the interpreter (ir/kir_eval.c) gives: one IEEE
+ * rounding per float node, no fast-math flags, integer division made total (0 for a zero
+ * divisor), casts saturating with NaN -> 0.
  * Read next: llvm_emit.c. */
 #include <string.h>
 
@@ -80,34 +80,24 @@ static LLVMValueRef cfloat(struct mg_llvm_emit *em, LLVMTypeRef t, double v)
 	return const_splat(em, LLVMConstReal(t, v));
 }
 
-/* CONST: f stored as the type's element by mg_dtype_store (so rounding and saturation
- * are the interpreter's), its bits made an LLVM constant. */
+/* CONST, rounded or saturated as the interpreter's CAST from f64 does: f16/bf16 through
+ * f32; integers (integral, |f| <= 2^53: mg_kir_verify) clamped to the type's range. */
 static LLVMValueRef const_node(struct mg_llvm_emit *em, int type, double f)
 {
-	if (type == MG_KT_BOOL)
-		return cint(em, em->i1, f != 0);
-	if (type == MG_DTYPE_F32)
-		return cfloat(em, em->f32, (float)f);
-	if (type == MG_DTYPE_F64)
-		return cfloat(em, em->f64, f);
-	union {
-		uint8_t u8;
-		int8_t i8;
-		uint16_t u16;
-		int16_t i16;
-		uint32_t u32;
-		int32_t i32;
-		int64_t i64;
-	} x;
-	memset(&x, 0, sizeof x);
-	mg_dtype_store(type, &x, f);
-	int64_t bits = type == MG_DTYPE_I8 ? x.i8 : type == MG_DTYPE_I16 ? x.i16
-		       : type == MG_DTYPE_I32 ? x.i32 : type == MG_DTYPE_I64 ? x.i64
-		       : type == MG_DTYPE_U8 ? x.u8 : type == MG_DTYPE_U32 ? (int64_t)x.u32 : x.u16;
-	if (type == MG_DTYPE_F16)
-		return const_splat(em, LLVMConstBitCast(LLVMConstInt(em->i16, (uint64_t)bits, 0),
+	switch (type) {
+	case MG_KT_BOOL: return cint(em, em->i1, f != 0);
+	case MG_DTYPE_F32: return cfloat(em, em->f32, (float)f);
+	case MG_DTYPE_F64: return cfloat(em, em->f64, f);
+	case MG_DTYPE_BF16: return cint(em, em->i16, mg_f32_to_bf16((float)f));
+	case MG_DTYPE_F16:
+		return const_splat(em, LLVMConstBitCast(LLVMConstInt(em->i16, mg_f32_to_f16((float)f), 0),
 							em->f16));
-	return cint(em, mg_llvm_elem_type(em, type), bits);
+	default: {
+		int64_t lo, hi;
+		int_range(type, &lo, &hi);
+		return cint(em, mg_llvm_elem_type(em, type), f < (double)lo ? lo : f > (double)hi ? hi : (int64_t)f);
+	}
+	}
 }
 
 LLVMValueRef mg_llvm_intrinsic(struct mg_llvm_emit *em, const char *name, LLVMTypeRef *over,
@@ -215,9 +205,11 @@ LLVMValueRef mg_llvm_cast(struct mg_llvm_emit *em, LLVMValueRef v, int from, int
 	}
 	if (from == to)
 		return v;
-	if (to == MG_KT_BOOL) /* x != 0, NaN included */
-		return is_float(from) ? LLVMBuildFCmp(b, LLVMRealUNE, v, cfloat(em, LLVMGetElementType(LLVMTypeOf(v)), 0), "")
-				      : LLVMBuildICmp(b, LLVMIntNE, v, LLVMConstNull(LLVMTypeOf(v)), "");
+	if (to == MG_KT_BOOL) { /* x != 0, NaN included */
+		LLVMValueRef zero = LLVMConstNull(LLVMTypeOf(v));
+		return is_float(from) ? LLVMBuildFCmp(b, LLVMRealUNE, v, zero, "")
+				      : LLVMBuildICmp(b, LLVMIntNE, v, zero, "");
+	}
 	if (to == MG_DTYPE_F16) /* from f64 through f32, as mg_dtype_store */
 		return LLVMBuildFPTrunc(b, to_f32(em, v, from), mg_llvm_vec(em, em->f16), "");
 	if (to == MG_DTYPE_BF16)
@@ -242,17 +234,18 @@ static LLVMValueRef int_divrem(struct mg_llvm_emit *em, int rem, int type, LLVMV
 	LLVMBuilderRef b = em->b;
 	LLVMTypeRef t = mg_llvm_elem_type(em, type);
 	LLVMValueRef zero = LLVMConstNull(LLVMTypeOf(a));
-	LLVMValueRef by0 = LLVMBuildICmp(b, LLVMIntEQ, d, zero, ""), trap = by0, ov = NULL;
+	LLVMValueRef by0 = LLVMBuildICmp(b, LLVMIntEQ, d, zero, ""), trap = by0;
 	if (is_signed(type)) {
 		int64_t lo, hi;
 		int_range(type, &lo, &hi);
-		ov = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, a, cint(em, t, lo), ""),
+		LLVMValueRef ov = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, a, cint(em, t, lo), ""),
 				  LLVMBuildICmp(b, LLVMIntEQ, d, cint(em, t, -1), ""), "");
 		trap = LLVMBuildOr(b, by0, ov, "");
 	}
 	LLVMValueRef safe = LLVMBuildSelect(b, trap, cint(em, t, 1), d, "");
-	LLVMValueRef r = is_signed(type) ? (rem ? LLVMBuildSRem(b, a, safe, "") : LLVMBuildSDiv(b, a, safe, ""))
-					 : (rem ? LLVMBuildURem(b, a, safe, "") : LLVMBuildUDiv(b, a, safe, ""));
+	LLVMValueRef r = is_signed(type)
+			 ? (rem ? LLVMBuildSRem(b, a, safe, "") : LLVMBuildSDiv(b, a, safe, ""))
+			 : (rem ? LLVMBuildURem(b, a, safe, "") : LLVMBuildUDiv(b, a, safe, ""));
 	if (type == MG_DTYPE_I64 && !rem)
 		by0 = trap;
 	return LLVMBuildSelect(b, by0, zero, r, "");
@@ -301,12 +294,7 @@ static LLVMValueRef compare(struct mg_llvm_emit *em, int op, int type, LLVMValue
 					      LLVMIntSGE, LLVMIntEQ, LLVMIntNE};
 	static const LLVMIntPredicate up[] = {LLVMIntULT, LLVMIntULE, LLVMIntUGT,
 					      LLVMIntUGE, LLVMIntEQ, LLVMIntNE};
-	int i = op - MG_KOP_LT;
-	if (type == MG_DTYPE_F16 || type == MG_DTYPE_BF16) {
-		a = mg_llvm_cast(em, a, type, MG_DTYPE_F32);
-		b = mg_llvm_cast(em, b, type, MG_DTYPE_F32);
-		type = MG_DTYPE_F32;
-	}
+	int i = op - MG_KOP_LT; /* never f16/bf16 (storage types): mg_kir_verify */
 	if (is_float(type))
 		return LLVMBuildFCmp(em->b, fp[i], a, b, "");
 	return LLVMBuildICmp(em->b, is_signed(type) ? sp[i] : up[i], a, b, "");
@@ -342,14 +330,19 @@ static LLVMValueRef philox(struct mg_llvm_emit *em, LLVMValueRef ctr, LLVMValueR
 	return c[w & 3];
 }
 
+LLVMValueRef mg_llvm_iota(struct mg_llvm_emit *em)
+{
+	LLVMValueRef lanes[64];
+	for (int i = 0; i < em->width; i++)
+		lanes[i] = LLVMConstInt(em->i64, (unsigned)i, 0);
+	return LLVMConstVector(lanes, (unsigned)em->width);
+}
+
 static LLVMValueRef index_node(struct mg_llvm_emit *em, int axis)
 {
 	if (axis != em->inner)
 		return mg_llvm_splat(em, LLVMBuildLoad2(em->b, em->i64, em->idx[axis], ""));
-	LLVMValueRef lanes[64];
-	for (int i = 0; i < em->width; i++)
-		lanes[i] = LLVMConstInt(em->i64, (unsigned)i, 0);
-	return LLVMBuildAdd(em->b, mg_llvm_splat(em, em->j), LLVMConstVector(lanes, (unsigned)em->width), "");
+	return LLVMBuildAdd(em->b, mg_llvm_splat(em, em->j), mg_llvm_iota(em), "");
 }
 
 LLVMValueRef mg_llvm_expr(struct mg_llvm_emit *em, int node)
@@ -383,10 +376,10 @@ LLVMValueRef mg_llvm_expr(struct mg_llvm_emit *em, int node)
 	case MG_KOP_SQRT: return unary_intrinsic(em, "llvm.sqrt", a);
 	case MG_KOP_EXP: return math_fn(em, "exp", type, a);
 	case MG_KOP_LOG: return math_fn(em, "log", type, a);
-	case MG_KOP_FLOOR: return fl ? unary_intrinsic(em, "llvm.floor", a) : a;
-	case MG_KOP_CEIL: return fl ? unary_intrinsic(em, "llvm.ceil", a) : a;
-	case MG_KOP_RINT: return fl ? unary_intrinsic(em, "llvm.rint", a) : a;
-	case MG_KOP_TRUNC: return fl ? unary_intrinsic(em, "llvm.trunc", a) : a;
+	case MG_KOP_FLOOR: return unary_intrinsic(em, "llvm.floor", a); /* floats only */
+	case MG_KOP_CEIL: return unary_intrinsic(em, "llvm.ceil", a);
+	case MG_KOP_RINT: return unary_intrinsic(em, "llvm.rint", a);
+	case MG_KOP_TRUNC: return unary_intrinsic(em, "llvm.trunc", a);
 	case MG_KOP_LT: case MG_KOP_LE: case MG_KOP_GT: case MG_KOP_GE: case MG_KOP_EQ: case MG_KOP_NE:
 		return compare(em, n->op, em->k->nodes[n->a].type, a, y);
 	case MG_KOP_AND: return LLVMBuildAnd(b, a, y, "");

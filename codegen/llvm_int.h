@@ -53,9 +53,10 @@ LLVMValueRef mg_llvm_expr(struct mg_llvm_emit *em, int node);
 LLVMValueRef mg_llvm_cast(struct mg_llvm_emit *em, LLVMValueRef v, int from, int to);
 /* The LLVM element type of an IR type (bf16 is carried as its i16 bits). */
 LLVMTypeRef mg_llvm_elem_type(struct mg_llvm_emit *em, int type);
-/* <width x t>, and a scalar broadcast to it. */
+/* <width x t>, a scalar broadcast to it, and the lane numbers <0, 1, ..., width-1> (i64). */
 LLVMTypeRef mg_llvm_vec(struct mg_llvm_emit *em, LLVMTypeRef t);
 LLVMValueRef mg_llvm_splat(struct mg_llvm_emit *em, LLVMValueRef scalar);
+LLVMValueRef mg_llvm_iota(struct mg_llvm_emit *em);
 /* A call to an overloaded intrinsic by name ("llvm.masked.gather"). */
 LLVMValueRef mg_llvm_intrinsic(struct mg_llvm_emit *em, const char *name, LLVMTypeRef *over,
 			       int nover, LLVMValueRef *args, int nargs);

@@ -545,7 +545,8 @@ static void break_module(void *m)
 {
 	LLVMModuleRef mod = m;
 	LLVMContextRef ctx = LLVMGetModuleContext(mod);
-	LLVMValueRef f = LLVMAddFunction(mod, "broken", LLVMFunctionType(LLVMVoidTypeInContext(ctx), NULL, 0, 0));
+	LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(ctx), NULL, 0, 0);
+	LLVMValueRef f = LLVMAddFunction(mod, "broken", ft);
 	LLVMAppendBasicBlockInContext(ctx, f, "no_terminator");
 }
 
@@ -638,10 +639,12 @@ static void test_object(void)
 		   "\tstruct mg_kinfo info = {.rank = 2, .order = {1, 0}, .nred = 1, .red = {MG_KRED_SUM}};\n"
 		   "\tdouble sum;\n\tmg_kernel_launch(mg_aot_kernel, &info, &a, NULL, &sum);\n"
 		   "\tFILE *f = fopen(argv[1], \"wb\");\n"
-		   "\treturn !f || fwrite(out, sizeof out, 1, f) != 1 || fwrite(&sum, sizeof sum, 1, f) != 1 || fclose(f);\n}\n",
+		   "\treturn !f || fwrite(out, sizeof out, 1, f) != 1 ||\n"
+		   "\t       fwrite(&sum, sizeof sum, 1, f) != 1 || fclose(f);\n}\n",
 		AOT_X, AOT_Y, AOT_X, AOT_Y, AOT_X, AOT_Y, AOT_X, AOT_Y, AOT_Y, AOT_X, AOT_Y, AOT_Y, AOT_X, AOT_Y);
 	fclose(f);
-	snprintf(cmd, sizeof cmd, "cc -O1 -I%s %s/main.c %s/kernels.o %s %s -lm -lpthread %s -o %s/prog && %s/prog %s/out.bin",
+	snprintf(cmd, sizeof cmd,
+		 "cc -O1 -I%s %s/main.c %s/kernels.o %s %s -lm -lpthread %s -o %s/prog && %s/prog %s/out.bin",
 		 MG_SOURCE_DIR, dir, dir, MG_RUNTIME_LIB, MG_SANITIZE_FLAGS,
 		 mg_llvm_uses_libmvec() ? "-lmvec" : "", dir, dir, dir);
 	CHECK(system(cmd) == 0, "%s", cmd);
