@@ -38,9 +38,10 @@ int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **a
 		} else if ((v = runner_optval(a, "--disable"))) {
 			c->disable = v;
 		} else if ((v = runner_optval(a, "--backend"))) {
-			if (strcmp(v, "ref") != 0)
-				return fprintf(stderr, "%s: backend '%s' is not built yet (ref)\n",
+			if (strcmp(v, "ref") != 0 && strcmp(v, "llvm") != 0)
+				return fprintf(stderr, "%s: unknown backend '%s' (llvm or ref)\n",
 					       prog, v), 2;
+			c->ref = strcmp(v, "ref") == 0;
 		} else if (strncmp(a, "--", 2) == 0 && strchr(a, '=') && a[2] != '=') {
 			if (c->noverrides == CLI_MAX)
 				return fprintf(stderr, "%s: too many overrides\n", prog), 2;

@@ -16,6 +16,7 @@ struct cli {
 	const char *run_id;  /* NULL: "dataset", else the first dataset found */
 	const char *after;   /* dump after this pass */
 	const char *disable; /* passes not to run, comma-separated */
+	int ref;             /* --backend=ref: reference kernels only (default: llvm) */
 	struct runner run;   /* run-time options (--threads, --items, --verbose ...) */
 	const char *output;  /* -o NAME (compile) */
 	int plan_only;       /* --plan-only (compile) */

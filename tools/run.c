@@ -2,6 +2,7 @@
  * over its datalist with the reference executor. */
 #include <string.h>
 
+#include "../codegen/llvm.h"
 #include "cli.h"
 #include "mgc.h"
 
@@ -14,7 +15,8 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  --run_id=ID     the dataset component to run (default: dataset, train#dataset...)\n"
-	"  --backend=ref   reference kernels (the only backend so far)\n"
+	"  --backend=B     llvm (default: generated kernels, JIT-compiled for this CPU, for the\n"
+	"                  ops that have them; reference kernels for the rest) or ref\n"
 	"  --disable=P,Q   skip these passes (e.g. fuse-spatial; see mgc dump --help)\n";
 
 int mgc_run(int argc, char **argv)
@@ -39,8 +41,30 @@ int mgc_run(int argc, char **argv)
 	if (!rc && c.run.verbose)
 		fprintf(stderr, "compiled %d nodes in %.1f ms; %d items\n", p.graph->nnodes,
 			(mg_now() - t0) * 1e3, p.data.n);
+	struct mg_jit *jit = NULL;
+	struct mg_jit_backend jb;
+	struct mg_pool *kpool = NULL;
+	if (!rc && !c.ref && (jit = mg_jit_new(&e))) {
+		/* kernels split over the cores only when items do not run in parallel: the
+		 * executor's own pool is busy with items otherwise */
+		long n = c.run.count >= 0 ? c.run.count : p.data.n - c.run.first;
+		if (c.run.threads == 1 || n == 1)
+			kpool = mg_pool_new(c.run.threads == 1 ? 1 : 0);
+		mg_jit_backend_init(&jb, jit, kpool);
+		c.run.backend = &jb.b;
+	} else if (!rc && !c.ref) {
+		rc = e.code;
+	}
 	if (!rc)
 		rc = runner_run(plan, &p.data, &c.run, &e);
+	if (!rc && jit && c.run.verbose) {
+		int nk;
+		double s;
+		mg_jit_stats(jit, &nk, &s);
+		fprintf(stderr, "llvm: %d kernels compiled in %.1f ms\n", nk, s * 1e3);
+	}
+	mg_pool_free(kpool);
+	mg_jit_free(jit);
 	if (rc)
 		fprintf(stderr, "mgc run: %s\n", e.msg);
 	mg_arena_free(&arena);

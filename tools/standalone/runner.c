@@ -101,6 +101,7 @@ int runner_run(const struct mg_plan *p, const struct mg_datalist *dl, const stru
 		.first = r->first,
 		.count = r->count,
 		.stats = stats,
+		.backend = r->backend,
 	};
 	double t0 = mg_now();
 	int rc = mg_exec_run(p, dl, &o, e);

@@ -9,6 +9,7 @@
 struct runner {
 	int threads, gz_level, verbose, quiet;
 	long first, count; /* count < 0: to the end */
+	struct mg_backend *backend; /* generated kernels; NULL: reference kernels only */
 };
 
 /* The options' lines for --help. */
