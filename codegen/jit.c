@@ -3,8 +3,9 @@
  * target machine (the JIT's, built from a second one, compiles it to machine code on
  * lookup). The main JITDylib sees the process's symbols (libm, libmvec).
  * Invariant: a cache hit is a kernel whose IR equals the request in full (the 64-bit
- * hash only chooses the candidates), so a collision can never run the wrong code; all
- * of it under one lock, as executor threads ask for kernels concurrently.
+ * hash only chooses the candidates), so a collision can never run the wrong code.
+ * Executor threads ask for kernels concurrently: the cache is read under a lock that a
+ * compile never holds; compiles run one at a time under a second lock.
  * Read next: llvm_emit.c, llvm_target.c. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@ struct jit_entry {
 };
 
 struct mg_jit {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;         /* the cache and the statistics */
+	pthread_mutex_t compile_lock; /* one compile at a time */
 	LLVMOrcLLJITRef lljit;
 	struct mg_llvm_target target; /* for optimizing; the JIT owns its own */
 	struct jit_entry *entries;
@@ -55,6 +57,7 @@ struct mg_jit *mg_jit_new_for(const char *cpu, const char *features, struct mg_e
 		return NULL;
 	}
 	pthread_mutex_init(&j->lock, NULL);
+	pthread_mutex_init(&j->compile_lock, NULL);
 	if (mg_llvm_target_init(&j->target, cpu, features, e) ||
 	    mg_llvm_target_init(&jt, cpu, features, e)) {
 		mg_jit_free(j);
@@ -90,6 +93,7 @@ void mg_jit_free(struct mg_jit *j)
 		free(j->entries[i].ir.nodes);
 	free(j->entries);
 	pthread_mutex_destroy(&j->lock);
+	pthread_mutex_destroy(&j->compile_lock);
 	free(j);
 }
 
@@ -167,52 +171,69 @@ static mg_kfn *compile(struct mg_jit *j, const struct mg_kir *k, const char *sym
 	return (mg_kfn *)(uintptr_t)addr;
 }
 
+/* The cached function of k, or NULL; under j->lock. */
+static mg_kfn *find(struct mg_jit *j, const struct mg_kir *k, uint64_t h)
+{
+	for (int i = 0; i < j->n; i++)
+		if (j->entries[i].hash == h && kir_same(&j->entries[i].ir, k))
+			return j->entries[i].fn;
+	return NULL;
+}
+
 mg_kfn *mg_jit_kernel(struct mg_jit *j, const struct mg_kir *k, struct mg_err *e)
 {
 	if (mg_kir_verify(k, e)) /* cheap, and an invalid IR must not reach the renderer */
 		return NULL;
 	uint64_t h = mg_kir_hash(k);
-	mg_kfn *fn = NULL;
 	pthread_mutex_lock(&j->lock);
-	for (int i = 0; i < j->n && !fn; i++)
-		if (j->entries[i].hash == h && kir_same(&j->entries[i].ir, k))
-			fn = j->entries[i].fn;
+	mg_kfn *fn = find(j, k, h);
+	pthread_mutex_unlock(&j->lock);
+	if (fn)
+		return fn;
+	/* Compiles one at a time (the cache's lock stays free for hits meanwhile); another
+	 * thread may have compiled k while this one waited. */
+	pthread_mutex_lock(&j->compile_lock);
+	pthread_mutex_lock(&j->lock);
+	fn = find(j, k, h);
+	int sym = j->nsym++;
+	pthread_mutex_unlock(&j->lock);
 	if (fn)
 		goto out;
-	if (j->n == j->cap) {
-		int cap = j->cap ? 2 * j->cap : 16;
-		struct jit_entry *p = realloc(j->entries, (size_t)cap * sizeof *p);
-		if (!p) {
-			mg_err_set(e, MG_ERR_NOMEM, "kernel '%s': out of memory", k->name);
-			goto out;
-		}
-		j->entries = p;
-		j->cap = cap;
-	}
-	struct jit_entry *en = &j->entries[j->n];
-	en->hash = h;
-	en->ir = *k;
-	en->ir.name = NULL;
-	en->ir.arena = NULL;
-	en->ir.nodes = malloc((size_t)(k->nnodes ? k->nnodes : 1) * sizeof *k->nodes);
-	if (!en->ir.nodes) {
+	struct jit_entry en = {.hash = h, .ir = *k};
+	en.ir.name = NULL;
+	en.ir.arena = NULL;
+	en.ir.nodes = malloc((size_t)(k->nnodes ? k->nnodes : 1) * sizeof *k->nodes);
+	if (!en.ir.nodes) {
 		mg_err_set(e, MG_ERR_NOMEM, "kernel '%s': out of memory", k->name);
 		goto out;
 	}
-	memcpy(en->ir.nodes, k->nodes, (size_t)k->nnodes * sizeof *k->nodes);
+	memcpy(en.ir.nodes, k->nodes, (size_t)k->nnodes * sizeof *k->nodes);
 	char symbol[32];
-	snprintf(symbol, sizeof symbol, "mg_kernel_%d", j->nsym++);
+	snprintf(symbol, sizeof symbol, "mg_kernel_%d", sym);
 	double t0 = now();
-	fn = compile(j, k, symbol, e);
-	j->compile_s += now() - t0;
-	if (!fn) {
-		free(en->ir.nodes);
-		goto out;
+	en.fn = compile(j, k, symbol, e);
+	double dt = now() - t0;
+	pthread_mutex_lock(&j->lock);
+	j->compile_s += dt;
+	if (en.fn && j->n == j->cap) {
+		int cap = j->cap ? 2 * j->cap : 16;
+		struct jit_entry *p = realloc(j->entries, (size_t)cap * sizeof *p);
+		if (p) {
+			j->entries = p;
+			j->cap = cap;
+		}
 	}
-	en->fn = fn;
-	j->n++;
-out:
+	if (en.fn && j->n < j->cap) {
+		j->entries[j->n++] = en;
+		fn = en.fn;
+	} else {
+		if (en.fn) /* compiled, but the cache could not grow: an error, not a leak */
+			mg_err_set(e, MG_ERR_NOMEM, "kernel '%s': out of memory", k->name);
+		free(en.ir.nodes);
+	}
 	pthread_mutex_unlock(&j->lock);
+out:
+	pthread_mutex_unlock(&j->compile_lock);
 	return fn;
 }
 

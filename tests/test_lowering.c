@@ -272,7 +272,11 @@ int main(void)
 		backend = &jb.b;
 		backend_runs = &jb.runs;
 		op_trials = MG_DTYPE_COUNT; /* each dtype once */
-		resample_trials = 14;       /* nearest and linear, each padding, 2D and 3D */
+#if defined(__SANITIZE_ADDRESS__)
+		resample_trials = 4; /* the sanitizer slows LLVM itself; the JIT code is not checked */
+#else
+		resample_trials = 14; /* nearest and linear, each padding, 2D and 3D */
+#endif
 		all_cases();
 		int nk;
 		double secs;
