@@ -14,13 +14,16 @@
  *
  * Semantics (each renderer must give exactly these):
  *   - integer arithmetic wraps (two's complement); DIV and REM truncate toward zero and
- *     give 0 for a zero divisor (and for INT_MIN / -1);
+ *     give 0 for a zero divisor; MIN / -1 wraps to MIN in i8/i16/i32 and is 0 in i64
+ *     (REM: 0 in every type);
  *   - float arithmetic is IEEE in the node's type, one rounding per node: no
  *     contraction into FMA, no reassociation, no fast-math;
  *   - MIN(a, b) is a < b ? a : b and MAX(a, b) is a > b ? a : b (the second operand when
  *     either is NaN, as x86's minps); compares are ordered except NE (NaN != x is true);
  *   - CAST is mg_dtype_store's conversion: float to integer truncates toward zero,
- *     saturates at the type's range and gives 0 for NaN; integer to integer saturates;
+ *     saturates at the type's exact range (INT64_MAX for i64) and gives 0 for NaN;
+ *     integer to integer saturates; integer to float rounds once (i64 to f32 directly,
+ *     not through f64);
  *     to f16/bf16 rounds to nearest even (from f64 through f32, as mg_dtype_store);
  *     BOOL casts to 0/1 and from (x != 0);
  *   - RINT rounds half to even (nearbyint); FLOOR, CEIL, TRUNC, SQRT, EXP, LOG, ABS, NEG
