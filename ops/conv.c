@@ -449,10 +449,16 @@ static int conv(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 	return mg_conv_kernel("Conv", 0, 0, a, in, out, k);
 }
 
+int mg_nn_use_dnn(const struct mg_val *in, const struct mg_kctx *k)
+{
+	return k->backend && mg_dnn_available() && in[0].kind == MG_VK_TENSOR &&
+	       in[0].t.dtype == MG_DTYPE_F32;
+}
+
 int mg_conv_kernel_dnn(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		       struct mg_kctx *k)
 {
-	return mg_conv_kernel("Conv", 0, 1, a, in, out, k);
+	return mg_conv_kernel("Conv", 0, mg_nn_use_dnn(in, k), a, in, out, k);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -471,4 +477,5 @@ const struct mg_opdef mg_op_conv = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = conv,
+	.gen = mg_conv_kernel_dnn,
 };

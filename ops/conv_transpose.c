@@ -41,7 +41,7 @@ static int conv_transpose(const struct mg_attr *a, struct mg_val *in, struct mg_
 int mg_conv_transpose_kernel_dnn(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 				 struct mg_kctx *k)
 {
-	return mg_conv_kernel("ConvTranspose", 1, 1, a, in, out, k);
+	return mg_conv_kernel("ConvTranspose", 1, mg_nn_use_dnn(in, k), a, in, out, k);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -61,4 +61,5 @@ const struct mg_opdef mg_op_conv_transpose = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = conv_transpose,
+	.gen = mg_conv_transpose_kernel_dnn,
 };

@@ -221,7 +221,7 @@ static int linear(const struct mg_attr *a, struct mg_val *in, struct mg_val *out
 int mg_linear_kernel_dnn(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			 struct mg_kctx *k)
 {
-	return linear_kernel(1, in, out, k);
+	return linear_kernel(mg_nn_use_dnn(in, k), in, out, k);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -269,4 +269,5 @@ const struct mg_opdef mg_op_linear = {
 	.nattrs = 0,
 	.infer = infer,
 	.ref = linear,
+	.gen = mg_linear_kernel_dnn,
 };

@@ -66,8 +66,10 @@ int mg_linear_compute(enum mg_dnn_pass pass, int dnn, const struct mg_tensor *a,
 		      const struct mg_tensor *b, const struct mg_tensor *bias,
 		      struct mg_tensor *out, struct mg_tensor *dbias, struct mg_err *e);
 
-/* The oneDNN implementations of the ops' kernels (the same contract as their `ref`): what
- * a backend puts in place of the reference for float32 nodes. */
+/* The ops' `gen` kernels (the same contract as their `ref`): oneDNN when the executor
+ * has a backend (mgc run's default, llvm), oneDNN is there and the input is float32
+ * (mg_nn_use_dnn); the reference kernels otherwise. */
+int mg_nn_use_dnn(const struct mg_val *in, const struct mg_kctx *k);
 int mg_conv_kernel_dnn(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		       struct mg_kctx *k);
 int mg_conv_transpose_kernel_dnn(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
