@@ -92,15 +92,12 @@ int mg_resample_gen(const struct mg_tensor *in, const struct mg_grid *g, enum mg
 	if (!k->backend || (g->mode != MG_INTERP_NEAREST && g->mode != MG_INTERP_LINEAR) ||
 	    g->padding == MG_PAD_REFLECTION)
 		return MG_ERR_UNSUPPORTED;
-	int rc = mg_resample_check(in, g, dtype, k->err);
+	int sd = g->sdim, rank = sd + 1, order[4];
+	int rc = mg_resample_output(in, g, dtype, out, order, k->err);
 	if (rc)
 		return rc;
-	int sd = g->sdim, rank = sd + 1, order[4];
-	int64_t dims[4] = {in->dims[0]};
-	for (int i = 0; i < sd; i++)
-		dims[1 + i] = g->out_shape[i];
-	mg_resample_order(in, g, order);
-
+	if (mg_tensor_numel(out) == 0)
+		return 0;
 	struct mg_arena ar = {0};
 	struct mg_kir kir;
 	mg_kir_init(&kir, &ar, "resample", rank);
@@ -132,16 +129,8 @@ int mg_resample_gen(const struct mg_tensor *in, const struct mg_grid *g, enum mg
 	int32_t chan = mg_kir_op(&kir, MG_KOP_MUL, mg_kir_index(&kir, 0), mg_kir_stride(&kir, 1, 0));
 	kir.store = mg_kir_cast(&kir, dtype, gather(&kir, sd, t, chan));
 
-	if ((rc = mg_tensor_alloc_order(out, dtype, rank, dims, order, k->err))) {
-		mg_arena_free(&ar);
-		return rc;
-	}
-	if (mg_tensor_numel(out) == 0) {
-		mg_arena_free(&ar);
-		return 0;
-	}
 	for (int i = 0; i < rank; i++)
-		args.dims[i] = dims[i];
+		args.dims[i] = out->dims[i];
 	mg_ktensor_set(&args.t[0], out);
 	mg_ktensor_set(&args.t[1], in);
 	rc = mg_gen_run(k, &kir, &args, NULL);

@@ -299,8 +299,8 @@ static void run_row_fast(const struct plan *p, const int64_t *o, int inner, int6
 }
 
 /* The checks that make every later step well defined; messages name what to fix. */
-int mg_resample_check(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
-		      struct mg_err *e)
+static int validate(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
+		    struct mg_err *e)
 {
 	if (g->sdim != 2 && g->sdim != 3)
 		return mg_err_set(e, MG_ERR_SHAPE, "resample: the grid is %dD, expected 2D or 3D",
@@ -443,7 +443,7 @@ static int resample_axiswise(const struct mg_tensor *in, const struct mg_grid *g
  * output axis moves in the input's memory: rows then run along the axis that walks the
  * input most contiguously (x for NIfTI's x-fastest data), not across pages; the channel
  * axis stays outermost. order holds tensor axes (1..sd). */
-void mg_resample_order(const struct mg_tensor *in, const struct mg_grid *g, int order[4])
+static void output_order(const struct mg_tensor *in, const struct mg_grid *g, int order[4])
 {
 	int sd = g->sdim;
 	double cost[3];
@@ -466,29 +466,36 @@ void mg_resample_order(const struct mg_tensor *in, const struct mg_grid *g, int 
 	order[sd] = 0;
 }
 
-int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
-		struct mg_tensor *out, struct mg_err *e)
+int mg_resample_output(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
+		       struct mg_tensor *out, int order[4], struct mg_err *e)
 {
 	memset(out, 0, sizeof *out);
-	int rc = mg_resample_check(in, g, dtype, e);
+	int rc = validate(in, g, dtype, e);
 	if (rc)
 		return rc;
 	int sd = g->sdim;
 	int64_t dims[4] = {in->dims[0]};
 	for (int i = 0; i < sd; i++)
 		dims[1 + i] = g->out_shape[i];
-	int order[4];
 	if (mg_interp_is_axiswise(g->mode)) /* its own walk, in C order */
 		for (int k = 0; k <= sd; k++)
 			order[k] = sd - k;
 	else
-		mg_resample_order(in, g, order);
-	if ((rc = mg_tensor_alloc_order(out, dtype, sd + 1, dims, order, e)))
+		output_order(in, g, order);
+	return mg_tensor_alloc_order(out, dtype, sd + 1, dims, order, e);
+}
+
+int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
+		struct mg_tensor *out, struct mg_err *e)
+{
+	int order[4], sd = g->sdim;
+	int rc = mg_resample_output(in, g, dtype, out, order, e);
+	if (rc)
 		return rc;
 	int64_t nvox = 1;
 	for (int i = 0; i < sd; i++)
 		nvox *= g->out_shape[i];
-	if (nvox == 0 || dims[0] == 0)
+	if (nvox == 0 || in->dims[0] == 0)
 		return 0;
 	if (mg_interp_is_axiswise(g->mode)) {
 		if ((rc = resample_axiswise(in, g, out, e)))

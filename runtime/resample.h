@@ -80,14 +80,13 @@ int mg_resample(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dty
 		struct mg_tensor *out, struct mg_err *e);
 
 /* The pieces of mg_resample a generated resampler (ops/spatial_gen.c) shares, so its
- * output is the same tensor: the checks on in, g and dtype; the map grid_sample really
- * applies, in voxel units (rows 0..sdim-1 of out_to_in with MONAI's size-1 quirks);
- * the output's memory order (order[0] the fastest tensor axis), chosen so rows read the
- * input in its memory order. */
-int mg_resample_check(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
-		      struct mg_err *e);
+ * output is the same tensor: the checks on in, g and dtype and out allocated as
+ * mg_resample lays it out (order[0] its fastest axis: rows then read the input in its
+ * memory order); the map grid_sample really applies, in voxel units (rows 0..sdim-1 of
+ * out_to_in with MONAI's size-1 quirks). */
+int mg_resample_output(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
+		       struct mg_tensor *out, int order[4], struct mg_err *e);
 void mg_resample_map(const struct mg_grid *g, double a[3][4]);
-void mg_resample_order(const struct mg_tensor *in, const struct mg_grid *g, int order[4]);
 
 /* Parse MONAI's mode and padding_mode strings ("bilinear", "nearest", "bicubic",
  * "zeros", "border", "reflection"; spline orders 0 and 1 as nearest and linear). -1 when
