@@ -28,8 +28,6 @@
  * can lie mostly past this key's edge: mgc then refuses reflect/symmetric pads wider
  * than the crop and edge pads of an empty crop (see grid), where MONAI mirrors the
  * mirrored crop again (numpy refuses the empty edge pad). */
-#include <stdlib.h>
-
 #include "op.h"
 
 static const struct mg_attrdef attrs[] = {
@@ -117,13 +115,11 @@ static int foreground_box(const struct mg_attr *a, const struct mg_tensor *x, in
 	int64_t es = (int64_t)mg_dtype_size(x->dtype);
 	/* walk the spatial axes in memory order (the fastest innermost): a NIfTI image is
 	 * x-fastest, and a C-order walk would read it a page per voxel */
-	int ax[3] = {1, 2, 3};
-	for (int i = 1; i < 3; i++)
-		for (int j = i; j > 0 && llabs(st[ax[j]]) > llabs(st[ax[j - 1]]); j--) {
-			int t = ax[j];
-			ax[j] = ax[j - 1];
-			ax[j - 1] = t;
-		}
+	int fast[MG_MAX_RANK], ax[3] = {3, 3, 3}, na = 3; /* a 2D image: axis 3 (size 1) outermost */
+	mg_tensor_order(x, fast);
+	for (int i = 0; i < x->rank; i++)
+		if (fast[i] != 0)
+			ax[--na] = fast[i];
 	for (int k = 0; k < nsel; k++) {
 		int64_t c = ci->is_none ? k : ci->v.ints[k];
 		if (c < 0)

@@ -4,8 +4,6 @@
  * emits in order, store). Whenever a kernel cannot be had (no backend, a compiled
  * pipeline without it, inputs outside what kernel IR covers) the op's reference kernel
  * runs instead, so a plan runs the same on every backend. */
-#include <stdlib.h>
-
 #include "op.h"
 
 int mg_gen_run(struct mg_kctx *k, const struct mg_kir *kir, const struct mg_kargs *a,
@@ -21,18 +19,10 @@ int mg_gen_run(struct mg_kctx *k, const struct mg_kir *kir, const struct mg_karg
 
 void mg_gen_order(const struct mg_tensor *t, int order[MG_KMAX_RANK])
 {
-	/* slowest first; ties keep the earlier axis outside, as a contiguous tensor */
-	int r = t->rank;
-	for (int i = 0; i < r; i++)
-		order[i] = i;
-	for (int i = 1; i < r; i++)
-		for (int j = i; j > 0; j--) {
-			if (llabs(t->strides[order[j]]) <= llabs(t->strides[order[j - 1]]))
-				break;
-			int tmp = order[j];
-			order[j] = order[j - 1];
-			order[j - 1] = tmp;
-		}
+	int fast[MG_MAX_RANK];
+	mg_tensor_order(t, fast);
+	for (int i = 0; i < t->rank; i++) /* slowest first */
+		order[i] = fast[t->rank - 1 - i];
 }
 
 int mg_gen_ctype(enum mg_dtype ct)

@@ -186,6 +186,9 @@ int mg_tensor_alloc(struct mg_tensor *t, enum mg_dtype dtype, int rank, const in
  * the slowest. */
 int mg_tensor_alloc_order(struct mg_tensor *t, enum mg_dtype dtype, int rank,
 			  const int64_t *dims, const int *order, struct mg_err *e);
+/* t's axes from the fastest in memory to the slowest, by |stride| (on a tie the later
+ * axis is the faster, as in a contiguous tensor). */
+void mg_tensor_order(const struct mg_tensor *t, int order[MG_MAX_RANK]);
 int mg_tensor_alloc_like(struct mg_tensor *t, const struct mg_tensor *like,
 			 enum mg_dtype dtype, struct mg_err *e);
 void mg_tensor_release(struct mg_tensor *t); /* drops buf and meta, zeroes *t */

@@ -109,24 +109,30 @@ int mg_tensor_alloc(struct mg_tensor *t, enum mg_dtype dtype, int rank, const in
 	return mg_tensor_alloc_order(t, dtype, rank, dims, order, e);
 }
 
-int mg_tensor_alloc_like(struct mg_tensor *t, const struct mg_tensor *like,
-			 enum mg_dtype dtype, struct mg_err *e)
+void mg_tensor_order(const struct mg_tensor *t, int order[MG_MAX_RANK])
 {
-	/* Sort dimensions by |stride|, fastest first; ties keep the later dim faster. */
-	int order[MG_MAX_RANK], r = like->rank;
+	/* insertion sort by |stride|, fastest first; ties keep the later dim faster */
+	int r = t->rank;
 	for (int k = 0; k < r; k++)
 		order[k] = r - 1 - k;
 	for (int i = 1; i < r; i++)
 		for (int j = i; j > 0; j--) {
-			int64_t a = llabs(like->strides[order[j]]);
-			int64_t b = llabs(like->strides[order[j - 1]]);
+			int64_t a = llabs(t->strides[order[j]]);
+			int64_t b = llabs(t->strides[order[j - 1]]);
 			if (a >= b)
 				break;
 			int tmp = order[j];
 			order[j] = order[j - 1];
 			order[j - 1] = tmp;
 		}
-	return mg_tensor_alloc_order(t, dtype, r, like->dims, order, e);
+}
+
+int mg_tensor_alloc_like(struct mg_tensor *t, const struct mg_tensor *like,
+			 enum mg_dtype dtype, struct mg_err *e)
+{
+	int order[MG_MAX_RANK];
+	mg_tensor_order(like, order);
+	return mg_tensor_alloc_order(t, dtype, like->rank, like->dims, order, e);
 }
 
 void mg_tensor_release(struct mg_tensor *t)
