@@ -8,8 +8,10 @@
 struct mg_graph *mg_graph_new(const char *name)
 {
 	struct mg_graph *g = calloc(1, sizeof *g);
-	if (g)
+	if (g) {
 		g->name = mg_arena_strdup(&g->arena, name ? name : "main");
+		g->loss = -1;
+	}
 	return g;
 }
 
@@ -19,6 +21,8 @@ void mg_graph_free(struct mg_graph *g)
 		return;
 	free(g->nodes);
 	free(g->values);
+	free(g->inputs);
+	free(g->outputs);
 	mg_arena_free(&g->arena);
 	free(g);
 }
@@ -57,20 +61,50 @@ int32_t mg_graph_add_value(struct mg_graph *g, const struct mg_type *t, const ch
 	return g->nvalues++;
 }
 
-int32_t mg_graph_input(struct mg_graph *g, const char *key, struct mg_err *e)
+static int32_t add_input(struct mg_graph *g, const char *name, const struct mg_type *t,
+			 int param, struct mg_err *e)
+{
+	if (grow((void **)&g->inputs, &g->inputs_cap, g->ninputs + 1, sizeof *g->inputs)) {
+		mg_err_set(e, MG_ERR_NOMEM, "out of memory adding input \"%s\"", name);
+		return -1;
+	}
+	int32_t v = mg_graph_add_value(g, t, name, e);
+	if (v >= 0) {
+		g->values[v].param = (uint8_t)param;
+		g->inputs[g->ninputs++] = v;
+	}
+	return v;
+}
+
+static int32_t find_input(const struct mg_graph *g, const char *name)
 {
 	for (int i = 0; i < g->ninputs; i++)
-		if (strcmp(g->values[g->inputs[i]].name, key) == 0)
+		if (strcmp(g->values[g->inputs[i]].name, name) == 0)
 			return g->inputs[i];
-	if (g->ninputs == (int)(sizeof g->inputs / sizeof *g->inputs)) {
+	return -1;
+}
+
+int32_t mg_graph_input(struct mg_graph *g, const char *key, struct mg_err *e)
+{
+	int32_t v = find_input(g, key);
+	if (v >= 0)
+		return v;
+	if (g->ninputs == MG_MAX_KEYS) {
 		mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d item keys", g->ninputs);
 		return -1;
 	}
 	struct mg_type t = {.kind = MG_VK_STRINGS, .dtype = -1, .rank = -1};
-	int32_t v = mg_graph_add_value(g, &t, key, e);
-	if (v >= 0)
-		g->inputs[g->ninputs++] = v;
-	return v;
+	return add_input(g, key, &t, 0, e);
+}
+
+int32_t mg_graph_tensor_input(struct mg_graph *g, const char *name, const struct mg_type *t,
+			      int param, struct mg_err *e)
+{
+	if (find_input(g, name) >= 0) {
+		mg_err_set(e, MG_ERR_INTERNAL, "two graph inputs named \"%s\"", name);
+		return -1;
+	}
+	return add_input(g, name, t, param, e);
 }
 
 static void type_unknown(struct mg_type *t)
@@ -157,8 +191,8 @@ int32_t mg_graph_add_node_n(struct mg_graph *g, enum mg_op op, const int32_t *in
 
 int mg_graph_set_outputs(struct mg_graph *g, const int32_t *vals, int n, struct mg_err *e)
 {
-	if (n > (int)(sizeof g->outputs / sizeof *g->outputs))
-		return mg_err_set(e, MG_ERR_UNSUPPORTED, "more than %d item keys", MG_MAX_KEYS);
+	if (grow((void **)&g->outputs, &g->outputs_cap, n, sizeof *g->outputs))
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory setting %d outputs", n);
 	memcpy(g->outputs, vals, (size_t)n * sizeof *vals);
 	g->noutputs = n;
 	return 0;

@@ -15,6 +15,7 @@ struct mg_value {
 	struct mg_type type;
 	int32_t producer; /* node index; -1 for a graph input */
 	const char *name; /* the item key it holds, or the input's key */
+	uint8_t param;    /* a graph input the autodiff pass differentiates the loss by */
 };
 
 struct mg_node {
@@ -33,15 +34,20 @@ struct mg_graph {
 	struct mg_node *nodes;
 	int nvalues, values_cap;
 	struct mg_value *values;
-	int ninputs, noutputs;
-	int32_t inputs[MG_MAX_KEYS];  /* values bound from the datalist item */
-	int32_t outputs[MG_MAX_KEYS]; /* the item's keys after the pipeline */
+	int ninputs, inputs_cap, noutputs, outputs_cap;
+	int32_t *inputs;  /* values bound from the datalist item, or a network's tensors */
+	int32_t *outputs; /* the item's keys after the pipeline */
+	int32_t loss;     /* the scalar the autodiff pass differentiates; -1: none */
 };
 
 struct mg_graph *mg_graph_new(const char *name);
 void mg_graph_free(struct mg_graph *g);
 /* The graph input for an item key, created on first use. -1 on failure. */
 int32_t mg_graph_input(struct mg_graph *g, const char *key, struct mg_err *e);
+/* A tensor input of type t named name (a network's input or a parameter, by its
+ * state_dict key); param marks a parameter. Names are unique: -1 on a second one. */
+int32_t mg_graph_tensor_input(struct mg_graph *g, const char *name, const struct mg_type *t,
+			      int param, struct mg_err *e);
 int32_t mg_graph_add_value(struct mg_graph *g, const struct mg_type *t, const char *name,
 			   struct mg_err *e);
 /* Adds a node with nout fresh output values (types from the op's infer rule); attrs are

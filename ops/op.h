@@ -102,6 +102,30 @@ struct mg_keyplan {
 	const char *unbind[MG_MAX_KEYS];
 };
 
+/* What an op's gradient rule (mg_opdef.grad) sees of its forward node, and how it adds
+ * backward nodes to the graph. Values are the graph's value indices. */
+struct mg_grad {
+	const struct mg_attr *attrs; /* the forward node's */
+	int nin, nout;
+	const int32_t *x, *y;        /* its inputs and outputs */
+	const struct mg_type *xt, *yt; /* their types (arrays of nin and nout) */
+	/* dL/dy[j], a value of y[j]'s type; -1 when y[j] does not reach the loss (only
+	 * an op with several outputs sees -1: the pass calls a rule when some dy is set) */
+	const int32_t *dy;
+	unsigned need; /* bit i: dL/dx[i] is wanted */
+	/* set by the rule for each wanted i: the value holding dL/dx[i], of x[i]'s type; -1:
+	 * zero (the input does not change the loss) */
+	int32_t dx[MG_STEP_MAXIO];
+	/* Adds a node of op reading in[0..nin) with nout outputs; attrs NULL gives the op's
+	 * defaults, else a full list in op's schema order (a forward op's list serves its
+	 * gradient ops when they share its schema). Returns the first output value (the
+	 * others follow: +1, +2 ...), -1 on failure with e set. */
+	int32_t (*node)(struct mg_grad *c, int op, const int32_t *in, int nin, int nout,
+			const struct mg_attr *attrs);
+	struct mg_err *e;
+	void *pass; /* the pass's own state */
+};
+
 struct mg_opdef {
 	const char *name;     /* MONAI's array-transform name: "ScaleIntensityRange" */
 	const char *synopsis; /* one line */
@@ -154,7 +178,12 @@ struct mg_opdef {
 	 * output voxel depends on its input voxel and the attributes alone (no reductions). */
 	int32_t (*emit)(const struct mg_attr *attrs, struct mg_kir *k, int32_t x,
 			enum mg_dtype xt);
-	/* Later: gradient, inverse. */
+	/* Reverse mode (passes/autodiff.c, docs/autodiff.md): adds to c the nodes that
+	 * compute the gradients of the forward node's wanted inputs from its outputs'
+	 * gradients, and sets c->dx. NULL: not differentiable (the pass refuses a loss
+	 * that depends on a parameter through this op). */
+	int (*grad)(struct mg_grad *c);
+	/* Later: inverse. */
 };
 
 enum mg_op {

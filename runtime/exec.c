@@ -58,15 +58,9 @@ static void charge(struct mg_step_stats *s, double t0, int64_t b0)
 	__atomic_add_fetch(&s->bytes, mg_buffer_created() - b0, __ATOMIC_RELAXED);
 }
 
-int mg_exec_item(const struct mg_plan *p, const struct mg_item *item, int64_t index,
-		 struct mg_val *slots, struct mg_kctx *k, struct mg_step_stats *stats)
+int mg_exec_steps(const struct mg_plan *p, struct mg_val *slots, struct mg_kctx *k,
+		  struct mg_step_stats *stats)
 {
-	k->item = index;
-	for (int i = 0; i < p->ninputs; i++) {
-		const struct mg_field *f = mg_item_get(item, p->inputs[i].key);
-		if (f && bind_input(&slots[p->inputs[i].slot], f, k->err))
-			return k->err->code;
-	}
 	for (int i = 0; i < p->nsteps; i++) {
 		const struct mg_step *s = &p->steps[i];
 		double t0 = stats ? mg_now() : 0;
@@ -83,6 +77,18 @@ int mg_exec_item(const struct mg_plan *p, const struct mg_item *item, int64_t in
 				mg_val_release(&slots[s->in[j]]);
 	}
 	return 0;
+}
+
+int mg_exec_item(const struct mg_plan *p, const struct mg_item *item, int64_t index,
+		 struct mg_val *slots, struct mg_kctx *k, struct mg_step_stats *stats)
+{
+	k->item = index;
+	for (int i = 0; i < p->ninputs; i++) {
+		const struct mg_field *f = mg_item_get(item, p->inputs[i].key);
+		if (f && bind_input(&slots[p->inputs[i].slot], f, k->err))
+			return k->err->code;
+	}
+	return mg_exec_steps(p, slots, k, stats);
 }
 
 /* ---- running a datalist --------------------------------------------------------------- */

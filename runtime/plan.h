@@ -223,6 +223,10 @@ struct mg_exec_opts {
  * mg_exec_opts. */
 int mg_exec_item(const struct mg_plan *p, const struct mg_item *item, int64_t index,
 		 struct mg_val *slots, struct mg_kctx *k, struct mg_step_stats *stats);
+/* Runs the plan's steps on slots whose inputs the caller bound (a network's tensors at
+ * p->inputs[i].slot), releasing each value after its last use; the graph's outputs stay. */
+int mg_exec_steps(const struct mg_plan *p, struct mg_val *slots, struct mg_kctx *k,
+		  struct mg_step_stats *stats);
 /* Runs the plan over a datalist; stops at the first failing item. */
 int mg_exec_run(const struct mg_plan *p, const struct mg_datalist *dl,
 		const struct mg_exec_opts *o, struct mg_err *e);
