@@ -1,0 +1,74 @@
+/* Op: Tanh
+ * Synopsis: tanh(x) per voxel (torch.nn.Tanh).
+ * MONAI: torch.nn.Tanh (MONAI's Act.TANH; generator heads)
+ * Gradient: TanhGrad(y, dy) = dy (1 - y^2) (torch's tanh_backward on the result).
+ * Inverse: none.
+ *
+ * libm's tanh in float64, rounded once (saturates to +-1 for large |x|). No generated
+ * kernel: kernel IR has no tanh, and exp-based formulas would not repeat libm's bit for
+ * bit; Tanh is therefore not flagged elementwise (a fused run would lose its members'
+ * kernels). */
+#include "nn_act.h"
+
+static double tanh_(const void *a, double x)
+{
+	(void)a;
+	return tanh(x);
+}
+
+static int tanh_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		    struct mg_kctx *k)
+{
+	return mg_act_map("Tanh", a, tanh_, in, out, k);
+}
+
+static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
+		 struct mg_err *e)
+{
+	(void)a;
+	return mg_act_infer("Tanh", 1, 0, in, out, e);
+}
+
+static int grad(struct mg_grad *c)
+{
+	return mg_act_grad(c, MG_OP_TanhGrad, 1);
+}
+
+const struct mg_opdef mg_op_tanh = {
+	.name = "Tanh",
+	.synopsis = "tanh(x) per voxel (torch.nn.Tanh)",
+	.nin = 1,
+	.nout = 1,
+	.infer = infer,
+	.ref = tanh_ref,
+	.grad = grad,
+};
+
+static double tanh_grad(const struct mg_attr *a, double y, double dy)
+{
+	(void)a;
+	return dy * (1 - y * y);
+}
+
+static int tanh_grad_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			 struct mg_kctx *k)
+{
+	return mg_act_map2("TanhGrad", a, tanh_grad, in, out, k);
+}
+
+static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
+		      struct mg_err *e)
+{
+	(void)a;
+	return mg_act_infer("TanhGrad", 2, 1, in, out, e);
+}
+
+const struct mg_opdef mg_op_tanh_grad = {
+	.name = "TanhGrad",
+	.synopsis = "gradient of Tanh (made by the autodiff pass): dx = dy (1 - y^2); inputs "
+		    "y, dy",
+	.nin = 2,
+	.nout = 1,
+	.infer = grad_infer,
+	.ref = tanh_grad_ref,
+};
