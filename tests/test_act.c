@@ -1,9 +1,8 @@
 /* test_act.c: the activation ops against calculus and their own contracts.
- * - Finite differences in float64: every differentiable op's gradient rule, run eagerly
- *   (tests/eager_grad.h: its gradient ops' reference kernels), against central
- *   differences of the loss sum(y * g), g random, for several attribute sets each; inputs
- *   stay at least 0.01 away from the non-smooth points (0 for the ReLU family).
- *   |fd - analytic| <= 1e-6 (1 + |analytic|) with h = 1e-6.
+ * - gradcheck.h (the autodiff pass, lowering, reference kernels, central differences in
+ *   float64) on one node of each op, several attribute sets each, the ReLU family on
+ *   inputs of one sign at a time (at least 0.05 from its kink at 0):
+ *   |fd - analytic| <= 1e-6 (1 + |analytic|).
  * - Layouts: a flipped, permuted view gives what its contiguous copy gives.
  * - Dropout: the kept fraction within 5 binomial standard deviations of 1 - p, the
  *   scaling, the mask as documented (Philox at counter i, key (seed, item)), determinism
@@ -12,8 +11,9 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "eager_grad.h"
 #include "golden.h"
+#include "gradcheck.h"
+#include "loss_graph.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -39,15 +39,6 @@ static void make(struct mg_tensor *t, int rank, const int64_t *dims, double lo, 
 	}
 }
 
-static double dot(const struct mg_tensor *a, const struct mg_tensor *b)
-{
-	double s = 0;
-	const double *pa = mg_tensor_data(a), *pb = mg_tensor_data(b);
-	for (int64_t i = 0, n = mg_tensor_numel(a); i < n; i++)
-		s += pa[i] * pb[i];
-	return s;
-}
-
 static int parse(const char *op, const char *json, struct mg_arena *ar, struct mg_attr *a)
 {
 	struct mg_err e = {0};
@@ -56,96 +47,44 @@ static int parse(const char *op, const char *json, struct mg_arena *ar, struct m
 	return rc;
 }
 
-/* sum(op(x) * g), x contiguous float64 */
-static double loss(const struct mg_opdef *d, const struct mg_attr *a, int nin,
-		   const struct mg_tensor *x, const struct mg_tensor *g)
-{
-	struct mg_val in[MG_STEP_MAXIO] = {{0}}, out[2] = {{0}};
-	for (int i = 0; i < nin; i++)
-		in[i] = (struct mg_val){.kind = MG_VK_TENSOR, .t = x[i]};
-	struct mg_err e = {0};
-	struct mg_kctx k = {.err = &e, .item = 3};
-	CHECK_OK(d->ref(a, in, out, &k), &e);
-	double s = out[0].kind == MG_VK_TENSOR ? dot(&out[0].t, g) : NAN;
-	mg_val_release(&out[0]);
-	return s;
-}
+#define IN(lo_, hi_, r, ...)                                                                     \
+	((struct gc_input){.rank = r, .dims = {__VA_ARGS__}, .wrt = 1, .lo = lo_, .hi = hi_})
 
-static double max_rel;
-
-/* The op's gradient rule against central differences for every input (x dims xd; a
- * second input, PReLU's weight, of nw values). */
-static void fd_check(const char *op, const char *json, int rank, const int64_t *xd, int nw,
-		     double lo, double hi, double gap)
-{
-	struct mg_arena ar = {0};
-	struct mg_attr a[8];
-	if (parse(op, json, &ar, a))
-		return;
-	const struct mg_opdef *d = golden_op(op);
-	int nin = nw ? 2 : 1;
-	struct mg_tensor x[2] = {{0}}, g = {0};
-	make(&x[0], rank, xd, lo, hi, gap);
-	if (nw)
-		make(&x[1], 1, (int64_t[]){nw}, -1, 1, 0);
-	make(&g, rank, xd, -1, 1, 0);
-	struct mg_val y = {0}, dx[2] = {{0}};
-	struct mg_err e = {0};
-	struct mg_kctx k = {.err = &e, .item = 3};
-	CHECK_OK(eager_grad(mg_op_find(op), a, nin, x, 1, &g, nin == 2 ? 3 : 1, &y, dx, &k), &e);
-	const double h = 1e-6;
-	for (int i = 0; i < nin; i++) {
-		CHECK(dx[i].kind == MG_VK_TENSOR && dx[i].t.dtype == MG_DTYPE_F64 &&
-			      golden_same_shape(&dx[i].t, &x[i]), "%s %s: dx[%d]", op, json, i);
-		if (dx[i].kind != MG_VK_TENSOR)
-			continue;
-		double *p = mg_tensor_data(&x[i]), *an = mg_tensor_data(&dx[i].t);
-		for (int64_t j = 0, n = mg_tensor_numel(&x[i]); j < n; j++) {
-			double v = p[j];
-			p[j] = v + h;
-			double lp = loss(d, a, nin, x, &g);
-			p[j] = v - h;
-			double lm = loss(d, a, nin, x, &g);
-			p[j] = v;
-			double fd = (lp - lm) / (2 * h), err = fabs(fd - an[j]) / (1 + fabs(an[j]));
-			max_rel = fmax(max_rel, err);
-			CHECK(err <= 1e-6, "%s %s: d/dx%d[%lld] = %.9g, differences give %.9g", op, json,
-			      i, (long long)j, an[j], fd);
-		}
-	}
-	mg_val_release(&y);
-	mg_val_release(&dx[0]);
-	mg_val_release(&dx[1]);
-	mg_tensor_release(&x[0]);
-	mg_tensor_release(&x[1]);
-	mg_tensor_release(&g);
-	mg_arena_free(&ar);
-}
-
+/* Through the autodiff pass: each rule on both sides of the ReLU family's kink. */
 static void gradients(void)
 {
-	static const int64_t s2[] = {2, 3, 4, 3}, s3[] = {1, 4, 3, 2, 2}, s1[] = {5, 7};
-	fd_check("ReLU", "{}", 4, s2, 0, -2, 2, 0.01);
-	fd_check("LeakyReLU", "{}", 5, s3, 0, -2, 2, 0.01);
-	fd_check("LeakyReLU", "{\"negative_slope\": 0.3}", 4, s2, 0, -2, 2, 0.01);
-	fd_check("LeakyReLU", "{\"negative_slope\": -1.5}", 2, s1, 0, -2, 2, 0.01);
-	fd_check("PReLU", "{}", 4, s2, 1, -2, 2, 0.01);
-	fd_check("PReLU", "{\"num_parameters\": 4}", 5, s3, 4, -2, 2, 0.01);
-	fd_check("PReLU", "{\"num_parameters\": 7}", 2, s1, 7, -2, 2, 0.01);
-	fd_check("PReLU", "{\"num_parameters\": 1}", 1, (int64_t[]){6}, 1, -2, 2, 0.01);
-	fd_check("ELU", "{}", 4, s2, 0, -3, 3, 0.01);
-	fd_check("ELU", "{\"alpha\": 0.4}", 5, s3, 0, -3, 3, 0.01);
-	fd_check("GELU", "{}", 4, s2, 0, -4, 4, 0);
-	fd_check("GELU", "{\"approximate\": \"tanh\"}", 5, s3, 0, -4, 4, 0);
-	fd_check("Sigmoid", "{}", 4, s2, 0, -8, 8, 0);
-	fd_check("Tanh", "{}", 5, s3, 0, -3, 3, 0);
-	fd_check("Softmax", "{\"dim\": 1}", 4, s2, 0, -5, 5, 0);
-	fd_check("Softmax", "{\"dim\": -1}", 5, s3, 0, -5, 5, 0);
-	fd_check("Softmax", "{\"dim\": 0}", 2, s1, 0, -5, 5, 0);
-	fd_check("Softmax", "{}", 5, s3, 0, -5, 5, 0);
-	fd_check("Dropout", "{\"p\": 0.4, \"training\": true, \"seed\": 9}", 4, s2, 0, -2, 2, 0);
-	fd_check("Dropout", "{\"p\": 0.4}", 4, s2, 0, -2, 2, 0);
-	printf("finite differences: largest relative difference %.3g\n", max_rel);
+	const double tol = 1e-6;
+	static const struct {
+		const char *op, *json;
+	} relus[] = {
+		{"ReLU", NULL}, {"LeakyReLU", NULL}, {"LeakyReLU", "{\"negative_slope\": 0.2}"},
+		{"ELU", NULL}, {"ELU", "{\"alpha\": 0.3}"},
+	};
+	for (size_t i = 0; i < sizeof relus / sizeof *relus; i++)
+		for (int side = 0; side < 2; side++)
+			gradcheck(relus[i].op, relus[i].json, 1,
+				  (struct gc_input[]){side ? IN(0.05, 3, 4, 2, 3, 4, 2)
+							   : IN(-3, -0.05, 4, 2, 3, 4, 2)}, 1, tol);
+	for (int side = 0; side < 2; side++) {
+		gradcheck("PReLU", NULL, 2,
+			  (struct gc_input[]){side ? IN(0.05, 3, 4, 2, 3, 4, 2) : IN(-3, -0.05, 4, 2, 3, 4, 2),
+					      IN(-1, 1, 1, 1)}, 1, tol);
+		gradcheck("PReLU", "{\"num_parameters\": 3}", 2,
+			  (struct gc_input[]){side ? IN(0.05, 3, 5, 2, 3, 2, 2, 3) : IN(-3, -0.05, 5, 2, 3, 2, 2, 3),
+					      IN(-1, 1, 1, 3)}, 1, tol);
+	}
+	gradcheck("GELU", NULL, 1, (struct gc_input[]){IN(-4, 4, 4, 2, 3, 4, 2)}, 1, tol);
+	gradcheck("GELU", "{\"approximate\": \"tanh\"}", 1,
+		  (struct gc_input[]){IN(-4, 4, 5, 1, 3, 2, 2, 3)}, 1, tol);
+	gradcheck("Sigmoid", NULL, 1, (struct gc_input[]){IN(-8, 8, 4, 2, 3, 4, 2)}, 1, tol);
+	gradcheck("Tanh", NULL, 1, (struct gc_input[]){IN(-3, 3, 3, 2, 3, 4)}, 1, tol);
+	gradcheck("Softmax", "{\"dim\": 1}", 1, (struct gc_input[]){IN(-5, 5, 4, 2, 3, 4, 2)}, 1,
+		  tol);
+	gradcheck("Softmax", "{\"dim\": -1}", 1, (struct gc_input[]){IN(-5, 5, 2, 4, 6)}, 1, tol);
+	gradcheck("Softmax", NULL, 1, (struct gc_input[]){IN(-5, 5, 3, 3, 4, 2)}, 1, tol);
+	gradcheck("Dropout", "{\"p\": 0.3, \"training\": true, \"seed\": 8}", 1,
+		  (struct gc_input[]){IN(-1, 1, 4, 2, 3, 4, 2)}, 1, tol);
+	gradcheck("Dropout", "{\"p\": 0.3}", 1, (struct gc_input[]){IN(-1, 1, 2, 3, 4)}, 1, tol);
 }
 
 /* op on x through a reference kernel, the output's first element's address kept. */
@@ -295,30 +234,33 @@ static void dropout(void)
 		mg_val_release(&y);
 	}
 
-	/* the gradient: the same mask and scale applied to dy; the identity when not
-	 * training */
+	/* the gradient through the autodiff pass: the same mask and scale applied to dy;
+	 * dy itself when not training */
 	struct mg_arena ar = {0};
 	struct mg_attr a[4], b[4];
 	parse("Dropout", "{\"p\": 0.25, \"training\": true, \"seed\": 11}", &ar, a);
 	parse("Dropout", "{\"p\": 0.25}", &ar, b);
-	struct mg_tensor g;
+	struct mg_tensor g, r[2] = {{0}};
 	make(&g, 3, x.dims, -1, 1, 0.01);
-	struct mg_val y = {0}, dx = {0};
-	struct mg_kctx k = {.err = &e, .item = 5};
-	CHECK_OK(eager_grad(MG_OP_Dropout, a, 1, &x, 1, &g, 1, &y, &dx, &k), &e);
-	if (y.kind == MG_VK_TENSOR && dx.kind == MG_VK_TENSOR) {
-		const double *px = mg_tensor_data(&x), *py = mg_tensor_data(&y.t),
-			     *pg = mg_tensor_data(&g), *pd = mg_tensor_data(&dx.t);
-		int64_t bad = 0;
-		for (int i = 0; i < 24; i++)
-			bad += py[i] == 0 ? pd[i] != 0 : pd[i] != pg[i] * (py[i] / px[i]);
-		CHECK(bad == 0, "dropout's gradient: %lld elements off its mask", (long long)bad);
+	for (int training = 1; training >= 0; training--) {
+		CHECK_OK(loss_graph(MG_OP_Dropout, training ? a : b, 1, &x, &g, 5, r, &e), &e);
+		if (!r[0].buf || !r[1].buf)
+			continue;
+		const double *px = mg_tensor_data(&x), *py = mg_tensor_data(&r[0]),
+			     *pg = mg_tensor_data(&g), *pd = mg_tensor_data(&r[1]);
+		double scale = training ? 1 / (1 - 0.25) : 1;
+		int64_t bad = 0, dropped = 0;
+		for (int i = 0; i < 24; i++) {
+			dropped += py[i] == 0;
+			bad += py[i] == 0 ? pd[i] != 0
+					  : py[i] != px[i] * scale || pd[i] != pg[i] * scale;
+		}
+		CHECK(bad == 0 && (dropped > 0) == training, "dropout's gradient (training %d): %lld "
+		      "elements off its mask, %lld dropped", training, (long long)bad,
+		      (long long)dropped);
+		mg_tensor_release(&r[0]);
+		mg_tensor_release(&r[1]);
 	}
-	mg_val_release(&y);
-	mg_val_release(&dx);
-	CHECK_OK(eager_grad(MG_OP_Dropout, b, 1, &x, 1, &g, 1, NULL, &dx, &k), &e);
-	CHECK(dx.kind == MG_VK_TENSOR && dx.t.buf == g.buf, "not training: dx is dy");
-	mg_val_release(&dx);
 	mg_tensor_release(&g);
 	mg_tensor_release(&x);
 	mg_arena_free(&ar);

@@ -1,15 +1,16 @@
 /* test_conformance_act.c: the activation ops against the torch.nn modules MONAI's
  * get_act_layer builds (tests/golden/act/, made by tools/golden/gen_act.py).
  * Data cases: y = op(x[, w]) from the reference kernel, and from the generated kernel on
- * the kernel IR interpreter where the op has one; the gradients of sum(y * g) from the
- * op's gradient rule run eagerly (tests/eager_grad.h: the rule's nodes on their
- * reference kernels), all against torch's float32 forward and autograd:
+ * the kernel IR interpreter where the op has one; y and the gradients of sum(y * g) with
+ * respect to x (and PReLU's weight) from a graph of the op and that loss through the
+ * autodiff pass, lowering and the reference kernels; all against torch's float32
+ * forward and autograd:
  * |got - torch| <= 1e-5 + 1e-5 |torch| (float64 arithmetic rounded once against torch's
  * float32 kernels).
  * Shape cases: the type rule gives torch's output shape, or refuses what torch refuses. */
 #include "check.h"
-#include "eager_grad.h"
 #include "golden.h"
+#include "loss_graph.h"
 
 #define DIR MG_SOURCE_DIR "/tests/golden/act/"
 
@@ -52,15 +53,14 @@ static void data_case(const char *name, const struct mg_opdef *d, const struct m
 		cmp(name, gen ? "y (generated)" : "y", &out, &t[3]);
 		mg_val_release(&out);
 	}
-	struct mg_val y = {0}, dx[2] = {{0}};
-	struct mg_kctx k = {.err = &e};
-	CHECK_OK(eager_grad(op, a, nin, t, 1, &t[2], nin == 2 ? 3 : 1, &y, dx, &k), &e);
-	cmp(name, "dx", &dx[0], &t[4]);
-	if (nin == 2)
-		cmp(name, "dw", &dx[1], &t[5]);
-	mg_val_release(&y);
-	mg_val_release(&dx[0]);
-	mg_val_release(&dx[1]);
+	struct mg_tensor r[3] = {{0}};
+	CHECK_OK(loss_graph(op, a, nin, t, &t[2], 0, r, &e), &e);
+	static const char *const what[] = {"y (autodiff graph)", "dx", "dw"};
+	for (int i = 0; i < nin + 1; i++) {
+		struct mg_val v = {.kind = r[i].buf ? MG_VK_TENSOR : MG_VK_NONE, .t = r[i]};
+		cmp(name, what[i], &v, &t[i ? 3 + i : 3]);
+		mg_tensor_release(&r[i]);
+	}
 	for (int i = 0; i < 6; i++)
 		mg_tensor_release(&t[i]);
 }
