@@ -5,8 +5,9 @@
  * leaky_relu_backward).  Inverse: none.
  *
  * The product is taken in float64 and rounded once to x's dtype (torch's float32 kernel
- * multiplies by the slope rounded to float32: an ulp apart at most). The generated kernel
- * does the same steps, bit for bit the reference's. `inplace` is accepted and ignored. */
+ * multiplies by the slope rounded to float32: an ulp apart at most). The generated
+ * kernels (the op's and LeakyReLUGrad's) do the same steps, bit for bit the reference's.
+ * `inplace` is accepted and ignored. */
 #include "nn_act.h"
 
 static const struct mg_attrdef attrs[] = {
@@ -69,10 +70,26 @@ static double leaky_relu_grad(const struct mg_attr *a, double x, double dy)
 	return x > 0 ? dy : dy * a[A_SLOPE].v.f;
 }
 
+/* leaky_relu_grad's steps in kernel IR: bit for bit the reference's. */
+static int32_t leaky_relu_grad_emit(const struct mg_attr *a, struct mg_kir *k, int32_t v, int32_t dy,
+				    enum mg_dtype dt)
+{
+	int32_t neg = mg_kir_op(k, MG_KOP_MUL, mg_kir_cast(k, MG_DTYPE_F64, dy),
+				mg_kir_const(k, MG_DTYPE_F64, a[A_SLOPE].v.f));
+	int32_t pos = mg_kir_op(k, MG_KOP_GT, v, mg_kir_const(k, dt, 0));
+	return mg_kir_select(k, pos, dy, mg_kir_cast(k, dt, neg));
+}
+
 static int leaky_relu_grad_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			       struct mg_kctx *k)
 {
 	return mg_act_map2("LeakyReLUGrad", a, leaky_relu_grad, in, out, k);
+}
+
+static int leaky_relu_grad_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+				struct mg_kctx *k)
+{
+	return mg_act_gen2("LeakyReLUGrad", a, leaky_relu_grad_emit, leaky_relu_grad, in, out, k);
 }
 
 static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -92,4 +109,5 @@ const struct mg_opdef mg_op_leaky_relu_grad = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = grad_infer,
 	.ref = leaky_relu_grad_ref,
+	.gen = leaky_relu_grad_gen,
 };

@@ -87,6 +87,54 @@ int mg_act_map2(const char *op, const struct mg_attr *a, mg_act_grad_fn *f, stru
 	return 0;
 }
 
+/* Operands a generated gradient kernel takes: float32/float64 tensors of one dtype and
+ * shape, rank 1..MG_KMAX_RANK, not empty. */
+static int gen2_ok(const struct mg_val *in)
+{
+	const struct mg_tensor *v = &in[0].t, *dy = &in[1].t;
+	if (in[0].kind != MG_VK_TENSOR || in[1].kind != MG_VK_TENSOR || v->dtype != dy->dtype ||
+	    (v->dtype != MG_DTYPE_F32 && v->dtype != MG_DTYPE_F64) || v->rank != dy->rank ||
+	    v->rank < 1 || v->rank > MG_KMAX_RANK || mg_tensor_numel(v) == 0)
+		return 0;
+	for (int i = 0; i < v->rank; i++)
+		if (v->dims[i] != dy->dims[i])
+			return 0;
+	return 1;
+}
+
+int mg_act_gen2(const char *op, const struct mg_attr *a, mg_act_emit2_fn *emit,
+		mg_act_grad_fn *f, struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
+{
+	if (!k->backend || !gen2_ok(in))
+		return mg_act_map2(op, a, f, in, out, k);
+	const struct mg_tensor *v = &in[0].t, *dy = &in[1].t;
+	struct mg_arena ar = {0};
+	struct mg_kir kir;
+	mg_kir_init(&kir, &ar, op, v->rank);
+	for (int i = 0; i < 3; i++) /* dx, v, dy */
+		mg_kir_tensor(&kir, v->dtype, v->rank);
+	kir.store = emit(a, &kir, mg_kir_loadat(&kir, 1), mg_kir_loadat(&kir, 2), v->dtype);
+	mg_gen_order(v, kir.info.order);
+	struct mg_tensor dx;
+	int rc = mg_tensor_alloc_like(&dx, v, v->dtype, k->err);
+	if (!rc) {
+		struct mg_kargs ka = {0};
+		for (int i = 0; i < v->rank; i++)
+			ka.dims[i] = v->dims[i];
+		mg_ktensor_set(&ka.t[0], &dx);
+		mg_ktensor_set(&ka.t[1], v);
+		mg_ktensor_set(&ka.t[2], dy);
+		rc = mg_gen_run(k, &kir, &ka, NULL);
+	}
+	mg_arena_free(&ar);
+	if (rc == MG_ERR_UNSUPPORTED) { /* no code for it: the reference kernel */
+		mg_err_clear(k->err);
+		mg_tensor_release(&dx);
+		return mg_act_map2(op, a, f, in, out, k);
+	}
+	return mg_val_set_result(&out[0], dx, v->meta, rc);
+}
+
 int mg_act_grad(struct mg_grad *c, int grad_op, int use_y)
 {
 	if (!(c->need & 1))

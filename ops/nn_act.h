@@ -30,6 +30,17 @@ typedef double mg_act_grad_fn(const struct mg_attr *a, double v, double dy);
 int mg_act_map2(const char *op, const struct mg_attr *a, mg_act_grad_fn *f, struct mg_val *in,
 		struct mg_val *out, struct mg_kctx *k);
 
+/* dx = f(a, v, dy) for one voxel in kernel IR (v and dy nodes of dtype dt, float32 or
+ * float64), with the roundings of the op's mg_act_grad_fn: the node of dx in dt. */
+typedef int32_t mg_act_emit2_fn(const struct mg_attr *a, struct mg_kir *k, int32_t v,
+				int32_t dy, enum mg_dtype dt);
+/* A gradient op's gen kernel: one generated kernel dx = emit(v, dy) laid out as v when k
+ * has a backend and the operands are float32 or float64 tensors of one shape and dtype
+ * that kernel IR can address; else the op's ref (mg_act_map2 with f), which also
+ * reports bad operands. */
+int mg_act_gen2(const char *op, const struct mg_attr *a, mg_act_emit2_fn *emit,
+		mg_act_grad_fn *f, struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
+
 /* The gradient rule of a unary op whose gradient op `grad_op` reads (x, dy), or (y, dy)
  * when use_y (torch reuses the output for ReLU, Sigmoid, Tanh, Softmax), with the
  * forward node's attributes. */

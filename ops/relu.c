@@ -6,8 +6,9 @@
  *
  * torch.relu is clamp_min(x, 0): NaN stays NaN and -0 stays -0, which `x < 0 ? 0 : x`
  * gives in either float dtype. The generated kernel is that select, bit for bit the
- * reference's, so ReLU fuses with its elementwise neighbours. `inplace` is accepted and
- * ignored: mgc's values are immutable. */
+ * reference's, so ReLU fuses with its elementwise neighbours; ReLUGrad's is the select
+ * y <= 0 ? 0 : dy (mg_act_gen2). `inplace` is accepted and ignored: mgc's values are
+ * immutable. */
 #include "nn_act.h"
 
 static const struct mg_attrdef attrs[] = {
@@ -68,10 +69,25 @@ static double relu_grad(const struct mg_attr *a, double y, double dy)
 	return y <= 0 ? 0 : dy;
 }
 
+/* relu_grad's steps in kernel IR: bit for bit the reference's. */
+static int32_t relu_grad_emit(const struct mg_attr *a, struct mg_kir *k, int32_t v, int32_t dy,
+			      enum mg_dtype dt)
+{
+	(void)a;
+	int32_t zero = mg_kir_const(k, dt, 0);
+	return mg_kir_select(k, mg_kir_op(k, MG_KOP_LE, v, zero), zero, dy);
+}
+
 static int relu_grad_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			 struct mg_kctx *k)
 {
 	return mg_act_map2("ReLUGrad", a, relu_grad, in, out, k);
+}
+
+static int relu_grad_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			  struct mg_kctx *k)
+{
+	return mg_act_gen2("ReLUGrad", a, relu_grad_emit, relu_grad, in, out, k);
 }
 
 static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -91,4 +107,5 @@ const struct mg_opdef mg_op_relu_grad = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = grad_infer,
 	.ref = relu_grad_ref,
+	.gen = relu_grad_gen,
 };

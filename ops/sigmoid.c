@@ -7,7 +7,8 @@
  * In float64, rounded once: exp(-x) overflows to inf for x < -709 and the result is 0,
  * as torch's. No generated kernel: kernel IR's EXP may differ from libm's by a few ulp,
  * so it could not repeat the reference bit for bit; Sigmoid is therefore not flagged
- * elementwise (a fused run would lose its members' kernels). */
+ * elementwise (a fused run would lose its members' kernels). SigmoidGrad's products are
+ * a generated kernel (float64 steps as the reference's). */
 #include "nn_act.h"
 
 static double sigmoid(const void *a, double x)
@@ -50,10 +51,26 @@ static double sigmoid_grad(const struct mg_attr *a, double y, double dy)
 	return dy * (1 - y) * y;
 }
 
+/* sigmoid_grad's steps in kernel IR: bit for bit the reference's. */
+static int32_t sigmoid_grad_emit(const struct mg_attr *a, struct mg_kir *k, int32_t v, int32_t dy,
+				 enum mg_dtype dt)
+{
+	(void)a;
+	int32_t y = mg_kir_cast(k, MG_DTYPE_F64, v), d = mg_kir_cast(k, MG_DTYPE_F64, dy);
+	int32_t one_y = mg_kir_op(k, MG_KOP_SUB, mg_kir_const(k, MG_DTYPE_F64, 1), y);
+	return mg_kir_cast(k, dt, mg_kir_op(k, MG_KOP_MUL, mg_kir_op(k, MG_KOP_MUL, d, one_y), y));
+}
+
 static int sigmoid_grad_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			    struct mg_kctx *k)
 {
 	return mg_act_map2("SigmoidGrad", a, sigmoid_grad, in, out, k);
+}
+
+static int sigmoid_grad_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			     struct mg_kctx *k)
+{
+	return mg_act_gen2("SigmoidGrad", a, sigmoid_grad_emit, sigmoid_grad, in, out, k);
 }
 
 static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -71,4 +88,5 @@ const struct mg_opdef mg_op_sigmoid_grad = {
 	.nout = 1,
 	.infer = grad_infer,
 	.ref = sigmoid_grad_ref,
+	.gen = sigmoid_grad_gen,
 };

@@ -7,7 +7,8 @@
  * libm's tanh in float64, rounded once (saturates to +-1 for large |x|). No generated
  * kernel: kernel IR has no tanh, and exp-based formulas would not repeat libm's bit for
  * bit; Tanh is therefore not flagged elementwise (a fused run would lose its members'
- * kernels). */
+ * kernels). TanhGrad's products are a generated kernel (float64 steps as the
+ * reference's). */
 #include "nn_act.h"
 
 static double tanh_(const void *a, double x)
@@ -50,10 +51,27 @@ static double tanh_grad(const struct mg_attr *a, double y, double dy)
 	return dy * (1 - y * y);
 }
 
+/* tanh_grad's steps in kernel IR: bit for bit the reference's. */
+static int32_t tanh_grad_emit(const struct mg_attr *a, struct mg_kir *k, int32_t v, int32_t dy,
+			      enum mg_dtype dt)
+{
+	(void)a;
+	int32_t y = mg_kir_cast(k, MG_DTYPE_F64, v), d = mg_kir_cast(k, MG_DTYPE_F64, dy);
+	int32_t one_yy = mg_kir_op(k, MG_KOP_SUB, mg_kir_const(k, MG_DTYPE_F64, 1),
+				   mg_kir_op(k, MG_KOP_MUL, y, y));
+	return mg_kir_cast(k, dt, mg_kir_op(k, MG_KOP_MUL, d, one_yy));
+}
+
 static int tanh_grad_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			 struct mg_kctx *k)
 {
 	return mg_act_map2("TanhGrad", a, tanh_grad, in, out, k);
+}
+
+static int tanh_grad_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			  struct mg_kctx *k)
+{
+	return mg_act_gen2("TanhGrad", a, tanh_grad_emit, tanh_grad, in, out, k);
 }
 
 static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -71,4 +89,5 @@ const struct mg_opdef mg_op_tanh_grad = {
 	.nout = 1,
 	.infer = grad_infer,
 	.ref = tanh_grad_ref,
+	.gen = tanh_grad_gen,
 };

@@ -6,7 +6,8 @@
  * flipped strides, NaN, infinities, -0 and values past the output dtype's range. The
  * comparison is exact (bit for bit but for NaN payloads): the lowerings repeat ref's
  * roundings step by step. Ops that take float32 and float64 only (the network
- * activations) must refuse the other dtypes on both paths. */
+ * activations and their two-operand gradient ops) must refuse the other dtypes on both
+ * paths. */
 #include <stdlib.h>
 
 #include "../codegen/llvm.h"
@@ -52,16 +53,13 @@ static double random_value(enum mg_dtype t)
 	return v < lo[t] ? lo[t] : v > hi[t] ? hi[t] : v;
 }
 
-/* A random view: dims from {1, 2, 3, 5, 7, 11}, axes permuted in memory, some flipped. */
-static void random_tensor(struct mg_tensor *t, enum mg_dtype dt, int rank)
+/* A random view of dims: axes permuted in memory, some flipped. */
+static void random_tensor_dims(struct mg_tensor *t, enum mg_dtype dt, int rank,
+			       const int64_t *dims)
 {
-	static const int64_t sizes[] = {1, 2, 3, 5, 7, 11};
-	int64_t dims[MG_MAX_RANK];
 	int perm[MG_MAX_RANK];
-	for (int i = 0; i < rank; i++) {
-		dims[i] = sizes[next() % 6];
+	for (int i = 0; i < rank; i++)
 		perm[i] = i;
-	}
 	for (int i = rank - 1; i > 0; i--) {
 		int j = (int)(next() % (uint64_t)(i + 1)), tmp = perm[i];
 		perm[i] = perm[j];
@@ -79,6 +77,16 @@ static void random_tensor(struct mg_tensor *t, enum mg_dtype dt, int rank)
 	size_t es = mg_dtype_size(dt);
 	for (int64_t i = 0; i < n; i++)
 		mg_dtype_store(dt, base + (size_t)i * es, random_value(dt));
+}
+
+/* The same with dims from {1, 2, 3, 5, 7, 11}. */
+static void random_tensor(struct mg_tensor *t, enum mg_dtype dt, int rank)
+{
+	static const int64_t sizes[] = {1, 2, 3, 5, 7, 11};
+	int64_t dims[MG_MAX_RANK];
+	for (int i = 0; i < rank; i++)
+		dims[i] = sizes[next() % 6];
+	random_tensor_dims(t, dt, rank, dims);
 }
 
 static int same(enum mg_dtype t, const struct mg_tensor *a, const struct mg_tensor *b,
@@ -183,6 +191,45 @@ static void check_case(const struct member *m, int n, int f32_f64)
 	mg_arena_free(&ar);
 }
 
+/* A gradient op of two operands (x or y, and dy: one shape, each its own random layout)
+ * both ways: float32 and float64 compared, other dtypes refused without a kernel. */
+static void check_grad_op(const char *op, const char *json)
+{
+	struct mg_arena ar = {0};
+	struct mg_attr attrs[16];
+	parse(op, json, &ar, attrs);
+	const struct mg_opdef *d = mg_ops[mg_op_find(op)];
+	struct mg_step s = {.fn = d->gen, .op = d->name, .def = d, .nin = 2, .nout = 1};
+	for (int trial = 0; trial < op_trials; trial++) {
+		enum mg_dtype dt = (enum mg_dtype)(trial % MG_DTYPE_COUNT);
+		int rank = 1 + (int)(next() % 5), fl = dt == MG_DTYPE_F32 || dt == MG_DTYPE_F64;
+		struct mg_val in[MG_STEP_MAXIO] = {0}, ref[1] = {0}, gen[1] = {0};
+		in[0].kind = in[1].kind = MG_VK_TENSOR;
+		random_tensor(&in[0].t, dt, rank);
+		random_tensor_dims(&in[1].t, dt, rank, in[0].t.dims);
+		struct mg_err e1 = {0}, e2 = {0};
+		struct mg_kctx k1 = {.err = &e1, .step = &s};
+		struct mg_kctx k2 = {.err = &e2, .step = &s, .backend = backend};
+		int64_t runs = *backend_runs;
+		int rc1 = d->ref(attrs, in, ref, &k1), rc2 = d->gen(attrs, in, gen, &k2);
+		CHECK(fl ? rc1 == 0 && rc2 == 0 : rc1 != 0 && rc2 != 0, "%s on %s: %s / %s", op,
+		      mg_dtype_name(dt), e1.msg, e2.msg);
+		CHECK(*backend_runs == runs + fl, "%s on %s: %d kernels ran", op, mg_dtype_name(dt),
+		      (int)(*backend_runs - runs));
+		int64_t at = -1;
+		if (fl && rc1 == 0 && rc2 == 0)
+			CHECK(ref[0].t.dtype == dt && gen[0].t.dtype == dt &&
+				      same(dt, &ref[0].t, &gen[0].t, &at),
+			      "%s %s on %s rank %d: differs at element %lld", op, json,
+			      mg_dtype_name(dt), rank, (long long)at);
+		for (int i = 0; i < 2; i++)
+			mg_val_release(&in[i]);
+		mg_val_release(&ref[0]);
+		mg_val_release(&gen[0]);
+	}
+	mg_arena_free(&ar);
+}
+
 /* The generated resampler against mg_resample on random grids: oblique maps that read
  * partly outside, nearest and linear, zeros and border padding, align_corners both ways
  * (size-1 axes included), inputs of every dtype in permuted and flipped layouts. */
@@ -282,6 +329,11 @@ static void all_cases(void)
 		{"LeakyReLU", "{\"negative_slope\": 0.7}"},
 	};
 	check_case(chain3, 5, 0);
+	check_grad_op("ReLUGrad", "{}");
+	check_grad_op("LeakyReLUGrad", "{}");
+	check_grad_op("LeakyReLUGrad", "{\"negative_slope\": -0.4}");
+	check_grad_op("SigmoidGrad", "{}");
+	check_grad_op("TanhGrad", "{}");
 }
 
 int main(void)
