@@ -1,5 +1,8 @@
 /* test_norm.c: the normalization ops' gradient ops against calculus, their gradient
  * rule, and their refusals.
+ * - gradcheck (tests/gradcheck.h): each op's rule, its gradient op and the autodiff pass
+ *   together against finite differences, for x, weight and bias in every mode, within
+ *   1e-6 (1 + |analytic|).
  * - Finite differences in float64: for each op and mode (BatchNorm training, eval and
  *   untracked; InstanceNorm with and without running statistics; GroupNorm; LayerNorm),
  *   the loss sum(y * g) for a random g, the gradient op's dx, dweight and dbias (fed
@@ -11,6 +14,7 @@
  *   and the argument. */
 #include "check.h"
 #include "golden.h"
+#include "gradcheck.h"
 
 #include "../ops/norm.h"
 
@@ -167,6 +171,48 @@ static void finite_differences(void)
 		fd_case(&cases[i]);
 }
 
+/* ---- the rules through the autodiff pass ---------------------------------------------------- */
+
+#define IN(r, ...) {.rank = r, .dims = {__VA_ARGS__}, .wrt = 1, .lo = -1.5, .hi = 2.5}
+#define P(c) {.rank = 1, .dims = {c}, .wrt = 1, .lo = 0.4, .hi = 1.4}
+#define RUN(c) {.rank = 1, .dims = {c}, .wrt = 0, .lo = 0.4, .hi = 1.4}
+
+static void through_autodiff(void)
+{
+	double worst = 0, tol = 1e-6;
+	const struct gc_input bn2d[] = {IN(4, 2, 3, 4, 3), P(3), P(3), RUN(3), RUN(3)};
+	worst = fmax(worst, gradcheck("BatchNorm", "{\"num_features\": 3, \"training\": true}",
+				      5, bn2d, 1, tol));
+	worst = fmax(worst, gradcheck("BatchNorm", "{\"num_features\": 3}", 5, bn2d, 1, tol));
+	const struct gc_input bn1d[] = {IN(2, 5, 4), P(4), P(4)};
+	worst = fmax(worst, gradcheck("BatchNorm", "{\"num_features\": 4, "
+				      "\"track_running_stats\": false}", 3, bn1d, 1, tol));
+	const struct gc_input bn3d[] = {IN(5, 2, 2, 3, 2, 3), RUN(2), RUN(2)};
+	worst = fmax(worst, gradcheck("BatchNorm", "{\"num_features\": 2, \"affine\": false, "
+				      "\"training\": true}", 3, bn3d, 1, tol));
+	const struct gc_input in1d[] = {IN(3, 2, 3, 7)};
+	worst = fmax(worst, gradcheck("InstanceNorm", "{\"num_features\": 3}", 1, in1d, 1, tol));
+	const struct gc_input in3d[] = {IN(5, 2, 2, 3, 2, 3), P(2), P(2), RUN(2), RUN(2)};
+	worst = fmax(worst, gradcheck("InstanceNorm", "{\"num_features\": 2, \"affine\": true, "
+				      "\"track_running_stats\": true, \"training\": true}", 5, in3d,
+				      1, tol));
+	worst = fmax(worst, gradcheck("InstanceNorm", "{\"num_features\": 2, \"affine\": true, "
+				      "\"track_running_stats\": true}", 5, in3d, 1, tol));
+	const struct gc_input gn[] = {IN(4, 2, 6, 3, 2), P(6), P(6)};
+	worst = fmax(worst, gradcheck("GroupNorm", "{\"num_groups\": 3, \"num_channels\": 6}", 3,
+				      gn, 1, tol));
+	const struct gc_input gn_nobias[] = {IN(3, 3, 4, 5), P(4)};
+	worst = fmax(worst, gradcheck("GroupNorm", "{\"num_groups\": 2, \"num_channels\": 4, "
+				      "\"bias\": false}", 2, gn_nobias, 1, tol));
+	const struct gc_input ln[] = {IN(3, 2, 3, 4), {.rank = 2, .dims = {3, 4}, .wrt = 1},
+				      {.rank = 2, .dims = {3, 4}, .wrt = 1}};
+	worst = fmax(worst, gradcheck("LayerNorm", "{\"normalized_shape\": [3, 4]}", 3, ln, 1,
+				      tol));
+	worst = fmax(worst, gradcheck("LayerNorm", "{\"normalized_shape\": 4, "
+				      "\"elementwise_affine\": false}", 1, ln, 1, tol));
+	printf("gradcheck: worst relative error %.3g\n", worst);
+}
+
 /* ---- the gradient rule through a stand-in for the autodiff pass ---------------------------- */
 
 struct fake {
@@ -319,6 +365,7 @@ static void refusals(void)
 int main(void)
 {
 	finite_differences();
+	through_autodiff();
 	grad_rule();
 	refusals();
 	return check_done();
