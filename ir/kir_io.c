@@ -2,7 +2,7 @@
  * table of kernels keeps each kernel's identity in. Layout, version "MGK1":
  *
  *   "MGK1"
- *   name       uvarint length, then its bytes (no NUL)
+ *   name       uvarint length, then its bytes (none of them NUL)
  *   rank       u8 (1..5), then order[rank], u8 each
  *   ntensors   u8 (0..8), then per tensor: dtype u8, rank u8
  *   nparams    u8 (0..32)
@@ -266,6 +266,8 @@ static int read_header(struct rbuf *r, struct mg_kir *k, struct mg_arena *arena)
 		return r->e->code;
 	if (len > r->n - r->at)
 		return fail(r, "truncated name");
+	if (memchr(r->p + r->at, 0, (size_t)len))
+		return fail(r, "a NUL byte in the name");
 	char *name = mg_arena_alloc(arena, (size_t)len + 1);
 	if (!name)
 		return mg_err_set(r->e, MG_ERR_NOMEM, "kernel IR: out of memory");
@@ -312,7 +314,7 @@ int mg_kir_read(struct mg_kir *k, struct mg_arena *arena, const void *bytes, siz
 	memset(k, 0, sizeof *k);
 	if (read_header(&r, k, arena) || get_uvarint(&r, &nn))
 		return e->code;
-	if (nn > (r.n - r.at) / 3) /* every node takes 3 bytes or more */
+	if (nn > (r.n - r.at) / 3 || nn > INT32_MAX) /* every node takes 3 bytes or more */
 		return fail(&r, "more nodes than bytes left");
 	k->nodes = mg_arena_alloc(arena, (size_t)(nn ? nn : 1) * sizeof *k->nodes);
 	if (!k->nodes)
