@@ -86,8 +86,7 @@ int mg_tensor_alloc_order(struct mg_tensor *t, enum mg_dtype dtype, int rank,
 	}
 	t->dtype = dtype;
 	t->rank = rank;
-	if (rank > 0) /* a scalar may come with dims NULL (memcpy wants a pointer) */
-		memcpy(t->dims, dims, rank * sizeof *dims);
+	memcpy(t->dims, dims, rank * sizeof *dims);
 	/* order[0] is the fastest dimension */
 	int64_t s = 1;
 	for (int k = 0; k < rank; k++) {
