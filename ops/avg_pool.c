@@ -110,10 +110,12 @@ static int avg_pool_grad(const struct mg_attr *a, struct mg_val *in, struct mg_v
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int known, rc = mg_nn_spatial_input("AvgPool", &in[0], &known, e);
+	int known = 0, rc = mg_nn_spatial_input("AvgPool", &in[0], &known, e);
 	struct avg g;
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;
+	for (int i = 2; !known && i < in[0].rank; i++)
+		out[0].dims[i] = -1; /* the window sizes come at run time */
 	if (rc || !known)
 		return rc;
 	if ((rc = geometry("AvgPool", a, in[0].rank, in[0].dims, &g, e)))

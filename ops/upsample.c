@@ -201,7 +201,7 @@ static int upsample_grad(const struct mg_attr *a, struct mg_val *in, struct mg_v
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	int known, rc = mg_nn_spatial_input("Upsample", &in[0], &known, e);
+	int known = 0, rc = mg_nn_spatial_input("Upsample", &in[0], &known, e);
 	struct up g;
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;
