@@ -8,15 +8,6 @@
 #include "../ir/ir.h"
 #include "config.h"
 
-/* Parses an op's arguments from a JSON object into out[d->nattrs] (defaults filled in),
- * converting to each attribute's declared type. key_index >= 0 picks the per-key value
- * of MG_ATTRF_PERKEY attributes given as lists (dict form with several keys); nkeys is
- * the number of keys. Unknown argument names are errors, except `skip` names (NULL-
- * terminated) which the caller handles. Lists go to `arena`. Messages name the argument. */
-int mg_attrs_parse(const struct mg_opdef *d, const cJSON *args, int key_index, int nkeys,
-		   const char *const *skip, struct mg_arena *arena, struct mg_attr *out,
-		   struct mg_err *e);
-
 /* What `mgc run` runs: the graph of a dataset component's transform, and its data. */
 struct mg_program {
 	struct mg_graph *graph;

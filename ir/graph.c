@@ -167,7 +167,10 @@ int32_t mg_graph_add_node_n(struct mg_graph *g, enum mg_op op, const int32_t *in
 		mg_err_set(e, MG_ERR_NOMEM, "out of memory adding a node");
 		return -1;
 	}
-	memcpy(n.attrs, attrs, (size_t)d->nattrs * sizeof *attrs);
+	if (attrs)
+		memcpy(n.attrs, attrs, (size_t)d->nattrs * sizeof *attrs);
+	else if (mg_attrs_parse(d, NULL, -1, 1, NULL, &g->arena, n.attrs, e))
+		return -1;
 	int32_t id = g->nnodes;
 	for (int i = 0; i < nout; i++) {
 		struct mg_type t;

@@ -11,6 +11,8 @@
 
 #define MG_NODE_MAXIO MG_STEP_MAXIO
 
+struct cJSON;
+
 struct mg_value {
 	struct mg_type type;
 	int32_t producer; /* node index; -1 for a graph input */
@@ -40,6 +42,16 @@ struct mg_graph {
 	int32_t loss;     /* the scalar the autodiff pass differentiates; -1: none */
 };
 
+/* Parses an op's arguments from a JSON object into out[d->nattrs] (defaults filled in; args NULL: the
+ * defaults alone),
+ * converting to each attribute's declared type. key_index >= 0 picks the per-key value
+ * of MG_ATTRF_PERKEY attributes given as lists (dict form with several keys); nkeys is
+ * the number of keys. Unknown argument names are errors, except `skip` names (NULL-
+ * terminated) which the caller handles. Lists go to `arena`. Messages name the argument. */
+int mg_attrs_parse(const struct mg_opdef *d, const struct cJSON *args, int key_index, int nkeys,
+		   const char *const *skip, struct mg_arena *arena, struct mg_attr *out,
+		   struct mg_err *e);
+
 struct mg_graph *mg_graph_new(const char *name);
 void mg_graph_free(struct mg_graph *g);
 /* The graph input for an item key, created on first use. -1 on failure. */
@@ -51,7 +63,7 @@ int32_t mg_graph_tensor_input(struct mg_graph *g, const char *name, const struct
 int32_t mg_graph_add_value(struct mg_graph *g, const struct mg_type *t, const char *name,
 			   struct mg_err *e);
 /* Adds a node with nout fresh output values (types from the op's infer rule); attrs are
- * copied. Returns the node index, or -1. */
+ * copied (a full list in the op's schema order), NULL giving the op's defaults. Returns the node index, or -1. */
 int32_t mg_graph_add_node(struct mg_graph *g, enum mg_op op, const int32_t *in, int nin,
 			  const struct mg_attr *attrs, const char *label, struct mg_err *e);
 /* The same with nout outputs, for ops whose count varies (opdef nout -1). */

@@ -358,22 +358,39 @@ done:
 
 /* ---- the ops ------------------------------------------------------------------------ */
 
-int mg_conv_kernel(const char *op, int transposed, int dnn, const struct mg_attr *a,
-		   struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
+/* What a pass's node reads: FWD (x, weight, bias?), BWD_DATA (x, weight, dy), BWD_WEIGHTS
+ * (x, weight, dy, bias?): x and weight give the geometry, bias its length. */
+static const char *const operand_names[][4] = {
+	[MG_DNN_FWD] = {"x", "weight", "bias"},
+	[MG_DNN_BWD_DATA] = {"x", "weight", "dy"},
+	[MG_DNN_BWD_WEIGHTS] = {"x", "weight", "dy", "bias"},
+};
+
+static int operands(const char *op, enum mg_dnn_pass pass, int n, struct mg_err *e)
 {
-	int n = mg_op_nvals(in), rc = 0;
-	if (n < 2 || n > 3)
-		return mg_err_set(k->err, MG_ERR_SHAPE, "%s takes x, weight and an optional bias; "
-				  "got %d inputs", op, n);
-	static const char *const names[] = {"x", "weight", "bias"};
+	int lo = pass == MG_DNN_FWD ? 2 : 3, hi = pass == MG_DNN_BWD_DATA ? 3 : lo + 1;
+	if (n >= lo && n <= hi)
+		return 0;
+	const char *const *nm = operand_names[pass];
+	return mg_err_set(e, MG_ERR_SHAPE, "%s takes %s, %s%s%s%s%s; got %d inputs", op, nm[0],
+			  nm[1], lo > 2 ? ", " : "", lo > 2 ? nm[2] : "",
+			  hi > lo ? " and an optional " : "", hi > lo ? nm[hi - 1] : "", n);
+}
+
+int mg_conv_kernel(const char *op, int transposed, enum mg_dnn_pass pass, int dnn,
+		   const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		   struct mg_kctx *k)
+{
+	int n = mg_op_nvals(in), rc = operands(op, pass, n, k->err);
 	for (int i = 0; i < n && !rc; i++) {
 		char what[64];
-		snprintf(what, sizeof what, "%s %s", op, names[i]);
+		snprintf(what, sizeof what, "%s %s", op, operand_names[pass][i]);
 		rc = mg_op_expect_tensor(&in[i], what, k->err);
 	}
 	if (rc)
 		return rc;
-	const struct mg_tensor *x = &in[0].t, *w = &in[1].t, *b = n > 2 ? &in[2].t : NULL;
+	int nb = pass == MG_DNN_FWD ? 2 : 3; /* where a bias would be */
+	const struct mg_tensor *x = &in[0].t, *w = &in[1].t, *b = n > nb ? &in[nb].t : NULL;
 	if (b && b->rank != 1)
 		return mg_err_set(k->err, MG_ERR_SHAPE, "%s: bias has rank %d; expected 1", op,
 				  b->rank);
@@ -381,13 +398,39 @@ int mg_conv_kernel(const char *op, int transposed, int dnn, const struct mg_attr
 	if ((rc = mg_conv_geometry(op, a, transposed, x->rank, x->dims, w->rank, w->dims,
 				   b ? b->dims[0] : -1, &g, k->err)))
 		return rc;
-	struct mg_tensor y;
-	rc = mg_conv_compute(MG_DNN_FWD, &g, transposed, dnn, x, w, b, &y, NULL, k->err);
+	struct mg_tensor y, db = {0};
+	const struct mg_tensor *dy = &in[2].t;
+	if (pass == MG_DNN_FWD)
+		rc = mg_conv_compute(pass, &g, transposed, dnn, x, w, b, &y, NULL, k->err);
+	else if (pass == MG_DNN_BWD_DATA)
+		rc = mg_conv_compute(pass, &g, transposed, dnn, dy, w, NULL, &y, NULL, k->err);
+	else
+		rc = mg_conv_compute(pass, &g, transposed, dnn, x, dy, NULL, &y, b ? &db : NULL,
+				     k->err);
 	if (rc) {
 		mg_err_prefix(k->err, "%s: ", op);
 		return rc;
 	}
 	mg_val_set_tensor(&out[0], y, NULL);
+	if (b && pass == MG_DNN_BWD_WEIGHTS)
+		mg_val_set_tensor(&out[1], db, NULL);
+	return 0;
+}
+
+int mg_conv_grad(struct mg_grad *c, int data_op, int weight_op)
+{
+	int32_t in[4] = {c->x[0], c->x[1], c->dy[0], c->nin > 2 ? c->x[2] : -1};
+	if ((c->need & 1) && (c->dx[0] = c->node(c, data_op, in, 3, 1, c->attrs)) < 0)
+		return c->e->code;
+	if (c->need & 6) {
+		int n = c->nin > 2 ? 4 : 3;
+		int32_t r = c->node(c, weight_op, in, n, n - 2, c->attrs);
+		if (r < 0)
+			return c->e->code;
+		c->dx[1] = r;
+		if (n == 4)
+			c->dx[2] = r + 1;
+	}
 	return 0;
 }
 
@@ -406,17 +449,23 @@ int mg_nn_float_operands(const char *op, const struct mg_type *in, int n, struct
 	return 0;
 }
 
-int mg_conv_infer(const char *op, int transposed, const struct mg_attr *a,
-		  const struct mg_type *in, struct mg_type *out, struct mg_err *e)
+int mg_conv_infer(const char *op, int transposed, enum mg_dnn_pass pass,
+		  const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
+		  struct mg_err *e)
 {
-	int n = mg_op_ntypes(in), rc = 0;
-	if (n < 2 || n > 3)
-		return mg_err_set(e, MG_ERR_SHAPE, "%s takes x, weight and an optional bias; got "
-				  "%d inputs", op, n);
+	int n = mg_op_ntypes(in), rc = operands(op, pass, n, e);
+	if (rc)
+		return rc;
 	for (int i = 0; i < n && !rc; i++)
 		rc = mg_op_infer_image(&in[i], op, e);
 	if (rc || (rc = mg_nn_float_operands(op, in, n, e)))
 		return rc;
+	if (pass != MG_DNN_FWD) { /* the gradients have their operands' types */
+		out[0] = in[pass == MG_DNN_BWD_DATA ? 0 : 1];
+		if (n == 4)
+			out[1] = in[3];
+		return 0;
+	}
 	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;
 	int known = in[0].rank > 0 && in[1].rank > 0 && (n < 3 || in[2].rank == 1);
@@ -443,7 +492,7 @@ int mg_conv_infer(const char *op, int transposed, const struct mg_attr *a,
 static int conv(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		struct mg_kctx *k)
 {
-	return mg_conv_kernel("Conv", 0, 0, a, in, out, k);
+	return mg_conv_kernel("Conv", 0, MG_DNN_FWD, 0, a, in, out, k);
 }
 
 int mg_nn_use_dnn(const struct mg_val *in, const struct mg_kctx *k)
@@ -455,13 +504,18 @@ int mg_nn_use_dnn(const struct mg_val *in, const struct mg_kctx *k)
 int mg_conv_kernel_dnn(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		       struct mg_kctx *k)
 {
-	return mg_conv_kernel("Conv", 0, mg_nn_use_dnn(in, k), a, in, out, k);
+	return mg_conv_kernel("Conv", 0, MG_DNN_FWD, mg_nn_use_dnn(in, k), a, in, out, k);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	return mg_conv_infer("Conv", 0, a, in, out, e);
+	return mg_conv_infer("Conv", 0, MG_DNN_FWD, a, in, out, e);
+}
+
+static int grad(struct mg_grad *c)
+{
+	return mg_conv_grad(c, MG_OP_ConvGradData, MG_OP_ConvGradWeight);
 }
 
 const struct mg_opdef mg_op_conv = {
@@ -475,4 +529,34 @@ const struct mg_opdef mg_op_conv = {
 	.infer = infer,
 	.ref = conv,
 	.gen = mg_conv_kernel_dnn,
+	.grad = grad,
+};
+
+/* The gradient ops. */
+MG_CONV_PASS(grad_data, "ConvGradData", 0, MG_DNN_BWD_DATA)
+MG_CONV_PASS(grad_weight, "ConvGradWeight", 0, MG_DNN_BWD_WEIGHTS)
+
+const struct mg_opdef mg_op_conv_grad_data = {
+	.name = "ConvGradData",
+	.synopsis = "dL/dx of a Conv from x (its shape), weight and dy (made by autodiff)",
+	.nin = 3,
+	.nout = 1,
+	.attrs = attrs,
+	.nattrs = sizeof attrs / sizeof *attrs,
+	.infer = grad_data_infer,
+	.ref = grad_data_ref,
+	.gen = grad_data_gen,
+};
+
+const struct mg_opdef mg_op_conv_grad_weight = {
+	.name = "ConvGradWeight",
+	.synopsis = "dL/dweight (and dL/dbias when given the bias) of a Conv from x, weight "
+		    "and dy (made by autodiff)",
+	.nin = -1,
+	.nout = -1,
+	.attrs = attrs,
+	.nattrs = sizeof attrs / sizeof *attrs,
+	.infer = grad_weight_infer,
+	.ref = grad_weight_ref,
+	.gen = grad_weight_gen,
 };

@@ -35,19 +35,25 @@ static const struct mg_attrdef attrs[] = {
 static int conv_transpose(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			  struct mg_kctx *k)
 {
-	return mg_conv_kernel("ConvTranspose", 1, 0, a, in, out, k);
+	return mg_conv_kernel("ConvTranspose", 1, MG_DNN_FWD, 0, a, in, out, k);
 }
 
 int mg_conv_transpose_kernel_dnn(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 				 struct mg_kctx *k)
 {
-	return mg_conv_kernel("ConvTranspose", 1, mg_nn_use_dnn(in, k), a, in, out, k);
+	return mg_conv_kernel("ConvTranspose", 1, MG_DNN_FWD, mg_nn_use_dnn(in, k), a, in,
+			      out, k);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
-	return mg_conv_infer("ConvTranspose", 1, a, in, out, e);
+	return mg_conv_infer("ConvTranspose", 1, MG_DNN_FWD, a, in, out, e);
+}
+
+static int grad(struct mg_grad *c)
+{
+	return mg_conv_grad(c, MG_OP_ConvTransposeGradData, MG_OP_ConvTransposeGradWeight);
 }
 
 const struct mg_opdef mg_op_conv_transpose = {
@@ -62,4 +68,35 @@ const struct mg_opdef mg_op_conv_transpose = {
 	.infer = infer,
 	.ref = conv_transpose,
 	.gen = mg_conv_transpose_kernel_dnn,
+	.grad = grad,
+};
+
+/* The gradient ops. */
+MG_CONV_PASS(grad_data, "ConvTransposeGradData", 1, MG_DNN_BWD_DATA)
+MG_CONV_PASS(grad_weight, "ConvTransposeGradWeight", 1, MG_DNN_BWD_WEIGHTS)
+
+const struct mg_opdef mg_op_conv_transpose_grad_data = {
+	.name = "ConvTransposeGradData",
+	.synopsis = "dL/dx of a ConvTranspose from x (its shape), weight and dy (made by "
+		    "autodiff)",
+	.nin = 3,
+	.nout = 1,
+	.attrs = attrs,
+	.nattrs = sizeof attrs / sizeof *attrs,
+	.infer = grad_data_infer,
+	.ref = grad_data_ref,
+	.gen = grad_data_gen,
+};
+
+const struct mg_opdef mg_op_conv_transpose_grad_weight = {
+	.name = "ConvTransposeGradWeight",
+	.synopsis = "dL/dweight (and dL/dbias when given the bias) of a ConvTranspose from x, "
+		    "weight and dy (made by autodiff)",
+	.nin = -1,
+	.nout = -1,
+	.attrs = attrs,
+	.nattrs = sizeof attrs / sizeof *attrs,
+	.infer = grad_weight_infer,
+	.ref = grad_weight_ref,
+	.gen = grad_weight_gen,
 };

@@ -14,6 +14,12 @@ static int identity(const struct mg_attr *a, struct mg_val *in, struct mg_val *o
 	return mg_val_share(&out[0], &in[0], k->err);
 }
 
+static int grad(struct mg_grad *c)
+{
+	c->dx[0] = c->dy[0];
+	return 0;
+}
+
 const struct mg_opdef mg_op_identity = {
 	.name = "Identity",
 	.synopsis = "the input unchanged (a new reference, no copy)",
@@ -21,4 +27,5 @@ const struct mg_opdef mg_op_identity = {
 	.nin = 1,
 	.nout = 1,
 	.ref = identity,
+	.grad = grad,
 };

@@ -186,42 +186,55 @@ done:
 	return rc;
 }
 
-static int linear_kernel(int dnn, struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
+/* One pass as a node: FWD (x, weight, bias?) -> y; BWD_DATA (x, weight, dy) -> dx;
+ * BWD_WEIGHTS (x, weight, dy, bias?) -> dweight (, dbias). */
+static int linear_kernel(enum mg_dnn_pass pass, int dnn, struct mg_val *in, struct mg_val *out,
+			 struct mg_kctx *k)
 {
-	int n = mg_op_nvals(in), rc = 0;
-	if (n < 2 || n > 3)
-		return mg_err_set(k->err, MG_ERR_SHAPE, "Linear takes x, weight and an optional "
-				  "bias; got %d inputs", n);
-	static const char *const names[] = {"Linear x", "Linear weight", "Linear bias"};
+	static const char *const names[] = {"Linear x", "Linear weight", "Linear dy"};
+	int n = mg_op_nvals(in), rc = 0, nb = pass == MG_DNN_FWD ? 2 : 3;
+	if (n < nb || n > (pass == MG_DNN_BWD_DATA ? 3 : nb + 1))
+		return mg_err_set(k->err, MG_ERR_SHAPE, "Linear%s takes x, weight%s and an optional "
+				  "bias; got %d inputs", pass == MG_DNN_FWD ? "" : "'s gradient",
+				  pass == MG_DNN_FWD ? "" : ", dy", n);
 	for (int i = 0; i < n && !rc; i++)
-		rc = mg_op_expect_tensor(&in[i], names[i], k->err);
+		rc = mg_op_expect_tensor(&in[i], i < nb ? names[i] : "Linear bias", k->err);
 	if (rc)
 		return rc;
-	const struct mg_tensor *x = &in[0].t, *w = &in[1].t, *b = n > 2 ? &in[2].t : NULL;
+	const struct mg_tensor *x = &in[0].t, *w = &in[1].t, *b = n > nb ? &in[nb].t : NULL;
 	if (w->rank != 2 || x->rank < 1 || x->dims[x->rank - 1] != w->dims[1] ||
 	    (b && (b->rank != 1 || b->dims[0] != w->dims[0])))
 		return mg_err_set(k->err, MG_ERR_SHAPE, "Linear: x (..., in), weight (out, in) and "
 				  "bias (out) do not fit (x rank %d, last axis %lld; weight rank %d)",
 				  x->rank, (long long)(x->rank ? x->dims[x->rank - 1] : 0), w->rank);
-	struct mg_tensor y;
-	if ((rc = mg_linear_compute(MG_DNN_FWD, dnn, x, w, b, &y, NULL, k->err))) {
+	struct mg_tensor y, db = {0};
+	const struct mg_tensor *dy = &in[2].t;
+	if (pass == MG_DNN_FWD)
+		rc = mg_linear_compute(pass, dnn, x, w, b, &y, NULL, k->err);
+	else if (pass == MG_DNN_BWD_DATA)
+		rc = mg_linear_compute(pass, dnn, dy, w, NULL, &y, NULL, k->err);
+	else
+		rc = mg_linear_compute(pass, dnn, x, dy, NULL, &y, b ? &db : NULL, k->err);
+	if (rc) {
 		mg_err_prefix(k->err, "Linear: ");
 		return rc;
 	}
 	mg_val_set_tensor(&out[0], y, NULL);
+	if (b && pass == MG_DNN_BWD_WEIGHTS)
+		mg_val_set_tensor(&out[1], db, NULL);
 	return 0;
 }
 
 static int linear(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		  struct mg_kctx *k)
 {
-	return linear_kernel(0, in, out, k);
+	return linear_kernel(MG_DNN_FWD, 0, in, out, k);
 }
 
 int mg_linear_kernel_dnn(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			 struct mg_kctx *k)
 {
-	return linear_kernel(mg_nn_use_dnn(in, k), in, out, k);
+	return linear_kernel(MG_DNN_FWD, mg_nn_use_dnn(in, k), in, out, k);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -259,6 +272,12 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	return 0;
 }
 
+static int grad(struct mg_grad *c)
+{
+	/* the weight's gradient op computes dbias too: the conv rule's node pattern */
+	return mg_conv_grad(c, MG_OP_LinearGradData, MG_OP_LinearGradWeight);
+}
+
 const struct mg_opdef mg_op_linear = {
 	.name = "Linear",
 	.synopsis = "y = x W^T + b over the last axis",
@@ -270,4 +289,72 @@ const struct mg_opdef mg_op_linear = {
 	.infer = infer,
 	.ref = linear,
 	.gen = mg_linear_kernel_dnn,
+	.grad = grad,
+};
+
+/* The gradient ops: the reference, and oneDNN as gen when the executor has a backend. */
+static int grad_data_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			 struct mg_kctx *k)
+{
+	return linear_kernel(MG_DNN_BWD_DATA, 0, in, out, k);
+}
+
+static int grad_data_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			 struct mg_kctx *k)
+{
+	return linear_kernel(MG_DNN_BWD_DATA, mg_nn_use_dnn(in, k), in, out, k);
+}
+
+static int grad_weight_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			   struct mg_kctx *k)
+{
+	return linear_kernel(MG_DNN_BWD_WEIGHTS, 0, in, out, k);
+}
+
+static int grad_weight_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			   struct mg_kctx *k)
+{
+	return linear_kernel(MG_DNN_BWD_WEIGHTS, mg_nn_use_dnn(in, k), in, out, k);
+}
+
+/* The gradients have their operands' types: dx x's, dweight weight's, dbias bias's. */
+static int grad_infer(int data, const struct mg_type *in, struct mg_type *out)
+{
+	out[0] = in[data ? 0 : 1];
+	if (!data && mg_op_ntypes(in) == 4)
+		out[1] = in[3];
+	return 0;
+}
+
+static int grad_data_infer(const struct mg_attr *a, const struct mg_type *in,
+			   struct mg_type *out, struct mg_err *e)
+{
+	return grad_infer(1, in, out);
+}
+
+static int grad_weight_infer(const struct mg_attr *a, const struct mg_type *in,
+			     struct mg_type *out, struct mg_err *e)
+{
+	return grad_infer(0, in, out);
+}
+
+const struct mg_opdef mg_op_linear_grad_data = {
+	.name = "LinearGradData",
+	.synopsis = "dL/dx of a Linear from x, weight and dy (made by autodiff)",
+	.nin = 3,
+	.nout = 1,
+	.infer = grad_data_infer,
+	.ref = grad_data_ref,
+	.gen = grad_data_gen,
+};
+
+const struct mg_opdef mg_op_linear_grad_weight = {
+	.name = "LinearGradWeight",
+	.synopsis = "dL/dweight (and dL/dbias when given the bias) of a Linear from x, weight "
+		    "and dy (made by autodiff)",
+	.nin = -1,
+	.nout = -1,
+	.infer = grad_weight_infer,
+	.ref = grad_weight_ref,
+	.gen = grad_weight_gen,
 };

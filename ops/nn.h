@@ -85,11 +85,52 @@ int mg_conv_transpose_kernel_dnn(const struct mg_attr *a, struct mg_val *in, str
 int mg_linear_kernel_dnn(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 			 struct mg_kctx *k);
 
-/* What Conv and ConvTranspose share as an op (conv.c): the kernel (inputs x, weight and
- * an optional bias) and the type rule, named op in messages. */
-int mg_conv_kernel(const char *op, int transposed, int dnn, const struct mg_attr *a,
-		   struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
-int mg_conv_infer(const char *op, int transposed, const struct mg_attr *a,
-		  const struct mg_type *in, struct mg_type *out, struct mg_err *e);
+/* What Conv and ConvTranspose share as ops (conv.c): the kernel and the type rule of a
+ * pass, named op in messages. The forward (MG_DNN_FWD) reads (x, weight, bias?); the
+ * gradient ops read BWD_DATA (x, weight, dy) -> dx and BWD_WEIGHTS (x, weight, dy,
+ * bias?) -> dweight (, dbias): x and weight give the geometry. */
+int mg_conv_kernel(const char *op, int transposed, enum mg_dnn_pass pass, int dnn,
+		   const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		   struct mg_kctx *k);
+int mg_conv_infer(const char *op, int transposed, enum mg_dnn_pass pass,
+		  const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
+		  struct mg_err *e);
+/* The gradient rule of a (x, weight, bias?) op whose gradient ops read as the conv's
+ * do (Conv, ConvTranspose, Linear): a data_op node for dx, a weight_op node for dweight
+ * and dbias. */
+int mg_conv_grad(struct mg_grad *c, int data_op, int weight_op);
+/* A gradient op's kernels (fn_ref, fn_gen: the reference, oneDNN when the executor has
+ * a backend) and type rule (fn_infer) for one pass. */
+#define MG_CONV_PASS(fn, opname, transposed, pass)                                                         \
+	static int fn##_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,    \
+			    struct mg_kctx *k)                                                  \
+	{                                                                                       \
+		return mg_conv_kernel(opname, transposed, pass, 0, a, in, out, k);                       \
+	}                                                                                       \
+	static int fn##_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,    \
+			    struct mg_kctx *k)                                                  \
+	{                                                                                       \
+		return mg_conv_kernel(opname, transposed, pass, mg_nn_use_dnn(in, k), a, in, out, k);    \
+	}                                                                                       \
+	static int fn##_infer(const struct mg_attr *a, const struct mg_type *in,               \
+			      struct mg_type *out, struct mg_err *e)                            \
+	{                                                                                       \
+		return mg_conv_infer(opname, transposed, pass, a, in, out, e);                           \
+	}
+
+/* ---- what every network op shares (binary.c) ---- */
+
+/* The network ops' dtype check: float32 or float64 (or not known yet, < 0); errors name
+ * op and the operand (what). */
+int mg_nn_dtype(const char *op, const char *what, int dtype, struct mg_err *e);
+/* Add's and Mul's type rule and kernel: two operands of one float dtype broadcast as
+ * torch; f gives each element from the two operands' (in float64). */
+int mg_binary_infer(const char *op, const struct mg_type *in, struct mg_type *out,
+		    struct mg_err *e);
+int mg_binary_kernel(const char *op, double (*f)(double, double), struct mg_val *in,
+		     struct mg_val *out, struct mg_kctx *k);
+/* In a gradient rule of a broadcasting op: v (a gradient of y[0]'s shape) summed down to
+ * input i's shape, a SumTo node when the shapes differ; -1 on failure. */
+int32_t mg_grad_sum_to(struct mg_grad *c, int32_t v, int i);
 
 #endif

@@ -4,6 +4,8 @@
 #include "passes.h"
 
 const struct mg_pass mg_passes[] = {
+	{"autodiff", "a loss -> the backward nodes of its parameters' gradients (first: the "
+	 "fusion passes then fuse both directions)", mg_pass_autodiff},
 	{"fuse-spatial", "runs of spatial ops on one value -> one FusedSpatial node",
 	 mg_pass_fuse_spatial},
 	{"fuse-elementwise", "runs of elementwise ops on one value -> one FusedElementwise node",

@@ -1,11 +1,12 @@
 /* test_pool.c: what the torch goldens of the pooling and shape ops cannot show
- * (test_conformance_pool.c has the values): the gradient ops against central
- * differences of the forward kernels in float64; which outputs are views of their input's
+ * (test_conformance_pool.c has the values): every gradient rule through the autodiff
+ * pass against central differences (gradcheck.h); which outputs are views of their input's
  * buffer (Reshape and Flatten where torch makes views, ConcatGrad's slices, PadGrad's
  * crop), that a channels-last input gives a channels-last output, and the refusals of
  * bad dtypes and arguments, each naming the op and the argument. */
 #include "check.h"
 #include "golden.h"
+#include "gradcheck.h"
 
 static struct mg_tensor ramp(int rank, const int64_t *d)
 {
@@ -118,98 +119,51 @@ static void layout_and_errors(void)
 	mg_tensor_release(&x);
 }
 
-static double fd_worst;
+#define T(r, ...) {.rank = r, .dims = {__VA_ARGS__}, .wrt = 1}
 
-static double frand(uint64_t *s)
+/* Every op's gradient rule, gradient op and the autodiff pass against central
+ * differences (gradcheck.h; float64). Random distinct inputs keep MaxPool away from ties;
+ * every op here is linear in x between such points, so only rounding remains. */
+static void gradients(void)
 {
-	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
-	return (double)(*s >> 11) / 9007199254740992.0 * 2 - 1;
-}
-
-/* dL/dx of L = sum(op(x) * g) from the gradient op XGrad(g, x) against central
- * differences of the forward kernel, float64. Inputs are random and distinct, so no
- * MaxPool window ties; every op here is linear in x between such points. */
-static void fd_case(const char *op, const char *json, int rank, const int64_t *d)
-{
-	struct mg_err e = {0};
-	struct mg_tensor x;
-	struct mg_val y[1], dx[1];
-	uint64_t seed = 42;
-	CHECK_OK(mg_tensor_alloc(&x, MG_DTYPE_F64, rank, d, &e), &e);
-	double *px = mg_tensor_data(&x);
-	int64_t n = mg_tensor_numel(&x);
-	for (int64_t i = 0; i < n; i++)
-		px[i] = frand(&seed);
-	CHECK_OK(apply(op, json, 1, &x, 1, y, &e), &e);
-	struct mg_tensor g;
-	CHECK_OK(mg_tensor_alloc(&g, MG_DTYPE_F64, y[0].t.rank, y[0].t.dims, &e), &e);
-	double *pg = mg_tensor_data(&g);
-	for (int64_t i = 0; i < mg_tensor_numel(&g); i++)
-		pg[i] = frand(&seed);
-	char gop[32];
-	snprintf(gop, sizeof gop, "%sGrad", op);
-	CHECK_OK(apply(gop, json, 2, (struct mg_tensor[]){g, x}, 1, dx, &e), &e);
-	struct mg_tensor an;
-	CHECK_OK(mg_tensor_contiguous(&an, &dx[0].t, &e), &e);
-	const double *pa = mg_tensor_data(&an), h = 1e-4;
-	double worst = 0;
-	for (int64_t i = 0; i < n; i++) {
-		double l[2], keep = px[i];
-		for (int side = 0; side < 2; side++) {
-			struct mg_val ys[1];
-			px[i] = keep + (side ? h : -h);
-			CHECK_OK(apply(op, json, 1, &x, 1, ys, &e), &e);
-			struct mg_tensor c;
-			CHECK_OK(mg_tensor_contiguous(&c, &ys[0].t, &e), &e);
-			const double *pc = mg_tensor_data(&c);
-			l[side] = 0;
-			for (int64_t j = 0; j < mg_tensor_numel(&c); j++)
-				l[side] += pc[j] * pg[j];
-			mg_tensor_release(&c);
-			mg_val_release(&ys[0]);
-		}
-		px[i] = keep;
-		double fd = (l[1] - l[0]) / (2 * h), err = fabs(fd - pa[i]) / (1 + fabs(pa[i]));
-		worst = err > worst ? err : worst;
-	}
-	CHECK(worst < 1e-8, "%s %s: finite differences differ by %.3g", op, json, worst);
-	fd_worst = worst > fd_worst ? worst : fd_worst;
-	mg_tensor_release(&an);
-	mg_val_release(&dx[0]);
-	mg_val_release(&y[0]);
-	mg_tensor_release(&g);
-	mg_tensor_release(&x);
-}
-
-static void finite_differences(void)
-{
-	fd_case("MaxPool", "{\"kernel_size\": 3, \"stride\": 2, \"padding\": 1, "
-		"\"ceil_mode\": true}", 4, (int64_t[]){1, 2, 6, 5});
-	fd_case("MaxPool", "{\"kernel_size\": [2, 3, 2], \"dilation\": [1, 2, 1]}", 5,
-		(int64_t[]){1, 1, 4, 6, 3});
-	fd_case("AvgPool", "{\"kernel_size\": 3, \"stride\": 2, \"padding\": 1, "
-		"\"ceil_mode\": true, \"count_include_pad\": false}", 3, (int64_t[]){2, 2, 8});
-	fd_case("AvgPool", "{\"kernel_size\": 2, \"divisor_override\": 3}", 5,
-		(int64_t[]){1, 1, 4, 5, 3});
-	fd_case("AdaptiveAvgPool", "{\"output_size\": [3, 4]}", 4, (int64_t[]){1, 2, 7, 5});
-	fd_case("Upsample", "{\"scale_factor\": 1.7, \"mode\": \"bilinear\"}", 4,
-		(int64_t[]){1, 2, 4, 3});
-	fd_case("Upsample", "{\"size\": [5, 3, 4], \"mode\": \"trilinear\", "
-		"\"align_corners\": true}", 5, (int64_t[]){1, 1, 3, 4, 2});
-	fd_case("Upsample", "{\"scale_factor\": 2.1}", 3, (int64_t[]){1, 2, 3});
-	fd_case("Pad", "{\"pad\": [2, 3, 1, 1], \"mode\": \"reflect\"}", 4,
-		(int64_t[]){1, 1, 3, 4});
-	fd_case("Pad", "{\"pad\": [-1, 2, 3, -1, 1, 0], \"mode\": \"circular\"}", 5,
-		(int64_t[]){1, 1, 2, 3, 4});
-	fd_case("Pad", "{\"pad\": [2, 1], \"mode\": \"replicate\"}", 3, (int64_t[]){1, 2, 3});
-	fd_case("Pad", "{\"pad\": [1, -1, 2, 0], \"value\": 2}", 3, (int64_t[]){2, 3, 4});
+	const double tol = 1e-6;
+	double w = 0;
+#define GC(op, json, n, ...) \
+	w = fmax(w, gradcheck(op, json, n, (struct gc_input[]){__VA_ARGS__}, 1, tol))
+	GC("MaxPool", "{\"kernel_size\": 3, \"stride\": 2, \"padding\": 1, \"ceil_mode\": true}",
+	   1, T(4, 1, 2, 6, 5));
+	GC("MaxPool", "{\"kernel_size\": [2, 3, 2], \"dilation\": [1, 2, 1]}", 1,
+	   T(5, 1, 1, 4, 6, 3));
+	GC("MaxPool", "{\"kernel_size\": 2, \"stride\": 1}", 1, T(3, 2, 2, 7));
+	GC("AvgPool", "{\"kernel_size\": 3, \"stride\": 2, \"padding\": 1, \"ceil_mode\": true, "
+	   "\"count_include_pad\": false}", 1, T(3, 2, 2, 8));
+	GC("AvgPool", "{\"kernel_size\": 2, \"divisor_override\": 3}", 1, T(5, 1, 1, 4, 5, 3));
+	GC("AvgPool", "{\"kernel_size\": [3, 2], \"padding\": 1}", 1, T(4, 1, 2, 5, 4));
+	GC("AdaptiveAvgPool", "{\"output_size\": [3, 4]}", 1, T(4, 1, 2, 7, 5));
+	GC("AdaptiveAvgPool", "{\"output_size\": [2, 1, 3]}", 1, T(5, 1, 1, 3, 4, 5));
+	GC("Upsample", "{\"scale_factor\": 1.7, \"mode\": \"bilinear\"}", 1, T(4, 1, 2, 4, 3));
+	GC("Upsample", "{\"size\": [5, 3, 4], \"mode\": \"trilinear\", \"align_corners\": true}",
+	   1, T(5, 1, 1, 3, 4, 2));
+	GC("Upsample", "{\"scale_factor\": 0.6, \"mode\": \"linear\"}", 1, T(3, 1, 2, 9));
+	GC("Upsample", "{\"scale_factor\": 2.1}", 1, T(3, 1, 2, 3));
+	GC("Upsample", "{\"size\": [5, 7], \"mode\": \"nearest-exact\"}", 1, T(4, 1, 1, 3, 4));
+	GC("Pad", "{\"pad\": [2, 3, 1, 1], \"mode\": \"reflect\"}", 1, T(4, 1, 1, 3, 4));
+	GC("Pad", "{\"pad\": [-1, 2, 3, -1, 1, 0], \"mode\": \"circular\"}", 1,
+	   T(5, 1, 1, 2, 3, 4));
+	GC("Pad", "{\"pad\": [2, 1], \"mode\": \"replicate\"}", 1, T(3, 1, 2, 3));
+	GC("Pad", "{\"pad\": [1, -1, 2, 0], \"value\": 2}", 1, T(3, 2, 3, 4));
+	GC("Pad", "{\"pad\": [1, 2, 0, 1]}", 1, T(4, 1, 2, 3, 4));
+	GC("Concat", "{\"dim\": 1}", 3, T(4, 2, 3, 2, 2), T(4, 2, 1, 2, 2), T(4, 2, 2, 2, 2));
+	GC("Concat", "{\"dim\": -1}", 2, T(2, 3, 2), T(2, 3, 4));
+	GC("Reshape", "{\"shape\": [2, -1, 4]}", 1, T(4, 2, 3, 2, 4));
+	GC("Flatten", "{\"start_dim\": 2}", 1, T(5, 2, 3, 2, 2, 2));
+#undef GC
+	printf("gradcheck: largest relative difference %.3g\n", w);
 }
 
 int main(void)
 {
-	finite_differences();
-	printf("gradient ops against central differences: largest relative difference %.3g\n",
-	       fd_worst);
+	gradients();
 	views();
 	layout_and_errors();
 	return check_done();

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../runtime/json.h"
-#include "build.h"
+#include "ir.h"
 
 static int in_choices(const char *choices, const char *s)
 {
