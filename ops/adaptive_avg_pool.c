@@ -68,9 +68,9 @@ static int kernel(int back, const struct mg_attr *a, struct mg_val *in, struct m
 	const char *op = back ? "AdaptiveAvgPoolGrad" : "AdaptiveAvgPool";
 	struct mg_window g;
 	int rc = mg_nn_expect_x(op, back, in, k->err);
-	if (rc || (rc = geometry(op, a, in[back].t.rank, in[back].t.dims, &g, k->err)))
+	if (rc || (rc = geometry(op, a, in[0].t.rank, in[0].t.dims, &g, k->err)))
 		return rc;
-	int64_t yd[5] = {in[back].t.dims[0], in[back].t.dims[1], g.out[0], g.out[1], g.out[2]};
+	int64_t yd[5] = {in[0].t.dims[0], in[0].t.dims[1], g.out[0], g.out[1], g.out[2]};
 	return mg_nn_run(op, back, &g, yd, loop, in, out, k);
 }
 
@@ -103,7 +103,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	return 0;
 }
 
-static int grad(struct mg_grad *c) { return mg_nn_grad_dy_x(c, MG_OP_AdaptiveAvgPoolGrad); }
+static int grad(struct mg_grad *c) { return mg_nn_grad_x_dy(c, MG_OP_AdaptiveAvgPoolGrad); }
 
 const struct mg_opdef mg_op_adaptive_avg_pool = {
 	.name = "AdaptiveAvgPool",
@@ -118,12 +118,12 @@ const struct mg_opdef mg_op_adaptive_avg_pool = {
 };
 
 /* Op: AdaptiveAvgPoolGrad
- * Synopsis: gradient of AdaptiveAvgPool (made by the autodiff pass): dx from (dy, x).
+ * Synopsis: gradient of AdaptiveAvgPool (made by the autodiff pass): dx from (x, dy).
  * MONAI: the backward of torch.nn.AdaptiveAvgPool1d/2d/3d
  * Gradient: none.  Inverse: none.
  *
- * Inputs dy (the pooled shape) and the forward's x (only its shape is read);
- * AdaptiveAvgPool's attributes. */
+ * Inputs the forward's x (only its shape is read) and dy (the pooled shape), as the
+ * other gradient ops order them (forward inputs, then dy); AdaptiveAvgPool's attributes. */
 const struct mg_opdef mg_op_adaptive_avg_pool_grad = {
 	.name = "AdaptiveAvgPoolGrad",
 	.synopsis = "gradient of AdaptiveAvgPool (made by the autodiff pass)",

@@ -88,9 +88,9 @@ static int kernel(int back, const struct mg_attr *a, struct mg_val *in, struct m
 	const char *op = back ? "AvgPoolGrad" : "AvgPool";
 	struct avg g;
 	int rc = mg_nn_expect_x(op, back, in, k->err);
-	if (rc || (rc = geometry(op, a, in[back].t.rank, in[back].t.dims, &g, k->err)))
+	if (rc || (rc = geometry(op, a, in[0].t.rank, in[0].t.dims, &g, k->err)))
 		return rc;
-	int64_t yd[5] = {in[back].t.dims[0], in[back].t.dims[1], g.w.out[0], g.w.out[1],
+	int64_t yd[5] = {in[0].t.dims[0], in[0].t.dims[1], g.w.out[0], g.w.out[1],
 			 g.w.out[2]};
 	return mg_nn_run(op, back, &g, yd, loop, in, out, k);
 }
@@ -125,7 +125,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	return 0;
 }
 
-static int grad(struct mg_grad *c) { return mg_nn_grad_dy_x(c, MG_OP_AvgPoolGrad); }
+static int grad(struct mg_grad *c) { return mg_nn_grad_x_dy(c, MG_OP_AvgPoolGrad); }
 
 const struct mg_opdef mg_op_avg_pool = {
 	.name = "AvgPool",
@@ -140,11 +140,11 @@ const struct mg_opdef mg_op_avg_pool = {
 };
 
 /* Op: AvgPoolGrad
- * Synopsis: gradient of AvgPool (made by the autodiff pass): dx from (dy, x).
+ * Synopsis: gradient of AvgPool (made by the autodiff pass): dx from (x, dy).
  * MONAI: the backward of torch.nn.AvgPool1d/2d/3d
  * Gradient: none.  Inverse: none.
  *
- * Inputs dy (AvgPool's output shape) and the forward's x (only its shape is read);
+ * Inputs the forward's x (only its shape is read) and dy (AvgPool's output shape);
  * AvgPool's attributes. Each window's voxels inside x get dy / the window's divisor. */
 const struct mg_opdef mg_op_avg_pool_grad = {
 	.name = "AvgPoolGrad",

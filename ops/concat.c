@@ -99,7 +99,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	return 0;
 }
 
-/* One ConcatGrad node gives every input's gradient: (dy, x0, x1 ...) -> (dx0, dx1 ...). */
+/* One ConcatGrad node gives every input's gradient: (x0, x1 ..., dy) -> (dx0, dx1 ...). */
 static int grad(struct mg_grad *c)
 {
 	int32_t in[MG_STEP_MAXIO];
@@ -107,8 +107,8 @@ static int grad(struct mg_grad *c)
 		return mg_err_set(c->e, MG_ERR_UNSUPPORTED, "Concat: the gradient of a Concat of "
 				  "%d inputs needs a node of %d (at most %d)", c->nin, c->nin + 1,
 				  MG_STEP_MAXIO);
-	in[0] = c->dy[0];
-	memcpy(in + 1, c->x, (size_t)c->nin * sizeof *in);
+	memcpy(in, c->x, (size_t)c->nin * sizeof *in);
+	in[c->nin] = c->dy[0];
 	int32_t v = c->node(c, MG_OP_ConcatGrad, in, c->nin + 1, c->nin, c->attrs);
 	if (v < 0)
 		return c->e->code ? c->e->code : MG_ERR_INTERNAL;
@@ -134,7 +134,7 @@ const struct mg_opdef mg_op_concat = {
  * MONAI: the backward of torch.cat
  * Gradient: none.  Inverse: none.
  *
- * Inputs dy and the forward's inputs x0, x1 ... (only their sizes along dim are read);
+ * Inputs the forward's inputs x0, x1 ... (only their sizes along dim are read) and dy;
  * outputs dx0, dx1 ..., each a view of dy's slice for that input (no data moves).
  * Concat's attributes. */
 static int concat_grad(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
@@ -149,24 +149,25 @@ static int concat_grad(const struct mg_attr *a, struct mg_val *in, struct mg_val
 		if (!rc)
 			t[i] = type_of(&in[i].t);
 	}
-	for (int i = 1; i < n && !rc; i++) /* the check is of the forward's inputs */
-		t[i].dtype = t[0].dtype;
+	const struct mg_tensor *dy = &in[n - 1].t;
+	for (int i = 0; i < n - 1 && !rc; i++) /* dx has dy's dtype whatever the x's */
+		t[i].dtype = dy->dtype;
 	if (rc || (rc = check("ConcatGrad", a, t, n, &axis, k->err)))
 		return rc;
-	int64_t total = 0;
-	for (int i = 1; i < n; i++)
-		total += t[i].dims[axis];
-	if (total != t[0].dims[axis])
-		return mg_err_set(k->err, MG_ERR_SHAPE, "ConcatGrad: dy has size %lld on dim %d; "
-				  "the inputs add up to %lld", (long long)t[0].dims[axis], axis,
-				  (long long)total);
 	int64_t start = 0;
-	for (int i = 1; i < n; i++) {
-		struct mg_tensor v = mg_tensor_share(&in[0].t);
+	for (int i = 0; i < n - 1; i++)
+		start += t[i].dims[axis];
+	if (start != dy->dims[axis])
+		return mg_err_set(k->err, MG_ERR_SHAPE, "ConcatGrad: dy has size %lld on dim %d; "
+				  "the inputs add up to %lld", (long long)dy->dims[axis], axis,
+				  (long long)start);
+	start = 0;
+	for (int i = 0; i < n - 1; i++) {
+		struct mg_tensor v = mg_tensor_share(dy);
 		v.offset += start * v.strides[axis];
 		v.dims[axis] = t[i].dims[axis];
 		start += v.dims[axis];
-		mg_val_set_tensor(&out[i - 1], v, NULL);
+		mg_val_set_tensor(&out[i], v, NULL);
 	}
 	return 0;
 }
@@ -175,8 +176,8 @@ static int concat_grad_infer(const struct mg_attr *a, const struct mg_type *in,
 			     struct mg_type *out, struct mg_err *e)
 {
 	int n = mg_op_ntypes(in);
-	for (int i = 1; i < n; i++)
-		mg_nn_grad_infer(a, (const struct mg_type[]){in[0], in[i]}, &out[i - 1], e);
+	for (int i = 0; i < n - 1; i++)
+		mg_nn_grad_infer(a, (const struct mg_type[]){in[i], in[n - 1]}, &out[i], e);
 	return 0;
 }
 

@@ -83,9 +83,9 @@ static int kernel(int back, const struct mg_attr *a, struct mg_val *in, struct m
 	const char *op = back ? "MaxPoolGrad" : "MaxPool";
 	struct mg_window g;
 	int rc = mg_nn_expect_x(op, back, in, k->err);
-	if (rc || (rc = geometry(op, a, in[back].t.rank, in[back].t.dims, &g, k->err)))
+	if (rc || (rc = geometry(op, a, in[0].t.rank, in[0].t.dims, &g, k->err)))
 		return rc;
-	int64_t yd[5] = {in[back].t.dims[0], in[back].t.dims[1], g.out[0], g.out[1], g.out[2]};
+	int64_t yd[5] = {in[0].t.dims[0], in[0].t.dims[1], g.out[0], g.out[1], g.out[2]};
 	return mg_nn_run(op, back, &g, yd, loop, in, out, k);
 }
 
@@ -119,7 +119,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	return 0;
 }
 
-static int grad(struct mg_grad *c) { return mg_nn_grad_dy_x(c, MG_OP_MaxPoolGrad); }
+static int grad(struct mg_grad *c) { return mg_nn_grad_x_dy(c, MG_OP_MaxPoolGrad); }
 
 const struct mg_opdef mg_op_max_pool = {
 	.name = "MaxPool",
@@ -134,11 +134,11 @@ const struct mg_opdef mg_op_max_pool = {
 };
 
 /* Op: MaxPoolGrad
- * Synopsis: gradient of MaxPool (made by the autodiff pass): dx from (dy, x).
+ * Synopsis: gradient of MaxPool (made by the autodiff pass): dx from (x, dy).
  * MONAI: the backward of torch.nn.MaxPool1d/2d/3d
  * Gradient: none.  Inverse: none.
  *
- * Inputs dy (MaxPool's output shape) and the forward's x; MaxPool's attributes. Each
+ * Inputs the forward's x and dy (MaxPool's output shape); MaxPool's attributes. Each
  * window's argmax is found again from x, with MaxPool's scan (first maximum, NaN wins),
  * and gets that window's dy added: overlapping windows accumulate, as torch's
  * max_pool_backward scatters to its saved indices. */

@@ -130,12 +130,12 @@ static int kernel(int back, const struct mg_attr *a, struct mg_val *in, struct m
 	const char *op = back ? "PadGrad" : "Pad";
 	struct pad g;
 	int rc = mg_nn_expect_x(op, back, in, k->err);
-	if (rc || (rc = geometry(op, a, in[back].t.rank, in[back].t.dims, &g, k->err)))
+	if (rc || (rc = geometry(op, a, in[0].t.rank, in[0].t.dims, &g, k->err)))
 		return rc;
 	int crop = g.mode == CONSTANT;
 	for (int j = 0; j < g.rank; j++)
 		crop &= g.lo[j] >= 0 && g.out[j] >= g.in[j] + g.lo[j];
-	const struct mg_tensor *dy = &in[0].t;
+	const struct mg_tensor *dy = &in[1].t;
 	int same = !back || dy->rank == g.rank;
 	for (int j = 0; back && same && j < g.rank; j++)
 		same = dy->dims[j] == g.out[j];
@@ -182,7 +182,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	return 0;
 }
 
-static int grad(struct mg_grad *c) { return mg_nn_grad_dy_x(c, MG_OP_PadGrad); }
+static int grad(struct mg_grad *c) { return mg_nn_grad_x_dy(c, MG_OP_PadGrad); }
 
 const struct mg_opdef mg_op_pad = {
 	.name = "Pad",
@@ -198,11 +198,11 @@ const struct mg_opdef mg_op_pad = {
 };
 
 /* Op: PadGrad
- * Synopsis: gradient of Pad (made by the autodiff pass): dx from (dy, x).
+ * Synopsis: gradient of Pad (made by the autodiff pass): dx from (x, dy).
  * MONAI: the backward of torch.nn.functional.pad
  * Gradient: none.  Inverse: none.
  *
- * Inputs dy (Pad's output shape) and the forward's x (only its shape is read); Pad's
+ * Inputs the forward's x (only its shape is read) and dy (Pad's output shape); Pad's
  * attributes. Constant padding with no negative amount: a view of dy's inner block (no
  * data moves); otherwise each dy voxel is added to the input voxel its output voxel
  * read (the border voxels of reflect, replicate and circular collect several). */

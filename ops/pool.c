@@ -76,10 +76,10 @@ int mg_nn_expect_x(const char *op, int back, const struct mg_val *in, struct mg_
 {
 	char what[64];
 	snprintf(what, sizeof what, "%s x", op);
-	int rc = mg_op_expect_tensor(&in[back], what, e);
+	int rc = mg_op_expect_tensor(&in[0], what, e);
 	if (!rc && back) {
 		snprintf(what, sizeof what, "%s dy", op);
-		rc = mg_op_expect_tensor(&in[0], what, e);
+		rc = mg_op_expect_tensor(&in[1], what, e);
 	}
 	return rc;
 }
@@ -111,7 +111,7 @@ int mg_nn_run(const char *op, int back, const void *g, const int64_t *yd, mg_nn_
 	int rc = mg_nn_expect_x(op, back, in, e);
 	if (rc)
 		return rc;
-	const struct mg_tensor *x = &in[back].t, *dy = back ? &in[0].t : NULL;
+	const struct mg_tensor *x = &in[0].t, *dy = back ? &in[1].t : NULL;
 	if (!is_float(x->dtype) || (dy && !is_float(dy->dtype)))
 		return mg_err_set(e, MG_ERR_SHAPE, "%s: %s is %s; expected float32 (or float64)",
 				  op, is_float(x->dtype) ? "dy" : "x",
@@ -147,18 +147,18 @@ int mg_nn_grad_infer(const struct mg_attr *a, const struct mg_type *in, struct m
 		     struct mg_err *e)
 {
 	(void)a, (void)e;
-	out[0] = in[1];
+	out[0] = in[0];
 	out[0].kind = MG_VK_TENSOR;
-	if (in[0].dtype >= 0)
-		out[0].dtype = in[0].dtype;
+	if (in[1].dtype >= 0)
+		out[0].dtype = in[1].dtype;
 	return 0;
 }
 
-int mg_nn_grad_dy_x(struct mg_grad *c, int op)
+int mg_nn_grad_x_dy(struct mg_grad *c, int op)
 {
 	if (!(c->need & 1))
 		return 0;
-	int32_t in[2] = {c->dy[0], c->x[0]};
+	int32_t in[2] = {c->x[0], c->dy[0]};
 	c->dx[0] = c->node(c, op, in, 2, 1, c->attrs);
 	return c->dx[0] < 0 ? (c->e->code ? c->e->code : MG_ERR_INTERNAL) : 0;
 }

@@ -1,7 +1,7 @@
 /* pool.h: what the pooling, upsampling and shape network ops (MaxPool, AvgPool,
  * AdaptiveAvgPool, Upsample, Concat, Reshape, Flatten, Pad) and their gradient ops share:
  * the window geometry with torch's output-size rule, the float64 kernel driver, the type
- * rule and gradient rule of a gradient op XGrad(dy, x), and torch's view rule.
+ * rule and gradient rule of a gradient op XGrad(x, dy), and torch's view rule.
  * Invariant: a forward op and its gradient op run one loop nest (mg_nn_loop_fn, a flag
  * picks the forward or its adjoint), so the gradient is the adjoint of exactly the
  * arithmetic the forward does.
@@ -42,23 +42,24 @@ int mg_nn_spatial_input(const char *op, const struct mg_type *x, int *known, str
 typedef void mg_nn_loop_fn(const void *g, int back, const double *x, const double *dy,
 			   double *y);
 
-/* The kernel of a forward op (in: x; back 0) or of its gradient op (in: dy, x; back 1):
+/* The kernel of a forward op (in: x; back 0) or of its gradient op (in: x, dy; back 1):
  * the operands checked (tensors, float32 or float64, dy of dims yd: the forward output's,
  * rank x's), made contiguous float64, loop run, and out[0] the result rounded once to
  * x's dtype (forward) or dy's, laid out as x's memory order. Errors name op. */
 int mg_nn_run(const char *op, int back, const void *g, const int64_t *yd, mg_nn_loop_fn *loop,
 	      struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
 
-/* The first check of a window op's kernel: in[back] (x) is a tensor, named op. */
+/* The first check of a window op's kernel: in[0] (x) and, back, in[1] (dy) are tensors;
+ * errors name op. */
 int mg_nn_expect_x(const char *op, int back, const struct mg_val *in, struct mg_err *e);
 
-/* The type rule of a gradient op XGrad(dy, x): dx has x's type in dy's dtype. */
+/* The type rule of a gradient op XGrad(x, dy): dx has x's type in dy's dtype. */
 int mg_nn_grad_infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		     struct mg_err *e);
 
-/* The gradient rule of a forward op whose gradient op `op` reads (dy, x) with the
- * forward's attributes. */
-int mg_nn_grad_dy_x(struct mg_grad *c, int op);
+/* The gradient rule of a forward op whose gradient op `op` reads (x, dy) with the
+ * forward's attributes (forward inputs first, then dy, as every gradient op). */
+int mg_nn_grad_x_dy(struct mg_grad *c, int op);
 
 /* The gradient rule of Reshape and Flatten: dy reshaped to x's shape, Reshape(dy, x). */
 int mg_nn_reshape_grad(struct mg_grad *c);

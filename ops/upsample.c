@@ -180,9 +180,9 @@ static int kernel(int back, const struct mg_attr *a, struct mg_val *in, struct m
 	const char *op = back ? "UpsampleGrad" : "Upsample";
 	struct up g;
 	int rc = mg_nn_expect_x(op, back, in, k->err);
-	if (rc || (rc = geometry(op, a, in[back].t.rank, in[back].t.dims, &g, k->err)))
+	if (rc || (rc = geometry(op, a, in[0].t.rank, in[0].t.dims, &g, k->err)))
 		return rc;
-	int64_t yd[5] = {in[back].t.dims[0], in[back].t.dims[1], g.out[0], g.out[1], g.out[2]};
+	int64_t yd[5] = {in[0].t.dims[0], in[0].t.dims[1], g.out[0], g.out[1], g.out[2]};
 	return mg_nn_run(op, back, &g, yd, loop, in, out, k);
 }
 
@@ -217,7 +217,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 	return 0;
 }
 
-static int grad(struct mg_grad *c) { return mg_nn_grad_dy_x(c, MG_OP_UpsampleGrad); }
+static int grad(struct mg_grad *c) { return mg_nn_grad_x_dy(c, MG_OP_UpsampleGrad); }
 
 const struct mg_opdef mg_op_upsample = {
 	.name = "Upsample",
@@ -233,11 +233,11 @@ const struct mg_opdef mg_op_upsample = {
 };
 
 /* Op: UpsampleGrad
- * Synopsis: gradient of Upsample (made by the autodiff pass): dx from (dy, x).
+ * Synopsis: gradient of Upsample (made by the autodiff pass): dx from (x, dy).
  * MONAI: the backward of torch.nn.Upsample
  * Gradient: none.  Inverse: none.
  *
- * Inputs dy (Upsample's output shape) and the forward's x (only its shape is read);
+ * Inputs the forward's x (only its shape is read) and dy (Upsample's output shape);
  * Upsample's attributes. The transpose of the interpolation: each dy voxel is added to
  * the voxels its output voxel read, times their weights (nearest: to its one source). */
 const struct mg_opdef mg_op_upsample_grad = {

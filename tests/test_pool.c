@@ -67,14 +67,15 @@ static void views(void)
 	/* ConcatGrad: slices of dy; PadGrad of a constant pad: dy's inner block */
 	struct mg_tensor parts[3] = {x, ramp(4, (int64_t[]){2, 1, 4, 5}),
 				     ramp(4, (int64_t[]){2, 2, 4, 5})};
-	CHECK_OK(apply("ConcatGrad", "{\"dim\": 1}", 3, parts, 2, y, &e), &e);
+	CHECK_OK(apply("ConcatGrad", "{\"dim\": 1}", 3, (struct mg_tensor[]){parts[1], parts[2], x},
+		       2, y, &e), &e);
 	CHECK(y[0].t.buf == x.buf && y[1].t.buf == x.buf && y[1].t.offset == 20 &&
 	      y[0].t.dims[1] == 1 && y[1].t.dims[1] == 2 && y[1].t.dims[0] == 2,
 	      "ConcatGrad: views of dy");
 	mg_val_release(&y[0]);
 	mg_val_release(&y[1]);
 	struct mg_tensor dy = ramp(4, (int64_t[]){2, 3, 5, 8});
-	CHECK_OK(apply("PadGrad", "{\"pad\": [1, 2, 0, 1]}", 2, (struct mg_tensor[]){dy, x}, 1,
+	CHECK_OK(apply("PadGrad", "{\"pad\": [1, 2, 0, 1]}", 2, (struct mg_tensor[]){x, dy}, 1,
 		       y, &e), &e);
 	CHECK(y[0].t.buf == dy.buf && y[0].t.dims[2] == 4 && y[0].t.dims[3] == 5 &&
 	      *(float *)mg_tensor_data(&y[0].t) == 1, "PadGrad (constant): a view of dy");
