@@ -109,32 +109,6 @@ void mg_jit_stats(const struct mg_jit *j, int *nkernels, double *compile_s)
 
 void mg_jit_test_hook(struct mg_jit *j, void (*hook)(void *module)) { j->test_hook = hook; }
 
-/* Whether two kernels are the same code: everything mg_kir_hash covers, compared. */
-static int kir_same(const struct mg_kir *a, const struct mg_kir *b)
-{
-	if (a->info.rank != b->info.rank || a->info.nred != b->info.nred ||
-	    a->ntensors != b->ntensors || a->nparams != b->nparams || a->store != b->store ||
-	    a->nnodes != b->nnodes)
-		return 0;
-	for (int i = 0; i < a->info.rank; i++)
-		if (a->info.order[i] != b->info.order[i])
-			return 0;
-	for (int i = 0; i < a->ntensors; i++)
-		if (a->tensor[i].dtype != b->tensor[i].dtype || a->tensor[i].rank != b->tensor[i].rank)
-			return 0;
-	for (int i = 0; i < a->info.nred; i++)
-		if (a->red[i].kind != b->red[i].kind || a->red[i].value != b->red[i].value ||
-		    a->red[i].mask != b->red[i].mask || a->info.red[i] != b->info.red[i])
-			return 0;
-	for (int i = 0; i < a->nnodes; i++) {
-		const struct mg_knode *x = &a->nodes[i], *y = &b->nodes[i];
-		if (x->op != y->op || x->type != y->type || x->a != y->a || x->b != y->b ||
-		    x->c != y->c || x->i != y->i || x->j != y->j || memcmp(&x->f, &y->f, sizeof x->f))
-			return 0;
-	}
-	return 1;
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -175,7 +149,7 @@ static mg_kfn *compile(struct mg_jit *j, const struct mg_kir *k, const char *sym
 static mg_kfn *find(struct mg_jit *j, const struct mg_kir *k, uint64_t h)
 {
 	for (int i = 0; i < j->n; i++)
-		if (j->entries[i].hash == h && kir_same(&j->entries[i].ir, k))
+		if (j->entries[i].hash == h && mg_kir_equal(&j->entries[i].ir, k))
 			return j->entries[i].fn;
 	return NULL;
 }

@@ -3,6 +3,7 @@
  * Defaults come from the declaration's JSON text, so the printed graph, the docs and the
  * kernels all see one source of truth. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../runtime/json.h"
@@ -153,6 +154,13 @@ static int convert(const struct mg_attrdef *d, const cJSON *j, struct mg_arena *
 					  d->name);
 		j = t;
 	}
+	if (d->type == MG_ATTR_STR && (d->flags & MG_ATTRF_JSON) && !cJSON_IsString(j)) {
+		/* MONAI's (name, {args}) tuples: the JSON text, read by the attribute's user */
+		char *t = cJSON_PrintUnformatted(j);
+		out->v.s = t ? mg_arena_strdup(a, t) : NULL;
+		free(t);
+		return out->v.s ? 0 : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	}
 	if (is_list_type(d->type))
 		return list(d, j, a, out, e);
 	return d->type == MG_ATTR_STR ? text(d, j, a, out, e) : scalar(d, d->type, j, out, e);
@@ -186,16 +194,24 @@ static int skipped(const char *const *skip, const char *name)
 	return 0;
 }
 
-int mg_attrs_parse(const struct mg_opdef *d, const cJSON *args, int key_index, int nkeys,
-		   const char *const *skip, struct mg_arena *arena, struct mg_attr *out,
-		   struct mg_err *e)
+static int schema_index(const struct mg_attrdef *defs, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(defs[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+int mg_attrs_parse_schema(const char *what, const struct mg_attrdef *defs, int nattrs,
+			  const cJSON *args, int key_index, int nkeys, const char *const *skip,
+			  struct mg_arena *arena, struct mg_attr *out, struct mg_err *e)
 {
 	for (const cJSON *j = args ? args->child : NULL; j; j = j->next)
-		if (mg_op_attr_index(d, j->string) < 0 && !skipped(skip, j->string))
-			return mg_err_set(e, MG_ERR_CONFIG, "%s has no argument '%s'", d->name,
+		if (schema_index(defs, nattrs, j->string) < 0 && !skipped(skip, j->string))
+			return mg_err_set(e, MG_ERR_CONFIG, "%s has no argument '%s'", what,
 					  j->string);
-	for (int i = 0; i < d->nattrs; i++) {
-		const struct mg_attrdef *ad = &d->attrs[i];
+	for (int i = 0; i < nattrs; i++) {
+		const struct mg_attrdef *ad = &defs[i];
 		const cJSON *j = args ? cJSON_GetObjectItemCaseSensitive(args, ad->name) : NULL;
 		int rc;
 		if (j) {
@@ -206,11 +222,11 @@ int mg_attrs_parse(const struct mg_opdef *d, const cJSON *args, int key_index, i
 		} else {
 			if (!ad->dflt)
 				return mg_err_set(e, MG_ERR_CONFIG, "%s needs argument '%s' (%s)",
-						  d->name, ad->name, ad->doc);
+						  what, ad->name, ad->doc);
 			cJSON *dj = cJSON_Parse(ad->dflt);
 			if (!dj)
 				return mg_err_set(e, MG_ERR_INTERNAL, "%s: bad default for '%s'",
-						  d->name, ad->name);
+						  what, ad->name);
 			rc = convert(ad, dj, arena, &out[i], e);
 			cJSON_Delete(dj);
 		}
@@ -218,4 +234,12 @@ int mg_attrs_parse(const struct mg_opdef *d, const cJSON *args, int key_index, i
 			return rc;
 	}
 	return arena->failed ? mg_err_set(e, MG_ERR_NOMEM, "out of memory") : 0;
+}
+
+int mg_attrs_parse(const struct mg_opdef *d, const cJSON *args, int key_index, int nkeys,
+		   const char *const *skip, struct mg_arena *arena, struct mg_attr *out,
+		   struct mg_err *e)
+{
+	return mg_attrs_parse_schema(d->name, d->attrs, d->nattrs, args, key_index, nkeys, skip,
+				     arena, out, e);
 }

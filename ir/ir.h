@@ -52,6 +52,11 @@ int mg_attrs_parse(const struct mg_opdef *d, const struct cJSON *args, int key_i
 		   const char *const *skip, struct mg_arena *arena, struct mg_attr *out,
 		   struct mg_err *e);
 
+/* The same for any schema (a network's arguments, nets/): what names it in messages. */
+int mg_attrs_parse_schema(const char *what, const struct mg_attrdef *defs, int nattrs,
+			  const struct cJSON *args, int key_index, int nkeys,
+			  const char *const *skip, struct mg_arena *arena, struct mg_attr *out,
+			  struct mg_err *e);
 struct mg_graph *mg_graph_new(const char *name);
 void mg_graph_free(struct mg_graph *g);
 /* The graph input for an item key, created on first use. -1 on failure. */

@@ -353,6 +353,31 @@ uint64_t mg_kir_hash(const struct mg_kir *k)
 	return h;
 }
 
+int mg_kir_equal(const struct mg_kir *a, const struct mg_kir *b)
+{
+	if (a->info.rank != b->info.rank || a->info.nred != b->info.nred ||
+	    a->ntensors != b->ntensors || a->nparams != b->nparams || a->store != b->store ||
+	    a->nnodes != b->nnodes)
+		return 0;
+	for (int i = 0; i < a->info.rank; i++)
+		if (a->info.order[i] != b->info.order[i])
+			return 0;
+	for (int i = 0; i < a->ntensors; i++)
+		if (a->tensor[i].dtype != b->tensor[i].dtype || a->tensor[i].rank != b->tensor[i].rank)
+			return 0;
+	for (int i = 0; i < a->info.nred; i++)
+		if (a->red[i].kind != b->red[i].kind || a->red[i].value != b->red[i].value ||
+		    a->red[i].mask != b->red[i].mask || a->info.red[i] != b->info.red[i])
+			return 0;
+	for (int i = 0; i < a->nnodes; i++) {
+		const struct mg_knode *x = &a->nodes[i], *y = &b->nodes[i];
+		if (x->op != y->op || x->type != y->type || x->a != y->a || x->b != y->b ||
+		    x->c != y->c || x->i != y->i || x->j != y->j || memcmp(&x->f, &y->f, sizeof x->f))
+			return 0;
+	}
+	return 1;
+}
+
 /* ---- text --------------------------------------------------------------------------- */
 
 void mg_kir_print(const struct mg_kir *k, FILE *f)

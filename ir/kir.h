@@ -176,6 +176,9 @@ int mg_kir_reduce(struct mg_kir *k, enum mg_kred kind, int32_t value, int32_t ma
 int mg_kir_verify(const struct mg_kir *k, struct mg_err *e);
 /* A 64-bit hash of everything that changes the code (not the name). */
 uint64_t mg_kir_hash(const struct mg_kir *k);
+/* Whether a and b are the same code: everything mg_kir_hash covers, compared (the name
+ * is not). A hash only chooses candidates; this decides. */
+int mg_kir_equal(const struct mg_kir *a, const struct mg_kir *b);
 /* Text form, one node per line:
  *   kernel ScaleIntensityRange rank 4 order 0,1,2,3 tensors f32[4] i16[4] params 0
  *     %0 = loadat i16 t1
@@ -183,6 +186,21 @@ uint64_t mg_kir_hash(const struct mg_kir *k);
  *     store %7 */
 void mg_kir_print(const struct mg_kir *k, FILE *f);
 const char *mg_ktype_name(int type);
+
+/* ---- bytes (kir_io.c) ---------------------------------------------------------------- */
+
+/* k as compact bytes (*out malloc'd, *n bytes): the magic "MGK1", the name, the header
+ * (rank, order, tensors, parameters, store, reductions) and the nodes, each with only
+ * the fields that differ from a builder's defaults. The form of a compiled pipeline's
+ * kernel table (mgc compile); its layout is kir_io.c's header comment. */
+int mg_kir_write(const struct mg_kir *k, unsigned char **out, size_t *n, struct mg_err *e);
+/* The kernel written in bytes[0..n), its nodes and name in arena. Every count, index
+ * and field is checked against the bytes left and the IR's limits before anything is
+ * allocated; a truncated, corrupt or non-canonical blob, or one that fails
+ * mg_kir_verify, is an MG_ERR_FORMAT error that says where. A kernel read back writes
+ * the same bytes. */
+int mg_kir_read(struct mg_kir *k, struct mg_arena *arena, const void *bytes, size_t n,
+		struct mg_err *e);
 
 /* ---- the interpreter (kir_eval.c) --------------------------------------------------- */
 

@@ -44,6 +44,10 @@ enum {
 	 * resolver (frontend/config_resolve.c) keeps it as text where it refuses "$" elsewhere,
 	 * and the op reads it with mg_select_parse (select_fn's "$lambda x: x > 0.5") */
 	MG_ATTRF_EXPR = 512,
+	/* a string attribute that also takes any other JSON value, kept as its JSON text:
+	 * MONAI's (name, {arguments}) tuples, such as a network's norm ["group",
+	 * {"num_groups": 8}] */
+	MG_ATTRF_JSON = 1024,
 };
 
 struct mg_attrdef {

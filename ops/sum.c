@@ -27,7 +27,7 @@ static int kernel(const struct mg_attr *a, struct mg_val *in, struct mg_val *out
 		return rc;
 	const struct mg_tensor *x = &in[0].t;
 	struct mg_tensor y;
-	if ((rc = mg_tensor_alloc(&y, x->dtype, 0, NULL, k->err)))
+	if ((rc = mg_tensor_alloc(&y, x->dtype, 0, x->dims, k->err)))
 		return rc;
 	double s = 0;
 	size_t es = mg_dtype_size(x->dtype);

@@ -1,15 +1,18 @@
 /* test_compile.c: `mgc compile` end to end on a synthetic dataset (`mgc synth`): the
- * compiled executable's outputs are byte for byte `mgc run`'s, with its run-time
- * parameters set on its command line; its --help and errors; a --plan-only plan run on
- * one item by examples/embed.c, built in the tree and against an install through
- * pkg-config (with the installed mgc compiling too). */
+ * compiled executable's outputs are byte for byte `mgc run`'s (llvm backend), with its
+ * run-time parameters set on its command line, with its traced kernels linked and with
+ * none (--no-trace); its --help, --verbose and errors; an item of other dtypes than the
+ * traced one falls back to reference kernels, with the same bytes; no LLVM in the
+ * executable (ldd, nm); a --plan-only plan run on one item by examples/embed.c, built in
+ * the tree and against an install through pkg-config (with the installed mgc compiling
+ * too). */
 #include <sys/stat.h>
 
 #include "check.h"
 #include "files.h"
 
 static const char *ex = MG_SOURCE_DIR "/examples/preprocess.json";
-static char data[300], ref[300];
+static char data[300], ref[300], sample[700];
 
 /* Every file under a is in b with the same bytes, and the other way round. */
 static void check_same_tree(const char *a, const char *b)
@@ -25,10 +28,21 @@ static void test_executable(void)
 {
 	char log[16384], exe[300], out[300];
 	snprintf(exe, sizeof exe, "%s", files_path("pre"));
-	/* compiled with the file's own dataset_dir and output_dir: both stay parameters */
+	/* compiled with the file's own dataset_dir and output_dir: both stay parameters, and
+	 * the datalist is not there to trace the kernels on, so a sample item is given */
 	int rc = files_sh(log, sizeof log, "%s compile %s -o %s", MG_BIN, ex, exe);
-	CHECK(rc == 0 && strstr(log, "run-time parameters: --dataset_dir --output_dir"), "%s",
-	      log);
+	CHECK(rc == 1 && strstr(log, "tracing the kernels needs one item") &&
+		      strstr(log, "Task09_Spleen") && strstr(log, "--sample=KEY=FILE") &&
+		      strstr(log, "--no-trace"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s compile %s --sample=image=%s/nothing.nii.gz -o %s",
+		      MG_BIN, ex, data, exe);
+	CHECK(rc == 1 && strstr(log, "tracing the kernels on the --sample item") &&
+		      strstr(log, "nothing.nii.gz") && strstr(log, "--no-trace"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s compile %s --sample=image -o %s", MG_BIN, ex, exe);
+	CHECK(rc == 2 && strstr(log, "--sample wants KEY=FILE"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s compile %s %s -o %s", MG_BIN, ex, sample, exe);
+	CHECK(rc == 0 && strstr(log, "4 generated kernels") &&
+		      strstr(log, "run-time parameters: --dataset_dir --output_dir"), "%s", log);
 	rc = files_sh(log, sizeof log, "%s --help", exe);
 	CHECK(rc == 0 && strstr(log, "--dataset_dir=/workspace/data/Task09_Spleen") &&
 		      strstr(log, "--output_dir=./preprocessed") && strstr(log, "--threads=N"),
@@ -115,11 +129,78 @@ static void test_embed(void)
 	rc = files_sh(log, sizeof log, "%s", cmd);
 	CHECK(rc == 0, "%s: %s", cmd, log);
 	check_embed(files_path("embed"), plan, "embed_installed");
-	rc = files_sh(log, sizeof log, "(%s/bin/mgc compile %s -o %s --quiet && %s --dataset_dir=%s "
-		      "--output_dir=%s --quiet)", prefix, ex, files_path("pre2"), files_path("pre2"),
-		      data, files_path("installed_out"));
+	rc = files_sh(log, sizeof log, "(%s/bin/mgc compile %s %s -o %s --quiet && %s "
+		      "--dataset_dir=%s --output_dir=%s --quiet)", prefix, ex, sample,
+		      files_path("pre2"), files_path("pre2"), data, files_path("installed_out"));
 	CHECK(rc == 0, "%s", log);
 	check_same_tree(ref, files_path("installed_out"));
+}
+
+/* The spleen chain (generated casts, ScaleIntensityRange and resamplers) with both keys
+ * saved, compiled with its kernels traced on item 0 of the datalist and with none: the
+ * outputs are mgc run's (llvm) byte for byte; --verbose counts the kernels; traced on an
+ * item whose image is a uint8 label map instead, the int16 images' cast falls back to
+ * its reference kernel with the same bytes; the trace wrote nothing to output_dir; the
+ * executable has the kernels and no LLVM. */
+static void test_kernels(void)
+{
+	char log[16384], run[300], out[300], cfg[300];
+	snprintf(cfg, sizeof cfg, "%s", files_path("spleen_save.json"));
+	FILE *f = fopen(cfg, "w");
+	fprintf(f, "{\"dataset_dir\": \"%s\", \"output_dir\": \"%s\", "
+		   "\"datalist\": {\"_target_\": \"load_decathlon_datalist\", "
+		   "\"data_list_file_path\": \"@dataset_dir\", \"data_list_key\": \"training\", "
+		   "\"base_dir\": \"@dataset_dir\"}, \"dataset\": {\"_target_\": \"Dataset\", "
+		   "\"data\": \"@datalist\", \"transform\": {\"_target_\": \"Compose\", "
+		   "\"transforms\": [{\"_target_\": \"LoadImaged\", \"keys\": [\"image\", \"label\"]}, "
+		   "{\"_target_\": \"EnsureChannelFirstd\", \"keys\": [\"image\", \"label\"]}, "
+		   "{\"_target_\": \"ScaleIntensityRanged\", \"keys\": \"image\", \"a_min\": -57, "
+		   "\"a_max\": 164, \"b_min\": 0.0, \"b_max\": 1.0, \"clip\": true}, "
+		   "{\"_target_\": \"CropForegroundd\", \"keys\": [\"image\", \"label\"], "
+		   "\"source_key\": \"image\"}, "
+		   "{\"_target_\": \"Orientationd\", \"keys\": [\"image\", \"label\"], \"axcodes\": \"RAS\"}, "
+		   "{\"_target_\": \"Spacingd\", \"keys\": [\"image\", \"label\"], "
+		   "\"pixdim\": [1.5, 1.5, 2.0], \"mode\": [\"bilinear\", \"nearest\"]}, "
+		   "{\"_target_\": \"SaveImaged\", \"keys\": [\"image\", \"label\"], "
+		   "\"output_dir\": \"@output_dir\", \"output_postfix\": \"\", \"resample\": false}]}}}",
+		data, files_path("never_written"));
+	fclose(f);
+	snprintf(run, sizeof run, "%s", files_path("spleen_run"));
+	int rc = files_sh(log, sizeof log, "%s run %s --output_dir=%s --quiet", MG_BIN, cfg, run);
+	CHECK(rc == 0, "%s", log);
+
+	const char *exe = files_path("spleen");
+	rc = files_sh(log, sizeof log, "%s compile %s -o %s", MG_BIN, cfg, exe);
+	CHECK(rc == 0 && strstr(log, "5 generated kernels"), "%s", log);
+	struct stat st;
+	CHECK(stat(files_path("never_written"), &st) != 0, "the trace wrote into output_dir");
+	snprintf(out, sizeof out, "%s", files_path("spleen_exe"));
+	rc = files_sh(log, sizeof log, "%s --output_dir=%s --verbose --quiet", exe, out);
+	CHECK(rc == 0 && strstr(log, "kernels: 5 linked, 15 step calls ran them; 0 fell back"),
+	      "%s", log);
+	check_same_tree(run, out);
+	rc = files_sh(log, sizeof log, "ldd %s | grep -ci llvm; nm %s | grep -ci llvm; "
+		      "nm %s | grep -c ' T mg_aot_kernel_'", exe, exe, exe);
+	CHECK(!strcmp(log, "0\n0\n5\n"), "LLVM in the executable, or not 5 kernels: %s", log);
+
+	exe = files_path("spleen_nt");
+	rc = files_sh(log, sizeof log, "%s compile %s --no-trace -o %s", MG_BIN, cfg, exe);
+	CHECK(rc == 0 && strstr(log, "no generated kernels (--no-trace)"), "%s", log);
+	snprintf(out, sizeof out, "%s", files_path("spleen_nt_out"));
+	rc = files_sh(log, sizeof log, "%s --output_dir=%s --verbose --quiet", exe, out);
+	CHECK(rc == 0 && strstr(log, "kernels: none linked"), "%s", log);
+	check_same_tree(run, out);
+
+	exe = files_path("spleen_u8");
+	rc = files_sh(log, sizeof log, "%s compile %s --sample=image=%s/labelsTr/synth_000.nii.gz "
+		      "--sample=label=%s/labelsTr/synth_000.nii.gz -o %s", MG_BIN, cfg, data,
+		      data, exe);
+	CHECK(rc == 0 && strstr(log, "4 generated kernels"), "%s", log);
+	snprintf(out, sizeof out, "%s", files_path("spleen_u8_out"));
+	rc = files_sh(log, sizeof log, "%s --output_dir=%s --verbose --quiet --threads=1", exe, out);
+	CHECK(rc == 0 && strstr(log, "kernels: 4 linked, 12 step calls ran them; 3 fell back") &&
+		      strstr(log, "(kernels not traced at compile time: CastToType)"), "%s", log);
+	check_same_tree(run, out);
 }
 
 int main(void)
@@ -134,7 +215,10 @@ int main(void)
 	rc = files_sh(log, sizeof log, "%s run %s --dataset_dir=%s --output_dir=%s --quiet", MG_BIN,
 		      ex, data, ref);
 	CHECK(rc == 0, "run: %s", log);
+	snprintf(sample, sizeof sample, "--sample=image=%s/imagesTr/synth_000.nii.gz "
+		 "--sample=label=%s/labelsTr/synth_000.nii.gz", data, data);
 	test_executable();
+	test_kernels();
 	test_embed();
 	files_done();
 	return check_done();

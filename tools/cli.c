@@ -31,6 +31,16 @@ int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **a
 			c->output = argv[i];
 		} else if ((flags & CLI_OUTPUT) && strcmp(a, "--plan-only") == 0) {
 			c->plan_only = 1;
+		} else if ((flags & CLI_OUTPUT) && strcmp(a, "--no-trace") == 0) {
+			c->no_trace = 1;
+		} else if ((flags & CLI_OUTPUT) && (v = runner_optval(a, "--sample"))) {
+			const char *eq = strchr(v, '=');
+			if (!eq || eq == v || !eq[1])
+				return fprintf(stderr, "%s: --sample wants KEY=FILE (an item key and "
+					       "its file), not '%s'\n", prog, v), 2;
+			if (c->nsamples == CLI_MAX)
+				return fprintf(stderr, "%s: too many --sample\n", prog), 2;
+			c->samples[c->nsamples++] = v;
 		} else if ((v = runner_optval(a, "--run_id"))) {
 			c->run_id = v;
 		} else if ((v = runner_optval(a, "--after"))) {

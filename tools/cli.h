@@ -20,16 +20,19 @@ struct cli {
 	struct runner run;   /* run-time options (--threads, --items, --verbose ...) */
 	const char *output;  /* -o NAME (compile) */
 	int plan_only;       /* --plan-only (compile) */
+	int no_trace;        /* --no-trace (compile): no generated kernels linked */
+	int nsamples;        /* --sample=KEY=FILE (compile): the item tracing runs on */
+	const char *samples[CLI_MAX];
 };
 
 enum {
 	CLI_RUNTIME = 1, /* run-time options other than --verbose and --quiet are taken */
-	CLI_OUTPUT = 2,  /* -o NAME and --plan-only are taken */
+	CLI_OUTPUT = 2,  /* -o NAME, --plan-only, --no-trace and --sample are taken */
 };
 
 /* Options are --name=value; --run_id, --backend, --after, --disable, the run-time options
  * (runner.h; those besides --verbose and --quiet only with CLI_RUNTIME in flags) and,
- * with CLI_OUTPUT, -o NAME and --plan-only are mgc's; any other --key=value overrides the
+ * with CLI_OUTPUT, -o NAME, --plan-only, --no-trace and --sample=KEY=FILE are mgc's; any other --key=value overrides the
  * config at that key. Returns 0, or 2 after printing a usage error. */
 int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **argv);
 /* Loads the config files, builds the program at run_id and runs the passes. */

@@ -45,11 +45,7 @@ int mgc_run(int argc, char **argv)
 	struct mg_jit_backend jb;
 	struct mg_pool *kpool = NULL;
 	if (!rc && !c.ref && (jit = mg_jit_new(&e))) {
-		/* kernels split over the cores only when items do not run in parallel: the
-		 * executor's own pool is busy with items otherwise */
-		long n = c.run.count >= 0 ? c.run.count : p.data.n - c.run.first;
-		if (c.run.threads == 1 || n == 1)
-			kpool = mg_pool_new(c.run.threads == 1 ? 1 : 0);
+		kpool = runner_kernel_pool(&c.run, p.data.n);
 		mg_jit_backend_init(&jb, jit, kpool);
 		c.run.backend = &jb.b;
 	} else if (!rc && !c.ref) {

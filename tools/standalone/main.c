@@ -1,15 +1,21 @@
 /* main.c: the main of a pipeline compiled by `mgc compile`. The plan blob linked beside it
  * (mg_plan_blob, a C array compile.c writes) is read with the ops' table, its run-time
  * parameters set from --name=value, its datalist read from the plan's data source, and
- * the plan run as `mgc run` runs it (runner.c). Links the runtime and the ops' kernels
- * only. Read next: ../compile.c, runner.h, docs/compile.md. */
+ * the plan run as `mgc run` runs it (runner.c), with the generated kernels linked beside
+ * it (mg_aot_kernels, traced by mgc compile) as its backend: a kernel the table lacks
+ * runs as the op's reference kernel. Links the runtime, the kernel IR (to find kernels)
+ * and the ops' kernels only. Read next: ../compile.c, runner.h, docs/compile.md. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "../../ir/kir_table.h"
 #include "../../ops/optab.h"
 #include "runner.h"
 
 extern const unsigned char mg_plan_blob[];
 extern const size_t mg_plan_blob_size;
+extern const struct mg_kir_entry mg_aot_kernels[];
+extern const int mg_aot_nkernels;
 
 static void usage(const char *prog, const struct mg_plan_file *f)
 {
@@ -56,10 +62,25 @@ int main(int argc, char **argv)
 	}
 	if (!rc)
 		rc = mg_datasrc_load(f.data, &dl, &e);
+	struct mg_kir_table kt;
+	struct mg_pool *kpool = NULL;
+	if (!rc && mg_aot_nkernels > 0) {
+		kpool = runner_kernel_pool(&r, dl.n);
+		rc = mg_kir_table_init(&kt, mg_aot_kernels, mg_aot_nkernels, kpool, &e);
+		r.backend = &kt.b;
+	}
 	if (!rc)
 		rc = runner_run(f.plan, &dl, &r, &e);
+	if (!rc && r.verbose && r.backend)
+		mg_kir_table_report(&kt, stderr);
+	else if (!rc && r.verbose)
+		fputs("kernels: none linked (compiled with --no-trace): reference kernels only\n",
+		      stderr);
 	if (rc)
 		fprintf(stderr, "%s: %s\n", prog, e.msg);
+	if (r.backend)
+		mg_kir_table_free(&kt);
+	mg_pool_free(kpool);
 	mg_datalist_free(&dl);
 	mg_plan_file_free(&f);
 	return rc ? 1 : 0;

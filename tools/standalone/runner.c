@@ -73,6 +73,12 @@ int runner_opt(struct runner *r, const char *prog, const char *a)
 	return rc ? rc : 1;
 }
 
+struct mg_pool *runner_kernel_pool(const struct runner *r, long nitems)
+{
+	long n = r->count >= 0 ? r->count : nitems - r->first;
+	return r->threads == 1 || n == 1 ? mg_pool_new(r->threads == 1 ? 1 : 0) : NULL;
+}
+
 /* The --verbose profile: one line per step, totals over all items (with several threads
  * the times add up across them). */
 static void print_stats(const struct mg_plan *p, const struct mg_step_stats *st, FILE *f)

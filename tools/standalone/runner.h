@@ -22,6 +22,10 @@ const char *runner_optval(const char *arg, const char *name);
  * --quiet), read into r; 0 when it is not one; 2 after printing a usage error that
  * starts with prog ("mgc run: --threads wants ..."). */
 int runner_opt(struct runner *r, const char *prog, const char *arg);
+/* The pool a backend's kernels split over, for a run of nitems items: every core when
+ * items do not run in parallel (one thread, or one item), else NULL (each kernel runs
+ * in its item's thread: the executor's pool is busy with items). mg_pool_free it. */
+struct mg_pool *runner_kernel_pool(const struct runner *r, long nitems);
 /* Runs p over dl as r says, with a progress line on a terminal, the kernels' logs
  * (DataStats, SaveImage) on stdout unless quiet, a closing "done" line and, with verbose,
  * each step's calls, time and data made on stderr. */
