@@ -36,10 +36,8 @@ static const struct mg_attrdef attrs[] = {
 	 "torch's padding_mode; reflect, replicate and circular are not supported"},
 };
 
-/* The per-axis values of a list argument: one for every axis or one per axis, each at
- * least lo. */
-static int per_axis(const char *op, const char *arg, const struct mg_attr *a, int sdim,
-		    int64_t lo, int64_t v[3], struct mg_err *e)
+int mg_nn_per_axis(const char *op, const char *arg, const struct mg_attr *a, int sdim,
+		   int64_t lo, int64_t v[3], struct mg_err *e)
 {
 	if (a->n != 1 && a->n != sdim)
 		return mg_err_set(e, MG_ERR_CONFIG, "%s: %s has %d values; expected 1 or %d (one "
@@ -79,7 +77,7 @@ static int padding(const char *op, int transposed, const struct mg_attr *a, int 
 		ints[i] = v;
 	}
 	struct mg_attr list = {.n = a->n, .v.ints = ints};
-	return per_axis(op, "padding", &list, sdim, 0, pad, e);
+	return mg_nn_per_axis(op, "padding", &list, sdim, 0, pad, e);
 }
 
 int mg_conv_geometry(const char *op, const struct mg_attr *a, int transposed, int xrank,
@@ -100,11 +98,11 @@ int mg_conv_geometry(const char *op, const struct mg_attr *a, int transposed, in
 	if (g->groups < 1)
 		return mg_err_set(e, MG_ERR_CONFIG, "%s: groups must be positive, not %lld", op,
 				  (long long)g->groups);
-	if ((rc = per_axis(op, "stride", &a[MG_CONV_A_STRIDE], sd, 1, g->stride, e)) ||
-	    (rc = per_axis(op, "dilation", &a[MG_CONV_A_DILATION], sd, 1, g->dil, e)) ||
+	if ((rc = mg_nn_per_axis(op, "stride", &a[MG_CONV_A_STRIDE], sd, 1, g->stride, e)) ||
+	    (rc = mg_nn_per_axis(op, "dilation", &a[MG_CONV_A_DILATION], sd, 1, g->dil, e)) ||
 	    (rc = padding(op, transposed, &a[MG_CONV_A_PADDING], sd, pad, &same, e)) ||
-	    (transposed && (rc = per_axis(op, "output_padding", &a[MG_CONV_A_OUTPUT_PADDING], sd,
-					  0, op_pad, e))))
+	    (transposed && (rc = mg_nn_per_axis(op, "output_padding",
+						&a[MG_CONV_A_OUTPUT_PADDING], sd, 0, op_pad, e))))
 		return rc;
 	/* torch's weight is (cout, cin / G, k...) for a Conv, (cin_t, cout_t / G, k...) for a
 	 * ConvTranspose, whose input is the convolution's small side (see dnn.h) */
@@ -436,8 +434,7 @@ int mg_conv_grad(struct mg_grad *c, int data_op, int weight_op)
 	return 0;
 }
 
-/* The dtype rule of the network ops: float32 or float64, one for all operands. */
-static int float_operands(const char *op, const struct mg_type *in, int n, struct mg_err *e)
+int mg_nn_float_operands(const char *op, const struct mg_type *in, int n, struct mg_err *e)
 {
 	for (int i = 0; i < n; i++) {
 		if (in[i].dtype < 0)
@@ -461,7 +458,7 @@ int mg_conv_infer(const char *op, int transposed, enum mg_dnn_pass pass,
 		return rc;
 	for (int i = 0; i < n && !rc; i++)
 		rc = mg_op_infer_image(&in[i], op, e);
-	if (rc || (rc = float_operands(op, in, n, e)))
+	if (rc || (rc = mg_nn_float_operands(op, in, n, e)))
 		return rc;
 	if (pass != MG_DNN_FWD) { /* the gradients have their operands' types */
 		out[0] = in[pass == MG_DNN_BWD_DATA ? 0 : 1];

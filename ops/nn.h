@@ -17,6 +17,14 @@
 enum { MG_CONV_A_STRIDE, MG_CONV_A_PADDING, MG_CONV_A_DILATION, MG_CONV_A_GROUPS,
        MG_CONV_A_PADDING_MODE, MG_CONV_A_OUTPUT_PADDING /* ConvTranspose only */ };
 
+/* The per-axis values of a list argument `arg` of op: one for every axis or one per
+ * axis (sdim of them), each at least lo; errors name op and arg. */
+int mg_nn_per_axis(const char *op, const char *arg, const struct mg_attr *a, int sdim,
+		   int64_t lo, int64_t v[3], struct mg_err *e);
+/* The dtype rule of the network ops: in[0..n) float32 or float64 (unknown passes), one
+ * dtype for all; errors name op and the input. */
+int mg_nn_float_operands(const char *op, const struct mg_type *in, int n, struct mg_err *e);
+
 /* The geometry of a Conv (transposed 0) or ConvTranspose node of attributes a, from its
  * input's dims xd (rank 2 + sdim) and its weight's wd (rank 2 + sdim: sdim comes from
  * the weight) and the bias's length (-1: no bias), with torch's shape rules and torch's

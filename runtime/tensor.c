@@ -86,7 +86,8 @@ int mg_tensor_alloc_order(struct mg_tensor *t, enum mg_dtype dtype, int rank,
 	}
 	t->dtype = dtype;
 	t->rank = rank;
-	memcpy(t->dims, dims, rank * sizeof *dims);
+	if (rank) /* a scalar's dims may be NULL */
+		memcpy(t->dims, dims, rank * sizeof *dims);
 	/* order[0] is the fastest dimension */
 	int64_t s = 1;
 	for (int k = 0; k < rank; k++) {
