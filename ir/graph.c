@@ -155,12 +155,14 @@ int32_t mg_graph_add_node_n(struct mg_graph *g, enum mg_op op, const int32_t *in
 			   d->name, mg_op_nin(d, attrs), d->nout, nin, nout);
 		return -1;
 	}
+	/* in may point into g->nodes (an earlier node's outputs): read it before growing */
+	struct mg_node n = {.op = (uint16_t)op, .nin = (uint8_t)nin, .nout = (uint8_t)nout};
+	if (nin)
+		memcpy(n.in, in, (size_t)nin * sizeof *in);
 	if (grow((void **)&g->nodes, &g->nodes_cap, g->nnodes + 1, sizeof *g->nodes)) {
 		mg_err_set(e, MG_ERR_NOMEM, "out of memory adding a node");
 		return -1;
 	}
-	struct mg_node n = {.op = (uint16_t)op, .nin = (uint8_t)nin, .nout = (uint8_t)nout};
-	memcpy(n.in, in, (size_t)nin * sizeof *in);
 	n.label = mg_arena_strdup(&g->arena, label);
 	n.attrs = mg_arena_alloc(&g->arena, (size_t)(d->nattrs ? d->nattrs : 1) * sizeof *attrs);
 	if (!n.attrs) {
@@ -176,7 +178,7 @@ int32_t mg_graph_add_node_n(struct mg_graph *g, enum mg_op op, const int32_t *in
 		struct mg_type t;
 		type_unknown(&t);
 		/* a node's outputs keep the key of its first input */
-		int32_t v = mg_graph_add_value(g, &t, nin ? g->values[in[0]].name : d->name, e);
+		int32_t v = mg_graph_add_value(g, &t, nin ? g->values[n.in[0]].name : d->name, e);
 		if (v < 0)
 			return -1;
 		g->values[v].producer = id;

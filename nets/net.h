@@ -1,0 +1,116 @@
+/* net.h: networks as graphs. A network is built from its MONAI arguments (a bundle's
+ * network_def) into nodes of a graph; its parameters and buffers become graph inputs
+ * named by their state_dict keys, in MONAI's order and with MONAI's shapes, so a
+ * checkpoint exported from MONAI binds by name (docs/networks.md).
+ * Builders are fail-soft: once the net's error is set every call returns -1 and adds
+ * nothing, and a -1 operand makes -1, so a builder checks once, at the end.
+ * Read next: net.c (the builder and MONAI's blocks), unet.c. */
+#ifndef MG_NET_H
+#define MG_NET_H
+
+#include "../ir/ir.h"
+
+struct cJSON;
+
+/* What a network is built for. */
+struct mg_net_opts {
+	int training;      /* batch statistics (and their updates) and dropout */
+	int64_t seed;      /* dropout's: each Dropout node gets seed + its number */
+};
+
+/* Builds network `target` ("UNet", or "monai.networks.nets.UNet") from its arguments
+ * (a JSON object, a bundle's network_def; "_target_" is skipped) on x, a value of the
+ * graph of shape (N, C, spatial...); *y is the output. Parameters are graph inputs with
+ * mg_value.param set; buffers (running statistics) inputs without it. In training,
+ * each updated buffer's new value is a graph output named "<key>.new" (the caller
+ * writes it back). Errors name the network and the argument. */
+int mg_net_build(struct mg_graph *g, const char *target, const struct cJSON *args,
+		 int32_t x, const struct mg_net_opts *o, int32_t *y, struct mg_err *e);
+/* The network a target names; -1 when none. */
+int mg_net_find(const char *target);
+
+/* ---- for the network files ---- */
+
+struct mg_net {
+	struct mg_graph *g;
+	struct mg_err *e;
+	struct mg_net_opts o;
+	int sdim;               /* spatial axes */
+	int ndropout;
+	int first_input;        /* the graph's inputs before the network's */
+	int nupdates;
+	int32_t updates[2][256]; /* buffer input, its new value */
+	char prefix[512];       /* the state_dict prefix of the module being built */
+	size_t plen;
+};
+
+/* One network: its MONAI name and arguments (the schema ops use), and its builder. */
+struct mg_netdef {
+	const char *name;
+	const char *synopsis;
+	const struct mg_attrdef *attrs;
+	int nattrs;
+	int32_t (*build)(struct mg_net *n, const struct mg_attr *a, int32_t x);
+};
+
+/* Enters child module name (printf format): the prefix gets "name."; returns what
+ * mg_net_leave restores. */
+size_t mg_net_enter(struct mg_net *n, const char *fmt, ...);
+void mg_net_leave(struct mg_net *n, size_t len);
+/* A parameter (param 1) or buffer (0) named prefix + name, of the activations' dtype (a
+ * buffer of dtype < 0: int64, torch's num_batches_tracked). */
+int32_t mg_net_input(struct mg_net *n, const char *name, int param, int dtype, int rank,
+		     const int64_t *dims);
+/* A node of op on in[0..nin), attributes from the JSON object text fmt (printf), its
+ * label the current prefix; its first output (the others follow). */
+int32_t mg_net_op(struct mg_net *n, enum mg_op op, const int32_t *in, int nin, int nout,
+		  const char *fmt, ...);
+/* Puts the inputs under the current module in the order of their child modules in
+ * children (NULL-terminated), creation order within a child: for modules that register
+ * children in another order than the forward pass uses them (SegResNet's ResBlock
+ * registers norm1, norm2, conv1, conv2). */
+void mg_net_order(struct mg_net *n, const char *const *children);
+/* An error naming the network's argument (printf); returns -1. */
+int32_t mg_net_fail(struct mg_net *n, const char *fmt, ...);
+/* The channels (axis 1) of value v. */
+int64_t mg_net_channels(const struct mg_net *n, int32_t v);
+
+/* ---- MONAI's blocks (net.c) ---- */
+
+/* A norm or activation as MONAI's factories take it: a name ("batch", "PRELU") or a
+ * (name, {arguments}) pair, as text (MG_ATTRF_JSON). */
+struct mg_net_layer {
+	char name[32];       /* lower case */
+	struct cJSON *args;  /* owned; NULL: none */
+};
+int mg_net_layer_parse(struct mg_net *n, const char *arg, const char *text,
+		       struct mg_net_layer *l);
+void mg_net_layer_free(struct mg_net_layer *l);
+
+/* MONAI's monai.networks.blocks.Convolution and ResidualUnit arguments. */
+struct mg_net_conv {
+	int64_t k[3], stride[3], dilation; /* k, stride per spatial axis */
+	int bias, transposed, conv_only;
+	const char *ordering;              /* adn_ordering: "NDA" */
+	const struct mg_net_layer *act, *norm; /* NULL: none */
+	double dropout;                    /* < 0: none */
+	int64_t padding[3];                /* < 0: MONAI's same_padding */
+};
+/* A bare nn.ConvNd / ConvTransposeNd (c's kernel, stride, padding, bias): "weight" and
+ * "bias" under the current prefix. */
+int32_t mg_net_conv_layer(struct mg_net *n, int32_t x, int64_t cin, int64_t cout,
+			  const struct mg_net_conv *c);
+/* Convolution(in, out): "conv" and "adn" under the current prefix. */
+int32_t mg_net_convolution(struct mg_net *n, int32_t x, int64_t cin, int64_t cout,
+			   const struct mg_net_conv *c);
+/* ResidualUnit(in, out, subunits, last_conv_only): "conv.unit<i>" and "residual". */
+int32_t mg_net_residual_unit(struct mg_net *n, int32_t x, int64_t cin, int64_t cout,
+			     const struct mg_net_conv *c, int subunits, int last_conv_only);
+/* MONAI's ADN on x with c channels: children "N", "D", "A" in c->ordering. */
+int32_t mg_net_adn(struct mg_net *n, int32_t x, int64_t c, const struct mg_net_conv *cv);
+/* A norm layer (get_norm_layer) or activation (get_act_layer) under the current prefix. */
+int32_t mg_net_norm(struct mg_net *n, int32_t x, int64_t c, const struct mg_net_layer *l);
+int32_t mg_net_act(struct mg_net *n, int32_t x, const struct mg_net_layer *l);
+int32_t mg_net_dropout(struct mg_net *n, int32_t x, double p);
+
+#endif

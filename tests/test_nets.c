@@ -1,0 +1,256 @@
+/* test_nets.c: networks built from MONAI's arguments against MONAI itself
+ * (tests/golden/nets/, tools/golden/gen_nets.py).
+ * - State_dict: for every configuration mgc builds, the graph's parameter and buffer
+ *   inputs have MONAI's keys in MONAI's order with its shapes, and the parameters'
+ *   element count equals sum(p.numel() for p in model.parameters()).
+ * - Forward: MONAI's weights (safetensors) bound by name, eval mode, the reference kernels
+ *   and the default backend (oneDNN convolutions): |y - monai| <= 1e-4 + 1e-4 |monai|.
+ * - Training: loss sum(y * g), the autodiff pass: every parameter's gradient and the
+ *   input's against autograd's within 1e-3 (1 + |autograd|) relative to the largest
+ *   gradient of the tensor (float32 sums over thousands of terms), and the running
+ *   statistics after the step.
+ * - Bad arguments name the network and the argument. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "golden.h"
+#include "npy.h"
+
+#include "../nets/net.h"
+#include "../passes/passes.h"
+#include "../runtime/json.h"
+#include "../runtime/safetensors.h"
+
+#define DIR MG_SOURCE_DIR "/tests/golden/nets/"
+
+/* The graph of config's network on an input of spatial size s (batch 1) or x's shape. */
+static struct mg_graph *build(const cJSON *cfg, const int64_t *xshape, int xrank, int training,
+			      int32_t *y, struct mg_err *e)
+{
+	const cJSON *args = cJSON_GetObjectItem(cfg, "args");
+	const char *cls = cJSON_GetObjectItem(cfg, "class")->valuestring;
+	struct mg_graph *g = mg_graph_new(cls);
+	struct mg_type t = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = xrank};
+	memcpy(t.dims, xshape, (size_t)xrank * sizeof *xshape);
+	int32_t x = mg_graph_tensor_input(g, "x", &t, training, e);
+	struct mg_net_opts o = {.training = training, .seed = 1};
+	if (x < 0 || mg_net_build(g, cls, args, x, &o, y, e)) {
+		mg_graph_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+static cJSON *read_json(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, DIR "%s", name);
+	struct mg_err e = {0};
+	cJSON *j = NULL;
+	CHECK_OK(mg_json_read_file(path, &j, &e), &e);
+	return j;
+}
+
+static void state_dict(const char *config)
+{
+	char name[128];
+	snprintf(name, sizeof name, "%s.params.json", config);
+	cJSON *cfg = read_json(name);
+	if (!cfg)
+		return;
+	struct mg_err e = {0};
+	const cJSON *args = cJSON_GetObjectItem(cfg, "args");
+	int sdim = cJSON_GetObjectItem(args, "spatial_dims")
+			   ? cJSON_GetObjectItem(args, "spatial_dims")->valueint : 3;
+	int64_t xs[5] = {1, cJSON_GetObjectItem(args, "in_channels")->valueint, 32, 32, 32};
+	int32_t y;
+	struct mg_graph *g = build(cfg, xs, sdim + 2, 0, &y, &e);
+	CHECK(g != NULL, "%s: %s", config, e.msg);
+	if (!g) {
+		cJSON_Delete(cfg);
+		return;
+	}
+	const cJSON *keys = cJSON_GetObjectItem(cfg, "keys");
+	int n = cJSON_GetArraySize(keys), bad = 0;
+	CHECK(g->ninputs - 1 == n, "%s: %d inputs, MONAI's state_dict has %d", config,
+	      g->ninputs - 1, n);
+	int64_t count = 0;
+	for (int i = 0; i < n && i + 1 < g->ninputs && !bad; i++) {
+		const cJSON *k = cJSON_GetArrayItem(keys, i);
+		const struct mg_value *v = &g->values[g->inputs[i + 1]];
+		const char *key = cJSON_GetArrayItem(k, 0)->valuestring;
+		const cJSON *shape = cJSON_GetArrayItem(k, 1);
+		int same = !strcmp(v->name, key) && v->type.rank == cJSON_GetArraySize(shape);
+		for (int d = 0; same && d < v->type.rank; d++)
+			same = v->type.dims[d] == (int64_t)cJSON_GetArrayItem(shape, d)->valuedouble;
+		int buffer = strstr(key, "running_") || strstr(key, "num_batches_tracked");
+		same &= v->param == !buffer;
+		CHECK(same, "%s: input %d is %s (rank %d), MONAI's key %d is %s", config, i + 1,
+		      v->name, v->type.rank, i, key);
+		bad |= !same;
+		if (v->param) {
+			int64_t m = 1;
+			for (int d = 0; d < v->type.rank; d++)
+				m *= v->type.dims[d];
+			count += m;
+		}
+	}
+	int64_t want = (int64_t)cJSON_GetObjectItem(cfg, "count")->valuedouble;
+	CHECK(count == want, "%s: %lld parameters, MONAI has %lld", config, (long long)count,
+	      (long long)want);
+	printf("%s: %d tensors, %lld parameters as MONAI's\n", config, n, (long long)count);
+	mg_graph_free(g);
+	cJSON_Delete(cfg);
+}
+
+/* max |got - want| / (1 + max |want|) over the tensor: gradients and outputs are sums of
+ * many float32 terms, so the error scales with the tensor's largest value. */
+static double rel_diff(const struct mg_tensor *got, const struct mg_tensor *want)
+{
+	if (!golden_same_shape(got, want))
+		return INFINITY;
+	double md = 0, mw = 0;
+	struct mg_iter it;
+	mg_iter_init(&it, got->rank, got->dims, 2, (const int64_t *[]){got->strides, want->strides});
+	const char *pg = mg_tensor_data(got), *pw = mg_tensor_data(want);
+	size_t eg = mg_dtype_size(got->dtype), ew = mg_dtype_size(want->dtype);
+	do {
+		double a = mg_dtype_load(got->dtype, pg + it.off[0] * (int64_t)eg);
+		double b = mg_dtype_load(want->dtype, pw + it.off[1] * (int64_t)ew);
+		md = fabs(a - b) > md || a != a ? fabs(a - b) : md;
+		mw = fabs(b) > mw ? fabs(b) : mw;
+	} while (mg_iter_next(&it));
+	return md / (1 + mw);
+}
+
+static void data_case(const cJSON *c)
+{
+	const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
+	const char *config = cJSON_GetObjectItem(c, "config")->valuestring;
+	const cJSON *files = cJSON_GetObjectItem(c, "files");
+	int training = cJSON_IsTrue(cJSON_GetObjectItem(c, "training"));
+	char path[512];
+	struct mg_err e = {0};
+	struct mg_tensor x, yw, gt = {0};
+	snprintf(path, sizeof path, DIR "%s", cJSON_GetObjectItem(files, "x")->valuestring);
+	CHECK_OK(npy_read(path, &x, &e), &e);
+	snprintf(path, sizeof path, DIR "%s", cJSON_GetObjectItem(files, "y")->valuestring);
+	CHECK_OK(npy_read(path, &yw, &e), &e);
+	if (training) {
+		snprintf(path, sizeof path, DIR "%s", cJSON_GetObjectItem(files, "g")->valuestring);
+		CHECK_OK(npy_read(path, &gt, &e), &e);
+	}
+	struct mg_safetensors *w = NULL, *gr = NULL;
+	snprintf(path, sizeof path, DIR "%s", cJSON_GetObjectItem(files, "weights")->valuestring);
+	CHECK_OK(mg_safetensors_open(path, &w, &e), &e);
+	if (training) {
+		snprintf(path, sizeof path, DIR "%s",
+			 cJSON_GetObjectItem(files, "grads")->valuestring);
+		CHECK_OK(mg_safetensors_open(path, &gr, &e), &e);
+	}
+	char pj[128];
+	snprintf(pj, sizeof pj, "%s.params.json", config);
+	cJSON *cfg = read_json(pj);
+	int32_t y;
+	struct mg_graph *g = cfg ? build(cfg, x.dims, x.rank, training, &y, &e) : NULL;
+	CHECK(g != NULL, "%s: %s", name, e.msg);
+	struct mg_arena arena = {0};
+	struct mg_plan *p = NULL;
+	int rc = !g;
+	if (!rc) {
+		int32_t outs[2] = {y, -1};
+		int no = 1;
+		if (training) { /* loss = sum(y * g) */
+			struct mg_type t = g->values[y].type;
+			int32_t gv = mg_graph_tensor_input(g, "g", &t, 0, &e), in[2] = {y, gv};
+			int m = mg_graph_add_node(g, MG_OP_Mul, in, 2, NULL, "loss", &e);
+			int s = m < 0 ? -1 : mg_graph_add_node(g, MG_OP_Sum, &g->nodes[m].out[0], 1,
+								NULL, "loss", &e);
+			rc = s < 0;
+			if (!rc)
+				g->loss = outs[no++] = g->nodes[s].out[0];
+		}
+		/* the network's own outputs (training's new buffers) follow y */
+		int32_t all[600];
+		int na = 0;
+		for (int i = 0; i < no; i++)
+			all[na++] = outs[i];
+		for (int i = 0; i < g->noutputs && na < 600; i++)
+			all[na++] = g->outputs[i];
+		struct mg_pass_opts po = {0};
+		rc = rc || mg_graph_set_outputs(g, all, na, &e) || mg_passes_run(g, &po, &e) ||
+		     mg_graph_lower(g, &arena, &p, &e);
+		CHECK(rc == 0, "%s: %s", name, e.msg);
+	}
+	struct mg_val *slots = rc ? NULL : calloc((size_t)p->nslots, sizeof *slots);
+	for (int i = 0; !rc && i < p->ninputs; i++) {
+		struct mg_val *v = &slots[p->inputs[i].slot];
+		const char *key = p->inputs[i].key;
+		v->kind = MG_VK_TENSOR;
+		if (!strcmp(key, "x"))
+			v->t = mg_tensor_share(&x);
+		else if (!strcmp(key, "g"))
+			v->t = mg_tensor_share(&gt);
+		else
+			rc = mg_safetensors_get(w, key, &v->t, &e);
+		CHECK(rc == 0, "%s: %s", name, e.msg);
+	}
+	struct mg_kctx k = {.err = &e};
+	if (!rc) {
+		rc = mg_exec_steps(p, slots, &k, NULL);
+		CHECK(rc == 0, "%s: %s", name, e.msg);
+	}
+	if (!rc) {
+		double d = rel_diff(&slots[y].t, &yw), worst = 0;
+		CHECK(d <= 1e-4, "%s: y differs from MONAI's by %g (relative to its largest)", name, d);
+		int ngrads = 0;
+		for (int i = 0; training && i < g->noutputs; i++) {
+			const char *on = g->values[g->outputs[i]].name;
+			char key[600];
+			size_t l = strlen(on);
+			if (l > 5 && !strcmp(on + l - 5, ".grad"))
+				snprintf(key, sizeof key, "%s", on);
+			else if (l > 4 && !strcmp(on + l - 4, ".new"))
+				snprintf(key, sizeof key, "%.*s.after", (int)(l - 4), on);
+			else
+				continue;
+			struct mg_tensor want;
+			CHECK_OK(mg_safetensors_get(gr, key, &want, &e), &e);
+			double gd = rel_diff(&slots[g->outputs[i]].t, &want);
+			CHECK(gd <= 1e-3, "%s: %s differs from autograd's by %g", name, key, gd);
+			worst = gd > worst ? gd : worst;
+			ngrads++;
+			mg_tensor_release(&want);
+		}
+		printf("%s: y within %.2g of MONAI's%s", name, d, training ? "" : "\n");
+		if (training)
+			printf(", %d gradients and buffers within %.2g of autograd's\n", ngrads, worst);
+	}
+	for (int i = 0; slots && i < p->nslots; i++)
+		mg_val_release(&slots[i]);
+	free(slots);
+	mg_arena_free(&arena);
+	mg_graph_free(g);
+	cJSON_Delete(cfg);
+	mg_safetensors_close(w);
+	mg_safetensors_close(gr);
+	mg_tensor_release(&x);
+	mg_tensor_release(&yw);
+	mg_tensor_release(&gt);
+}
+
+int main(void)
+{
+	static const char *const configs[] = {"spleen_unet", "unet_small_res", "unet_small_plain",
+					      "unet_2d", "brats_segresnet", "wholebody_segresnet",
+					      "segresnet_small"};
+	for (size_t i = 0; i < sizeof configs / sizeof *configs; i++)
+		state_dict(configs[i]);
+	cJSON *cases = read_json("cases.json");
+	const cJSON *c;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(cases, "cases"))
+		data_case(c);
+	cJSON_Delete(cases);
+	return check_done();
+}
