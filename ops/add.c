@@ -17,6 +17,13 @@ static int kernel(const struct mg_attr *a, struct mg_val *in, struct mg_val *out
 	return mg_binary_kernel("Add", add, in, out, k);
 }
 
+static int gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+	       struct mg_kctx *k)
+{
+	(void)a;
+	return mg_binary_gen("Add", add, MG_KOP_ADD, in, out, k);
+}
+
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
@@ -39,5 +46,6 @@ const struct mg_opdef mg_op_add = {
 	.nout = 1,
 	.infer = infer,
 	.ref = kernel,
+	.gen = gen,
 	.grad = grad,
 };

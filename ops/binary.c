@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "nn_act.h"
 
 /* torch's broadcast of shapes a and b (ranks aligned at the end, a 1 stretches). */
 static int broadcast(const char *op, int ra, const int64_t *a, int rb, const int64_t *b,
@@ -60,6 +61,27 @@ int mg_binary_infer(const char *op, const struct mg_type *in, struct mg_type *ou
 	return broadcast(op, in[0].rank, a, in[1].rank, b, &out[0].rank, out[0].dims, e);
 }
 
+/* What mg_binary_gen hands mg_act_gen2's element functions through their attribute. */
+struct binary_fn {
+	double (*f)(double, double);
+	enum mg_kop kop;
+};
+
+static double binary_f(const struct mg_attr *a, double x, double y)
+{
+	return ((const struct binary_fn *)(const void *)a->v.s)->f(x, y);
+}
+
+/* One add or multiply of two float32 (or float64) operands rounds as the reference's
+ * float64 operation rounded to float32 does (double rounding is exact for + and * from
+ * 53 bits to 24), so the generated kernel is bit-identical. */
+static int32_t binary_emit(const struct mg_attr *a, struct mg_kir *k, int32_t x, int32_t y,
+			   enum mg_dtype dt)
+{
+	(void)dt;
+	return mg_kir_op(k, ((const struct binary_fn *)(const void *)a->v.s)->kop, x, y);
+}
+
 /* t's strides seen at rank r (leading axes and stretched ones step 0). */
 static void bstrides(const struct mg_tensor *t, int r, int64_t *s)
 {
@@ -79,6 +101,8 @@ int mg_binary_kernel(const char *op, double (*f)(double, double), struct mg_val 
 	const struct mg_tensor *a = &in[0].t, *b = &in[1].t;
 	int64_t d[MG_MAX_RANK], sa[MG_MAX_RANK], sb[MG_MAX_RANK];
 	if ((rc = broadcast(op, a->rank, a->dims, b->rank, b->dims, &r, d, k->err)))
+		return rc;
+	if ((rc = mg_nn_dtype(op, "input 0", a->dtype, k->err)))
 		return rc;
 	if (a->dtype != b->dtype)
 		return mg_err_set(k->err, MG_ERR_SHAPE, "%s: operands are %s and %s", op,
@@ -104,6 +128,19 @@ int mg_binary_kernel(const char *op, double (*f)(double, double), struct mg_val 
 	}
 	mg_val_set_tensor(&out[0], y, NULL);
 	return 0;
+}
+
+int mg_binary_gen(const char *op, double (*f)(double, double), enum mg_kop kop,
+		  struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
+{
+	const struct mg_tensor *a = &in[0].t, *b = &in[1].t;
+	int same = in[0].kind == MG_VK_TENSOR && in[1].kind == MG_VK_TENSOR &&
+		   a->rank == b->rank && !memcmp(a->dims, b->dims, (size_t)a->rank * sizeof *a->dims);
+	if (!same) /* broadcasting: the reference kernel */
+		return mg_binary_kernel(op, f, in, out, k);
+	struct binary_fn fn = {f, kop};
+	struct mg_attr a0 = {.v.s = (const char *)&fn}; /* the element function, as an attribute */
+	return mg_act_gen2(op, &a0, binary_emit, binary_f, in, out, k);
 }
 
 int32_t mg_grad_sum_to(struct mg_grad *c, int32_t v, int i)

@@ -16,6 +16,13 @@ static int kernel(const struct mg_attr *a, struct mg_val *in, struct mg_val *out
 	return mg_binary_kernel("Mul", mul, in, out, k);
 }
 
+static int gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+	       struct mg_kctx *k)
+{
+	(void)a;
+	return mg_binary_gen("Mul", mul, MG_KOP_MUL, in, out, k);
+}
+
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
@@ -43,5 +50,6 @@ const struct mg_opdef mg_op_mul = {
 	.nout = 1,
 	.infer = infer,
 	.ref = kernel,
+	.gen = gen,
 	.grad = grad,
 };

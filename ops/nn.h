@@ -129,6 +129,10 @@ int mg_binary_infer(const char *op, const struct mg_type *in, struct mg_type *ou
 		    struct mg_err *e);
 int mg_binary_kernel(const char *op, double (*f)(double, double), struct mg_val *in,
 		     struct mg_val *out, struct mg_kctx *k);
+/* Their gen kernel: one generated kernel y = a kop b when the operands have one shape (the
+ * activations' two-operand runner, nn_act.h), else the reference kernel. */
+int mg_binary_gen(const char *op, double (*f)(double, double), enum mg_kop kop,
+		  struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
 /* In a gradient rule of a broadcasting op: v (a gradient of y[0]'s shape) summed down to
  * input i's shape, a SumTo node when the shapes differ; -1 on failure. */
 int32_t mg_grad_sum_to(struct mg_grad *c, int32_t v, int i);

@@ -334,6 +334,8 @@ static void all_cases(void)
 	check_grad_op("LeakyReLUGrad", "{\"negative_slope\": -0.4}");
 	check_grad_op("SigmoidGrad", "{}");
 	check_grad_op("TanhGrad", "{}");
+	check_grad_op("Add", "{}");
+	check_grad_op("Mul", "{}");
 }
 
 int main(void)
