@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 	for (int i = 0; !rc && i < p->ninputs; i++) {
 		const struct mg_value *v = &g->values[g->inputs[i]];
 		rc = fill(&inputs[i], &v->type, v->name, &e);
-		nparams += v->param ? mg_tensor_numel(&inputs[i].t) : 0;
+		nparams += v->param == MG_PARAM_LEARNED ? mg_tensor_numel(&inputs[i].t) : 0;
 	}
 	double *times = calloc((size_t)runs + 1, sizeof *times);
 	for (int r = 0; !rc && r <= runs; r++) {

@@ -13,11 +13,15 @@
 
 struct cJSON;
 
+/* A network's graph inputs: parameters (the autodiff pass differentiates the loss by
+ * them) and buffers (running statistics), both loaded from a checkpoint. */
+enum mg_param { MG_PARAM_NONE, MG_PARAM_LEARNED, MG_PARAM_BUFFER };
+
 struct mg_value {
 	struct mg_type type;
 	int32_t producer; /* node index; -1 for a graph input */
 	const char *name; /* the item key it holds, or the input's key */
-	uint8_t param;    /* a graph input the autodiff pass differentiates the loss by */
+	uint8_t param;    /* enum mg_param: what kind of network input it is */
 };
 
 struct mg_node {
@@ -61,8 +65,8 @@ struct mg_graph *mg_graph_new(const char *name);
 void mg_graph_free(struct mg_graph *g);
 /* The graph input for an item key, created on first use. -1 on failure. */
 int32_t mg_graph_input(struct mg_graph *g, const char *key, struct mg_err *e);
-/* A tensor input of type t named name (a network's input or a parameter, by its
- * state_dict key); param marks a parameter. Names are unique: -1 on a second one. */
+/* A tensor input of type t named name (a network's input, or a parameter or buffer by
+ * its state_dict key); param an enum mg_param. Names are unique: -1 on a second one. */
 int32_t mg_graph_tensor_input(struct mg_graph *g, const char *name, const struct mg_type *t,
 			      int param, struct mg_err *e);
 int32_t mg_graph_add_value(struct mg_graph *g, const struct mg_type *t, const char *name,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../runtime/json.h"
+#include "../runtime/safetensors.h"
 #include "net.h"
 
 extern const struct mg_netdef mg_net_unet, mg_net_segresnet;
@@ -173,8 +174,8 @@ int32_t mg_net_norm(struct mg_net *n, int32_t x, int64_t c, const struct mg_net_
 	int32_t in[6] = {x};
 	int nin = 1;
 	if (affine) {
-		in[nin++] = mg_net_input(n, "weight", 1, MG_DTYPE_F32, 1, d1);
-		in[nin++] = mg_net_input(n, "bias", 1, MG_DTYPE_F32, 1, d1);
+		in[nin++] = mg_net_input(n, "weight", MG_PARAM_LEARNED, MG_DTYPE_F32, 1, d1);
+		in[nin++] = mg_net_input(n, "bias", MG_PARAM_LEARNED, MG_DTYPE_F32, 1, d1);
 	}
 	if (group) {
 		int64_t ng = (int64_t)layer_num(l, "num_groups", 0);
@@ -185,9 +186,9 @@ int32_t mg_net_norm(struct mg_net *n, int32_t x, int64_t c, const struct mg_net_
 	}
 	int first_buf = nin;
 	if (track) {
-		in[nin++] = mg_net_input(n, "running_mean", 0, MG_DTYPE_F32, 1, d1);
-		in[nin++] = mg_net_input(n, "running_var", 0, MG_DTYPE_F32, 1, d1);
-		in[nin++] = mg_net_input(n, "num_batches_tracked", 0, -1, 0, NULL);
+		in[nin++] = mg_net_input(n, "running_mean", MG_PARAM_BUFFER, MG_DTYPE_F32, 1, d1);
+		in[nin++] = mg_net_input(n, "running_var", MG_PARAM_BUFFER, MG_DTYPE_F32, 1, d1);
+		in[nin++] = mg_net_input(n, "num_batches_tracked", MG_PARAM_BUFFER, -1, 0, NULL);
 	}
 	enum mg_op op = batch ? MG_OP_BatchNorm : MG_OP_InstanceNorm;
 	int nout = mg_ops[op]->nout;
@@ -211,7 +212,8 @@ int32_t mg_net_act(struct mg_net *n, int32_t x, const struct mg_net_layer *l)
 		if (layer_known(n, l, "|num_parameters|init|"))
 			return -1;
 		int64_t np = (int64_t)layer_num(l, "num_parameters", 1);
-		int32_t in[2] = {x, mg_net_input(n, "weight", 1, MG_DTYPE_F32, 1, &np)};
+		int32_t w = mg_net_input(n, "weight", MG_PARAM_LEARNED, MG_DTYPE_F32, 1, &np);
+		int32_t in[2] = {x, w};
 		return mg_net_op(n, MG_OP_PReLU, in, 2, 1, "{\"num_parameters\": %lld, \"init\": %.17g}",
 				 (long long)np, layer_num(l, "init", 0.25));
 	}
@@ -292,10 +294,10 @@ int32_t mg_net_conv_layer(struct mg_net *n, int32_t x, int64_t cin, int64_t cout
 	wd[0] = c->transposed ? cin : cout;
 	wd[1] = c->transposed ? cout : cin;
 	memcpy(wd + 2, c->k, (size_t)sd * sizeof *wd);
-	int32_t in[3] = {x, mg_net_input(n, "weight", 1, MG_DTYPE_F32, sd + 2, wd)};
+	int32_t in[3] = {x, mg_net_input(n, "weight", MG_PARAM_LEARNED, MG_DTYPE_F32, sd + 2, wd)};
 	int64_t co = cout;
 	if (c->bias)
-		in[2] = mg_net_input(n, "bias", 1, MG_DTYPE_F32, 1, &co);
+		in[2] = mg_net_input(n, "bias", MG_PARAM_LEARNED, MG_DTYPE_F32, 1, &co);
 	char ks[64], ps[64], ops[64];
 	if (c->transposed)
 		return mg_net_op(n, MG_OP_ConvTranspose, in, 2 + c->bias, 1,
@@ -400,6 +402,90 @@ void mg_net_order(struct mg_net *n, const char *const *children)
 		}
 		g->inputs[j] = v;
 	}
+}
+
+/* ---- checkpoints ---- */
+
+static void shape_text(char *buf, size_t size, int rank, const int64_t *d)
+{
+	size_t n = (size_t)snprintf(buf, size, "(");
+	for (int i = 0; i < rank && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%lld", i ? ", " : "", (long long)d[i]);
+	if (n < size)
+		snprintf(buf + n, size - n, ")");
+}
+
+/* vals[i] from tensor t of the file, checked against input v's type. */
+static int load_one(const char *path, const struct mg_value *v, struct mg_tensor *t,
+		    struct mg_val *out, struct mg_err *e)
+{
+	const struct mg_type *ty = &v->type;
+	int same = t->rank == ty->rank;
+	for (int d = 0; same && d < t->rank; d++)
+		same = t->dims[d] == ty->dims[d];
+	if (!same) {
+		char a[128], b[128];
+		shape_text(a, sizeof a, t->rank, t->dims);
+		shape_text(b, sizeof b, ty->rank, ty->dims);
+		mg_tensor_release(t);
+		return mg_err_set(e, MG_ERR_SHAPE, "%s: tensor '%s' has shape %s; the network's is %s",
+				  path, v->name, a, b);
+	}
+	if (t->dtype != (enum mg_dtype)ty->dtype) {
+		if (!mg_dtype_is_float(t->dtype) != !mg_dtype_is_float((enum mg_dtype)ty->dtype)) {
+			mg_tensor_release(t);
+			return mg_err_set(e, MG_ERR_SHAPE, "%s: tensor '%s' is %s; the network's is %s",
+					  path, v->name, mg_dtype_name(t->dtype),
+					  mg_dtype_name((enum mg_dtype)ty->dtype));
+		}
+		struct mg_tensor c;
+		int rc = mg_tensor_cast(&c, t, (enum mg_dtype)ty->dtype, e);
+		mg_tensor_release(t);
+		if (rc)
+			return rc;
+		*t = c;
+	}
+	out->kind = MG_VK_TENSOR;
+	out->t = *t;
+	return 0;
+}
+
+int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg_val *vals,
+		struct mg_err *e)
+{
+	struct mg_safetensors *st;
+	int rc = mg_safetensors_open(path, &st, e), wanted = 0;
+	for (int i = first; !rc && i < g->ninputs; i++) {
+		const struct mg_value *v = &g->values[g->inputs[i]];
+		if (v->param == MG_PARAM_NONE)
+			continue;
+		wanted++;
+		struct mg_tensor t;
+		if (mg_safetensors_find(st, v->name) < 0)
+			rc = mg_err_set(e, MG_ERR_CONFIG, "%s: no tensor '%s' (a %s the network needs)",
+					path, v->name,
+					v->param == MG_PARAM_BUFFER ? "buffer" : "parameter");
+		else if (!(rc = mg_safetensors_get(st, v->name, &t, e)))
+			rc = load_one(path, v, &t, &vals[i], e);
+	}
+	/* strict: every tensor of the file is one the network has */
+	for (int k = 0; !rc && wanted < mg_safetensors_count(st) && k < mg_safetensors_count(st);
+	     k++) {
+		const char *name = mg_safetensors_name(st, k);
+		int found = 0;
+		for (int i = first; i < g->ninputs && !found; i++)
+			found = g->values[g->inputs[i]].param != MG_PARAM_NONE &&
+				!strcmp(g->values[g->inputs[i]].name, name);
+		if (!found)
+			rc = mg_err_set(e, MG_ERR_CONFIG, "%s: tensor '%s' is no parameter or buffer of "
+					"the network (a checkpoint of another configuration?)", path,
+					name);
+	}
+	mg_safetensors_close(st);
+	if (rc)
+		for (int i = first; i < g->ninputs; i++)
+			mg_val_release(&vals[i]);
+	return rc;
 }
 
 /* ---- the networks ---- */

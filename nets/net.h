@@ -21,11 +21,21 @@ struct mg_net_opts {
 /* Builds network `target` ("UNet", or "monai.networks.nets.UNet") from its arguments
  * (a JSON object, a bundle's network_def; "_target_" is skipped) on x, a value of the
  * graph of shape (N, C, spatial...); *y is the output. Parameters are graph inputs with
- * mg_value.param set; buffers (running statistics) inputs without it. In training,
+ * mg_value.param MG_PARAM_LEARNED, buffers (running statistics) MG_PARAM_BUFFER. In training,
  * each updated buffer's new value is a graph output named "<key>.new" (the caller
  * writes it back). Errors name the network and the argument. */
 int mg_net_build(struct mg_graph *g, const char *target, const struct cJSON *args,
 		 int32_t x, const struct mg_net_opts *o, int32_t *y, struct mg_err *e);
+/* A checkpoint's tensors for the network's parameters and buffers, as torch's
+ * load_state_dict(strict=True) takes them: vals[i] (released by the caller) for each
+ * graph input i >= first (the graph's input count before mg_net_build: the network's
+ * inputs) with mg_value.param set, from the safetensors file at path, with the
+ * graph's shape and dtype (float64 and float16 weights are converted). Errors name the
+ * file and the tensor: one the graph needs and the file lacks, a shape that differs, a
+ * key the network has no use for; the file's own errors (truncated, corrupt) as
+ * mg_safetensors_open gives them. */
+int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg_val *vals,
+		struct mg_err *e);
 /* The network a target names; -1 when none. */
 int mg_net_find(const char *target);
 
@@ -57,8 +67,8 @@ struct mg_netdef {
  * mg_net_leave restores. */
 size_t mg_net_enter(struct mg_net *n, const char *fmt, ...);
 void mg_net_leave(struct mg_net *n, size_t len);
-/* A parameter (param 1) or buffer (0) named prefix + name, of the activations' dtype (a
- * buffer of dtype < 0: int64, torch's num_batches_tracked). */
+/* A parameter or buffer (param: enum mg_param) named prefix + name, of dtype (< 0: int64,
+ * torch's num_batches_tracked). */
 int32_t mg_net_input(struct mg_net *n, const char *name, int param, int dtype, int rank,
 		     const int64_t *dims);
 /* A node of op on in[0..nin), attributes from the JSON object text fmt (printf), its

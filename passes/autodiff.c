@@ -1,5 +1,5 @@
 /* autodiff.c: reverse mode. When the graph has a loss, appends the nodes that compute
- * dloss/dp for every parameter input p (mg_value.param) and makes those gradients graph
+ * dloss/dp for every parameter input p (mg_value.param MG_PARAM_LEARNED) and makes those gradients graph
  * outputs, named "<parameter>.grad", after the graph's own.
  * Walks the forward nodes once, last to first: a node some of whose outputs have a
  * gradient and some of whose inputs lead from a parameter calls its op's gradient rule
@@ -72,7 +72,7 @@ int mg_pass_autodiff(struct mg_graph *g, struct mg_err *e)
 	for (int i = 0; i < nv; i++)
 		acc[i] = -1;
 	for (int i = 0; i < g->ninputs; i++)
-		from[g->inputs[i]] = g->values[g->inputs[i]].param;
+		from[g->inputs[i]] = g->values[g->inputs[i]].param == MG_PARAM_LEARNED;
 	for (int i = 0; i < nn; i++) {
 		const struct mg_node *n = &g->nodes[i];
 		int f = 0;
@@ -142,7 +142,7 @@ int mg_pass_autodiff(struct mg_graph *g, struct mg_err *e)
 	ad.label = "autodiff";
 	for (int i = 0; i < g->ninputs && !rc; i++) {
 		int32_t p = g->inputs[i], v = acc[p];
-		if (!g->values[p].param)
+		if (g->values[p].param != MG_PARAM_LEARNED)
 			continue;
 		int named = 0; /* v already is another parameter's gradient (a + b's dy) */
 		for (int j = g->noutputs; j < no; j++)

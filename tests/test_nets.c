@@ -9,9 +9,11 @@
  *   input's against autograd's within 1e-3 (1 + |autograd|) relative to the largest
  *   gradient of the tensor (float32 sums over thousands of terms), and the running
  *   statistics after the step.
- * - Bad arguments name the network and the argument. */
+ * - Checkpoints through mg_net_load: a missing tensor, an extra one, a wrong shape and a
+ *   truncated file are errors naming the file and the tensor, leaving nothing loaded. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "golden.h"
@@ -85,11 +87,11 @@ static void state_dict(const char *config)
 		for (int d = 0; same && d < v->type.rank; d++)
 			same = v->type.dims[d] == (int64_t)cJSON_GetArrayItem(shape, d)->valuedouble;
 		int buffer = strstr(key, "running_") || strstr(key, "num_batches_tracked");
-		same &= v->param == !buffer;
+		same &= v->param == (buffer ? MG_PARAM_BUFFER : MG_PARAM_LEARNED);
 		CHECK(same, "%s: input %d is %s (rank %d), MONAI's key %d is %s", config, i + 1,
 		      v->name, v->type.rank, i, key);
 		bad |= !same;
-		if (v->param) {
+		if (v->param == MG_PARAM_LEARNED) {
 			int64_t m = 1;
 			for (int d = 0; d < v->type.rank; d++)
 				m *= v->type.dims[d];
@@ -141,9 +143,7 @@ static void data_case(const cJSON *c)
 		snprintf(path, sizeof path, DIR "%s", cJSON_GetObjectItem(files, "g")->valuestring);
 		CHECK_OK(npy_read(path, &gt, &e), &e);
 	}
-	struct mg_safetensors *w = NULL, *gr = NULL;
-	snprintf(path, sizeof path, DIR "%s", cJSON_GetObjectItem(files, "weights")->valuestring);
-	CHECK_OK(mg_safetensors_open(path, &w, &e), &e);
+	struct mg_safetensors *gr = NULL;
 	if (training) {
 		snprintf(path, sizeof path, DIR "%s",
 			 cJSON_GetObjectItem(files, "grads")->valuestring);
@@ -184,18 +184,22 @@ static void data_case(const cJSON *c)
 		CHECK(rc == 0, "%s: %s", name, e.msg);
 	}
 	struct mg_val *slots = rc ? NULL : calloc((size_t)p->nslots, sizeof *slots);
+	struct mg_val *vals = rc ? NULL : calloc((size_t)g->ninputs, sizeof *vals);
+	snprintf(path, sizeof path, DIR "%s", cJSON_GetObjectItem(files, "weights")->valuestring);
+	if (!rc) {
+		rc = mg_net_load(g, 1, path, vals, &e); /* input 0 is x */
+		CHECK(rc == 0, "%s: %s", name, e.msg);
+	}
+	/* plan input i is graph input i */
 	for (int i = 0; !rc && i < p->ninputs; i++) {
 		struct mg_val *v = &slots[p->inputs[i].slot];
 		const char *key = p->inputs[i].key;
-		v->kind = MG_VK_TENSOR;
-		if (!strcmp(key, "x"))
-			v->t = mg_tensor_share(&x);
-		else if (!strcmp(key, "g"))
-			v->t = mg_tensor_share(&gt);
+		if (!strcmp(key, "x") || !strcmp(key, "g"))
+			v->kind = MG_VK_TENSOR, v->t = mg_tensor_share(!strcmp(key, "x") ? &x : &gt);
 		else
-			rc = mg_safetensors_get(w, key, &v->t, &e);
-		CHECK(rc == 0, "%s: %s", name, e.msg);
+			*v = vals[i];
 	}
+	free(vals);
 	struct mg_kctx k = {.err = &e};
 	if (!rc) {
 		rc = mg_exec_steps(p, slots, &k, NULL);
@@ -233,11 +237,87 @@ static void data_case(const cJSON *c)
 	mg_arena_free(&arena);
 	mg_graph_free(g);
 	cJSON_Delete(cfg);
-	mg_safetensors_close(w);
 	mg_safetensors_close(gr);
 	mg_tensor_release(&x);
 	mg_tensor_release(&yw);
 	mg_tensor_release(&gt);
+}
+
+/* Checkpoints that do not fit: each error names the file and the tensor, and nothing is
+ * left loaded. Files are variations of unet_small_res's weights written to a temporary
+ * folder. */
+static void bad_checkpoints(void)
+{
+	struct mg_err e = {0};
+	cJSON *cfg = read_json("unet_small_res.params.json");
+	int64_t xs[5] = {1, 1, 8, 8, 8};
+	int32_t y;
+	struct mg_graph *g = cfg ? build(cfg, xs, 5, 0, &y, &e) : NULL;
+	struct mg_safetensors *st = NULL;
+	CHECK_OK(mg_safetensors_open(DIR "unet_small_res.safetensors", &st, &e), &e);
+	if (!g || !st)
+		return;
+	int n = mg_safetensors_count(st);
+	const char **names = calloc((size_t)n + 1, sizeof *names);
+	struct mg_tensor *ts = calloc((size_t)n + 1, sizeof *ts);
+	/* the first convolution's weight first (the file orders by dtype, then name) */
+	const char *w0 = "model.0.conv.unit0.conv.weight";
+	int k0 = mg_safetensors_find(st, w0);
+	CHECK(k0 >= 0, "%s", w0);
+	for (int i = 0, j = 1; i < n; i++) {
+		int at = i == k0 ? 0 : j++;
+		names[at] = mg_safetensors_name(st, i);
+		CHECK_OK(mg_safetensors_get(st, names[at], &ts[at], &e), &e);
+	}
+	char dir[] = "/tmp/mgc-nets-XXXXXX", path[128];
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	struct mg_val *vals = calloc((size_t)g->ninputs, sizeof *vals);
+	snprintf(path, sizeof path, "%s/w.safetensors", dir);
+	/* the first tensor left out */
+	CHECK_OK(mg_safetensors_write(path, n - 1, names + 1, ts + 1, NULL, &e), &e);
+	CHECK_FAILS(mg_net_load(g, 1, path, vals, &e), &e,
+		    "w.safetensors: no tensor 'model.0.conv.unit0.conv.weight' (a parameter");
+	/* one more tensor than the network has */
+	names[n] = "model.9.weight";
+	ts[n] = mg_tensor_share(&ts[0]);
+	CHECK_OK(mg_safetensors_write(path, n + 1, names, ts, NULL, &e), &e);
+	CHECK_FAILS(mg_net_load(g, 1, path, vals, &e), &e,
+		    "tensor 'model.9.weight' is no parameter or buffer of the network");
+	/* the first weight with its kernel axes flattened */
+	struct mg_tensor flat = ts[0];
+	flat.rank = 3;
+	flat.dims[2] = ts[0].dims[2] * ts[0].dims[3] * ts[0].dims[4];
+	flat.strides[2] = 1;
+	struct mg_tensor keep = ts[0];
+	ts[0] = flat;
+	CHECK_OK(mg_safetensors_write(path, n, names, ts, NULL, &e), &e);
+	ts[0] = keep;
+	CHECK_FAILS(mg_net_load(g, 1, path, vals, &e), &e,
+		    "tensor 'model.0.conv.unit0.conv.weight' has shape (4, 1, 27); the network's "
+		    "is (4, 1, 3, 3, 3)");
+	/* truncated: the first half of the real file */
+	CHECK_OK(mg_safetensors_write(path, n, names, ts, NULL, &e), &e);
+	FILE *f = fopen(path, "r+b");
+	if (f) {
+		fseek(f, 0, SEEK_END);
+		long size = ftell(f);
+		CHECK(ftruncate(fileno(f), size / 2) == 0, "truncate");
+		fclose(f);
+	}
+	CHECK(mg_net_load(g, 1, path, vals, &e) != 0 && strstr(e.msg, "w.safetensors"), "%s", e.msg);
+	mg_err_clear(&e);
+	for (int i = 0; i < g->ninputs; i++)
+		CHECK(vals[i].kind == MG_VK_NONE, "input %d left loaded after a failure", i);
+	remove(path);
+	rmdir(dir);
+	for (int i = 0; i <= n; i++)
+		mg_tensor_release(&ts[i]);
+	free(ts);
+	free(names);
+	free(vals);
+	mg_safetensors_close(st);
+	mg_graph_free(g);
+	cJSON_Delete(cfg);
 }
 
 int main(void)
@@ -252,5 +332,6 @@ int main(void)
 	cJSON_ArrayForEach(c, cJSON_GetObjectItem(cases, "cases"))
 		data_case(c);
 	cJSON_Delete(cases);
+	bad_checkpoints();
 	return check_done();
 }
