@@ -36,6 +36,11 @@ int mg_net_build(struct mg_graph *g, const char *target, const struct cJSON *arg
  * mg_safetensors_open gives them. */
 int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg_val *vals,
 		struct mg_err *e);
+/* The network's parameters and buffers (inputs i >= first with mg_value.param set) as
+ * PyTorch's modules initialise them, drawn from seed (nets/init.c): vals[i], released by
+ * the caller. Deterministic by seed; the distributions are torch's, not its values. */
+int mg_net_init(const struct mg_graph *g, int first, uint64_t seed, struct mg_val *vals,
+		struct mg_err *e);
 /* The network a target names; -1 when none. */
 int mg_net_find(const char *target);
 

@@ -9,6 +9,7 @@
  *   input's against autograd's within 1e-3 (1 + |autograd|) relative to the largest
  *   gradient of the tensor (float32 sums over thousands of terms), and the running
  *   statistics after the step.
+ * - Initialisation (mg_net_init) against the moments of torch's own initial values.
  * - Checkpoints through mg_net_load: a missing tensor, an extra one, a wrong shape and a
  *   truncated file are errors naming the file and the tensor, leaving nothing loaded. */
 #include <cjson/cJSON.h>
@@ -320,6 +321,73 @@ static void bad_checkpoints(void)
 	cJSON_Delete(cfg);
 }
 
+/* mg_net_init against torch's own initial values (their moments in the params files):
+ * constants (norm weights and biases, running statistics, PReLU's 0.25) exactly; random
+ * tensors of 1000 or more elements with a standard deviation within 10 % of torch's (the
+ * sampling error of either is about 1 / sqrt(2n) < 2.3 %), a mean within 4 standard
+ * errors of 0 and no value beyond torch's largest by more than 2 %; the same seed gives
+ * the same values, another seed others. */
+static void init_check(const char *config)
+{
+	char name[128];
+	snprintf(name, sizeof name, "%s.params.json", config);
+	cJSON *cfg = read_json(name);
+	struct mg_err e = {0};
+	const cJSON *args = cJSON_GetObjectItem(cfg, "args");
+	int64_t xs[5] = {1, cJSON_GetObjectItem(args, "in_channels")->valueint, 16, 16, 16};
+	int32_t y;
+	struct mg_graph *g = cfg ? build(cfg, xs, 5, 0, &y, &e) : NULL;
+	CHECK(g != NULL, "%s: %s", config, e.msg);
+	if (!g)
+		return;
+	struct mg_val *a = calloc((size_t)g->ninputs, sizeof *a), *b = calloc((size_t)g->ninputs,
+									      sizeof *b);
+	CHECK_OK(mg_net_init(g, 1, 7, a, &e), &e);
+	CHECK_OK(mg_net_init(g, 1, 8, b, &e), &e);
+	const cJSON *keys = cJSON_GetObjectItem(cfg, "keys");
+	int nrand = 0, ndiff = 0;
+	for (int i = 1; i < g->ninputs && !e.code; i++) {
+		const cJSON *st = cJSON_GetArrayItem(cJSON_GetArrayItem(keys, i - 1), 3);
+		double tmean = cJSON_GetArrayItem(st, 0)->valuedouble;
+		double tstd = cJSON_GetArrayItem(st, 1)->valuedouble;
+		double tmax = cJSON_GetArrayItem(st, 2)->valuedouble;
+		const struct mg_tensor *t = &a[i].t;
+		int64_t n = mg_tensor_numel(t);
+		double s = 0, ss = 0, mx = 0;
+		for (int64_t j = 0; j < n; j++) {
+			double x = mg_dtype_load(t->dtype, (char *)mg_tensor_data(t) +
+							       j * (int64_t)mg_dtype_size(t->dtype));
+			s += x, ss += x * x, mx = fabs(x) > mx ? fabs(x) : mx;
+			ndiff += x != mg_dtype_load(t->dtype, (char *)mg_tensor_data(&b[i].t) +
+							       j * (int64_t)mg_dtype_size(t->dtype));
+		}
+		const char *key = g->values[g->inputs[i]].name;
+		if (tstd == 0) {
+			CHECK(s == tmean * (double)n && mx == fabs(tmean), "%s %s: not the constant %g",
+			      config, key, tmean);
+		} else if (n >= 1000) {
+			double mean = s / (double)n, sd = sqrt(ss / (double)n - mean * mean);
+			CHECK(fabs(sd - tstd) <= 0.1 * tstd, "%s %s: std %g, torch's %g", config, key, sd,
+			      tstd);
+			CHECK(fabs(mean) <= 4 * tstd / sqrt((double)n), "%s %s: mean %g", config, key, mean);
+			CHECK(mx <= 1.02 * tmax, "%s %s: |x| up to %g, torch's %g", config, key, mx, tmax);
+			nrand++;
+		}
+	}
+	CHECK(nrand > 10 && ndiff > 0, "%s: %d random tensors checked, seeds differ at %d", config,
+	      nrand, ndiff);
+	printf("%s: initialisation as torch's on %d random tensors and every constant\n", config,
+	       nrand);
+	for (int i = 0; i < g->ninputs; i++) {
+		mg_val_release(&a[i]);
+		mg_val_release(&b[i]);
+	}
+	free(a);
+	free(b);
+	mg_graph_free(g);
+	cJSON_Delete(cfg);
+}
+
 int main(void)
 {
 	static const char *const configs[] = {"spleen_unet", "unet_small_res", "unet_small_plain",
@@ -333,5 +401,7 @@ int main(void)
 		data_case(c);
 	cJSON_Delete(cases);
 	bad_checkpoints();
+	init_check("spleen_unet");
+	init_check("brats_segresnet");
 	return check_done();
 }

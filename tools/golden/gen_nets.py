@@ -3,7 +3,8 @@
 
 Under tests/golden/nets/:
 - <config>.params.json: the state_dict of the network MONAI builds from a config's
-  arguments: every key in order with its shape and dtype, and the parameter count
+  arguments: every key in order with its shape, dtype and the mean, standard deviation
+  and largest magnitude of torch's initial values, and the parameter count
   (sum of numel over model.parameters()). Configurations: the spleen tutorial's UNet, the
   BraTS bundle's SegResNet, the whole-body CT bundle's SegResNet (105 classes), and
   small ones of every network mgc builds.
@@ -101,7 +102,11 @@ def main():
         sd = m.state_dict()
         rec = {"config": name, "class": cls, "args": args,
                "count": sum(p.numel() for p in m.parameters()),
-               "keys": [[k, list(v.shape), str(v.dtype).replace("torch.", "")]
+               "keys": [[k, list(v.shape), str(v.dtype).replace("torch.", ""),
+                         # torch's initial values: mean, standard deviation, max |x|
+                         [float(v.double().mean()) if v.numel() else 0.0,
+                          float(v.double().std()) if v.numel() > 1 else 0.0,
+                          float(v.double().abs().max()) if v.numel() else 0.0]]
                         for k, v in sd.items()]}
         with open(os.path.join(OUT, f"{name}.params.json"), "w") as f:
             json.dump(rec, f)
