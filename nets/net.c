@@ -11,9 +11,10 @@
 #include "../runtime/safetensors.h"
 #include "net.h"
 
-extern const struct mg_netdef mg_net_unet, mg_net_segresnet;
+extern const struct mg_netdef mg_net_unet, mg_net_segresnet, mg_net_basic_unet;
 
-static const struct mg_netdef *const nets[] = {&mg_net_unet, &mg_net_segresnet};
+static const struct mg_netdef *const nets[] = {&mg_net_unet, &mg_net_segresnet,
+					       &mg_net_basic_unet};
 enum { NNETS = sizeof nets / sizeof *nets };
 
 static int failed(const struct mg_net *n) { return n->e->code != 0; }
@@ -288,7 +289,8 @@ int32_t mg_net_conv_layer(struct mg_net *n, int32_t x, int64_t cin, int64_t cout
 			return mg_net_fail(n, "same padding is not available for kernel_size %lld "
 					   "(MONAI's same_padding)", (long long)c->k[i]);
 		pad[i] = c->padding[i] >= 0 ? c->padding[i] : (c->k[i] - 1) / 2 * c->dilation;
-		outpad[i] = c->stride[i] - 1; /* stride_minus_kernel_padding(1, strides) */
+		/* Convolution's stride_minus_kernel_padding(1, strides) */
+		outpad[i] = c->outpad_zero ? 0 : c->stride[i] - 1;
 	}
 	/* torch's weight: (out, in, k...) for a Conv, (in, out, k...) for a ConvTranspose */
 	wd[0] = c->transposed ? cin : cout;

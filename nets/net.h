@@ -106,6 +106,8 @@ void mg_net_layer_free(struct mg_net_layer *l);
 struct mg_net_conv {
 	int64_t k[3], stride[3], dilation; /* k, stride per spatial axis */
 	int bias, transposed, conv_only;
+	int outpad_zero;                   /* a transposed convolution's output_padding: 0
+					    * (UpSample's), else stride - 1 (Convolution's) */
 	const char *ordering;              /* adn_ordering: "NDA" */
 	const struct mg_net_layer *act, *norm; /* NULL: none */
 	double dropout;                    /* < 0: none */

@@ -392,7 +392,7 @@ int main(void)
 {
 	static const char *const configs[] = {"spleen_unet", "unet_small_res", "unet_small_plain",
 					      "unet_2d", "brats_segresnet", "wholebody_segresnet",
-					      "segresnet_small"};
+					      "segresnet_small", "basicunet", "basicunet_2d"};
 	for (size_t i = 0; i < sizeof configs / sizeof *configs; i++)
 		state_dict(configs[i]);
 	cJSON *cases = read_json("cases.json");

@@ -51,6 +51,8 @@ PARAMS = {
                              act="relu", kernel_size=5, up_kernel_size=3)),
     "basicunet": ("BasicUNet", dict(spatial_dims=3, in_channels=1, out_channels=2,
                                     features=[4, 4, 8, 16, 32, 4])),
+    "basicunet_2d": ("BasicUNet", dict(spatial_dims=2, in_channels=1, out_channels=2,
+                                       features=[4, 4, 8, 8, 16, 4])),
     "dynunet": ("DynUNet", dict(spatial_dims=3, in_channels=1, out_channels=2,
                                 kernel_size=[3, 3, 3], strides=[1, 2, 2],
                                 upsample_kernel_size=[2, 2], filters=[4, 8, 16])),
@@ -69,6 +71,8 @@ DATA = [
     ("unet_2d", [2, 1, 16, 16], False),
     ("segresnet_small", [1, 1, 8, 8, 8], False),
     ("segresnet_small", [1, 1, 8, 8, 8], True),
+    ("basicunet_2d", [1, 1, 36, 36], False),
+    ("basicunet_2d", [2, 1, 36, 36], True),
 ]
 
 
