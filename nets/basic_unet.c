@@ -84,12 +84,8 @@ static int32_t up_cat(struct mg_net *n, const struct mg_net_conv *c, int32_t x, 
 static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x)
 {
 	const struct mg_attr *ft = &a[A_FEATURES];
-	if (a[A_SDIM].v.i != n->sdim)
-		return mg_net_fail(n, "spatial_dims is %lld but the input has %d spatial axes",
-				   (long long)a[A_SDIM].v.i, n->sdim);
-	if (mg_net_channels(n, x) != a[A_IN].v.i)
-		return mg_net_fail(n, "in_channels is %lld but the input has %lld channels",
-				   (long long)a[A_IN].v.i, (long long)mg_net_channels(n, x));
+	if (mg_net_check_input(n, x, a[A_SDIM].v.i, a[A_IN].v.i))
+		return -1;
 	if (ft->n != 6 && ft->n != 1)
 		return mg_net_fail(n, "features has %d values; expected 6", ft->n);
 	int64_t f[6];

@@ -92,10 +92,21 @@ int32_t mg_net_op(struct mg_net *n, enum mg_op op, const int32_t *in, int nin, i
 	cJSON_Delete(j);
 	int32_t id = rc ? -1 : mg_graph_add_node_n(n->g, op, in, nin, nout, attrs, label, n->e);
 	if (id < 0) {
-		mg_err_prefix(n->e, "%s (%s): ", label, d->name);
+		mg_err_prefix(n->e, "%s (%s)", label, d->name);
 		return -1;
 	}
 	return n->g->nodes[id].out[0];
+}
+
+int mg_net_check_input(struct mg_net *n, int32_t x, int64_t sdim, int64_t cin)
+{
+	if (sdim != n->sdim)
+		return mg_net_fail(n, "spatial_dims is %lld but the input has %d spatial axes",
+				   (long long)sdim, n->sdim);
+	if (mg_net_channels(n, x) != cin)
+		return mg_net_fail(n, "in_channels is %lld but the input has %lld channels",
+				   (long long)cin, (long long)mg_net_channels(n, x));
+	return 0;
 }
 
 int64_t mg_net_channels(const struct mg_net *n, int32_t v)
@@ -549,7 +560,7 @@ int mg_net_build(struct mg_graph *g, const char *target, const cJSON *args, int3
 	}
 	free(n);
 	if (out < 0 || rc) {
-		mg_err_prefix(e, "%s: ", d->name);
+		mg_err_prefix(e, "%s", d->name);
 		return e->code ? e->code : MG_ERR_INTERNAL;
 	}
 	*y = out;

@@ -87,6 +87,9 @@ int32_t mg_net_op(struct mg_net *n, enum mg_op op, const int32_t *in, int nin, i
 void mg_net_order(struct mg_net *n, const char *const *children);
 /* An error naming the network's argument (printf); returns -1. */
 int32_t mg_net_fail(struct mg_net *n, const char *fmt, ...);
+/* The network's arguments spatial_dims and in_channels against its input x: -1 and an
+ * error naming them when they differ. */
+int mg_net_check_input(struct mg_net *n, int32_t x, int64_t sdim, int64_t cin);
 /* The channels (axis 1) of value v. */
 int64_t mg_net_channels(const struct mg_net *n, int32_t v);
 

@@ -90,12 +90,8 @@ static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x)
 	int64_t f = a[A_FILTERS].v.i;
 	if (n->sdim != 2 && n->sdim != 3)
 		return mg_net_fail(n, "`spatial_dims` can only be 2 or 3");
-	if (a[A_SDIM].v.i != n->sdim)
-		return mg_net_fail(n, "spatial_dims is %lld but the input has %d spatial axes",
-				   (long long)a[A_SDIM].v.i, n->sdim);
-	if (mg_net_channels(n, x) != a[A_IN].v.i)
-		return mg_net_fail(n, "in_channels is %lld but the input has %lld channels",
-				   (long long)a[A_IN].v.i, (long long)mg_net_channels(n, x));
+	if (mg_net_check_input(n, x, a[A_SDIM].v.i, a[A_IN].v.i))
+		return -1;
 	if (down->n < 1 || up->n >= down->n || down->n > 16)
 		return mg_net_fail(n, "blocks_up (%d values) needs fewer levels than blocks_down (%d)",
 				   up->n, down->n);

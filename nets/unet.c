@@ -117,12 +117,8 @@ static int kernel(struct mg_net *n, const char *arg, const struct mg_attr *k, in
 static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x)
 {
 	const struct mg_attr *ch = &a[A_CHANNELS], *st = &a[A_STRIDES];
-	if (a[A_SDIM].v.i != n->sdim)
-		return mg_net_fail(n, "spatial_dims is %lld but the input has %d spatial axes",
-				   (long long)a[A_SDIM].v.i, n->sdim);
-	if (mg_net_channels(n, x) != a[A_IN].v.i)
-		return mg_net_fail(n, "in_channels is %lld but the input has %lld channels",
-				   (long long)a[A_IN].v.i, (long long)mg_net_channels(n, x));
+	if (mg_net_check_input(n, x, a[A_SDIM].v.i, a[A_IN].v.i))
+		return -1;
 	if (ch->n < 2)
 		return mg_net_fail(n, "the length of `channels` should be no less than 2");
 	if (st->n < ch->n - 1)

@@ -408,7 +408,7 @@ int mg_conv_kernel(const char *op, int transposed, enum mg_dnn_pass pass, int dn
 		rc = mg_conv_compute(pass, &g, transposed, dnn, x, dy, NULL, &y, b ? &db : NULL,
 				     k->err);
 	if (rc) {
-		mg_err_prefix(k->err, "%s: ", op);
+		mg_err_prefix(k->err, "%s", op);
 		return rc;
 	}
 	mg_val_set_tensor(&out[0], y, NULL);

@@ -216,7 +216,7 @@ static int linear_kernel(enum mg_dnn_pass pass, int dnn, struct mg_val *in, stru
 	else
 		rc = mg_linear_compute(pass, dnn, x, dy, NULL, &y, b ? &db : NULL, k->err);
 	if (rc) {
-		mg_err_prefix(k->err, "Linear: ");
+		mg_err_prefix(k->err, "Linear");
 		return rc;
 	}
 	mg_val_set_tensor(&out[0], y, NULL);

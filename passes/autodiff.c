@@ -125,7 +125,7 @@ int mg_pass_autodiff(struct mg_graph *g, struct mg_err *e)
 		for (int j = 0; j < MG_NODE_MAXIO; j++)
 			ad.c.dx[j] = -1;
 		if ((rc = d->grad(&ad.c))) {
-			mg_err_prefix(e, "autodiff: %s (%s): ", d->name, n.label ? n.label : "no label");
+			mg_err_prefix(e, "autodiff: %s (%s)", d->name, n.label ? n.label : "no label");
 			break;
 		}
 		for (int j = 0; j < n.nin && !rc; j++)

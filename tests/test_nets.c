@@ -9,6 +9,7 @@
  *   input's against autograd's within 1e-3 (1 + |autograd|) relative to the largest
  *   gradient of the tensor (float32 sums over thousands of terms), and the running
  *   statistics after the step.
+ * - Arguments MONAI refuses or mgc does not support name the network and the argument.
  * - Initialisation (mg_net_init) against the moments of torch's own initial values.
  * - Checkpoints through mg_net_load: a missing tensor, an extra one, a wrong shape and a
  *   truncated file are errors naming the file and the tensor, leaving nothing loaded. */
@@ -388,6 +389,53 @@ static void init_check(const char *config)
 	cJSON_Delete(cfg);
 }
 
+/* A network's arguments that MONAI refuses, or mgc does not support, name the network and
+ * the argument. */
+static void bad_arguments(void)
+{
+	static const struct {
+		const char *target, *args, *msg;
+	} cases[] = {
+		{"monai.networks.nets.VNet", "{}", "network \"monai.networks.nets.VNet\" is not "
+		 "supported (UNet, SegResNet, BasicUNet)"},
+		{"UNet", "{\"spatial_dims\": 2, \"in_channels\": 1, \"out_channels\": 2, "
+		 "\"channels\": [4, 8], \"strides\": [2]}", "UNet: spatial_dims is 2 but the input "
+		 "has 3 spatial axes"},
+		{"UNet", "{\"spatial_dims\": 3, \"in_channels\": 2, \"out_channels\": 2, "
+		 "\"channels\": [4, 8], \"strides\": [2]}", "UNet: in_channels is 2 but the input "
+		 "has 1 channels"},
+		{"UNet", "{\"spatial_dims\": 3, \"in_channels\": 1, \"out_channels\": 2, "
+		 "\"channels\": [4], \"strides\": [2]}", "the length of `channels` should be no "
+		 "less than 2"},
+		{"UNet", "{\"spatial_dims\": 3, \"in_channels\": 1, \"out_channels\": 2, "
+		 "\"channels\": [4, 8], \"strides\": [2], \"norm\": \"weird\"}",
+		 "norm \"weird\" is not supported"},
+		{"UNet", "{\"spatial_dims\": 3, \"in_channels\": 1, \"out_channels\": 2, "
+		 "\"channels\": [4, 8], \"strides\": [2], \"act\": [\"prelu\", {\"bogus\": 1}]}",
+		 "prelu: argument 'bogus' is not supported"},
+		{"UNet", "{\"spatial_dims\": 3, \"in_channels\": 1, \"out_channels\": 2, "
+		 "\"channels\": [4, 8], \"strides\": [2], \"kernel_size\": 4}",
+		 "same padding is not available for kernel_size 4"},
+		{"SegResNet", "{\"blocks_down\": [1, 1], \"blocks_up\": [1, 1]}",
+		 "blocks_up (2 values) needs fewer levels than blocks_down (2)"},
+		{"BasicUNet", "{\"upsample\": \"pixelshuffle\"}", "argument 'upsample' is "
+		 "\"pixelshuffle\"; expected one of deconv"},
+		{"UNet", "{\"spatial_dims\": 3}", "UNet needs argument 'in_channels'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct mg_err e = {0};
+		struct mg_graph *g = mg_graph_new("bad");
+		struct mg_type t = {.kind = MG_VK_TENSOR, .dtype = MG_DTYPE_F32, .rank = 5,
+				    .dims = {1, 1, 16, 16, 16}};
+		int32_t x = mg_graph_tensor_input(g, "x", &t, 0, &e), y;
+		cJSON *args = cJSON_Parse(cases[i].args);
+		struct mg_net_opts o = {0};
+		CHECK_FAILS(mg_net_build(g, cases[i].target, args, x, &o, &y, &e), &e, cases[i].msg);
+		cJSON_Delete(args);
+		mg_graph_free(g);
+	}
+}
+
 int main(void)
 {
 	static const char *const configs[] = {"spleen_unet", "unet_small_res", "unet_small_plain",
@@ -401,6 +449,7 @@ int main(void)
 		data_case(c);
 	cJSON_Delete(cases);
 	bad_checkpoints();
+	bad_arguments();
 	init_check("spleen_unet");
 	init_check("brats_segresnet");
 	return check_done();
