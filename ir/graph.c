@@ -203,6 +203,16 @@ int mg_graph_set_outputs(struct mg_graph *g, const int32_t *vals, int n, struct 
 	return 0;
 }
 
+int mg_graph_add_output(struct mg_graph *g, int32_t v, const char *name, struct mg_err *e)
+{
+	if (grow((void **)&g->outputs, &g->outputs_cap, g->noutputs + 1, sizeof *g->outputs))
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory adding output \"%s\"", name);
+	if (!(g->values[v].name = mg_arena_strdup(&g->arena, name)))
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory adding output \"%s\"", name);
+	g->outputs[g->noutputs++] = v;
+	return 0;
+}
+
 int mg_graph_infer(struct mg_graph *g, struct mg_err *e)
 {
 	for (int i = 0; i < g->nnodes; i++) {

@@ -80,6 +80,9 @@ int32_t mg_graph_add_node_n(struct mg_graph *g, enum mg_op op, const int32_t *in
 			    int nout, const struct mg_attr *attrs, const char *label,
 			    struct mg_err *e);
 int mg_graph_set_outputs(struct mg_graph *g, const int32_t *vals, int n, struct mg_err *e);
+/* Appends value v to the outputs under name (a pass's results: gradients, updated
+ * buffers). */
+int mg_graph_add_output(struct mg_graph *g, int32_t v, const char *name, struct mg_err *e);
 
 /* Text form, e.g.
  *   %2:f32[1,?,?,?] = ScaleIntensityRange(%1) {a_min=-57, a_max=164, ...}  # label */

@@ -113,7 +113,8 @@ static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x)
 	lv[0] = two_conv(n, &c, x, a[A_IN].v.i, f[0]);
 	mg_net_leave(n, p);
 	char ks[32];
-	snprintf(ks, sizeof ks, "[%s]", n->sdim == 1 ? "2" : n->sdim == 2 ? "2, 2" : "2, 2, 2");
+	const int64_t two[3] = {2, 2, 2};
+	mg_net_list(ks, sizeof ks, two, n->sdim);
 	for (int i = 1; i < 5; i++) {
 		p = mg_net_enter(n, "down_%d", i);
 		int32_t m = mg_net_op(n, MG_OP_MaxPool, &lv[i - 1], 1, 1, "{\"kernel_size\": %s}", ks);

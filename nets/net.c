@@ -279,14 +279,13 @@ int32_t mg_net_adn(struct mg_net *n, int32_t x, int64_t c, const struct mg_net_c
 	return x;
 }
 
-/* "[a, b, c]" of the first sdim values of v. */
-static const char *list3(char *buf, size_t size, const int64_t *v, int sdim)
+const char *mg_net_list(char *buf, size_t size, const int64_t *v, int n)
 {
-	snprintf(buf, size, "[%lld, %lld, %lld]", (long long)v[0], (long long)v[sdim > 1],
-		 (long long)v[sdim > 2 ? 2 : 0]);
-	if (sdim < 3) /* cut after sdim values */
-		*strchr(sdim == 1 ? buf : strchr(buf, ',') + 1, ',') = ']',
-		*(strchr(buf, ']') + 1) = 0;
+	size_t k = (size_t)snprintf(buf, size, "[");
+	for (int i = 0; i < n && k < size; i++)
+		k += (size_t)snprintf(buf + k, size - k, "%s%lld", i ? ", " : "", (long long)v[i]);
+	if (k < size)
+		snprintf(buf + k, size - k, "]");
 	return buf;
 }
 
@@ -315,12 +314,12 @@ int32_t mg_net_conv_layer(struct mg_net *n, int32_t x, int64_t cin, int64_t cout
 	if (c->transposed)
 		return mg_net_op(n, MG_OP_ConvTranspose, in, 2 + c->bias, 1,
 				 "{\"stride\": %s, \"padding\": %s, \"output_padding\": %s, "
-				 "\"dilation\": %lld}", list3(ks, sizeof ks, c->stride, sd),
-				 list3(ps, sizeof ps, pad, sd), list3(ops, sizeof ops, outpad, sd),
+				 "\"dilation\": %lld}", mg_net_list(ks, sizeof ks, c->stride, sd),
+				 mg_net_list(ps, sizeof ps, pad, sd), mg_net_list(ops, sizeof ops, outpad, sd),
 				 (long long)c->dilation);
 	return mg_net_op(n, MG_OP_Conv, in, 2 + c->bias, 1,
 			 "{\"stride\": %s, \"padding\": %s, \"dilation\": %lld}",
-			 list3(ks, sizeof ks, c->stride, sd), list3(ps, sizeof ps, pad, sd),
+			 mg_net_list(ks, sizeof ks, c->stride, sd), mg_net_list(ps, sizeof ps, pad, sd),
 			 (long long)c->dilation);
 }
 
@@ -541,22 +540,11 @@ int mg_net_build(struct mg_graph *g, const char *target, const cJSON *args, int3
 	n->sdim = g->values[x].type.rank - 2;
 	n->first_input = g->ninputs;
 	int32_t out = d->build(n, a, x);
-	if (out >= 0 && n->nupdates) { /* the buffers' new values, after the graph's outputs */
-		int32_t *outs = malloc((size_t)(g->noutputs + n->nupdates) * sizeof *outs);
-		int no = g->noutputs;
-		if (!outs) {
-			free(n);
-			return mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", d->name);
-		}
-		if (no) /* g->outputs is NULL until set */
-			memcpy(outs, g->outputs, (size_t)no * sizeof *outs);
-		for (int k = 0; k < n->nupdates; k++) {
-			const char *key = g->values[n->updates[0][k]].name;
-			g->values[n->updates[1][k]].name = mg_arena_printf(&g->arena, "%s.new", key);
-			outs[no++] = n->updates[1][k];
-		}
-		rc = mg_graph_set_outputs(g, outs, no, e);
-		free(outs);
+	/* the buffers' new values, after the graph's outputs */
+	for (int k = 0; out >= 0 && !rc && k < n->nupdates; k++) {
+		char name[600];
+		snprintf(name, sizeof name, "%s.new", g->values[n->updates[0][k]].name);
+		rc = mg_graph_add_output(g, n->updates[1][k], name, e);
 	}
 	free(n);
 	if (out < 0 || rc) {

@@ -90,6 +90,8 @@ int32_t mg_net_fail(struct mg_net *n, const char *fmt, ...);
 /* The network's arguments spatial_dims and in_channels against its input x: -1 and an
  * error naming them when they differ. */
 int mg_net_check_input(struct mg_net *n, int32_t x, int64_t sdim, int64_t cin);
+/* "[v0, v1, ...]" of n values into buf, for the JSON of a node's arguments. */
+const char *mg_net_list(char *buf, size_t size, const int64_t *v, int n);
 /* The channels (axis 1) of value v. */
 int64_t mg_net_channels(const struct mg_net *n, int32_t v);
 

@@ -133,36 +133,23 @@ int mg_pass_autodiff(struct mg_graph *g, struct mg_err *e)
 				rc = accumulate(&ad, acc, n.in[j], ad.c.dx[j]);
 	}
 	/* the gradients, in the parameters' order, after the graph's outputs */
-	int32_t *out = rc ? NULL : malloc((size_t)(g->noutputs + g->ninputs) * sizeof *out);
-	int no = g->noutputs;
-	if (!rc && !out)
-		rc = mg_err_set(e, MG_ERR_NOMEM, "autodiff: out of memory");
-	if (out)
-		memcpy(out, g->outputs, (size_t)no * sizeof *out);
+	int first = g->noutputs;
 	ad.label = "autodiff";
 	for (int i = 0; i < g->ninputs && !rc; i++) {
 		int32_t p = g->inputs[i], v = acc[p];
 		if (g->values[p].param != MG_PARAM_LEARNED)
 			continue;
 		int named = 0; /* v already is another parameter's gradient (a + b's dy) */
-		for (int j = g->noutputs; j < no; j++)
-			named |= out[j] == v;
+		for (int j = first; j < g->noutputs; j++)
+			named |= g->outputs[j] == v;
 		if (v < 0) /* the loss does not depend on p */
 			v = add_node(&ad.c, MG_OP_FullLike, &p, 1, 1, NULL);
 		else if (named)
 			v = add_node(&ad.c, MG_OP_Identity, &v, 1, 1, NULL);
 		char name[512];
 		snprintf(name, sizeof name, "%s.grad", g->values[p].name);
-		if (v < 0)
-			rc = e->code;
-		else if (!(g->values[v].name = mg_arena_strdup(&g->arena, name)))
-			rc = mg_err_set(e, MG_ERR_NOMEM, "autodiff: out of memory");
-		else
-			out[no++] = v;
+		rc = v < 0 ? e->code : mg_graph_add_output(g, v, name, e);
 	}
-	if (!rc)
-		rc = mg_graph_set_outputs(g, out, no, e);
-	free(out);
 	free(from);
 	free(acc);
 	return rc;
