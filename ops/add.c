@@ -7,8 +7,20 @@
  *
  * Operands of one dtype, float32 or float64 (binary.c). */
 #include "nn.h"
+#include "nn_act.h"
 
-static double add(double a, double b) { return a + b; }
+static double add(const struct mg_attr *a, double x, double y)
+{
+	(void)a;
+	return x + y;
+}
+
+static int32_t emit(const struct mg_attr *a, struct mg_kir *k, int32_t x, int32_t y,
+		    enum mg_dtype dt)
+{
+	(void)a, (void)dt;
+	return mg_kir_op(k, MG_KOP_ADD, x, y);
+}
 
 static int kernel(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		  struct mg_kctx *k)
@@ -21,7 +33,7 @@ static int gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 	       struct mg_kctx *k)
 {
 	(void)a;
-	return mg_binary_gen("Add", add, MG_KOP_ADD, in, out, k);
+	return mg_binary_gen("Add", add, emit, in, out, k);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,

@@ -61,27 +61,6 @@ int mg_binary_infer(const char *op, const struct mg_type *in, struct mg_type *ou
 	return broadcast(op, in[0].rank, a, in[1].rank, b, &out[0].rank, out[0].dims, e);
 }
 
-/* What mg_binary_gen hands mg_act_gen2's element functions through their attribute. */
-struct binary_fn {
-	double (*f)(double, double);
-	enum mg_kop kop;
-};
-
-static double binary_f(const struct mg_attr *a, double x, double y)
-{
-	return ((const struct binary_fn *)(const void *)a->v.s)->f(x, y);
-}
-
-/* One add or multiply of two float32 (or float64) operands rounds as the reference's
- * float64 operation rounded to float32 does (double rounding is exact for + and * from
- * 53 bits to 24), so the generated kernel is bit-identical. */
-static int32_t binary_emit(const struct mg_attr *a, struct mg_kir *k, int32_t x, int32_t y,
-			   enum mg_dtype dt)
-{
-	(void)dt;
-	return mg_kir_op(k, ((const struct binary_fn *)(const void *)a->v.s)->kop, x, y);
-}
-
 /* t's strides seen at rank r (leading axes and stretched ones step 0). */
 static void bstrides(const struct mg_tensor *t, int r, int64_t *s)
 {
@@ -91,8 +70,8 @@ static void bstrides(const struct mg_tensor *t, int r, int64_t *s)
 	}
 }
 
-int mg_binary_kernel(const char *op, double (*f)(double, double), struct mg_val *in,
-		     struct mg_val *out, struct mg_kctx *k)
+int mg_binary_kernel(const char *op, mg_act_grad_fn *f, struct mg_val *in, struct mg_val *out,
+		     struct mg_kctx *k)
 {
 	int rc, r;
 	if ((rc = mg_op_expect_tensor(&in[0], op, k->err)) ||
@@ -122,7 +101,7 @@ int mg_binary_kernel(const char *op, double (*f)(double, double), struct mg_val 
 		char *py = mg_tensor_data(&y);
 		do
 			mg_dtype_store(y.dtype, py + it.off[0] * (int64_t)es,
-				       f(mg_dtype_load(a->dtype, pa + it.off[1] * (int64_t)es),
+				       f(NULL, mg_dtype_load(a->dtype, pa + it.off[1] * (int64_t)es),
 					 mg_dtype_load(b->dtype, pb + it.off[2] * (int64_t)es)));
 		while (mg_iter_next(&it));
 	}
@@ -130,17 +109,15 @@ int mg_binary_kernel(const char *op, double (*f)(double, double), struct mg_val 
 	return 0;
 }
 
-int mg_binary_gen(const char *op, double (*f)(double, double), enum mg_kop kop,
-		  struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
+int mg_binary_gen(const char *op, mg_act_grad_fn *f, mg_act_emit2_fn *emit, struct mg_val *in,
+		  struct mg_val *out, struct mg_kctx *k)
 {
 	const struct mg_tensor *a = &in[0].t, *b = &in[1].t;
 	int same = in[0].kind == MG_VK_TENSOR && in[1].kind == MG_VK_TENSOR &&
 		   a->rank == b->rank && !memcmp(a->dims, b->dims, (size_t)a->rank * sizeof *a->dims);
 	if (!same) /* broadcasting: the reference kernel */
 		return mg_binary_kernel(op, f, in, out, k);
-	struct binary_fn fn = {f, kop};
-	struct mg_attr a0 = {.v.s = (const char *)&fn}; /* the element function, as an attribute */
-	return mg_act_gen2(op, &a0, binary_emit, binary_f, in, out, k);
+	return mg_act_gen2(op, NULL, emit, f, in, out, k);
 }
 
 int32_t mg_grad_sum_to(struct mg_grad *c, int32_t v, int i)

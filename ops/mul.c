@@ -6,8 +6,20 @@
  *
  * Operands of one dtype, float32 or float64 (binary.c). */
 #include "nn.h"
+#include "nn_act.h"
 
-static double mul(double a, double b) { return a * b; }
+static double mul(const struct mg_attr *a, double x, double y)
+{
+	(void)a;
+	return x * y;
+}
+
+static int32_t emit(const struct mg_attr *a, struct mg_kir *k, int32_t x, int32_t y,
+		    enum mg_dtype dt)
+{
+	(void)a, (void)dt;
+	return mg_kir_op(k, MG_KOP_MUL, x, y);
+}
 
 static int kernel(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		  struct mg_kctx *k)
@@ -20,7 +32,7 @@ static int gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 	       struct mg_kctx *k)
 {
 	(void)a;
-	return mg_binary_gen("Mul", mul, MG_KOP_MUL, in, out, k);
+	return mg_binary_gen("Mul", mul, emit, in, out, k);
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,

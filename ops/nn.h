@@ -123,16 +123,10 @@ int mg_conv_grad(struct mg_grad *c, int data_op, int weight_op);
 /* The network ops' dtype check: float32 or float64 (or not known yet, < 0); errors name
  * op and the operand (what). */
 int mg_nn_dtype(const char *op, const char *what, int dtype, struct mg_err *e);
-/* Add's and Mul's type rule and kernel: two operands of one float dtype broadcast as
- * torch; f gives each element from the two operands' (in float64). */
+/* Add's and Mul's type rule: two operands of one float dtype broadcast as torch (their
+ * kernels: nn_act.h). */
 int mg_binary_infer(const char *op, const struct mg_type *in, struct mg_type *out,
 		    struct mg_err *e);
-int mg_binary_kernel(const char *op, double (*f)(double, double), struct mg_val *in,
-		     struct mg_val *out, struct mg_kctx *k);
-/* Their gen kernel: one generated kernel y = a kop b when the operands have one shape (the
- * activations' two-operand runner, nn_act.h), else the reference kernel. */
-int mg_binary_gen(const char *op, double (*f)(double, double), enum mg_kop kop,
-		  struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
 /* In a gradient rule of a broadcasting op: v (a gradient of y[0]'s shape) summed down to
  * input i's shape, a SumTo node when the shapes differ; -1 on failure. */
 int32_t mg_grad_sum_to(struct mg_grad *c, int32_t v, int i);

@@ -56,4 +56,15 @@ double *mg_act_f64(const struct mg_tensor *t, struct mg_tensor *f, struct mg_err
 int mg_act_result(struct mg_tensor *f, const struct mg_tensor *like, struct mg_val *out,
 		  struct mg_err *e);
 
+/* Add's and Mul's kernel (binary.c): y = f(NULL, a, b) per element of two operands of one
+ * float dtype broadcast as torch, computed in float64. */
+int mg_binary_kernel(const char *op, mg_act_grad_fn *f, struct mg_val *in, struct mg_val *out,
+		     struct mg_kctx *k);
+/* Their gen kernel: one generated kernel y = emit(a, b) when the operands have one shape
+ * (the activations' two-operand runner, nn_act.h), else the reference kernel. emit must
+ * round as f does: one add or multiply of float32 operands does (double rounding from 53
+ * bits to 24 is exact for + and *). */
+int mg_binary_gen(const char *op, mg_act_grad_fn *f, mg_act_emit2_fn *emit, struct mg_val *in,
+		  struct mg_val *out, struct mg_kctx *k);
+
 #endif
