@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "../frontend/build.h"
-#include "../passes/passes.h"
+#include "loss_graph.h"
 
 struct gc_input {
 	int rank;
@@ -47,34 +47,14 @@ static int gc_tensor(struct mg_tensor *t, const struct mg_type *ty, double lo, d
 	return rc;
 }
 
-/* Runs plan p on the tensors bound to the graph inputs (vals[i] for g->inputs[i]); the
- * slots of the outputs are left in slots (the caller releases them). */
-static int gc_run(const struct mg_plan *p, const struct mg_tensor *vals, struct mg_val *slots,
-		  struct mg_err *e)
-{
-	struct mg_kctx k = {.err = e};
-	for (int i = 0; i < p->ninputs; i++) {
-		mg_val_release(&slots[p->inputs[i].slot]);
-		slots[p->inputs[i].slot].kind = MG_VK_TENSOR;
-		slots[p->inputs[i].slot].t = mg_tensor_share(&vals[i]);
-	}
-	return mg_exec_steps(p, slots, &k, NULL);
-}
-
-static void gc_release(const struct mg_plan *p, struct mg_val *slots)
-{
-	for (int i = 0; i < p->nslots; i++)
-		mg_val_release(&slots[i]);
-}
-
 static double gc_loss(const struct mg_plan *p, const struct mg_tensor *vals,
 		      struct mg_val *slots, int32_t loss)
 {
 	struct mg_err e = {0};
-	int rc = gc_run(p, vals, slots, &e);
+	int rc = loss_run(p, vals, slots, 0, &e);
 	CHECK(rc == 0, "%s", e.msg);
 	double l = rc ? NAN : *(double *)mg_tensor_data(&slots[loss].t);
-	gc_release(p, slots);
+	loss_release(p, slots);
 	return l;
 }
 
@@ -92,7 +72,7 @@ static double gradcheck(const char *op, const char *attrs_json, int nin,
 	cJSON *j = cJSON_Parse(attrs_json ? attrs_json : "{}");
 	int rc = mg_attrs_parse(d, j, -1, 1, NULL, &g->arena, attrs, &e);
 	cJSON_Delete(j);
-	int32_t x[MG_STEP_MAXIO], y = -1, loss = -1;
+	int32_t x[MG_STEP_MAXIO], loss = -1;
 	for (int i = 0; i < nin && !rc; i++) {
 		char name[16];
 		snprintf(name, sizeof name, "x%d", i);
@@ -105,19 +85,7 @@ static double gradcheck(const char *op, const char *attrs_json, int nin,
 	for (int jo = 0; jo < nout_loss && !rc; jo++) {
 		char name[16];
 		snprintf(name, sizeof name, "g%d", jo);
-		y = g->nodes[node].out[jo];
-		struct mg_type t = g->values[y].type;
-		int32_t gv = mg_graph_tensor_input(g, name, &t, 0, &e);
-		int32_t pin[2] = {y, gv}, m = -1, s = -1;
-		rc = gv < 0 || (m = mg_graph_add_node(g, MG_OP_Mul, pin, 2, NULL, "loss", &e)) < 0 ||
-		     (s = mg_graph_add_node(g, MG_OP_Sum, &g->nodes[m].out[0], 1, NULL, "loss",
-					    &e)) < 0;
-		if (rc)
-			break;
-		int32_t sv = g->nodes[s].out[0], ain[2] = {loss, sv};
-		int a = loss < 0 ? -1 : mg_graph_add_node(g, MG_OP_Add, ain, 2, NULL, "loss", &e);
-		rc = loss >= 0 && a < 0;
-		loss = rc ? -1 : loss < 0 ? sv : g->nodes[a].out[0];
+		rc = (loss = loss_add(g, g->nodes[node].out[jo], name, loss, &e)) < 0;
 	}
 	struct mg_pass_opts po = {0};
 	if (!rc) {
@@ -137,7 +105,7 @@ static double gradcheck(const char *op, const char *attrs_json, int nin,
 		const struct mg_type *t = &g->values[g->inputs[i]].type;
 		rc = gc_tensor(&vals[i], t, xi >= 0 ? in[xi].lo : 0, xi >= 0 ? in[xi].hi : 0, &e);
 	}
-	if (!rc && (rc = gc_run(p, vals, slots, &e)))
+	if (!rc && (rc = loss_run(p, vals, slots, 0, &e)))
 		CHECK(0, "%s: %s", op, e.msg);
 	/* the gradients: graph outputs 1.. in the order of the inputs with wrt set (taken
 	 * before the finite differences run the plan again) */
@@ -170,8 +138,8 @@ static double gradcheck(const char *op, const char *attrs_json, int nin,
 		}
 		mg_tensor_release(&an);
 	}
-	if (slots && p)
-		gc_release(p, slots);
+	if (p)
+		loss_release(p, slots);
 	free(slots);
 	for (int i = 0; i < g->ninputs; i++)
 		mg_tensor_release(&vals[i]);

@@ -11,6 +11,43 @@
 #include "../ir/ir.h"
 #include "../passes/passes.h"
 
+/* Adds the loss term sum(y * g), g a new graph input named gname of y's type, to the loss
+ * so far (loss < 0: none): the new loss value, -1 on failure. */
+static inline int32_t loss_add(struct mg_graph *gr, int32_t y, const char *gname, int32_t loss,
+			       struct mg_err *e)
+{
+	struct mg_type t = gr->values[y].type;
+	int32_t gv = mg_graph_tensor_input(gr, gname, &t, MG_PARAM_NONE, e), yg[2] = {y, gv};
+	int m = gv < 0 ? -1 : mg_graph_add_node(gr, MG_OP_Mul, yg, 2, NULL, "loss", e);
+	int s = m < 0 ? -1 : mg_graph_add_node(gr, MG_OP_Sum, &gr->nodes[m].out[0], 1, NULL,
+						"loss", e);
+	if (s < 0 || loss < 0)
+		return s < 0 ? -1 : gr->nodes[s].out[0];
+	int32_t ls[2] = {loss, gr->nodes[s].out[0]};
+	int a = mg_graph_add_node(gr, MG_OP_Add, ls, 2, NULL, "loss", e);
+	return a < 0 ? -1 : gr->nodes[a].out[0];
+}
+
+/* Binds vals[i] to plan input i (new references; what the slot held is released) and
+ * runs the steps on the reference kernels for datalist item `item`. */
+static inline int loss_run(const struct mg_plan *p, const struct mg_tensor *vals,
+			   struct mg_val *slots, int64_t item, struct mg_err *e)
+{
+	struct mg_kctx k = {.err = e, .item = item};
+	for (int i = 0; i < p->ninputs; i++) {
+		mg_val_release(&slots[p->inputs[i].slot]);
+		slots[p->inputs[i].slot].kind = MG_VK_TENSOR;
+		slots[p->inputs[i].slot].t = mg_tensor_share(&vals[i]);
+	}
+	return mg_exec_steps(p, slots, &k, NULL);
+}
+
+static inline void loss_release(const struct mg_plan *p, struct mg_val *slots)
+{
+	for (int i = 0; slots && i < p->nslots; i++)
+		mg_val_release(&slots[i]);
+}
+
 /* The graph y = op(x[0..nin)), loss = sum(y * g) (nin <= 2), every x a parameter;
  * through the passes (autodiff among them), lowered and run on the reference kernels for
  * datalist item `item`: out[0] = y, out[1 + i] = dL/dx[i] (new references). */
@@ -19,47 +56,37 @@ static inline int loss_graph(int op, const struct mg_attr *a, int nin, const str
 			     struct mg_err *e)
 {
 	struct mg_graph *gr = mg_graph_new(mg_ops[op]->name);
-	int32_t in[3], node = -1, m = -1, s = -1, gv = -1;
+	struct mg_tensor vals[3];
+	int32_t in[2], node = -1, loss = -1;
 	int rc = 0;
-	for (int i = 0; i < nin + 1 && !rc; i++) {
-		const struct mg_tensor *t = i < nin ? &x[i] : g;
-		struct mg_type ty = {.kind = MG_VK_TENSOR, .dtype = t->dtype, .rank = t->rank};
-		memcpy(ty.dims, t->dims, sizeof ty.dims);
-		rc = (in[i] = mg_graph_tensor_input(gr, i < nin ? (i ? "w" : "x") : "g", &ty, i < nin,
-						    e)) < 0;
+	for (int i = 0; i < nin && !rc; i++) {
+		struct mg_type ty = {.kind = MG_VK_TENSOR, .dtype = x[i].dtype, .rank = x[i].rank};
+		memcpy(ty.dims, x[i].dims, sizeof ty.dims);
+		rc = (in[i] = mg_graph_tensor_input(gr, i ? "w" : "x", &ty, MG_PARAM_LEARNED, e)) < 0;
+		vals[i] = x[i];
 	}
+	vals[nin] = *g; /* g is the input made last */
 	if (!rc)
 		rc = (node = mg_graph_add_node(gr, (enum mg_op)op, in, nin, a, "act", e)) < 0;
-	if (!rc) {
-		int32_t yg[2] = {gr->nodes[node].out[0], in[nin]};
-		rc = (m = mg_graph_add_node(gr, MG_OP_Mul, yg, 2, NULL, "loss", e)) < 0 ||
-		     (s = mg_graph_add_node(gr, MG_OP_Sum, &gr->nodes[m].out[0], 1, NULL, "loss",
-					    e)) < 0;
-	}
-	int32_t outs[2] = {s < 0 ? -1 : gr->nodes[s].out[0], node < 0 ? -1 : gr->nodes[node].out[0]};
+	if (!rc)
+		rc = (loss = loss_add(gr, gr->nodes[node].out[0], "g", -1, e)) < 0;
+	int32_t outs[2] = {loss, node < 0 ? -1 : gr->nodes[node].out[0]};
 	struct mg_pass_opts po = {0};
 	struct mg_arena arena = {0};
 	struct mg_plan *p = NULL;
 	if (!rc) {
-		gr->loss = outs[0];
+		gr->loss = loss;
 		rc = mg_graph_set_outputs(gr, outs, 2, e) || mg_passes_run(gr, &po, e) ||
 		     mg_graph_lower(gr, &arena, &p, e);
 	}
 	struct mg_val *slots = rc ? NULL : calloc((size_t)p->nslots, sizeof *slots);
-	if (!rc) {
-		struct mg_kctx k = {.err = e, .item = item};
-		for (int i = 0; i < p->ninputs; i++) { /* x, w, g in the order made */
-			gv = p->inputs[i].slot;
-			slots[gv].kind = MG_VK_TENSOR;
-			slots[gv].t = mg_tensor_share(i < nin ? &x[i] : g);
-		}
-		rc = mg_exec_steps(p, slots, &k, NULL);
-	}
+	if (!rc)
+		rc = loss_run(p, vals, slots, item, e);
 	/* outputs: the loss, y, then the parameters' gradients in their order */
 	for (int i = 0; !rc && i < nin + 1; i++)
 		out[i] = mg_tensor_share(&slots[gr->outputs[1 + i]].t);
-	for (int i = 0; slots && i < p->nslots; i++)
-		mg_val_release(&slots[i]);
+	if (p)
+		loss_release(p, slots);
 	free(slots);
 	mg_arena_free(&arena);
 	mg_graph_free(gr);

@@ -73,7 +73,7 @@ static void graph(void)
 	for (int i = 0; i < 3; i++)
 		CHECK_OK(gc_tensor(&vals[i], &g->values[g->inputs[i]].type, 0, 0, &e), &e);
 	struct mg_val *slots = calloc((size_t)p->nslots, sizeof *slots);
-	CHECK_OK(gc_run(p, vals, slots, &e), &e);
+	CHECK_OK(loss_run(p, vals, slots, 0, &e), &e);
 	const double *wv = mg_tensor_data(&vals[0]);
 	const double *dw = mg_tensor_data(&slots[g->outputs[1]].t);
 	const double *du = mg_tensor_data(&slots[g->outputs[2]].t);
@@ -81,7 +81,7 @@ static void graph(void)
 		CHECK(dw[i] == 2 * wv[i] + 1, "dw[%d] = %g, w = %g", i, dw[i], wv[i]);
 	for (int i = 0; i < 3; i++)
 		CHECK(du[i] == 0, "du[%d] = %g", i, du[i]);
-	gc_release(p, slots);
+	loss_release(p, slots);
 	free(slots);
 	for (int i = 0; i < 3; i++)
 		mg_tensor_release(&vals[i]);

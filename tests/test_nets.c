@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "golden.h"
+#include "loss_graph.h"
 #include "npy.h"
 
 #include "../nets/net.h"
@@ -164,14 +165,8 @@ static void data_case(const cJSON *c)
 		int32_t outs[2] = {y, -1};
 		int no = 1;
 		if (training) { /* loss = sum(y * g) */
-			struct mg_type t = g->values[y].type;
-			int32_t gv = mg_graph_tensor_input(g, "g", &t, 0, &e), in[2] = {y, gv};
-			int m = mg_graph_add_node(g, MG_OP_Mul, in, 2, NULL, "loss", &e);
-			int s = m < 0 ? -1 : mg_graph_add_node(g, MG_OP_Sum, &g->nodes[m].out[0], 1,
-								NULL, "loss", &e);
-			rc = s < 0;
-			if (!rc)
-				g->loss = outs[no++] = g->nodes[s].out[0];
+			g->loss = outs[no++] = loss_add(g, y, "g", -1, &e);
+			rc = g->loss < 0;
 		}
 		/* the network's own outputs (training's new buffers) follow y */
 		int32_t all[600];
