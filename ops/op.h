@@ -69,7 +69,9 @@ struct mg_attrdef {
  *                fusion pass leaves it alone, because its fill is relative to its own
  *                input's edges and does not compose with its neighbours' grids
  *   READS_DATA   a spatial op whose grid reads the voxels (CropForeground's box): a
- *                fusion barrier, as the fused chain has no intermediate image to read */
+ *                fusion barrier, as the fused chain has no intermediate image to read
+ *   LOSS         a loss (MONAI's losses): its output 0 is the one-element value a
+ *                training step differentiates; a bundle's "loss" must name one */
 #define MG_OP_FLAGS(X)                          \
 	X(IO, 1, "io")                          \
 	X(ELEMENTWISE, 2, "elementwise")        \
@@ -77,7 +79,8 @@ struct mg_attrdef {
 	X(RANDOM, 8, "random")                  \
 	X(PASSTHROUGH, 16, "passthrough")       \
 	X(PADS, 32, "pads")                     \
-	X(READS_DATA, 64, "reads-data")
+	X(READS_DATA, 64, "reads-data")        \
+	X(LOSS, 128, "loss")
 
 enum {
 #define X(e, bit, name) MG_OPF_##e = bit,
