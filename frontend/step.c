@@ -57,28 +57,44 @@ static int image_type(const struct mg_config *c, const struct mg_step_opts *o,
 	return 0;
 }
 
+/* The op of component comp at key id, which must have flag (a loss, an optimizer; what
+ * names it and example one in messages), and its arguments (in g's arena). */
+static int component_op(struct mg_graph *g, const char *id, const cJSON *comp, unsigned flag,
+			const char *what, const char *example, int *op,
+			struct mg_attr **attrs, struct mg_err *e)
+{
+	const cJSON *target = cJSON_GetObjectItemCaseSensitive(comp, "_target_");
+	if (!cJSON_IsString(target))
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: expected a component with a \"_target_\" "
+				  "(e.g. %s)", id, example);
+	int dict;
+	*op = mg_op_find_target(target->valuestring, &dict);
+	if (*op < 0 || dict || !(mg_ops[*op]->flags & flag))
+		return mg_err_set(e, MG_ERR_CONFIG, "%s: '%s' is not %s mgc knows (mgc ops lists "
+				  "them: flag %s)", id, target->valuestring, what,
+				  strchr(what, ' ') + 1);
+	const struct mg_opdef *d = mg_ops[*op];
+	static const char *const skip[] = {"_target_", NULL};
+	*attrs = mg_arena_alloc(&g->arena, (size_t)(d->nattrs + 1) * sizeof **attrs);
+	if (!*attrs)
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	int rc = mg_attrs_parse(d, comp, -1, 0, skip, &g->arena, *attrs, e);
+	if (rc)
+		mg_err_prefix(e, "%s", id);
+	return rc;
+}
+
 /* The loss node on (pred, label): the op "loss" names, label shaped as it wants it. */
 static int add_loss(struct mg_graph *g, const cJSON *loss, int32_t pred, int32_t *out,
 		    struct mg_err *e)
 {
-	const cJSON *target = cJSON_GetObjectItemCaseSensitive(loss, "_target_");
-	if (!cJSON_IsString(target))
-		return mg_err_set(e, MG_ERR_CONFIG, "loss: expected a component with a "
-				  "\"_target_\" (e.g. DiceCELoss)");
-	int dict, op = mg_op_find_target(target->valuestring, &dict);
-	if (op < 0 || dict || !(mg_ops[op]->flags & MG_OPF_LOSS))
-		return mg_err_set(e, MG_ERR_CONFIG, "loss: '%s' is not a loss mgc knows (mgc ops "
-				  "lists them: flag loss)", target->valuestring);
-	const struct mg_opdef *d = mg_ops[op];
-	struct mg_attr *attrs = mg_arena_alloc(&g->arena, (size_t)(d->nattrs + 1) * sizeof *attrs);
-	static const char *const skip[] = {"_target_", NULL};
-	if (!attrs)
-		return mg_err_set(e, MG_ERR_NOMEM, "out of memory");
-	int rc = mg_attrs_parse(d, loss, -1, 0, skip, &g->arena, attrs, e);
-	if (rc) {
-		mg_err_prefix(e, "loss");
+	int op;
+	struct mg_attr *attrs;
+	int rc = component_op(g, "loss", loss, MG_OPF_LOSS, "a loss", "DiceCELoss", &op, &attrs,
+			      e);
+	if (rc)
 		return rc;
-	}
+	const struct mg_opdef *d = mg_ops[op];
 	/* the label: class indices in one channel when the loss one-hot encodes it */
 	struct mg_type lt = g->values[pred].type;
 	int i = mg_op_attr_index(d, "to_onehot_y");
@@ -127,7 +143,7 @@ static void prefix_origin(const struct mg_config *c, const char *id, struct mg_e
 static int build(const struct mg_config *c, const struct mg_step_opts *o, struct mg_graph *g,
 		 int *first, struct mg_err *e)
 {
-	cJSON *net = NULL, *loss = NULL;
+	cJSON *net = NULL, *loss = NULL, *optim = NULL;
 	int32_t y = -1, l = -1;
 	/* the resolver's messages name their file; ours get the key's */
 	int rc = mg_config_resolve(c, "network_def", &net, e);
@@ -136,6 +152,17 @@ static int build(const struct mg_config *c, const struct mg_step_opts *o, struct
 	if (!rc && o->training && !(rc = mg_config_resolve(c, "loss", &loss, e)) &&
 	    (rc = add_loss(g, loss, y, &l, e)))
 		prefix_origin(c, "loss", e);
+	/* the optimizer is optional: without one the gradients are the step's outputs */
+	int op;
+	struct mg_attr *attrs;
+	if (!rc && o->training && mg_config_get(c, "optimizer") &&
+	    !(rc = mg_config_resolve(c, "optimizer", &optim, e))) {
+		if ((rc = component_op(g, "optimizer", optim, MG_OPF_OPTIMIZER, "an optimizer",
+				       "torch.optim.Adam", &op, &attrs, e)))
+			prefix_origin(c, "optimizer", e);
+		else
+			g->optim = op, g->optim_attrs = attrs;
+	}
 	/* the network's buffer updates are outputs already: put loss and pred first */
 	int nbuf = rc ? 0 : g->noutputs;
 	int32_t *outs = rc ? NULL : malloc((size_t)(nbuf + 2) * sizeof *outs);
@@ -159,6 +186,7 @@ static int build(const struct mg_config *c, const struct mg_step_opts *o, struct
 	free(names);
 	cJSON_Delete(net);
 	cJSON_Delete(loss);
+	cJSON_Delete(optim);
 	return rc;
 }
 

@@ -20,10 +20,11 @@ struct mg_step_opts {
 	int64_t seed;       /* dropout's */
 };
 
-/* The step's graph (*out, freed by the caller with mg_graph_free): inputs "image" (and
- * "label"), then the network's parameters and buffers by their state_dict keys (from
- * graph input *first on; first may be NULL); outputs "loss" (training) and "pred", then the updated
- * buffers "<key>.new". g->loss is set when training; the passes add the gradients.
+/* The step's graph (*out, freed by the caller with mg_graph_free): inputs "image", the
+ * network's parameters and buffers by their state_dict keys (from graph input *first
+ * on; first may be NULL), "label" (training); outputs "loss" (training) and "pred",
+ * then the updated buffers "<key>.new". g->loss (and g->optim) are set when training;
+ * the passes add the gradients (and the updates).
  * Errors name the config's key (network_def, loss, the metadata's spatial_shape) and
  * what is wrong there: a missing key, a loss that is not a loss op, a bad argument. */
 int mg_step_build(const struct mg_config *c, const struct mg_step_opts *o,

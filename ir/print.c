@@ -112,7 +112,7 @@ static void print_node(const struct mg_graph *g, const struct mg_node *n, FILE *
 void mg_graph_print(const struct mg_graph *g, FILE *f)
 {
 	fprintf(f, "graph %s\n", g->name);
-	static const char *const kind[] = {"input", "param", "buffer"};
+	static const char *const kind[] = {"input", "param", "buffer", "state"};
 	for (int i = 0; i < g->ninputs; i++) {
 		const struct mg_value *v = &g->values[g->inputs[i]];
 		fprintf(f, "  %%%d:", g->inputs[i]);

@@ -2,8 +2,9 @@
  * itself (image uniform in [0, 1), label random classes), with the weights of a
  * checkpoint or PyTorch's initialisation from the seed. It reports each step's time and
  * loss and, with --verbose, the time per op and the JIT's compile time: what to look at
- * before a training run. There is no optimizer yet, so every step computes the same
- * loss and gradients. */
+ * before a training run. Each output "X.new" (a parameter after the optimizer's update,
+ * its state, a running statistic) is input X of the next step, so with an optimizer the
+ * loss falls as the network fits the batch. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,8 @@
 #include "../nets/net.h"
 #include "cli.h"
 
-/* Input i of a step: the image in [0, 1), the label's classes in [0, classes). */
+/* An input the step makes: the image in [0, 1), the label's classes in [0, classes),
+ * an optimizer's state zeros. */
 static int make_input(const struct mg_value *v, int64_t classes, uint64_t seed,
 		      struct mg_val *out, struct mg_err *e)
 {
@@ -20,8 +22,14 @@ static int make_input(const struct mg_value *v, int64_t classes, uint64_t seed,
 	if (rc)
 		return rc;
 	out->kind = MG_VK_TENSOR;
+	int64_t n = mg_tensor_numel(&out->t);
+	if (v->param == MG_PARAM_STATE) {
+		if (n)
+			memset(mg_tensor_data(&out->t), 0, (size_t)n * mg_dtype_size(out->t.dtype));
+		return 0;
+	}
 	int label = !strcmp(v->name, "label"), onehot = label && t->dims[1] > 1;
-	int64_t n = mg_tensor_numel(&out->t), inner = n / t->dims[0] / t->dims[1];
+	int64_t inner = n / t->dims[0] / t->dims[1];
 	float *p = mg_tensor_data(&out->t);
 	uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32) ^ (uint32_t)label};
 	for (int64_t i = 0; i < n; i += 4) {
@@ -59,9 +67,24 @@ int cli_run_step(const struct cli *c, const struct mg_graph *g, struct mg_err *e
 		rc = c->weights ? mg_net_load(g, 0, c->weights, inputs, e)
 				: mg_net_init(g, 0, (uint64_t)so->seed, inputs, e);
 	for (int i = 0; !rc && i < g->ninputs; i++)
-		if (g->values[g->inputs[i]].param == MG_PARAM_NONE)
+		if (g->values[g->inputs[i]].param == MG_PARAM_NONE ||
+		    g->values[g->inputs[i]].param == MG_PARAM_STATE)
 			rc = make_input(&g->values[g->inputs[i]], classes, (uint64_t)so->seed + 1,
 					&inputs[i], e);
+	/* feed[i]: the output "X.new" that is input X's value in the next step, or -1 */
+	int32_t *feed = rc ? NULL : malloc((size_t)g->ninputs * sizeof *feed);
+	if (!rc && !feed)
+		rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	for (int i = 0; !rc && i < g->ninputs; i++) {
+		const char *in = g->values[g->inputs[i]].name;
+		size_t len = strlen(in);
+		feed[i] = -1;
+		for (int j = 0; j < g->noutputs; j++) {
+			const char *o = g->values[g->outputs[j]].name;
+			if (!strncmp(o, in, len) && !strcmp(o + len, ".new"))
+				feed[i] = g->outputs[j];
+		}
+	}
 	struct mg_jit *jit = NULL;
 	struct mg_jit_backend jb;
 	struct mg_pool *pool = NULL;
@@ -83,6 +106,11 @@ int cli_run_step(const struct cli *c, const struct mg_graph *g, struct mg_err *e
 			       mg_dtype_load(slots[g->loss].t.dtype, mg_tensor_data(&slots[g->loss].t)));
 		else if (!rc)
 			printf("step %d: %.3f s\n", s + 1, dt);
+		for (int i = 0; !rc && i < g->ninputs; i++)
+			if (feed[i] >= 0) {
+				mg_val_release(&inputs[i]);
+				mg_val_share(&inputs[i], &slots[feed[i]], e);
+			}
 		for (int i = 0; i < p->nslots; i++)
 			mg_val_release(&slots[i]);
 	}
@@ -100,6 +128,7 @@ int cli_run_step(const struct cli *c, const struct mg_graph *g, struct mg_err *e
 	for (int i = 0; inputs && i < g->ninputs; i++)
 		mg_val_release(&inputs[i]);
 	free(inputs);
+	free(feed);
 	free(slots);
 	free(st);
 	mg_arena_free(&arena);
