@@ -42,6 +42,13 @@ static int shift_intensity(const struct mg_attr *a, struct mg_val *in, struct mg
 	return mg_map_new(x, x->dtype, shift_one, &s, &out[0], k->err);
 }
 
+static int32_t emit(const struct mg_attr *a, struct mg_kir *k, int32_t x, enum mg_dtype xt)
+{
+	enum mg_dtype ct = mg_float_dtype(xt);
+	int32_t off = mg_kir_const(k, mg_gen_ctype(ct), mg_round_to(ct, a[A_OFFSET].v.f));
+	return mg_kir_cast(k, xt, mg_gen_arith(k, MG_KOP_ADD, mg_gen_round(k, x, ct), off, ct));
+}
+
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
@@ -59,4 +66,6 @@ const struct mg_opdef mg_op_shift_intensity = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = shift_intensity,
+	.gen = mg_elementwise_gen,
+	.emit = emit,
 };

@@ -41,6 +41,8 @@ int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **a
 			if (c->nsamples == CLI_MAX)
 				return fprintf(stderr, "%s: too many --sample\n", prog), 2;
 			c->samples[c->nsamples++] = v;
+		} else if ((flags & CLI_OUTPUT) && (v = runner_optval(a, "--target-cpu"))) {
+			c->target_cpu = v;
 		} else if ((v = runner_optval(a, "--run_id"))) {
 			c->run_id = v;
 		} else if ((v = runner_optval(a, "--after"))) {

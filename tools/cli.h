@@ -23,17 +23,18 @@ struct cli {
 	int no_trace;        /* --no-trace (compile): no generated kernels linked */
 	int nsamples;        /* --sample=KEY=FILE (compile): the item tracing runs on */
 	const char *samples[CLI_MAX];
+	const char *target_cpu; /* --target-cpu=NAME (compile): NULL, the host */
 };
 
 enum {
 	CLI_RUNTIME = 1, /* run-time options other than --verbose and --quiet are taken */
-	CLI_OUTPUT = 2,  /* -o NAME, --plan-only, --no-trace and --sample are taken */
+	CLI_OUTPUT = 2,  /* -o NAME, --plan-only, --no-trace, --sample, --target-cpu are taken */
 };
 
 /* Options are --name=value; --run_id, --backend, --after, --disable, the run-time options
  * (runner.h; those besides --verbose and --quiet only with CLI_RUNTIME in flags) and,
- * with CLI_OUTPUT, -o NAME, --plan-only, --no-trace and --sample=KEY=FILE are mgc's; any other --key=value overrides the
- * config at that key. Returns 0, or 2 after printing a usage error. */
+ * with CLI_OUTPUT, -o NAME, --plan-only, --no-trace, --sample=KEY=FILE and
+ * --target-cpu=NAME are mgc's; any other --key=value overrides the config at that key. Returns 0, or 2 after printing a usage error. */
 int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **argv);
 /* Loads the config files, builds the program at run_id and runs the passes. */
 int cli_load(const struct cli *c, struct mg_config *cfg, struct mg_program *p,
