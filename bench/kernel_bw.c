@@ -142,7 +142,7 @@ static int bench_normalize(struct mg_jit *jit, struct mg_pool *pool, const float
 			   struct mg_err *e)
 {
 	int64_t dims[4] = {1, NX, NY, NZ};
-	struct mg_val in[MG_STEP_MAXIO] = {{.kind = MG_VK_TENSOR}}, out[1];
+	struct mg_val in[MG_STEP_MAXIO] = {{.kind = MG_VK_TENSOR}};
 	if (mg_tensor_alloc(&in[0].t, MG_DTYPE_F32, 4, dims, e))
 		return e->code;
 	memcpy(mg_tensor_data(&in[0].t), src, N * sizeof(float));
@@ -157,6 +157,7 @@ static int bench_normalize(struct mg_jit *jit, struct mg_pool *pool, const float
 			mg_jit_backend_init(&jb, jit, way == 2 ? pool : NULL);
 			struct mg_kctx k = {.err = e, .step = &step, .backend = &jb.b};
 			for (int r = 0; r < REPS + 1; r++) {
+				struct mg_val out[1] = {{0}};
 				double t0 = now();
 				int rc = (way ? d->gen : d->ref)(a, in, out, &k);
 				double t = now() - t0;
