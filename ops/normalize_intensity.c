@@ -6,7 +6,8 @@
  * != 0 with nonzero: the mean when subtrahend or divisor is null, then the population
  * std around it when divisor is null (a second pass); with nonzero, also whether the
  * group has any such voxel (none: it is left unchanged). Given both, without nonzero:
- * none.
+ * none. Generated (gen_chain.c): a kernel per pass of those reductions, then the map;
+ * one kernel per channel with channel_wise.
  *
  * MONAI (intensity/array.py, NormalizeIntensity._normalize) works on a float32 copy of
  * each group (the whole image, or one channel with channel_wise), whatever the input

@@ -3,7 +3,8 @@
  * MONAI: monai.transforms.ScaleIntensity(d)
  * Gradient: none.  Inverse: none.
  *
- * Reductions needed first: min and max (per channel with channel_wise).
+ * Reductions needed first: min and max (per channel with channel_wise), NaN left out.
+ * Generated (gen_chain.c): one kernel for the min and max, then the map.
  * MONAI (intensity/array.py, transforms/utils.py rescale_array):
  *   - minv or maxv set: each group (the image, or each channel with channel_wise) is
  *     converted to `dtype` (null: kept), its min and max taken in that dtype, then
