@@ -139,8 +139,8 @@ static int32_t map(const struct mg_attr *a, struct mg_kir *k, double *pv, int32_
 	enum mg_dtype od = a[A_DTYPE].is_none ? xt : (enum mg_dtype)a[A_DTYPE].v.i;
 	if (!rescales(a)) { /* factor_one */
 		enum mg_dtype ct = mg_float_dtype(xt);
-		if (a[A_FACTOR].is_none)
-			return mg_kir_cast(k, od, x);
+		if (a[A_FACTOR].is_none) /* x stored as a double is: int64 through float64 */
+			return mg_kir_cast(k, od, xt == MG_DTYPE_I64 ? mg_kir_cast(k, MG_DTYPE_F64, x) : x);
 		int32_t mul = mg_kir_const(k, mg_gen_ctype(ct), mg_round_to(ct, 1 + a[A_FACTOR].v.f));
 		return mg_kir_cast(k, od, mg_gen_arith(k, MG_KOP_MUL, mg_gen_round(k, x, ct), mul, ct));
 	}

@@ -336,6 +336,7 @@ static void statistics(void)
 		{"NormalizeIntensity", "{\"subtrahend\": -7, \"divisor\": 0.1, \"nonzero\": true, \"dtype\": null}"},
 		{"ScaleIntensity", "{\"minv\": null, \"maxv\": null, \"factor\": 0.5}"},
 		{"ScaleIntensity", "{\"minv\": null, \"maxv\": null, \"dtype\": null}"},
+		{"ScaleIntensity", "{\"minv\": null, \"maxv\": null}"},
 		{"ShiftIntensity", "{\"offset\": 2.5}"},
 		{"ShiftIntensity", "{\"offset\": -1000.3}"},
 	};
