@@ -97,17 +97,21 @@ static int member_stats(struct mg_kctx *k, struct chain *c, int i)
 			mg_kir_tensor(&kir, c->x->dtype, c->x->rank);
 			int32_t v = prefix(c, &kir, pv, 0, i, g);
 			struct mg_gen_stats *st = stats(c, i, g);
-			nred = v < 0 ? -1 : d->reduce(c->attrs[i], &kir, pv, v,
-						      (enum mg_dtype)kir.nodes[v].type, pass, st);
+			int t = v < 0 ? -1 : kir.nodes[v].type;
+			nred = t < 0 || t >= MG_DTYPE_COUNT
+				       ? -1
+				       : d->reduce(c->attrs[i], &kir, pv, v, (enum mg_dtype)t, pass, st);
 			int rc = nred <= 0 || st->n + nred > MG_GEN_MAXSTATS
 					 ? (nred == 0 ? 0 : -2)
 					 : launch(k, c, &kir, c->x, 1, g, pv, red);
-			for (int r = 0; r < nred && !rc; r++)
-				whole[r] = g == 0 ? red[r]
-						  : mg_kred_combine(kir.info.red[r], whole[r], red[r]);
-			if (own)
-				for (int r = 0; r < nred && !rc; r++)
+			/* per channel: this group's own; whole image: the groups combined in order */
+			for (int r = 0; r < nred && !rc; r++) {
+				if (own)
 					st->v[st->n + r] = red[r];
+				else
+					whole[r] = g == 0 ? red[r]
+							  : mg_kred_combine(kir.info.red[r], whole[r], red[r]);
+			}
 			mg_arena_free(&ar);
 			if (rc)
 				return rc;
