@@ -54,6 +54,13 @@ int mg_llvm_emit_object(const struct mg_kir *const *k, int n, const char *const 
 int mg_llvm_emit_object_for(const struct mg_kir *const *k, int n, const char *const *symbols,
 			    const char *cpu, const char *features, const char *path,
 			    struct mg_err *e);
+/* The CPU name and feature string mg_llvm_emit_object_for takes for `mgc compile
+ * --target-cpu=name`: "native" (the host: both NULL), "generic" (= "x86-64", SSE2),
+ * "x86-64-v2", "x86-64-v3" (AVX2) or "x86-64-v4" (AVX-512), the x86-64 levels whose
+ * features are fixed, so an executable made for one runs on every CPU of that level.
+ * Any other name is an MG_ERR_CONFIG error that lists these. */
+int mg_llvm_target_cpu(const char *name, const char **cpu, const char **features,
+		       struct mg_err *e);
 /* Whether generated code calls glibc's vector math library for EXP and LOG (libmvec
  * could be loaded in this process); else it calls libm's expf/exp/logf/log. */
 int mg_llvm_uses_libmvec(void);

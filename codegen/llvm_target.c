@@ -49,6 +49,43 @@ static int has_feature(const char *features, const char *f)
 	return 0;
 }
 
+/* The x86-64 micro-architecture levels (the psABI's), with the features each adds
+ * spelled out: the renderer's vector width is read from the feature string. */
+#define MG_X86_V2 "+cx16,+popcnt,+sahf,+sse3,+sse4.1,+sse4.2,+ssse3"
+#define MG_X86_V3 MG_X86_V2 ",+avx,+avx2,+bmi,+bmi2,+f16c,+fma,+lzcnt,+movbe,+xsave"
+#define MG_X86_V4 MG_X86_V3 ",+avx512f,+avx512bw,+avx512cd,+avx512dq,+avx512vl"
+static const struct {
+	const char *name, *cpu, *features;
+} levels[] = {
+	{"generic", "x86-64", "+sse2"},
+	{"x86-64", "x86-64", "+sse2"},
+	{"x86-64-v2", "x86-64-v2", MG_X86_V2},
+	{"x86-64-v3", "x86-64-v3", MG_X86_V3},
+	{"x86-64-v4", "x86-64-v4", MG_X86_V4},
+};
+
+int mg_llvm_target_cpu(const char *name, const char **cpu, const char **features,
+		       struct mg_err *e)
+{
+	*cpu = *features = NULL;
+	if (!strcmp(name, "native"))
+		return 0;
+	char *triple = LLVMGetDefaultTargetTriple();
+	int x86 = !strncmp(triple, "x86_64", 6);
+	LLVMDisposeMessage(triple);
+	for (size_t i = 0; x86 && i < sizeof levels / sizeof *levels; i++)
+		if (!strcmp(name, levels[i].name)) {
+			*cpu = levels[i].cpu;
+			*features = levels[i].features;
+			return 0;
+		}
+	return mg_err_set(e, MG_ERR_CONFIG,
+			  "--target-cpu=%s: unknown target; use native (this CPU, the default)%s "
+			  "(mgc compile --help lists them)", name,
+			  x86 ? ", generic (any x86-64), x86-64-v2, x86-64-v3 (AVX2) or x86-64-v4 "
+				"(AVX-512)" : " on this architecture");
+}
+
 int mg_llvm_target_init(struct mg_llvm_target *t, const char *cpu, const char *features,
 			struct mg_err *e)
 {

@@ -10,7 +10,7 @@
  * result is bit-identical to the unfused chain, dtype, values and meta alike. The type is
  * the members' type rules in order; an error names the member (label and op).
  *
- * What a generated kernel (the LLVM backend) would do instead: members are maps
+ * What the generated kernels (the LLVM backend, gen_chain.c) do instead: members are maps
  * y = f_i(x; p_i) per voxel whose parameters p_i may be reductions over the member's own
  * input (each op's header says which: NormalizeIntensity's mean and std, over the
  * nonzero voxels with nonzero=true; ScaleIntensityRange and CastToType reduce nothing).
@@ -55,8 +55,8 @@ static int fused_elementwise(const struct mg_attr *a, struct mg_val *in, struct 
 	return 0;
 }
 
-/* One generated kernel for the whole run when every member has an emit (docs/fusion.md);
- * the composed reference kernels otherwise. */
+/* Generated kernels for the whole run when every member has an emit or a reduce + map
+ * (docs/fusion.md); the composed reference kernels otherwise. */
 static int fused_elementwise_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 				 struct mg_kctx *k)
 {

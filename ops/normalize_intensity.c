@@ -6,7 +6,8 @@
  * != 0 with nonzero: the mean when subtrahend or divisor is null, then the population
  * std around it when divisor is null (a second pass); with nonzero, also whether the
  * group has any such voxel (none: it is left unchanged). Given both, without nonzero:
- * none.
+ * none. Generated (gen_chain.c): a kernel per pass of those reductions, then the map;
+ * one kernel per channel with channel_wise.
  *
  * MONAI (intensity/array.py, NormalizeIntensity._normalize) works on a float32 copy of
  * each group (the whole image, or one channel with channel_wise), whatever the input
@@ -158,6 +159,80 @@ static int normalize_intensity(const struct mg_attr *a, struct mg_val *in, struc
 	return 0;
 }
 
+/* ---- the generated kernels (gen_chain.c): pass 0 sums the measured voxels and counts
+ * them, pass 1 sums the squares around the float32 mean, then the map. Sums are float64
+ * as in normalize_group, in the launcher's order: the mean can differ from ref's in the
+ * last bit of its float32 rounding (tests/test_lowering.c states the tolerance). */
+
+static int needs_mean(const struct mg_attr *a)
+{
+	return a[A_SUB].is_none || a[A_DIV].is_none;
+}
+
+/* The voxel as MONAI's float32 copy holds it (int64 through float64, as `load`). */
+static int32_t voxel(struct mg_kir *k, int32_t x)
+{
+	return mg_kir_cast(k, MG_DTYPE_F32, k->nodes[x].type == MG_DTYPE_I64
+						   ? mg_kir_cast(k, MG_DTYPE_F64, x) : x);
+}
+
+/* Whether v (f32) is measured and normalized: v != 0 with nonzero (NaN is), else -1 (all). */
+static int32_t measured(const struct mg_attr *a, struct mg_kir *k, int32_t v)
+{
+	return a[A_NONZERO].v.i ? mg_kir_op(k, MG_KOP_NE, v, mg_kir_const(k, MG_DTYPE_F32, 0)) : -1;
+}
+
+static float mean_of(const struct mg_gen_stats *st)
+{
+	return st->v[1] > 0 ? (float)(st->v[0] / st->v[1]) : 0;
+}
+
+static int reduce(const struct mg_attr *a, struct mg_kir *k, double *pv, int32_t x,
+		  enum mg_dtype xt, int pass, const struct mg_gen_stats *st)
+{
+	(void)xt;
+	int32_t v = voxel(k, x), m = measured(a, k, v), v64 = mg_kir_cast(k, MG_DTYPE_F64, v);
+	if (pass == 0 && needs_mean(a)) {
+		mg_kir_reduce(k, MG_KRED_SUM, v64, m);
+		mg_kir_reduce(k, MG_KRED_SUM, mg_kir_const(k, MG_DTYPE_F64, 1), m); /* the count */
+		return k->failed ? -1 : 2;
+	}
+	if (pass == 1 && a[A_DIV].is_none) {
+		int32_t dev = mg_kir_op(k, MG_KOP_SUB, v64,
+					mg_gen_param(k, pv, MG_DTYPE_F64, mean_of(st)));
+		mg_kir_reduce(k, MG_KRED_SUM, mg_kir_op(k, MG_KOP_MUL, dev, dev), m);
+		return k->failed ? -1 : 1;
+	}
+	return 0;
+}
+
+static int32_t map(const struct mg_attr *a, struct mg_kir *k, double *pv, int32_t x,
+		   enum mg_dtype xt, const struct mg_gen_stats *st)
+{
+	int cw = (int)a[A_CHANNEL_WISE].v.i;
+	struct mg_err e = {0};
+	if (check_lists(a, cw, st->channels, &e))
+		return -1; /* ref reports it */
+	int64_t c = cw ? st->channel : 0;
+	double n = needs_mean(a) ? st->v[1] : 0;
+	/* normalize_group's values, from the statistics */
+	float s = a[A_SUB].is_none ? mean_of(st) : (float)a[A_SUB].v.floats[c];
+	double dd = !a[A_DIV].is_none ? a[A_DIV].v.floats[c]
+		    : n > 0	      ? (double)(float)sqrt(st->v[2] / n) : 0;
+	float d = dd == 0.0 ? 1.0f : (float)dd;
+	int32_t v = voxel(k, x);
+	int32_t r = mg_kir_op(k, MG_KOP_SUB, v, mg_gen_param(k, pv, MG_DTYPE_F32, s));
+	r = mg_kir_op(k, MG_KOP_DIV, r, mg_gen_param(k, pv, MG_DTYPE_F32, d));
+	if (a[A_NONZERO].v.i)
+		r = mg_kir_select(k, measured(a, k, v), r, v);
+	return mg_kir_cast(k, a[A_DTYPE].is_none ? (int)xt : (int)a[A_DTYPE].v.i, r);
+}
+
+static int per_channel(const struct mg_attr *a)
+{
+	return (int)a[A_CHANNEL_WISE].v.i;
+}
+
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
@@ -180,4 +255,8 @@ const struct mg_opdef mg_op_normalize_intensity = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = normalize_intensity,
+	.gen = mg_elementwise_gen,
+	.reduce = reduce,
+	.map = map,
+	.per_channel = per_channel,
 };

@@ -136,6 +136,16 @@ struct mg_grad {
 	void *pass; /* the pass's own state */
 };
 
+/* The statistics one elementwise member with reductions has gathered (struct mg_opdef's
+ * reduce/map) for the group its kernels run on: channel c of channels, or the whole
+ * image (channel -1). v: the reductions of every pass so far, in order. */
+enum { MG_GEN_MAXSTATS = 16 };
+struct mg_gen_stats {
+	int64_t channel, channels;
+	int n;
+	double v[MG_GEN_MAXSTATS];
+};
+
 struct mg_opdef {
 	const char *name;     /* MONAI's array-transform name: "ScaleIntensityRange" */
 	const char *synopsis; /* one line */
@@ -188,6 +198,21 @@ struct mg_opdef {
 	 * output voxel depends on its input voxel and the attributes alone (no reductions). */
 	int32_t (*emit)(const struct mg_attr *attrs, struct mg_kir *k, int32_t x,
 			enum mg_dtype xt);
+	/* Elementwise ops whose map needs statistics of their own input first
+	 * (NormalizeIntensity's mean and std, ScaleIntensity's min and max): "reductions
+	 * first, then one pass" (docs/fusion.md). `reduce` adds to k the reductions of pass
+	 * `pass` (0, 1, ...) over the voxel x (dtype xt), given st (the results of the
+	 * passes before), and returns how many it added: 0 when the statistics are
+	 * complete (which depends on attrs and pass alone, never on values), -1 when k
+	 * failed. `map` is then `emit` with every pass's results in st; the values it
+	 * computes from them enter the kernel as parameters (mg_gen_param into pv), never
+	 * as constants, so one compiled kernel serves every item and channel.
+	 * `per_channel`: 1 when attrs ask for statistics per channel (axis 0). */
+	int (*reduce)(const struct mg_attr *attrs, struct mg_kir *k, double *pv, int32_t x,
+		      enum mg_dtype xt, int pass, const struct mg_gen_stats *st);
+	int32_t (*map)(const struct mg_attr *attrs, struct mg_kir *k, double *pv, int32_t x,
+		       enum mg_dtype xt, const struct mg_gen_stats *st);
+	int (*per_channel)(const struct mg_attr *attrs);
 	/* Reverse mode (passes/autodiff.c, docs/autodiff.md): adds to c the nodes that
 	 * compute the gradients of the forward node's wanted inputs from its outputs'
 	 * gradients, and sets c->dx. NULL: not differentiable (the pass refuses a loss
@@ -323,12 +348,18 @@ int32_t mg_gen_arith(struct mg_kir *k, enum mg_kop op, int32_t a, int32_t b,
 		     enum mg_dtype ct);
 /* The type kernel IR computes a float dtype's arithmetic in: f32 for f16/bf16. */
 int mg_gen_ctype(enum mg_dtype ct);
+/* v (any type) as mg_round_to(ct, (double)v) makes it, in ct's compute type: int64
+ * through float64 as mg_dtype_load reads it, f16/bf16 through f32. */
+int32_t mg_gen_round(struct mg_kir *k, int32_t v, enum mg_dtype ct);
+/* A parameter slot of k holding v (pv[slot] = v), read as a node of the given type. */
+int32_t mg_gen_param(struct mg_kir *k, double *pv, int type, double v);
 /* The gen of every op with an `emit`: one kernel y = emit(x) (output laid out as x, with
  * x's meta), else the op's ref. */
 int mg_elementwise_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		       struct mg_kctx *k);
 /* The same for a run of elementwise ops: member i is defs[i] with attrs[i]; one kernel
- * composing their emits when each has one, else -2 (the caller runs its reference
+ * composing their emits (or maps) when each has one, after the reduction kernels of
+ * the members with statistics (gen_chain.c), else -2 (the caller runs its reference
  * kernel). */
 int mg_elementwise_chain_gen(const struct mg_opdef *const *defs,
 			     const struct mg_attr *const *attrs, int n, struct mg_val *in,

@@ -3,7 +3,8 @@
  * MONAI: monai.transforms.ScaleIntensity(d)
  * Gradient: none.  Inverse: none.
  *
- * Reductions needed first: min and max (per channel with channel_wise).
+ * Reductions needed first: min and max (per channel with channel_wise), NaN left out.
+ * Generated (gen_chain.c): one kernel for the min and max, then the map.
  * MONAI (intensity/array.py, transforms/utils.py rescale_array):
  *   - minv or maxv set: each group (the image, or each channel with channel_wise) is
  *     converted to `dtype` (null: kept), its min and max taken in that dtype, then
@@ -109,6 +110,68 @@ static int scale_intensity(const struct mg_attr *a, struct mg_val *in, struct mg
 	return 0;
 }
 
+/* ---- the generated kernels (gen_chain.c): pass 0 takes the min and max (NaN left out,
+ * as mg_reduce_minmax), then the map: rescale_group's arithmetic, exact (each step in
+ * float64 rounded to ct where ref's double arithmetic is), with the degenerate case
+ * chosen per voxel by a parameter so the kernel does not depend on the values. */
+
+static int rescales(const struct mg_attr *a)
+{
+	return !a[A_MINV].is_none || !a[A_MAXV].is_none;
+}
+
+static int reduce(const struct mg_attr *a, struct mg_kir *k, double *pv, int32_t x,
+		  enum mg_dtype xt, int pass, const struct mg_gen_stats *st)
+{
+	(void)pv, (void)st;
+	if (pass > 0 || !rescales(a))
+		return 0;
+	int32_t v = mg_kir_cast(k, MG_DTYPE_F64, x);
+	int32_t m = mg_dtype_is_float(xt) ? mg_kir_op(k, MG_KOP_EQ, v, v) : -1;
+	mg_kir_reduce(k, MG_KRED_MIN, v, m);
+	mg_kir_reduce(k, MG_KRED_MAX, v, m);
+	return k->failed ? -1 : 2;
+}
+
+static int32_t map(const struct mg_attr *a, struct mg_kir *k, double *pv, int32_t x,
+		   enum mg_dtype xt, const struct mg_gen_stats *st)
+{
+	enum mg_dtype od = a[A_DTYPE].is_none ? xt : (enum mg_dtype)a[A_DTYPE].v.i;
+	if (!rescales(a)) { /* factor_one */
+		enum mg_dtype ct = mg_float_dtype(xt);
+		if (a[A_FACTOR].is_none) /* x stored as a double is: int64 through float64 */
+			return mg_kir_cast(k, od, xt == MG_DTYPE_I64 ? mg_kir_cast(k, MG_DTYPE_F64, x) : x);
+		int32_t mul = mg_kir_const(k, mg_gen_ctype(ct), mg_round_to(ct, 1 + a[A_FACTOR].v.f));
+		return mg_kir_cast(k, od, mg_gen_arith(k, MG_KOP_MUL, mg_gen_round(k, x, ct), mul, ct));
+	}
+	/* scale_one with rescale_group's values */
+	enum mg_dtype dt = od, ct = mg_float_dtype(dt);
+	double mn = mg_convert_value(dt, st->v[0]), mx = mg_convert_value(dt, st->v[1]);
+	int has_lo = !a[A_MINV].is_none, has_hi = !a[A_MAXV].is_none, c = mg_gen_ctype(ct);
+	int32_t vd = mg_kir_cast(k, dt, xt == MG_DTYPE_I64 ? mg_kir_cast(k, MG_DTYPE_F64, x) : x);
+	int32_t v64 = mg_kir_cast(k, MG_DTYPE_F64, vd);
+	int32_t deg = vd; /* min == max: x * minv, or x */
+	if (has_lo)
+		deg = mg_kir_cast(k, od, mg_gen_round(k, mg_kir_op(k, MG_KOP_MUL, v64,
+			mg_kir_const(k, MG_DTYPE_F64, mg_round_to(ct, a[A_MINV].v.f))), ct));
+	int32_t r = mg_kir_op(k, MG_KOP_SUB, mg_kir_cast(k, MG_DTYPE_F64, mg_gen_round(k, vd, ct)),
+			      mg_gen_param(k, pv, MG_DTYPE_F64, mn));
+	r = mg_gen_arith(k, MG_KOP_DIV, mg_gen_round(k, r, ct),
+			 mg_gen_param(k, pv, c, mg_round_to(ct, mx - mn)), ct);
+	if (has_lo && has_hi) {
+		r = mg_gen_arith(k, MG_KOP_MUL, r,
+				 mg_kir_const(k, c, mg_round_to(ct, a[A_MAXV].v.f - a[A_MINV].v.f)), ct);
+		r = mg_gen_arith(k, MG_KOP_ADD, r, mg_kir_const(k, c, mg_round_to(ct, a[A_MINV].v.f)), ct);
+	}
+	return mg_kir_select(k, mg_gen_param(k, pv, MG_KT_BOOL, mn == mx), deg,
+			     mg_kir_cast(k, od, r));
+}
+
+static int per_channel(const struct mg_attr *a)
+{
+	return rescales(a) && a[A_CHANNEL_WISE].v.i;
+}
+
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
@@ -127,4 +190,8 @@ const struct mg_opdef mg_op_scale_intensity = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = scale_intensity,
+	.gen = mg_elementwise_gen,
+	.reduce = reduce,
+	.map = map,
+	.per_channel = per_channel,
 };

@@ -203,6 +203,56 @@ static void test_kernels(void)
 	check_same_tree(run, out);
 }
 
+/* Reduction kernels (a fused ScaleIntensityRange -> NormalizeIntensity(nonzero) ->
+ * ShiftIntensity on the image, ScaleIntensity per channel on the label) are traced and
+ * linked like maps: the executable, compiled for generic x86-64, runs them all (none
+ * falls back) with mgc run's outputs byte for byte (the synthetic images are integers,
+ * whose float64 sums are exact in any order), and its kernels use no AVX register. An
+ * unknown --target-cpu is refused before any work, naming the valid ones. */
+static void test_reductions(void)
+{
+	char log[16384], run[300], out[300], cfg[300];
+	snprintf(cfg, sizeof cfg, "%s", files_path("normalize.json"));
+	FILE *f = fopen(cfg, "w");
+	fprintf(f, "{\"dataset_dir\": \"%s\", \"output_dir\": \"%s\", "
+		   "\"datalist\": {\"_target_\": \"load_decathlon_datalist\", "
+		   "\"data_list_file_path\": \"@dataset_dir\", \"data_list_key\": \"training\", "
+		   "\"base_dir\": \"@dataset_dir\"}, \"dataset\": {\"_target_\": \"Dataset\", "
+		   "\"data\": \"@datalist\", \"transform\": {\"_target_\": \"Compose\", "
+		   "\"transforms\": [{\"_target_\": \"LoadImaged\", \"keys\": [\"image\", \"label\"]}, "
+		   "{\"_target_\": \"EnsureChannelFirstd\", \"keys\": [\"image\", \"label\"]}, "
+		   "{\"_target_\": \"ScaleIntensityRanged\", \"keys\": \"image\", \"a_min\": -57, "
+		   "\"a_max\": 164, \"b_min\": 0.0, \"b_max\": 1000.0, \"clip\": true, "
+		   "\"dtype\": \"float64\"}, "
+		   "{\"_target_\": \"NormalizeIntensityd\", \"keys\": \"image\", \"nonzero\": true}, "
+		   "{\"_target_\": \"ShiftIntensityd\", \"keys\": \"image\", \"offset\": 1.0}, "
+		   "{\"_target_\": \"ScaleIntensityd\", \"keys\": \"label\", \"channel_wise\": true}, "
+		   "{\"_target_\": \"SaveImaged\", \"keys\": [\"image\", \"label\"], "
+		   "\"output_dir\": \"@output_dir\", \"output_postfix\": \"\", \"resample\": false}]}}}",
+		data, files_path("never_written2"));
+	fclose(f);
+	snprintf(run, sizeof run, "%s", files_path("normalize_run"));
+	int rc = files_sh(log, sizeof log, "%s run %s --output_dir=%s --quiet", MG_BIN, cfg, run);
+	CHECK(rc == 0, "%s", log);
+
+	const char *exe = files_path("normalize");
+	rc = files_sh(log, sizeof log, "%s compile %s --target-cpu=nehalem -o %s", MG_BIN, cfg, exe);
+	CHECK(rc == 1 && strstr(log, "--target-cpu=nehalem: unknown target") &&
+		      strstr(log, "x86-64-v3") && !strstr(log, "traced"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s compile %s --target-cpu=generic --verbose -o %s", MG_BIN,
+		      cfg, exe);
+	CHECK(rc == 0 && strstr(log, ": NormalizeIntensity\n") && strstr(log, ": FusedElementwise\n") &&
+		      strstr(log, ": ScaleIntensity\n"),
+	      "%s", log);
+	snprintf(out, sizeof out, "%s", files_path("normalize_exe"));
+	rc = files_sh(log, sizeof log, "%s --output_dir=%s --verbose --quiet", exe, out);
+	CHECK(rc == 0 && strstr(log, "0 fell back"), "%s", log);
+	check_same_tree(run, out);
+	rc = files_sh(log, sizeof log, "objdump -d %s | awk '/<mg_aot_kernel_[0-9]+>:/{k=1;next} "
+		      "/^$/{k=0} k' | grep -c '%%[yz]mm'", exe);
+	CHECK(!strcmp(log, "0\n"), "AVX registers in kernels made for generic x86-64: %s", log);
+}
+
 int main(void)
 {
 	if (files_init("mg_compile_"))
@@ -219,6 +269,7 @@ int main(void)
 		 "--sample=label=%s/labelsTr/synth_000.nii.gz", data, data);
 	test_executable();
 	test_kernels();
+	test_reductions();
 	test_embed();
 	files_done();
 	return check_done();

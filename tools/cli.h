@@ -28,11 +28,12 @@ struct cli {
 	struct mg_step_opts step_opts; /* --batch=N, --patch=X,Y,Z */
 	int steps;           /* --steps=K (run): steps to run */
 	const char *weights; /* --weights=FILE (run): a safetensors checkpoint; NULL: init */
+	const char *target_cpu; /* --target-cpu=NAME (compile): NULL, the host */
 };
 
 enum {
 	CLI_RUNTIME = 1, /* run-time options other than --verbose and --quiet are taken */
-	CLI_OUTPUT = 2,  /* -o NAME, --plan-only, --no-trace and --sample are taken */
+	CLI_OUTPUT = 2,  /* -o NAME, --plan-only, --no-trace, --sample, --target-cpu are taken */
 	CLI_STEP = 4,    /* --step, --batch and --patch are taken (and, with CLI_RUNTIME,
 			  * --steps and --weights) */
 };
@@ -40,8 +41,9 @@ enum {
 /* Options are --name=value; --run_id, --backend, --after, --disable, (with CLI_STEP)
  * --step, --batch and --patch, the run-time options
  * (runner.h; those besides --verbose and --quiet only with CLI_RUNTIME in flags) and,
- * with CLI_OUTPUT, -o NAME, --plan-only, --no-trace and --sample=KEY=FILE are mgc's; any other --key=value overrides the
- * config at that key. Returns 0, or 2 after printing a usage error. */
+ * with CLI_OUTPUT, -o NAME, --plan-only, --no-trace, --sample=KEY=FILE and
+ * --target-cpu=NAME are mgc's; any other --key=value overrides the config at that key.
+ * Returns 0, or 2 after printing a usage error. */
 int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **argv);
 /* Loads the config files, builds the program at run_id (with --step: the network's step,
  * p->graph alone) and runs the passes. */

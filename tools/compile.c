@@ -33,8 +33,9 @@ static const char usage[] =
 	"no pipeline file, compiler or LLVM at run time. The config's top-level strings that\n"
 	"only reach arguments and the datalist (dataset_dir, output_dir...) stay run-time\n"
 	"parameters: NAME --dataset_dir=D; NAME --help lists them. The generated kernels it\n"
-	"needs are traced by running it on one item and linked as machine code for this CPU;\n"
-	"steps whose kernels were not traced (other dtypes or layouts) run reference kernels.\n"
+	"needs are traced by running it on one item and linked as machine code for this CPU\n"
+	"(or --target-cpu's); steps whose kernels were not traced (other dtypes or layouts)\n"
+	"run reference kernels.\n"
 	"\n"
 	"options:\n"
 	"  -o NAME         the executable (or, with --plan-only, the plan) to write\n"
@@ -42,6 +43,9 @@ static const char usage[] =
 	"  --sample=KEY=FILE  the item whose run traces the generated kernels to link (once\n"
 	"                  per key; default: the datalist's first item)\n"
 	"  --no-trace      link no generated kernels: every op runs its reference kernel\n"
+	"  --target-cpu=NAME  the CPU the kernels' machine code is for: native (this one,\n"
+	"                  the default), generic (any x86-64), x86-64-v2, x86-64-v3 (AVX2)\n"
+	"                  or x86-64-v4 (AVX-512): a portable executable for that level\n"
 	"  --run_id=ID     the dataset component to compile (default: as mgc run)\n"
 	"  --disable=P,Q   skip these passes\n"
 	"  --verbose       pass timings, the kernels traced and the link command\n"
@@ -209,11 +213,16 @@ static int write_plan_c(const char *path, const unsigned char *blob, size_t n,
 }
 
 /* The kernels as one object file: k[i] as mg_aot_kernel_<i>. */
-static int write_kernels_o(const char *path, const struct mg_kir_set *k, struct mg_err *e)
+static int write_kernels_o(const char *path, const struct mg_kir_set *k, const char *target,
+			   struct mg_err *e)
 {
+	const char *cpu, *features;
+	int rc = mg_llvm_target_cpu(target ? target : "native", &cpu, &features, e);
+	if (rc)
+		return rc;
 	const struct mg_kir **kp = calloc((size_t)k->n, sizeof *kp);
 	char **sym = calloc((size_t)k->n, sizeof *sym);
-	int rc = kp && sym ? 0 : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
+	rc = kp && sym ? 0 : mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 	for (int i = 0; !rc && i < k->n; i++) {
 		kp[i] = &k->k[i];
 		if (!(sym[i] = malloc(32)))
@@ -222,7 +231,8 @@ static int write_kernels_o(const char *path, const struct mg_kir_set *k, struct 
 			snprintf(sym[i], 32, "mg_aot_kernel_%d", i);
 	}
 	if (!rc)
-		rc = mg_llvm_emit_object(kp, k->n, (const char *const *)sym, path, e);
+		rc = mg_llvm_emit_object_for(kp, k->n, (const char *const *)sym, cpu, features,
+					     path, e);
 	for (int i = 0; sym && i < k->n; i++)
 		free(sym[i]);
 	free(sym);
@@ -306,7 +316,7 @@ static int link_exe(const char *out, const char *const *inputs, int verbose, str
 /* The executable: the blob and the kernel table as a C file and the kernels as an object
  * file, in a temporary folder, then the link. */
 static int build_exe(const char *out, const void *blob, size_t n, const struct mg_kir_set *k,
-		     int verbose, struct mg_err *e)
+		     const char *target, int verbose, struct mg_err *e)
 {
 	const char *tdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char dir[4096], src[4200], obj[4200];
@@ -320,7 +330,7 @@ static int build_exe(const char *out, const void *blob, size_t n, const struct m
 				NULL};
 	int rc = write_plan_c(src, blob, n, k, e);
 	if (!rc && k->n)
-		rc = write_kernels_o(obj, k, e);
+		rc = write_kernels_o(obj, k, target, e);
 	if (!rc)
 		rc = link_exe(out, inputs, verbose, e);
 	unlink(src);
@@ -348,7 +358,10 @@ int mgc_compile(int argc, char **argv)
 	struct mg_kir_recorder rec;
 	mg_kir_recorder_init(&rec, NULL);
 	double t0 = mg_now();
-	rc = compile_blob(&c, &arena, &params, &np, &blob, &n, &e);
+	const char *cpu, *features; /* a wrong --target-cpu is refused before any work */
+	rc = c.target_cpu ? mg_llvm_target_cpu(c.target_cpu, &cpu, &features, &e) : 0;
+	if (!rc)
+		rc = compile_blob(&c, &arena, &params, &np, &blob, &n, &e);
 	double t1 = mg_now();
 	if (!rc && !c.plan_only && !c.no_trace)
 		rc = trace_kernels(&c, blob, n, &rec, &e);
@@ -358,7 +371,8 @@ int mgc_compile(int argc, char **argv)
 			fprintf(stderr, "kernel %d: %s\n", i, rec.seen.k[i].name);
 	if (!rc)
 		rc = c.plan_only ? write_file(c.output, blob, n, &e)
-				 : build_exe(c.output, blob, n, &rec.seen, c.run.verbose, &e);
+				 : build_exe(c.output, blob, n, &rec.seen, c.target_cpu,
+					     c.run.verbose, &e);
 	if (!rc && !c.run.quiet) {
 		fprintf(stderr, "%s: a plan of %zu bytes (built in %.0f ms), ", c.output, n,
 			(t1 - t0) * 1e3);

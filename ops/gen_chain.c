@@ -1,0 +1,200 @@
+/* gen_chain.c: the generated kernels of a run of elementwise ops (one op, or a
+ * FusedElementwise chain): "reductions first, then one pass" (docs/fusion.md).
+ *
+ * For each member with statistics (op.h's reduce/map), in chain order, and for each of
+ * its passes: one kernel reads the run's input, evaluates the earlier members' maps per
+ * voxel (their statistics known by then) and reduces the member's own input; then one
+ * kernel evaluates every member and stores the output. A run without statistics is that
+ * last kernel alone.
+ *
+ * Groups: when a member wants statistics per channel, every kernel runs once per
+ * channel on that channel's view (the same IR, so one compiled kernel; its parameters
+ * differ), and a member with whole-image statistics combines the channels' partial
+ * results in channel order. Otherwise each kernel runs once over the whole image.
+ * Reductions are deterministic for a shape: the launcher's slices and their combining
+ * order depend on the shape only (runtime/kernel.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "intensity.h"
+
+struct chain {
+	const struct mg_opdef *const *defs;
+	const struct mg_attr *const *attrs;
+	int n;
+	const struct mg_tensor *x;
+	int64_t groups;            /* kernels per pass: 1, or x's channels */
+	struct mg_gen_stats *st;   /* [member][group] */
+};
+
+/* A tensor kernel IR can address: rank 1..MG_KMAX_RANK, not empty. */
+static int addressable(const struct mg_val *v)
+{
+	return v->kind == MG_VK_TENSOR && v->t.rank >= 1 && v->t.rank <= MG_KMAX_RANK &&
+	       mg_tensor_numel(&v->t) > 0;
+}
+
+static struct mg_gen_stats *stats(struct chain *c, int member, int64_t g)
+{
+	return &c->st[(int64_t)member * c->groups + g];
+}
+
+/* The run's input of group g (tensor `in` of k) through members [0, upto): the node of
+ * member upto's input voxel, or -1 when a member refused its arguments. */
+static int32_t prefix(struct chain *c, struct mg_kir *k, double *pv, int in, int upto, int64_t g)
+{
+	int32_t v = mg_kir_loadat(k, in);
+	for (int i = 0; i < upto && v >= 0; i++) {
+		int t = k->nodes[v].type;
+		if (t >= MG_DTYPE_COUNT)
+			return -1;
+		const struct mg_opdef *d = c->defs[i];
+		v = d->map ? d->map(c->attrs[i], k, pv, v, (enum mg_dtype)t, stats(c, i, g))
+			   : d->emit(c->attrs[i], k, v, (enum mg_dtype)t);
+	}
+	return v;
+}
+
+/* The call's arguments: the index space and tensors t[0..n) as group g's views. */
+static void group_args(const struct chain *c, struct mg_kargs *a, const struct mg_tensor *t,
+		       int n, int64_t g, const double *pv)
+{
+	memset(a, 0, sizeof *a);
+	int cw = c->groups > 1;
+	for (int i = 0; i < n; i++) {
+		struct mg_tensor v = mg_group(&t[i], cw, g);
+		mg_ktensor_set(&a->t[i], &v);
+		if (i == 0)
+			for (int d = 0; d < v.rank; d++)
+				a->dims[d] = v.dims[d];
+	}
+	memcpy(a->p, pv, sizeof a->p);
+}
+
+/* Runs kernel kir on group g; MG_ERR_UNSUPPORTED when the backend has no code. */
+static int launch(struct mg_kctx *k, struct chain *c, struct mg_kir *kir, const struct mg_tensor *t,
+		  int n, int64_t g, const double *pv, double *red)
+{
+	struct mg_kargs a;
+	mg_gen_order(c->x, kir->info.order);
+	group_args(c, &a, t, n, g, pv);
+	return mg_gen_run(k, kir, &a, red);
+}
+
+/* Member i's passes, every group each; 0, -2 (no kernel: run the reference), or an error. */
+static int member_stats(struct mg_kctx *k, struct chain *c, int i)
+{
+	const struct mg_opdef *d = c->defs[i];
+	int own = d->per_channel(c->attrs[i]);
+	for (int pass = 0;; pass++) {
+		double whole[MG_KMAX_RED];
+		int nred = 0;
+		for (int64_t g = 0; g < c->groups; g++) {
+			struct mg_arena ar = {0};
+			struct mg_kir kir;
+			double pv[MG_KMAX_PARAMS] = {0}, red[MG_KMAX_RED];
+			mg_kir_init(&kir, &ar, d->name, c->x->rank);
+			mg_kir_tensor(&kir, c->x->dtype, c->x->rank);
+			int32_t v = prefix(c, &kir, pv, 0, i, g);
+			struct mg_gen_stats *st = stats(c, i, g);
+			int t = v < 0 ? -1 : kir.nodes[v].type;
+			nred = t < 0 || t >= MG_DTYPE_COUNT
+				       ? -1
+				       : d->reduce(c->attrs[i], &kir, pv, v, (enum mg_dtype)t, pass, st);
+			int rc = nred <= 0 || st->n + nred > MG_GEN_MAXSTATS
+					 ? (nred == 0 ? 0 : -2)
+					 : launch(k, c, &kir, c->x, 1, g, pv, red);
+			/* per channel: this group's own; whole image: the groups combined in order */
+			for (int r = 0; r < nred && !rc; r++) {
+				if (own)
+					st->v[st->n + r] = red[r];
+				else
+					whole[r] = g == 0 ? red[r]
+							  : mg_kred_combine(kir.info.red[r], whole[r], red[r]);
+			}
+			mg_arena_free(&ar);
+			if (rc)
+				return rc;
+			if (nred == 0)
+				return 0;
+		}
+		for (int64_t g = 0; g < c->groups; g++) {
+			struct mg_gen_stats *st = stats(c, i, g);
+			if (!own)
+				memcpy(st->v + st->n, whole, (size_t)nred * sizeof *whole);
+			st->n += nred;
+		}
+	}
+}
+
+/* The output kernel on every group into a new y. */
+static int output(struct mg_kctx *k, struct chain *c, struct mg_tensor *y)
+{
+	int rc = 0;
+	y->buf = NULL;
+	for (int64_t g = 0; g < c->groups && !rc; g++) {
+		struct mg_arena ar = {0};
+		struct mg_kir kir;
+		double pv[MG_KMAX_PARAMS] = {0};
+		const struct mg_tensor *x = c->x;
+		mg_kir_init(&kir, &ar, c->n == 1 ? c->defs[0]->name : "FusedElementwise", x->rank);
+		mg_kir_tensor(&kir, x->dtype, x->rank); /* the output: its dtype is known at the end */
+		mg_kir_tensor(&kir, x->dtype, x->rank);
+		int32_t v = prefix(c, &kir, pv, 1, c->n, g);
+		int t = v >= 0 ? kir.nodes[v].type : -1;
+		if (t >= 0 && t < MG_DTYPE_COUNT) {
+			kir.tensor[0].dtype = (uint8_t)t;
+			kir.store = v;
+		}
+		struct mg_err ve = {0};
+		if (kir.store < 0 || mg_kir_verify(&kir, &ve))
+			rc = -2; /* a member refused these arguments (its ref reports why) */
+		else if (g == 0)
+			rc = mg_tensor_alloc_like(y, x, (enum mg_dtype)t, k->err);
+		if (!rc) {
+			const struct mg_tensor io[2] = {*y, *x};
+			rc = launch(k, c, &kir, io, 2, g, pv, NULL);
+		}
+		mg_arena_free(&ar);
+	}
+	if (rc && y->buf)
+		mg_tensor_release(y);
+	return rc;
+}
+
+int mg_elementwise_chain_gen(const struct mg_opdef *const *defs,
+			     const struct mg_attr *const *attrs, int n, struct mg_val *in,
+			     struct mg_val *out, struct mg_kctx *k)
+{
+	if (!k->backend || n < 1 || !addressable(&in[0]))
+		return -2;
+	const struct mg_tensor *x = &in[0].t;
+	struct chain c = {defs, attrs, n, x, 1, NULL};
+	for (int i = 0; i < n; i++) {
+		if (!(defs[i]->map && defs[i]->reduce && defs[i]->per_channel) && !defs[i]->emit)
+			return -2;
+		if (defs[i]->map && defs[i]->per_channel(attrs[i]))
+			c.groups = x->dims[0];
+	}
+	c.st = calloc((size_t)n * (size_t)c.groups, sizeof *c.st);
+	if (!c.st)
+		return mg_err_set(k->err, MG_ERR_NOMEM, "out of memory");
+	for (int i = 0; i < n; i++)
+		for (int64_t g = 0; g < c.groups; g++)
+			*stats(&c, i, g) = (struct mg_gen_stats){
+				.channel = defs[i]->map && defs[i]->per_channel(attrs[i]) ? g : -1,
+				.channels = x->dims[0]};
+	int rc = 0;
+	for (int i = 0; i < n && !rc; i++)
+		if (defs[i]->map)
+			rc = member_stats(k, &c, i);
+	struct mg_tensor y;
+	if (!rc)
+		rc = output(k, &c, &y);
+	free(c.st);
+	if (rc == MG_ERR_UNSUPPORTED) {
+		mg_err_clear(k->err);
+		return -2;
+	}
+	return rc ? rc : mg_val_set_result(&out[0], y, x->meta, 0);
+}
