@@ -69,7 +69,10 @@ struct mg_attrdef {
  *                fusion pass leaves it alone, because its fill is relative to its own
  *                input's edges and does not compose with its neighbours' grids
  *   READS_DATA   a spatial op whose grid reads the voxels (CropForeground's box): a
- *                fusion barrier, as the fused chain has no intermediate image to read */
+ *                fusion barrier, as the fused chain has no intermediate image to read
+ *   LOSS         a training loss (DiceLoss ...): its output is one float element, the
+ *                value a graph's loss (mg_graph.loss) may be; the frontend recognizes
+ *                loss ops by it */
 #define MG_OP_FLAGS(X)                          \
 	X(IO, 1, "io")                          \
 	X(ELEMENTWISE, 2, "elementwise")        \
@@ -77,7 +80,8 @@ struct mg_attrdef {
 	X(RANDOM, 8, "random")                  \
 	X(PASSTHROUGH, 16, "passthrough")       \
 	X(PADS, 32, "pads")                     \
-	X(READS_DATA, 64, "reads-data")
+	X(READS_DATA, 64, "reads-data")         \
+	X(LOSS, 128, "loss")
 
 enum {
 #define X(e, bit, name) MG_OPF_##e = bit,
