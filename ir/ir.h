@@ -14,8 +14,9 @@
 struct cJSON;
 
 /* A network's graph inputs: parameters (the autodiff pass differentiates the loss by
- * them) and buffers (running statistics), both loaded from a checkpoint. */
-enum mg_param { MG_PARAM_NONE, MG_PARAM_LEARNED, MG_PARAM_BUFFER };
+ * them) and buffers (running statistics), both loaded from a checkpoint, and an
+ * optimizer's state (zeros at the start; the optimizer pass makes them). */
+enum mg_param { MG_PARAM_NONE, MG_PARAM_LEARNED, MG_PARAM_BUFFER, MG_PARAM_STATE };
 
 struct mg_value {
 	struct mg_type type;
@@ -44,6 +45,10 @@ struct mg_graph {
 	int32_t *inputs;  /* values bound from the datalist item, or a network's tensors */
 	int32_t *outputs; /* the item's keys after the pipeline */
 	int32_t loss;     /* the scalar the autodiff pass differentiates; -1: none */
+	int optim;        /* the optimizer op (MG_OPF_OPTIMIZER) the optimizer pass applies
+			   * to every parameter's gradient; -1: none (the gradients are
+			   * outputs) */
+	const struct mg_attr *optim_attrs; /* its attributes, in the graph's arena */
 };
 
 /* Parses an op's arguments from a JSON object into out[d->nattrs] (defaults filled in; args NULL: the

@@ -1,6 +1,7 @@
 /* print.c: the graph's text form, one line per input, node and output:
  *   graph preprocess
  *     %0:str = input "image"
+ *     %5:f32[16,1,3,3,3] = param "model.0.conv.unit0.conv.weight"   (a network's; or buffer)
  *     %2:f32[1,?,?,?] = ScaleIntensityRange(%1) {a_min=-57, ...}  # label
  *     output "image" = %2
  * Attributes print in schema order with MONAI's names, so a node reads like the config
@@ -111,9 +112,13 @@ static void print_node(const struct mg_graph *g, const struct mg_node *n, FILE *
 void mg_graph_print(const struct mg_graph *g, FILE *f)
 {
 	fprintf(f, "graph %s\n", g->name);
-	for (int i = 0; i < g->ninputs; i++)
-		fprintf(f, "  %%%d:str = input \"%s\"\n", g->inputs[i],
-			g->values[g->inputs[i]].name);
+	static const char *const kind[] = {"input", "param", "buffer", "state"};
+	for (int i = 0; i < g->ninputs; i++) {
+		const struct mg_value *v = &g->values[g->inputs[i]];
+		fprintf(f, "  %%%d:", g->inputs[i]);
+		mg_type_print(&v->type, f);
+		fprintf(f, " = %s \"%s\"\n", kind[v->param], v->name);
+	}
 	for (int i = 0; i < g->nnodes; i++)
 		print_node(g, &g->nodes[i], f);
 	for (int i = 0; i < g->noutputs; i++)

@@ -469,7 +469,7 @@ int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg
 	int rc = mg_safetensors_open(path, &st, e), wanted = 0;
 	for (int i = first; !rc && i < g->ninputs; i++) {
 		const struct mg_value *v = &g->values[g->inputs[i]];
-		if (v->param == MG_PARAM_NONE)
+		if (v->param != MG_PARAM_LEARNED && v->param != MG_PARAM_BUFFER)
 			continue;
 		wanted++;
 		struct mg_tensor t;
@@ -486,7 +486,8 @@ int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg
 		const char *name = mg_safetensors_name(st, k);
 		int found = 0;
 		for (int i = first; i < g->ninputs && !found; i++)
-			found = g->values[g->inputs[i]].param != MG_PARAM_NONE &&
+			found = (g->values[g->inputs[i]].param == MG_PARAM_LEARNED ||
+				 g->values[g->inputs[i]].param == MG_PARAM_BUFFER) &&
 				!strcmp(g->values[g->inputs[i]].name, name);
 		if (!found)
 			rc = mg_err_set(e, MG_ERR_CONFIG, "%s: tensor '%s' is no parameter or buffer of "

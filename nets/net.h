@@ -29,14 +29,14 @@ int mg_net_build(struct mg_graph *g, const char *target, const struct cJSON *arg
 /* A checkpoint's tensors for the network's parameters and buffers, as torch's
  * load_state_dict(strict=True) takes them: vals[i] (released by the caller) for each
  * graph input i >= first (the graph's input count before mg_net_build: the network's
- * inputs) with mg_value.param set, from the safetensors file at path, with the
+ * inputs) that is a parameter or buffer, from the safetensors file at path, with the
  * graph's shape and dtype (float64 and float16 weights are converted). Errors name the
  * file and the tensor: one the graph needs and the file lacks, a shape that differs, a
  * key the network has no use for; the file's own errors (truncated, corrupt) as
  * mg_safetensors_open gives them. */
 int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg_val *vals,
 		struct mg_err *e);
-/* The network's parameters and buffers (inputs i >= first with mg_value.param set) as
+/* The network's parameters and buffers (inputs i >= first; not an optimizer's state) as
  * PyTorch's modules initialise them, drawn from seed (nets/init.c): vals[i], released by
  * the caller. Deterministic by seed; the distributions are torch's, not its values. */
 int mg_net_init(const struct mg_graph *g, int first, uint64_t seed, struct mg_val *vals,

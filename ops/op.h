@@ -70,9 +70,10 @@ struct mg_attrdef {
  *                input's edges and does not compose with its neighbours' grids
  *   READS_DATA   a spatial op whose grid reads the voxels (CropForeground's box): a
  *                fusion barrier, as the fused chain has no intermediate image to read
- *   LOSS         a training loss (DiceLoss ...): its output is one float element, the
- *                value a graph's loss (mg_graph.loss) may be; the frontend recognizes
- *                loss ops by it */
+ *   LOSS         a loss (MONAI's losses): its output 0 is the one-element value a
+ *                training step differentiates; a bundle's "loss" must name one
+ *   OPTIMIZER    a parameter's update (torch.optim's): a bundle's "optimizer" names one,
+ *                the optimizer pass applies it to every parameter */
 #define MG_OP_FLAGS(X)                          \
 	X(IO, 1, "io")                          \
 	X(ELEMENTWISE, 2, "elementwise")        \
@@ -80,8 +81,9 @@ struct mg_attrdef {
 	X(RANDOM, 8, "random")                  \
 	X(PASSTHROUGH, 16, "passthrough")       \
 	X(PADS, 32, "pads")                     \
-	X(READS_DATA, 64, "reads-data")         \
-	X(LOSS, 128, "loss")
+	X(READS_DATA, 64, "reads-data")        \
+	X(LOSS, 128, "loss")                    \
+	X(OPTIMIZER, 256, "optimizer")
 
 enum {
 #define X(e, bit, name) MG_OPF_##e = bit,
@@ -191,6 +193,10 @@ struct mg_opdef {
 	 * gradients, and sets c->dx. NULL: not differentiable (the pass refuses a loss
 	 * that depends on a parameter through this op). */
 	int (*grad)(struct mg_grad *c);
+	/* Optimizers (MG_OPF_OPTIMIZER, ops/optim.h): the names of the state tensors that
+	 * follow param and grad among the inputs (and param' among the outputs) for these
+	 * attributes, in order; their count (at most MG_STEP_MAXIO - 2). */
+	int (*state)(const struct mg_attr *attrs, const char **names);
 	/* Later: inverse. */
 };
 

@@ -6,6 +6,8 @@
 const struct mg_pass mg_passes[] = {
 	{"autodiff", "a loss -> the backward nodes of its parameters' gradients (first: the "
 	 "fusion passes then fuse both directions)", mg_pass_autodiff},
+	{"optimizer", "the parameters' gradients -> their optimizer's updates (param.new, "
+	 "its state)", mg_pass_optimizer},
 	{"fuse-spatial", "runs of spatial ops on one value -> one FusedSpatial node",
 	 mg_pass_fuse_spatial},
 	{"fuse-elementwise", "runs of elementwise ops on one value -> one FusedElementwise node",

@@ -1,8 +1,27 @@
 /* cli.c: option parsing and pipeline loading shared by `mgc run`, `mgc dump` and
  * `mgc compile`. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* "96,96,96": up to max positive sizes into v; their count, or -1. */
+static int parse_sizes(const char *s, int64_t *v, int max)
+{
+	int n = 0;
+	for (;;) {
+		char *end;
+		long long x = strtoll(s, &end, 10);
+		if (end == s || x < 1 || n == max)
+			return -1;
+		v[n++] = x;
+		if (!*end)
+			return n;
+		if (*end != ',')
+			return -1;
+		s = end + 1;
+	}
+}
 
 int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **argv)
 {
@@ -10,6 +29,8 @@ int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **a
 	snprintf(prog, sizeof prog, "mgc %s", cmd);
 	memset(c, 0, sizeof *c);
 	runner_init(&c->run);
+	c->step_opts.batch = 1;
+	c->steps = 3;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		int rc = runner_opt(&c->run, prog, a);
@@ -41,6 +62,30 @@ int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **a
 			if (c->nsamples == CLI_MAX)
 				return fprintf(stderr, "%s: too many --sample\n", prog), 2;
 			c->samples[c->nsamples++] = v;
+		} else if ((flags & CLI_STEP) && (v = runner_optval(a, "--step"))) {
+			if (strcmp(v, "train") != 0 && strcmp(v, "eval") != 0)
+				return fprintf(stderr, "%s: --step is train or eval, not '%s'\n", prog,
+					       v), 2;
+			c->step = 1;
+			c->step_opts.training = v[0] == 't';
+		} else if ((flags & CLI_STEP) && (v = runner_optval(a, "--batch"))) {
+			if (parse_sizes(v, &c->step_opts.batch, 1) != 1)
+				return fprintf(stderr, "%s: --batch wants a positive integer, not '%s'\n",
+					       prog, v), 2;
+		} else if ((flags & CLI_STEP) && (v = runner_optval(a, "--patch"))) {
+			if ((c->step_opts.nspatial = parse_sizes(v, c->step_opts.spatial, 3)) < 1)
+				return fprintf(stderr, "%s: --patch wants 1 to 3 positive sizes, as "
+					       "96,96,96, not '%s'\n", prog, v), 2;
+		} else if ((flags & CLI_STEP) && (flags & CLI_RUNTIME) &&
+			   (v = runner_optval(a, "--steps"))) {
+			int64_t k;
+			if (parse_sizes(v, &k, 1) != 1 || k > 1000000)
+				return fprintf(stderr, "%s: --steps wants a positive integer, not '%s'\n",
+					       prog, v), 2;
+			c->steps = (int)k;
+		} else if ((flags & CLI_STEP) && (flags & CLI_RUNTIME) &&
+			   (v = runner_optval(a, "--weights"))) {
+			c->weights = v;
 		} else if ((v = runner_optval(a, "--run_id"))) {
 			c->run_id = v;
 		} else if ((v = runner_optval(a, "--after"))) {
@@ -86,7 +131,9 @@ int cli_load(const struct cli *c, struct mg_config *cfg, struct mg_program *p, F
 	int rc = mg_config_load(cfg, c->files, c->nfiles, c->overrides, c->noverrides, e);
 	if (rc)
 		return rc;
-	if ((rc = mg_program_build(cfg, c->run_id ? c->run_id : default_run_id(cfg), p, e)))
+	if (c->step && (rc = mg_step_build(cfg, &c->step_opts, &p->graph, NULL, e)))
+		return rc;
+	if (!c->step && (rc = mg_program_build(cfg, c->run_id ? c->run_id : default_run_id(cfg), p, e)))
 		return rc;
 	struct mg_pass_opts po = {.dump_after = c->after, .dump = dump,
 				  .timing = c->run.verbose ? stderr : NULL, .disable = c->disable};

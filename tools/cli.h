@@ -4,6 +4,7 @@
 #define MGC_CLI_H
 
 #include "../frontend/build.h"
+#include "../frontend/step.h"
 #include "../passes/passes.h"
 #include "standalone/runner.h"
 
@@ -23,20 +24,32 @@ struct cli {
 	int no_trace;        /* --no-trace (compile): no generated kernels linked */
 	int nsamples;        /* --sample=KEY=FILE (compile): the item tracing runs on */
 	const char *samples[CLI_MAX];
+	int step;            /* --step=train|eval: the network's step, not the dataset */
+	struct mg_step_opts step_opts; /* --batch=N, --patch=X,Y,Z */
+	int steps;           /* --steps=K (run): steps to run */
+	const char *weights; /* --weights=FILE (run): a safetensors checkpoint; NULL: init */
 };
 
 enum {
 	CLI_RUNTIME = 1, /* run-time options other than --verbose and --quiet are taken */
 	CLI_OUTPUT = 2,  /* -o NAME, --plan-only, --no-trace and --sample are taken */
+	CLI_STEP = 4,    /* --step, --batch and --patch are taken (and, with CLI_RUNTIME,
+			  * --steps and --weights) */
 };
 
-/* Options are --name=value; --run_id, --backend, --after, --disable, the run-time options
+/* Options are --name=value; --run_id, --backend, --after, --disable, (with CLI_STEP)
+ * --step, --batch and --patch, the run-time options
  * (runner.h; those besides --verbose and --quiet only with CLI_RUNTIME in flags) and,
  * with CLI_OUTPUT, -o NAME, --plan-only, --no-trace and --sample=KEY=FILE are mgc's; any other --key=value overrides the
  * config at that key. Returns 0, or 2 after printing a usage error. */
 int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **argv);
-/* Loads the config files, builds the program at run_id and runs the passes. */
+/* Loads the config files, builds the program at run_id (with --step: the network's step,
+ * p->graph alone) and runs the passes. */
 int cli_load(const struct cli *c, struct mg_config *cfg, struct mg_program *p,
 	     FILE *dump, struct mg_err *e);
+
+/* `mgc run --step`: c->steps steps of the step graph g (through the passes) on a batch
+ * made from the seed, reporting each step's time and loss on stdout (step.c). */
+int cli_run_step(const struct cli *c, const struct mg_graph *g, struct mg_err *e);
 
 #endif

@@ -6,10 +6,15 @@
 
 static const char usage[] =
 	"usage: mgc dump PIPELINE.json... [--after=PASS] [--disable=PASS,...] [--run_id=ID]\n"
-	"                [--key#path=value...]\n"
+	"                [--step=train|eval [--batch=N] [--patch=X,Y,Z]] [--key#path=value...]\n"
 	"\n"
 	"Prints the graph IR of a pipeline: as the frontend built it (default), or after\n"
-	"the named pass. Passes, in order:\n";
+	"the named pass. By default the graph is the dataset's transforms (--run_id picks\n"
+	"the dataset); --step=train is one training step of the bundle's network_def and\n"
+	"loss on a batch of N images (default 1) of the spatial size --patch (default: the\n"
+	"bundle metadata's _meta_#network_data_format#inputs#image#spatial_shape), whose\n"
+	"gradients the autodiff pass adds; --step=eval is the network's forward alone.\n"
+	"Passes, in order:\n";
 
 int mgc_dump(int argc, char **argv)
 {
@@ -20,7 +25,7 @@ int mgc_dump(int argc, char **argv)
 		return 0;
 	}
 	struct cli c;
-	int rc = cli_parse(&c, "dump", CLI_RUNTIME, argc, argv);
+	int rc = cli_parse(&c, "dump", CLI_RUNTIME | CLI_STEP, argc, argv);
 	if (rc)
 		return rc;
 	if (!c.after)

@@ -17,14 +17,25 @@ static const char usage[] =
 	"  --run_id=ID     the dataset component to run (default: dataset, train#dataset...)\n"
 	"  --backend=B     llvm (default: generated kernels, JIT-compiled for this CPU, for the\n"
 	"                  ops that have them; reference kernels for the rest) or ref\n"
-	"  --disable=P,Q   skip these passes (e.g. fuse-spatial; see mgc dump --help)\n";
+	"  --disable=P,Q   skip these passes (e.g. fuse-spatial; see mgc dump --help)\n"
+	"  --step=S        train or eval: instead of the dataset, run the bundle's network\n"
+	"                  step (network_def, and loss for train; mgc dump --help) on a\n"
+	"                  batch made from a seed: image uniform in [0, 1), label random\n"
+	"                  classes; prints each step's time and loss (--verbose: time per op\n"
+	"                  and the JIT's compile time). There is no optimizer yet: the\n"
+	"                  weights do not change between steps.\n"
+	"  --batch=N       the step's batch size (default 1)\n"
+	"  --patch=X,Y,Z   its spatial size (default: the bundle metadata's spatial_shape)\n"
+	"  --steps=K       steps to run (default 3)\n"
+	"  --weights=FILE  a safetensors checkpoint (MONAI's state_dict names; docs/weights.md);\n"
+	"                  default: PyTorch's initialisation\n";
 
 int mgc_run(int argc, char **argv)
 {
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return fputs(usage, stdout), fputs(runner_usage, stdout), 0;
 	struct cli c;
-	int rc = cli_parse(&c, "run", CLI_RUNTIME, argc, argv);
+	int rc = cli_parse(&c, "run", CLI_RUNTIME | CLI_STEP, argc, argv);
 	if (rc)
 		return rc;
 	struct mg_err e = {0};
@@ -34,6 +45,10 @@ int mgc_run(int argc, char **argv)
 	struct mg_plan *plan = NULL;
 	double t0 = mg_now();
 	rc = cli_load(&c, &cfg, &p, stdout, &e);
+	if (!rc && c.step) {
+		rc = cli_run_step(&c, p.graph, &e);
+		goto done;
+	}
 	if (!rc)
 		rc = mg_program_load_data(&p, &e);
 	if (!rc)
@@ -61,6 +76,7 @@ int mgc_run(int argc, char **argv)
 	}
 	mg_pool_free(kpool);
 	mg_jit_free(jit);
+done:
 	if (rc)
 		fprintf(stderr, "mgc run: %s\n", e.msg);
 	mg_arena_free(&arena);

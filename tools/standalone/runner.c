@@ -79,9 +79,7 @@ struct mg_pool *runner_kernel_pool(const struct runner *r, long nitems)
 	return r->threads == 1 || n == 1 ? mg_pool_new(r->threads == 1 ? 1 : 0) : NULL;
 }
 
-/* The --verbose profile: one line per step, totals over all items (with several threads
- * the times add up across them). */
-static void print_stats(const struct mg_plan *p, const struct mg_step_stats *st, FILE *f)
+void runner_print_stats(const struct mg_plan *p, const struct mg_step_stats *st, FILE *f)
 {
 	fprintf(f, "%-14s %-44s %6s %10s %10s\n", "op", "step", "calls", "ms/call",
 		"MB/call");
@@ -115,7 +113,7 @@ int runner_run(const struct mg_plan *p, const struct mg_datalist *dl, const stru
 		fprintf(stderr, "done: %lld items in %.2f s\n",
 			(long long)(r->count < 0 ? dl->n - r->first : r->count), mg_now() - t0);
 	if (!rc && stats)
-		print_stats(p, stats, stderr);
+		runner_print_stats(p, stats, stderr);
 	free(stats);
 	return rc;
 }

@@ -31,5 +31,8 @@ struct mg_pool *runner_kernel_pool(const struct runner *r, long nitems);
  * each step's calls, time and data made on stderr. */
 int runner_run(const struct mg_plan *p, const struct mg_datalist *dl, const struct runner *r,
 	       struct mg_err *e);
+/* The --verbose profile: one line per step, totals over all items (with several threads
+ * the times add up across them). */
+void runner_print_stats(const struct mg_plan *p, const struct mg_step_stats *st, FILE *f);
 
 #endif

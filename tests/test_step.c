@@ -1,0 +1,140 @@
+/* test_step.c: a bundle's network step as a graph (frontend/step.c) and the commands that
+ * show and run it: `mgc dump --step`, `mgc run --step`. The spleen bundle's network_def
+ * gives MONAI's parameter count; bad bundles fail with a message naming the key. */
+#include <math.h>
+
+#include "../frontend/step.h"
+#include "check.h"
+#include "files.h"
+
+static const char spleen_net[] =
+	"\"network_def\": {\"_target_\": \"UNet\", \"spatial_dims\": 3, \"in_channels\": 1, "
+	"\"out_channels\": 2, \"channels\": [16, 32, 64, 128, 256], \"strides\": [2, 2, 2, 2], "
+	"\"num_res_units\": 2, \"norm\": \"batch\"}";
+static const char small_net[] =
+	"\"network_def\": {\"_target_\": \"UNet\", \"spatial_dims\": 3, \"in_channels\": 1, "
+	"\"out_channels\": 2, \"channels\": [4, 8], \"strides\": [2], \"num_res_units\": 1, "
+	"\"norm\": \"batch\"}";
+static const char meta[] =
+	"\"_meta_\": {\"network_data_format\": {\"inputs\": {\"image\": {\"num_channels\": 1, "
+	"\"spatial_shape\": [16, 16, 16]}}}}";
+
+/* Writes {parts...} to files_dir/name; its path. */
+static const char *config(const char *name, const char *body)
+{
+	const char *path = files_path(name);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "{%s}\n", body);
+		fclose(f);
+	}
+	return path;
+}
+
+static int build(const char *body, const struct mg_step_opts *o, struct mg_graph **g,
+		 struct mg_err *e)
+{
+	const char *path = config("c.json", body);
+	struct mg_config c = {0};
+	int rc = mg_config_load(&c, &path, 1, NULL, 0, e);
+	if (!rc)
+		rc = mg_step_build(&c, o, g, NULL, e);
+	mg_config_free(&c);
+	return rc;
+}
+
+static void test_eval_graph(void)
+{
+	char body[2048];
+	snprintf(body, sizeof body, "%s, %s", spleen_net, meta);
+	struct mg_step_opts o = {.batch = 2};
+	struct mg_err e = {0};
+	struct mg_graph *g = NULL;
+	CHECK_OK(build(body, &o, &g, &e), &e);
+	if (!g)
+		return;
+	const struct mg_value *x = &g->values[g->inputs[0]];
+	CHECK(!strcmp(x->name, "image") && x->param == MG_PARAM_NONE && x->type.rank == 5);
+	int64_t want[5] = {2, 1, 16, 16, 16};
+	CHECK(!memcmp(x->type.dims, want, sizeof want), "image dims from the metadata");
+	int64_t nparams = 0;
+	for (int i = 1; i < g->ninputs; i++) {
+		const struct mg_value *v = &g->values[g->inputs[i]];
+		int64_t n = 1;
+		for (int d = 0; d < v->type.rank; d++)
+			n *= v->type.dims[d];
+		nparams += v->param == MG_PARAM_LEARNED ? n : 0;
+	}
+	CHECK(nparams == 4808917, "%lld parameters (MONAI's spleen UNet: 4808917)",
+	      (long long)nparams);
+	CHECK(g->noutputs == 1 && !strcmp(g->values[g->outputs[0]].name, "pred") && g->loss < 0,
+	      "eval: one output, pred");
+	mg_graph_free(g);
+
+	/* --patch overrides the metadata; training adds the buffers' updates */
+	o = (struct mg_step_opts){.batch = 1, .training = 1, .nspatial = 3, .spatial = {8, 8, 8}};
+	snprintf(body, sizeof body, "%s, \"loss\": {\"_target_\": \"NoSuchLoss\"}", small_net);
+	CHECK_FAILS(build(body, &o, &g, &e), &e, "loss: 'NoSuchLoss' is not a loss");
+	snprintf(body, sizeof body, "%s, \"loss\": {\"_target_\": \"ScaleIntensity\"}", small_net);
+	CHECK_FAILS(build(body, &o, &g, &e), &e, "loss: 'ScaleIntensity' is not a loss");
+	CHECK_FAILS(build(small_net, &o, &g, &e), &e, "'loss'");
+}
+
+static void test_errors(void)
+{
+	struct mg_step_opts o = {.batch = 1};
+	struct mg_err e = {0};
+	struct mg_graph *g = NULL;
+	char body[2048];
+	CHECK_FAILS(build(meta, &o, &g, &e), &e, "'network_def'");
+	snprintf(body, sizeof body, "\"network_def\": {\"in_channels\": 1}, %s", meta);
+	CHECK_FAILS(build(body, &o, &g, &e), &e, "network_def: expected a component");
+	snprintf(body, sizeof body, "\"network_def\": {\"_target_\": \"UNet\"}, %s", meta);
+	CHECK_FAILS(build(body, &o, &g, &e), &e, "in_channels must be a positive integer");
+	CHECK_FAILS(build(small_net, &o, &g, &e), &e, "give it with --patch");
+	snprintf(body, sizeof body, "%s, \"_meta_\": {\"network_data_format\": {\"inputs\": "
+		 "{\"image\": {\"spatial_shape\": [16, 0, 16]}}}}", small_net);
+	CHECK_FAILS(build(body, &o, &g, &e), &e, "sizes must be positive integers");
+	o.nspatial = 2, o.spatial[0] = o.spatial[1] = 8;
+	CHECK_FAILS(build(small_net, &o, &g, &e), &e,
+		    "network_def: UNet: spatial_dims is 3 but the input has 2 spatial axes");
+	o.batch = 0;
+	CHECK_FAILS(build(small_net, &o, &g, &e), &e, "batch must be at least 1");
+	CHECK(g == NULL, "no graph from a failed build");
+}
+
+/* The commands: dump shows the step; run runs it on made-up data and reports it. */
+static void test_commands(void)
+{
+	char body[2048], log[1 << 16];
+	snprintf(body, sizeof body, "%s, %s", small_net, meta);
+	const char *path = config("small.json", body);
+	int rc = files_sh(log, sizeof log, "%s dump %s --step=eval --batch=2", MG_BIN, path);
+	CHECK(rc == 0 && strstr(log, "%0:f32[2,1,16,16,16] = input \"image\"") &&
+		      strstr(log, "= param \"model.0.conv.unit0.conv.weight\"") &&
+		      strstr(log, "= buffer \"model.0.conv.unit0.adn.N.running_mean\"") &&
+		      strstr(log, "output \"pred\""),
+	      "mgc dump --step=eval: %s", log);
+	rc = files_sh(log, sizeof log, "%s run %s --step=eval --steps=2 --verbose", MG_BIN, path);
+	CHECK(rc == 0 && strstr(log, "step 1: ") && strstr(log, "step 2: ") &&
+		      strstr(log, "kernels compiled in"),
+	      "mgc run --step=eval: %s", log);
+	rc = files_sh(log, sizeof log, "%s run %s --step=eval --weights=%s", MG_BIN, path,
+		      files_path("none.safetensors"));
+	CHECK(rc == 1 && strstr(log, "none.safetensors"), "a missing checkpoint: %s", log);
+	rc = files_sh(log, sizeof log, "%s dump %s --step=test", MG_BIN, path);
+	CHECK(rc == 2 && strstr(log, "--step is train or eval"), "%s", log);
+	rc = files_sh(log, sizeof log, "%s dump %s --step=eval --patch=8,x", MG_BIN, path);
+	CHECK(rc == 2 && strstr(log, "--patch wants"), "%s", log);
+}
+
+int main(void)
+{
+	if (files_init("mg_step_"))
+		return 1;
+	test_eval_graph();
+	test_errors();
+	test_commands();
+	files_done();
+	return check_done();
+}
