@@ -4,7 +4,8 @@
  *   differences): |fd - analytic| <= 1e-6 (1 + |analytic|). Logits in [-2, 2), targets
  *   soft in [0, 1) or labels in [0, C) (truncated to classes), away from the L1 norms'
  *   kinks (soft_label: p = g has measure zero).
- * - A value computed by hand: DiceLoss of a 1x2x2 case and CrossEntropyLoss of one voxel.
+ * - A value computed by hand: DiceLoss of a 1x2x2 case and CrossEntropyLoss of one voxel;
+ *   a channels-last input and a permuted uint8 target give the contiguous result.
  * - Refusals: shapes, target channels, sigmoid with softmax, reduction none, weights,
  *   labels out of range, other_act; each names the op and the argument or operand. */
 #include "check.h"
@@ -102,6 +103,44 @@ static void values(void)
 	CHECK(!(mg_ops[MG_OP_DiceCELossGrad]->flags & MG_OPF_LOSS), "its gradient is not");
 }
 
+/* A channels-last input and a permuted uint8 target give the contiguous float64
+ * result exactly (the kernels read any strides and target dtype). */
+static void layouts(void)
+{
+	struct mg_err e = {0};
+	const struct mg_opdef *d = mg_ops[MG_OP_DiceCELoss];
+	struct mg_arena arena = {0};
+	struct mg_attr a[32];
+	CHECK_OK(golden_parse_text(d, "{\"softmax\": true, \"to_onehot_y\": true}", &arena, a, &e),
+		 &e);
+	int64_t dx[] = {2, 3, 4, 5}, dt[] = {2, 1, 4, 5};
+	int last[] = {1, 3, 2, 0}, rev[] = {0, 1, 2, 3}; /* fastest first */
+	struct mg_val in[2][2] = {{{.kind = MG_VK_TENSOR}, {.kind = MG_VK_TENSOR}},
+				  {{.kind = MG_VK_TENSOR}, {.kind = MG_VK_TENSOR}}};
+	CHECK_OK(mg_tensor_alloc(&in[0][0].t, MG_DTYPE_F64, 4, dx, &e), &e);
+	CHECK_OK(mg_tensor_alloc(&in[0][1].t, MG_DTYPE_F64, 4, dt, &e), &e);
+	CHECK_OK(mg_tensor_alloc_order(&in[1][0].t, MG_DTYPE_F64, 4, dx, last, &e), &e);
+	CHECK_OK(mg_tensor_alloc_order(&in[1][1].t, MG_DTYPE_U8, 4, dt, rev, &e), &e);
+	for (int64_t i = 0; i < 120; i++)
+		((double *)mg_tensor_data(&in[0][0].t))[i] = gc_uniform(-2, 2);
+	for (int64_t i = 0; i < 40; i++)
+		((double *)mg_tensor_data(&in[0][1].t))[i] = (double)(i * 7 % 3);
+	mg_tensor_convert(&in[1][0].t, &in[0][0].t);
+	mg_tensor_convert(&in[1][1].t, &in[0][1].t);
+	double v[2];
+	for (int j = 0; j < 2; j++) {
+		struct mg_val y = {0};
+		struct mg_kctx k = {.err = &e};
+		CHECK_OK(d->ref(a, in[j], &y, &k), &e);
+		v[j] = *(double *)mg_tensor_data(&y.t);
+		mg_val_release(&y);
+		mg_val_release(&in[j][0]);
+		mg_val_release(&in[j][1]);
+	}
+	CHECK(v[0] == v[1], "strided %.17g, contiguous %.17g", v[1], v[0]);
+	mg_arena_free(&arena);
+}
+
 /* What mgc refuses beyond MONAI's shape errors (test_conformance_losses.c has those). */
 static void refusals(void)
 {
@@ -164,6 +203,7 @@ int main(void)
 {
 	gradients();
 	values();
+	layouts();
 	refusals();
 	return check_done();
 }
