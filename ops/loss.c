@@ -243,10 +243,11 @@ static void log_softmax(const struct lx *l, int64_t n, int64_t s, int64_t c0, do
 	for (int64_t c = c0; c < l->C; c++)
 		m = fmax(m, x[c * l->S]);
 	for (int64_t c = c0; c < l->C; c++)
-		sum += exp(x[c * l->S] - m);
+		sum += p[c - c0] = exp(x[c * l->S] - m);
+	double lse = log(sum);
 	for (int64_t c = c0; c < l->C; c++) {
-		ls[c - c0] = x[c * l->S] - m - log(sum);
-		p[c - c0] = exp(ls[c - c0]);
+		ls[c - c0] = x[c * l->S] - m - lse;
+		p[c - c0] /= sum;
 	}
 }
 
@@ -305,11 +306,11 @@ static int dice(const struct lx *l, const double *w, int nw, double scale, doubl
 			double *pv = p + n * C * S + s;
 			for (int64_t c = 0; soft && c < C; c++)
 				m = fmax(m, x[c * S]);
-			for (int64_t c = 0; soft && c < C; c++)
-				z += exp(x[c * S] - m);
 			for (int64_t c = 0; c < C; c++)
-				pv[c * S] = soft ? exp(x[c * S] - m) / z
+				z += pv[c * S] = soft ? exp(x[c * S] - m)
 					    : r->sigmoid ? sigmoid(x[c * S]) : x[c * S];
+			for (int64_t c = 0; soft && c < C; c++)
+				pv[c * S] /= z;
 		}
 	for (int64_t n = 0; n < N; n++)
 		for (int64_t c = c0; c < C; c++) {
