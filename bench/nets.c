@@ -1,8 +1,9 @@
 /* nets.c: a network's forward (eval) or forward + backward (train, loss sum(y * g))
- * through mgc's graph: MONAI's spleen UNet or whole-body / BraTS SegResNet built by
- * nets/, random weights, the default backend (oneDNN convolutions, generated kernels),
- * median wall time of runs after one warm-up, and the time per op kind of the last run.
- * usage: bench_nets unet|segresnet|brats train|eval [N SIZE RUNS] */
+ * through mgc's graph: MONAI's spleen UNet, whole-body / BraTS SegResNet, an nnU-Net
+ * shaped DynUNet or the 3D DenseNet121 built by nets/, random weights, the default
+ * backend (oneDNN convolutions, generated kernels), median wall time of runs after one
+ * warm-up, and the time per op kind of the last run.
+ * usage: bench_nets unet|segresnet|brats|dynunet|densenet train|eval [N SIZE RUNS] */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,14 @@ static const struct {
 	{"brats", "SegResNet", "{\"blocks_down\": [1, 2, 2, 4], \"blocks_up\": [1, 1, 1], "
 	 "\"init_filters\": 16, \"in_channels\": 4, \"out_channels\": 3, \"dropout_prob\": 0.2}",
 	 4},
+	/* nnU-Net's 3D full-resolution shape for a 96^3 patch: six levels, default filters */
+	{"dynunet", "DynUNet", "{\"spatial_dims\": 3, \"in_channels\": 1, \"out_channels\": 2, "
+	 "\"kernel_size\": [3, 3, 3, 3, 3, 3], \"strides\": [1, 2, 2, 2, 2, 2], "
+	 "\"upsample_kernel_size\": [2, 2, 2, 2, 2]}", 1},
+	{"densenet", "DenseNet121", "{\"spatial_dims\": 3, \"in_channels\": 1, "
+	 "\"out_channels\": 2}", 1},
 };
+enum { NPRESETS = sizeof presets / sizeof *presets };
 
 static uint64_t state = 0x9e3779b97f4a7c15ull;
 static float urand(void)
@@ -61,11 +69,11 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s unet|segresnet|brats train|eval [N SIZE RUNS]\n", argv[0]);
+		fprintf(stderr, "usage: %s unet|segresnet|brats|dynunet|densenet train|eval [N SIZE RUNS]\n", argv[0]);
 		return 2;
 	}
 	int pi = -1, train = !strcmp(argv[2], "train");
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NPRESETS; i++)
 		if (!strcmp(argv[1], presets[i].name))
 			pi = i;
 	int64_t N = argc > 3 ? atoll(argv[3]) : 2, S = argc > 4 ? atoll(argv[4]) : 96;

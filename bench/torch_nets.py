@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """torch_nets.py: the same networks and steps as bench/nets.c in PyTorch with MONAI's
 classes: forward (eval, no_grad) or forward + backward of sum(y * g) (train).
-usage: python3 bench/torch_nets.py unet|segresnet|brats train|eval [N SIZE RUNS]"""
+usage: python3 bench/torch_nets.py unet|segresnet|brats|dynunet|densenet train|eval [N SIZE RUNS]"""
 import sys
 import time
 
 import torch
-from monai.networks.nets import SegResNet, UNet
+from monai.networks.nets import DenseNet121, DynUNet, SegResNet, UNet
 
 PRESETS = {
     "unet": (lambda: UNet(spatial_dims=3, in_channels=1, out_channels=2,
@@ -18,6 +18,10 @@ PRESETS = {
     "brats": (lambda: SegResNet(blocks_down=[1, 2, 2, 4], blocks_up=[1, 1, 1],
                                 init_filters=16, in_channels=4, out_channels=3,
                                 dropout_prob=0.2), 4),
+    "dynunet": (lambda: DynUNet(spatial_dims=3, in_channels=1, out_channels=2,
+                                kernel_size=[3] * 6, strides=[1, 2, 2, 2, 2, 2],
+                                upsample_kernel_size=[2] * 5), 1),
+    "densenet": (lambda: DenseNet121(spatial_dims=3, in_channels=1, out_channels=2), 1),
 }
 
 name, mode = sys.argv[1], sys.argv[2]

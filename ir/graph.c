@@ -24,6 +24,7 @@ void mg_graph_free(struct mg_graph *g)
 	free(g->values);
 	free(g->inputs);
 	free(g->outputs);
+	free(g->aliases);
 	mg_arena_free(&g->arena);
 	free(g);
 }
@@ -106,6 +107,22 @@ int32_t mg_graph_tensor_input(struct mg_graph *g, const char *name, const struct
 		return -1;
 	}
 	return add_input(g, name, t, param, e);
+}
+
+int mg_graph_add_alias(struct mg_graph *g, const char *name, int32_t v, struct mg_err *e)
+{
+	int taken = find_input(g, name) >= 0;
+	for (int i = 0; i < g->naliases && !taken; i++)
+		taken = !strcmp(g->aliases[i].name, name);
+	if (taken)
+		return mg_err_set(e, MG_ERR_INTERNAL, "alias \"%s\" names another input", name);
+	if (grow((void **)&g->aliases, &g->aliases_cap, g->naliases + 1, sizeof *g->aliases))
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory adding alias \"%s\"", name);
+	const char *s = mg_arena_strdup(&g->arena, name);
+	if (!s)
+		return mg_err_set(e, MG_ERR_NOMEM, "out of memory adding alias \"%s\"", name);
+	g->aliases[g->naliases++] = (struct mg_alias){s, v};
+	return 0;
 }
 
 static void type_unknown(struct mg_type *t)

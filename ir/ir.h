@@ -34,6 +34,13 @@ struct mg_node {
 	const char *label;     /* the config path and key that made it */
 };
 
+/* A second state_dict key of a network input: torch lists a module reachable by two
+ * paths under both (DynUNet's skip_layers), so a checkpoint holds its tensors twice. */
+struct mg_alias {
+	const char *name;
+	int32_t value; /* the graph input it names */
+};
+
 struct mg_graph {
 	struct mg_arena arena;
 	const char *name;
@@ -49,6 +56,8 @@ struct mg_graph {
 			   * to every parameter's gradient; -1: none (the gradients are
 			   * outputs) */
 	const struct mg_attr *optim_attrs; /* its attributes, in the graph's arena */
+	int naliases, aliases_cap;
+	struct mg_alias *aliases; /* in the state_dict's order */
 };
 
 /* Parses an op's arguments from a JSON object into out[d->nattrs] (defaults filled in; args NULL: the
@@ -76,6 +85,8 @@ int32_t mg_graph_tensor_input(struct mg_graph *g, const char *name, const struct
 			      int param, struct mg_err *e);
 int32_t mg_graph_add_value(struct mg_graph *g, const struct mg_type *t, const char *name,
 			   struct mg_err *e);
+/* Another name of graph input v (struct mg_alias); unique among inputs and aliases. */
+int mg_graph_add_alias(struct mg_graph *g, const char *name, int32_t v, struct mg_err *e);
 /* Adds a node with nout fresh output values (types from the op's infer rule); attrs are
  * copied (a full list in the op's schema order), NULL giving the op's defaults. Returns the node index, or -1. */
 int32_t mg_graph_add_node(struct mg_graph *g, enum mg_op op, const int32_t *in, int nin,

@@ -11,10 +11,13 @@
 #include "../runtime/safetensors.h"
 #include "net.h"
 
-extern const struct mg_netdef mg_net_unet, mg_net_segresnet, mg_net_basic_unet;
+extern const struct mg_netdef mg_net_unet, mg_net_segresnet, mg_net_basic_unet,
+	mg_net_dynunet, mg_net_densenet, mg_net_densenet121, mg_net_densenet169,
+	mg_net_densenet201, mg_net_densenet264;
 
-static const struct mg_netdef *const nets[] = {&mg_net_unet, &mg_net_segresnet,
-					       &mg_net_basic_unet};
+static const struct mg_netdef *const nets[] = {
+	&mg_net_unet, &mg_net_segresnet, &mg_net_basic_unet, &mg_net_dynunet, &mg_net_densenet,
+	&mg_net_densenet121, &mg_net_densenet169, &mg_net_densenet201, &mg_net_densenet264};
 enum { NNETS = sizeof nets / sizeof *nets };
 
 static int failed(const struct mg_net *n) { return n->e->code != 0; }
@@ -92,7 +95,8 @@ int32_t mg_net_op(struct mg_net *n, enum mg_op op, const int32_t *in, int nin, i
 	cJSON_Delete(j);
 	int32_t id = rc ? -1 : mg_graph_add_node_n(n->g, op, in, nin, nout, attrs, label, n->e);
 	if (id < 0) {
-		mg_err_prefix(n->e, "%s (%s)", label, d->name);
+		if (rc) /* mg_graph_add_node_n's own errors name the node already */
+			mg_err_prefix(n->e, "%s (%s)", label, d->name);
 		return -1;
 	}
 	return n->g->nodes[id].out[0];
@@ -480,6 +484,21 @@ int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg
 		else if (!(rc = mg_safetensors_get(st, v->name, &t, e)))
 			rc = load_one(path, v, &t, &vals[i], e);
 	}
+	/* a second key of a tensor (struct mg_alias) may be there or not; when there, with
+	 * the tensor's shape */
+	for (int k = 0; !rc && k < g->naliases; k++) {
+		const struct mg_alias *al = &g->aliases[k];
+		struct mg_tensor t;
+		struct mg_val tmp = {0};
+		struct mg_value v = g->values[al->value];
+		v.name = al->name;
+		if (mg_safetensors_find(st, al->name) < 0)
+			continue;
+		wanted++;
+		if (!(rc = mg_safetensors_get(st, al->name, &t, e)) &&
+		    !(rc = load_one(path, &v, &t, &tmp, e)))
+			mg_val_release(&tmp);
+	}
 	/* strict: every tensor of the file is one the network has */
 	for (int k = 0; !rc && wanted < mg_safetensors_count(st) && k < mg_safetensors_count(st);
 	     k++) {
@@ -489,6 +508,8 @@ int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg
 			found = (g->values[g->inputs[i]].param == MG_PARAM_LEARNED ||
 				 g->values[g->inputs[i]].param == MG_PARAM_BUFFER) &&
 				!strcmp(g->values[g->inputs[i]].name, name);
+		for (int i = 0; i < g->naliases && !found; i++)
+			found = !strcmp(g->aliases[i].name, name);
 		if (!found)
 			rc = mg_err_set(e, MG_ERR_CONFIG, "%s: tensor '%s' is no parameter or buffer of "
 					"the network (a checkpoint of another configuration?)", path,

@@ -33,7 +33,9 @@ int mg_net_build(struct mg_graph *g, const char *target, const struct cJSON *arg
  * graph's shape and dtype (float64 and float16 weights are converted). Errors name the
  * file and the tensor: one the graph needs and the file lacks, a shape that differs, a
  * key the network has no use for; the file's own errors (truncated, corrupt) as
- * mg_safetensors_open gives them. */
+ * mg_safetensors_open gives them. A graph alias (mg_graph.aliases: torch's second key of
+ * a shared module) may be in the file or not; when it is, its shape is checked and the
+ * tensor under the input's own key is the one loaded. */
 int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg_val *vals,
 		struct mg_err *e);
 /* The network's parameters and buffers (inputs i >= first; not an optimizer's state) as

@@ -60,6 +60,28 @@ PARAMS = {
     "segresnet_small": ("SegResNet", dict(spatial_dims=3, init_filters=8, in_channels=1,
                                           out_channels=2, blocks_down=[1, 1],
                                           blocks_up=[1])),
+    # nnU-Net-like anisotropic levels: residual blocks, instance norm, two deep
+    # supervision heads; a strided input block (the output is half the input's size)
+    "dynunet_2d": ("DynUNet", dict(spatial_dims=2, in_channels=1, out_channels=2,
+                                   kernel_size=[[3, 3], [3, 1], [3, 3], [1, 3]],
+                                   strides=[[2, 1], [2, 2], [1, 2], [2, 2]],
+                                   upsample_kernel_size=[[2, 2], [1, 2], [2, 2]],
+                                   filters=[3, 4, 4, 6], res_block=True,
+                                   deep_supervision=True, deep_supr_num=2)),
+    # plain blocks, batch norm, biased transposed convolutions, one head
+    "dynunet_3d": ("DynUNet", dict(spatial_dims=3, in_channels=2, out_channels=3,
+                                   kernel_size=[[1, 3, 3], [1, 3, 3], 3, [3, 3, 1]],
+                                   strides=[1, [1, 2, 2], 2, [1, 2, 1]],
+                                   upsample_kernel_size=[[1, 2, 2], 2, [1, 2, 1]],
+                                   filters=[3, 4, 4, 6, 99], norm_name="batch",
+                                   trans_bias=True, deep_supervision=True, deep_supr_num=1)),
+    "densenet_small": ("DenseNet121", dict(spatial_dims=3, in_channels=1, out_channels=3,
+                                           init_features=4, growth_rate=4,
+                                           block_config=[2, 2], bn_size=2)),
+    "densenet_2d": ("DenseNet", dict(spatial_dims=2, in_channels=1, out_channels=2,
+                                     init_features=6, growth_rate=3, block_config=[1, 2, 1],
+                                     bn_size=2, norm="instance",
+                                     act=["elu", {"alpha": 0.5}])),
 }
 
 # forward (and gradient) cases: config, input shape, training?
@@ -73,6 +95,14 @@ DATA = [
     ("segresnet_small", [1, 1, 8, 8, 8], True),
     ("basicunet_2d", [1, 1, 36, 36], False),
     ("basicunet_2d", [2, 1, 36, 36], True),
+    ("dynunet_2d", [1, 1, 16, 16], False),
+    ("dynunet_2d", [2, 1, 16, 8], True),
+    ("dynunet_3d", [1, 2, 8, 8, 8], False),
+    ("dynunet_3d", [2, 2, 4, 8, 4], True),
+    ("densenet_small", [1, 1, 12, 12, 12], False),
+    ("densenet_small", [2, 1, 8, 8, 8], True),
+    ("densenet_2d", [1, 1, 32, 32], False),
+    ("densenet_2d", [2, 1, 32, 32], True),
 ]
 
 
@@ -140,7 +170,8 @@ def main():
             grads = {f"{k}.grad": p.grad.contiguous() for k, p in m.named_parameters()}
             grads["x.grad"] = xr.grad.contiguous()
             # the running statistics after the step (training updates them)
-            grads.update({f"{k}.after": v.contiguous() for k, v in m.state_dict().items()
+            # (named_buffers: once each, where state_dict repeats DynUNet's shared blocks)
+            grads.update({f"{k}.after": v.contiguous() for k, v in m.named_buffers()
                           if "running" in k or "num_batches" in k})
             save_file(grads, os.path.join(OUT, f"{case}.grads.safetensors"))
             files["g"] = f"{case}.g.npy"
