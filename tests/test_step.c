@@ -15,6 +15,10 @@ static const char small_net[] =
 	"\"network_def\": {\"_target_\": \"UNet\", \"spatial_dims\": 3, \"in_channels\": 1, "
 	"\"out_channels\": 2, \"channels\": [4, 8], \"strides\": [2], \"num_res_units\": 1, "
 	"\"norm\": \"batch\"}";
+static const char train_parts[] =
+	"\"loss\": {\"_target_\": \"DiceCELoss\", \"to_onehot_y\": true, \"softmax\": true}, "
+	"\"optimizer\": {\"_target_\": \"torch.optim.Adam\", \"params\": "
+	"\"$@network.parameters()\", \"lr\": 0.01}";
 static const char meta[] =
 	"\"_meta_\": {\"network_data_format\": {\"inputs\": {\"image\": {\"num_channels\": 1, "
 	"\"spatial_shape\": [16, 16, 16]}}}}";
@@ -78,6 +82,28 @@ static void test_eval_graph(void)
 	snprintf(body, sizeof body, "%s, \"loss\": {\"_target_\": \"ScaleIntensity\"}", small_net);
 	CHECK_FAILS(build(body, &o, &g, &e), &e, "loss: 'ScaleIntensity' is not a loss");
 	CHECK_FAILS(build(small_net, &o, &g, &e), &e, "'loss'");
+	snprintf(body, sizeof body, "%s, \"loss\": {\"_target_\": \"DiceLoss\"}, \"optimizer\": "
+		 "{\"_target_\": \"torch.optim.RMSprop\"}", small_net);
+	CHECK_FAILS(build(body, &o, &g, &e), &e, "optimizer: 'torch.optim.RMSprop' is not an "
+		    "optimizer mgc knows");
+	snprintf(body, sizeof body, "%s, \"loss\": {\"_target_\": \"DiceLoss\"}, \"optimizer\": "
+		 "{\"_target_\": \"SGD\", \"lr\": \"fast\"}", small_net);
+	CHECK_FAILS(build(body, &o, &g, &e), &e, "optimizer: argument 'lr'");
+
+	/* the training step: label one channel (to_onehot_y), loss then pred outputs */
+	snprintf(body, sizeof body, "%s, %s", small_net, train_parts);
+	CHECK_OK(build(body, &o, &g, &e), &e);
+	if (!g)
+		return;
+	int32_t label = -1;
+	for (int i = 0; i < g->ninputs; i++)
+		if (!strcmp(g->values[g->inputs[i]].name, "label"))
+			label = g->inputs[i];
+	CHECK(label >= 0 && g->values[label].type.dims[1] == 1 &&
+		      g->values[label].type.dims[2] == 8, "label (1, 1, 8, 8, 8)");
+	CHECK(g->loss >= 0 && g->outputs[0] == g->loss && g->optim == mg_op_find("Adam"),
+	      "loss first, Adam the optimizer");
+	mg_graph_free(g);
 }
 
 static void test_errors(void)
@@ -122,6 +148,27 @@ static void test_commands(void)
 	rc = files_sh(log, sizeof log, "%s run %s --step=eval --weights=%s", MG_BIN, path,
 		      files_path("none.safetensors"));
 	CHECK(rc == 1 && strstr(log, "none.safetensors"), "a missing checkpoint: %s", log);
+	/* training: the backward graph, the updates, and a loss that falls step by step */
+	snprintf(body, sizeof body, "%s, %s, %s", small_net, meta, train_parts);
+	const char *train = config("train.json", body);
+	rc = files_sh(log, sizeof log, "%s dump %s --step=train --batch=2 --after=optimizer",
+		      MG_BIN, train);
+	CHECK(rc == 0 && strstr(log, "= DiceCELossGrad(") && strstr(log, "= ConvGradWeight(") &&
+		      strstr(log, "= Adam(") &&
+		      strstr(log, "= state \"model.0.conv.unit0.conv.weight.exp_avg\"") &&
+		      strstr(log, "output \"model.0.conv.unit0.conv.weight.new\"") &&
+		      strstr(log, "output \"model.0.conv.unit0.conv.weight.exp_avg.new\"") &&
+		      strstr(log, "output \"model.0.conv.unit0.adn.N.running_mean.new\"") &&
+		      !strstr(log, ".grad\""),
+	      "mgc dump --step=train --after=optimizer: %.2000s", log);
+	rc = files_sh(log, sizeof log, "%s run %s --step=train --batch=2 --steps=4", MG_BIN, train);
+	double loss[4] = {0};
+	const char *at = log;
+	for (int s = 0; s < 4 && at; s++)
+		if ((at = strstr(at, "loss ")))
+			loss[s] = strtod(at += 5, NULL);
+	CHECK(rc == 0 && loss[0] > loss[1] && loss[1] > loss[2] && loss[2] > loss[3] &&
+		      loss[3] > 0, "mgc run --step=train: the loss falls: %s", log);
 	rc = files_sh(log, sizeof log, "%s dump %s --step=test", MG_BIN, path);
 	CHECK(rc == 2 && strstr(log, "--step is train or eval"), "%s", log);
 	rc = files_sh(log, sizeof log, "%s dump %s --step=eval --patch=8,x", MG_BIN, path);
