@@ -59,8 +59,8 @@ static dnnl_status_t norm_desc(dnnl_batch_normalization_desc_t *bd,
 }
 
 /* Whether pd is one of oneDNN's slow implementations (batch normalization on plain NCDHW
- * runs "ncsp" C++ loops or the reference, 6x slower than its jit kernel on channels-last;
- * docs/networks.md). */
+ * runs "ncsp" C++ loops or the reference, on channels-last with fewer than 8 channels the
+ * reference: 6x or more slower than its jit kernels; docs/networks.md). */
 static int slow(dnnl_primitive_desc_t pd)
 {
 	const char *impl = NULL;
@@ -77,24 +77,35 @@ static int norm_create(struct dnn_entry *en, const struct dnn_key *k,
 	dnnl_layer_normalization_desc_t ld;
 	dnnl_primitive_desc_t pd = NULL, hint = NULL;
 	dnnl_primitive_attr_t attr = NULL;
-	/* the data layout: x's, or channels-last when that runs a slow batch normalization
-	 * (the runner then reorders x, y, dy and dx) */
+	/* the data layout: x's, or when that runs a slow batch normalization channels-last,
+	 * or else (fewer than 8 channels) oneDNN's blocked layout of 8 channels; the runner
+	 * then reorders x, y, dy and dx */
+	static const dnnl_format_tag_t alt[2][6] = {
+		{0, 0, 0, dnnl_nwc, dnnl_nhwc, dnnl_ndhwc},
+		{0, 0, 0, dnnl_nCw8c, dnnl_nChw8c, dnnl_nCdhw8c}};
 	dnnl_memory_desc_t md = en->md[N_X];
+	TRY(mg_dnn_attr(&attr), "attributes");
 	TRY(norm_desc(&bd, &ld, k, &md), "normalization descriptor");
 	TRY(dnnl_primitive_desc_create(&hint, layer ? (const_dnnl_op_desc_t)&ld
 						    : (const_dnnl_op_desc_t)&bd,
 				       NULL, mg_dnn_engine, NULL),
 	    "normalization");
-	if (!layer && md.ndims > 2 && slow(hint)) {
-		static const dnnl_format_tag_t nspc[6] = {0, 0, 0, dnnl_nwc, dnnl_nhwc, dnnl_ndhwc};
-		dnnl_primitive_desc_destroy(hint);
-		hint = NULL;
-		TRY(dnnl_memory_desc_init_by_tag(&md, md.ndims, md.dims, dnnl_f32, nspc[md.ndims]),
-		    "channels-last layout");
-		TRY(norm_desc(&bd, &ld, k, &md), "normalization descriptor");
-		TRY(dnnl_primitive_desc_create(&hint, &bd, NULL, mg_dnn_engine, NULL),
-		    "normalization");
+	for (int i = 0; i < 2 && !layer && md.ndims > 2 && slow(hint); i++) {
+		dnnl_memory_desc_t amd;
+		dnnl_primitive_desc_t pd2 = NULL;
+		if (dnnl_memory_desc_init_by_tag(&amd, md.ndims, md.dims, dnnl_f32,
+						 alt[i][md.ndims]) == dnnl_success &&
+		    norm_desc(&bd, &ld, k, &amd) == dnnl_success &&
+		    dnnl_primitive_desc_create(&pd2, &bd, NULL, mg_dnn_engine, NULL) == dnnl_success &&
+		    !slow(pd2)) {
+			dnnl_primitive_desc_destroy(hint);
+			hint = pd2;
+			md = amd;
+		} else if (pd2) {
+			dnnl_primitive_desc_destroy(pd2);
+		}
 	}
+	TRY(norm_desc(&bd, &ld, k, &md), "normalization descriptor");
 	if (!bwd) {
 		TRY(dnnl_primitive_desc_create(&pd, layer ? (const_dnnl_op_desc_t)&ld
 							  : (const_dnnl_op_desc_t)&bd,
