@@ -143,7 +143,8 @@ static void update_running(const struct mg_norm_geom *g, const double *mean, con
 /* ---- inputs --------------------------------------------------------------------------- */
 
 /* Which input is which for this spec and n inputs. */
-static int layout(const struct mg_norm_spec *s, int n, struct mg_norm_ix *ix, struct mg_err *e)
+static int layout(const struct mg_norm_spec *s, int n, struct mg_norm_ix *ix,
+		  struct mg_err *e)
 {
 	int k = 1;
 	ix->w = s->affine ? k++ : -1;
@@ -211,7 +212,8 @@ static int check_float(const char *op, const char *what, const struct mg_type *t
 }
 
 /* The forward node's inputs t[0..n) against spec s (x's rank already given to it). */
-static int check_inputs(const struct mg_norm_spec *s, const struct mg_norm_ix *ix, const struct mg_type *t,
+static int check_inputs(const struct mg_norm_spec *s, const struct mg_norm_ix *ix,
+			const struct mg_type *t,
 			int n, struct mg_err *e)
 {
 	int rc = 0;
@@ -468,8 +470,10 @@ int mg_norm_grad_kernel(mg_norm_spec_fn *spec, const struct mg_attr *a, struct m
 	const struct mg_norm_geom *g = &s.g;
 	struct mg_tensor t[8] = {{0}}; /* dy x mean invstd w dx dw db */
 	if ((rc = f64_of(&t[0], &in[MG_NORM_G_DY].t, e)) || (rc = f64_of(&t[1], x, e)) ||
-	    (rc = f64_of(&t[2], &in[MG_NORM_G_MEAN].t, e)) || (rc = f64_of(&t[3], &in[MG_NORM_G_INVSTD].t, e)) ||
-	    (rc = f64_of(&t[4], s.affine ? &in[MG_NORM_G_W].t : NULL, e)) || (rc = f64_of(&t[5], x, e)) ||
+	    (rc = f64_of(&t[2], &in[MG_NORM_G_MEAN].t, e)) ||
+	    (rc = f64_of(&t[3], &in[MG_NORM_G_INVSTD].t, e)) ||
+	    (rc = f64_of(&t[4], s.affine ? &in[MG_NORM_G_W].t : NULL, e)) ||
+	    (rc = f64_of(&t[5], x, e)) ||
 	    (s.affine && (rc = mg_tensor_alloc(&t[6], MG_DTYPE_F64, s.prank, s.pdims, e))) ||
 	    (s.affine && s.bias && (rc = mg_tensor_alloc(&t[7], MG_DTYPE_F64, s.prank, s.pdims, e))))
 		goto done;

@@ -130,7 +130,8 @@ static int forward(const struct mg_norm_spec *s, const struct mg_norm_ix *ix, st
 	const struct mg_tensor *x0 = &in[0].t;
 	int grouped = g->gn > 0, rc;
 	int64_t G = ngroups(g);
-	const struct mg_tensor *x = grouped ? dense(x0, &t[T_X], e) : mg_nn_dnn_operand(x0, &t[T_X], e);
+	const struct mg_tensor *x = grouped ? dense(x0, &t[T_X], e)
+					    : mg_nn_dnn_operand(x0, &t[T_X], e);
 	const struct mg_tensor *w = ix->w >= 0 ? mg_nn_dnn_operand(&in[ix->w].t, &t[T_W], e) : NULL;
 	const struct mg_tensor *b = ix->b >= 0 ? mg_nn_dnn_operand(&in[ix->b].t, &t[T_B], e) : NULL;
 	if (!x || (ix->w >= 0 && !w) || (ix->b >= 0 && !b))
@@ -152,9 +153,9 @@ static int forward(const struct mg_norm_spec *s, const struct mg_norm_ix *ix, st
 	struct mg_tensor xv = grouped ? group_view(x, g) : *x, yv = grouped ? group_view(&t[T_Y], g)
 									     : t[T_Y];
 	struct mg_tensor mv = flat(&t[T_MEAN], G), vv = flat(&t[T_VAR], G);
-	struct mg_dnn_norm bn = {.layer = grouped, .eps = s->eps, .global = !s->batch_stats, .x = &xv, .mean = &mv,
-				  .var = &vv, .scale = grouped ? NULL : w,
-				  .shift = grouped ? NULL : b};
+	struct mg_dnn_norm bn = {.layer = grouped, .eps = s->eps, .global = !s->batch_stats,
+				 .x = &xv, .mean = &mv, .var = &vv, .scale = grouped ? NULL : w,
+				 .shift = grouped ? NULL : b};
 	if ((rc = mg_dnn_norm_fwd(&bn, &yv, e)))
 		return rc;
 	if (grouped && (w || b))
@@ -225,7 +226,8 @@ static int backward(const struct mg_norm_spec *s, struct mg_val *in, struct mg_v
 	const struct mg_tensor *x0 = &in[MG_NORM_G_X].t, *dy0 = &in[MG_NORM_G_DY].t;
 	int grouped = g->gn > 0, rc;
 	int64_t G = ngroups(g);
-	const struct mg_tensor *x = grouped ? dense(x0, &t[B_X], e) : mg_nn_dnn_operand(x0, &t[B_X], e);
+	const struct mg_tensor *x = grouped ? dense(x0, &t[B_X], e)
+					    : mg_nn_dnn_operand(x0, &t[B_X], e);
 	const struct mg_tensor *dy = !x ? NULL : grouped ? dense(dy0, &t[B_DY], e)
 							 : mg_nn_dnn_operand(dy0, &t[B_DY], e);
 	const struct mg_tensor *w = s->affine && dy ? mg_nn_dnn_operand(&in[MG_NORM_G_W].t, &t[B_W], e)
@@ -248,8 +250,8 @@ static int backward(const struct mg_norm_spec *s, struct mg_val *in, struct mg_v
 		var[gi] = (float)(1 / (is * is) - s->eps);
 	}
 	struct mg_tensor mv = flat(mean, G), vv = flat(&t[B_VAR], G);
-	struct mg_dnn_norm bn = {.layer = grouped, .eps = s->eps, .global = !s->batch_stats, .x = x, .mean = &mv,
-				  .var = &vv, .scale = grouped ? NULL : w};
+	struct mg_dnn_norm bn = {.layer = grouped, .eps = s->eps, .global = !s->batch_stats,
+				 .x = x, .mean = &mv, .var = &vv, .scale = grouped ? NULL : w};
 	if (!grouped) {
 		rc = mg_dnn_norm_bwd(&bn, dy, &t[B_DX], w ? &t[B_DW] : NULL,
 				      t[B_DB].buf ? &t[B_DB] : NULL, e);

@@ -503,7 +503,8 @@ int mg_dnn_matmul(const struct mg_tensor *a, const struct mg_tensor *b,
 	if (a->rank != 2 || b->rank != 2)
 		return mg_err_set(e, MG_ERR_SHAPE, "oneDNN matmul: operands must be matrices");
 	int64_t M = a->dims[0], K = a->dims[1], N = b->dims[1];
-	if (mg_dnn_expect(a, "a", 2, (int64_t[]){M, K}, e) || mg_dnn_expect(b, "b", 2, (int64_t[]){K, N}, e) ||
+	if (mg_dnn_expect(a, "a", 2, (int64_t[]){M, K}, e) ||
+	    mg_dnn_expect(b, "b", 2, (int64_t[]){K, N}, e) ||
 	    (bias && mg_dnn_expect(bias, "bias", 1, (int64_t[]){N}, e)) ||
 	    mg_dnn_expect(out, "out", 2, (int64_t[]){M, N}, e))
 		return e->code;

@@ -1,18 +1,20 @@
 /* dnn.h: mgc's one interface to oneDNN, for the heavy network ops: convolutions (direct and
  * transposed, 1D to 3D, forward and both backward passes), matrix products, batch and
  * layer normalization (the instance, group and layer norms are the latter on groups,
- * ops/norm_dnn.c) and PReLU, forward and backward. Only runtime/dnn*.c include dnnl.h (through dnn_int.h),
- * so a move to oneDNN 3 (whose C API changed) touches those files. Without oneDNN (MG_ONEDNN off, or not found) every call but
- * mg_dnn_available fails with MG_ERR_UNSUPPORTED and the reference kernels (ops/nn.h)
- * do the work.
+ * ops/norm_dnn.c) and PReLU, forward and backward. Only runtime/dnn*.c include dnnl.h
+ * (through dnn_int.h), so a move to oneDNN 3 (whose C API changed) touches those files.
+ * Without oneDNN (MG_ONEDNN off, or not found) every call but mg_dnn_available fails
+ * with MG_ERR_UNSUPPORTED and the reference kernels (ops/nn.h, ops/norm.h) do the work.
  * Invariant: tensors are float32 in MONAI's logical order (N, C, spatial...) with any
  * strides: plain NCDHW, channels-last NDHWC (a strided view), any other view. The
- * primitives run on oneDNN's preferred (blocked) layout, reached by reorders inside each
- * call (torch's weights always; activations unless oneDNN has no direct kernel there,
- * when its fallback runs on the layout given): a later layout pass that keeps
- * activations blocked removes those reorders. Primitives (and their reorders) are
- * created once per descriptor (pass, geometry, every operand's dims and strides) and
- * cached for the life of the process, so a training loop never re-creates them.
+ * convolutions run on oneDNN's preferred (blocked) layout, reached by reorders inside
+ * each call (torch's weights always; activations unless oneDNN has no direct kernel
+ * there, when its fallback runs on the layout given); batch normalization on a layout it
+ * has a jit kernel for (channels-last, blocked), the others on the layout given: a later
+ * layout pass that keeps activations blocked removes those reorders. Primitives (and
+ * their reorders) are created once per descriptor (pass, geometry, every operand's dims
+ * and strides) and cached for the life of the process, so a training loop never
+ * re-creates them.
  * Read next: dnn.c, dnn_norm.c, ops/nn.h and ops/norm.h (the reference kernels that check
  * it). */
 #ifndef MG_DNN_H

@@ -9,8 +9,8 @@
  *   view (every other element of the last axis); dy in x's layout and in another.
  * - Tolerance: |gen - ref| <= 1e-5 max(1, max|ref|) per tensor (float32 sums over up to
  *   ~3e5 terms of size ~1); PReLU's y within 1e-6, its dweight within 1e-6 of the sum of
- *   its terms' sizes (one weight sums ~1e5 terms of either sign); each case clears the primitive cache first and must create primitives
- *   (oneDNN ran, not the fallback). */
+ *   its terms' sizes (one weight sums ~1e5 terms of either sign). Each case clears the
+ *   primitive cache first and must create primitives (oneDNN ran, not the fallback). */
 #include "check.h"
 #include "golden.h"
 
