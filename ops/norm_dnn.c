@@ -175,9 +175,10 @@ static int forward(const struct mg_norm_spec *s, const struct mg_norm_ix *ix, st
 		return rc;
 	for (int64_t gi = 0; gi < G; gi++)
 		invstd[gi] = (float)(1 / sqrt((double)var[gi] + s->eps));
-	if ((rc = grouped ? like_x(&out[0], &t[T_Y], x0, e) : 0))
-		return rc;
-	if (!grouped) {
+	if (grouped) {
+		if ((rc = like_x(&out[0], &t[T_Y], x0, e)))
+			return rc;
+	} else {
 		mg_val_set_tensor(&out[0], t[T_Y], NULL);
 		memset(&t[T_Y], 0, sizeof t[T_Y]);
 	}
