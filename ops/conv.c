@@ -247,10 +247,8 @@ static int f64_of(struct mg_tensor *out, const struct mg_tensor *t, int rank, co
 	return 0;
 }
 
-/* An operand oneDNN can read: float32, no negative or zero strides, a bias (rank 1)
- * dense (else a copy in *tmp). */
-static const struct mg_tensor *dnn_operand(const struct mg_tensor *t, struct mg_tensor *tmp,
-					   struct mg_err *e)
+const struct mg_tensor *mg_nn_dnn_operand(const struct mg_tensor *t, struct mg_tensor *tmp,
+					 struct mg_err *e)
 {
 	if (!t)
 		return NULL;
@@ -298,8 +296,10 @@ int mg_conv_compute(enum mg_dnn_pass pass, const struct mg_conv_geom *g, int tra
 		memset(dbias, 0, sizeof *dbias);
 	if (dnn) {
 		struct mg_tensor ta = {0}, tb = {0}, tc = {0};
-		const struct mg_tensor *pa = dnn_operand(a, &ta, e), *pb = dnn_operand(b, &tb, e);
-		const struct mg_tensor *pc = pass == MG_DNN_FWD ? dnn_operand(bias, &tc, e) : NULL;
+		const struct mg_tensor *pa = mg_nn_dnn_operand(a, &ta, e);
+		const struct mg_tensor *pb = mg_nn_dnn_operand(b, &tb, e);
+		const struct mg_tensor *pc = pass == MG_DNN_FWD ? mg_nn_dnn_operand(bias, &tc, e)
+								: NULL;
 		rc = !pa || !pb || (bias && pass == MG_DNN_FWD && !pc) ? e->code : 0;
 		if (!rc)
 			rc = pass == MG_DNN_BWD_WEIGHTS ? mg_tensor_alloc(out, MG_DTYPE_F32, r, outd, e)

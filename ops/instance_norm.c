@@ -84,6 +84,12 @@ static int instance_norm(const struct mg_attr *a, struct mg_val *in, struct mg_v
 	return mg_norm_kernel(spec, a, in, out, k);
 }
 
+static int instance_norm_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		  struct mg_kctx *k)
+{
+	return mg_norm_kernel_gen(spec, a, in, out, k);
+}
+
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
@@ -96,6 +102,12 @@ static int grad_kernel(const struct mg_attr *a, struct mg_val *in, struct mg_val
 		       struct mg_kctx *k)
 {
 	return mg_norm_grad_kernel(spec, a, in, out, k);
+}
+
+static int grad_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		    struct mg_kctx *k)
+{
+	return mg_norm_grad_kernel_gen(spec, a, in, out, k);
 }
 
 static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -115,6 +127,7 @@ const struct mg_opdef mg_op_instance_norm = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = instance_norm,
+	.gen = instance_norm_gen,
 	.grad = grad,
 };
 
@@ -129,4 +142,5 @@ const struct mg_opdef mg_op_instance_norm_grad = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = grad_infer,
 	.ref = grad_kernel,
+	.gen = grad_gen,
 };

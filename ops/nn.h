@@ -78,6 +78,11 @@ int mg_linear_compute(enum mg_dnn_pass pass, int dnn, const struct mg_tensor *a,
  * has a backend (mgc run's default, llvm), oneDNN is there and the input is float32
  * (mg_nn_use_dnn); the reference kernels otherwise. */
 int mg_nn_use_dnn(const struct mg_val *in, const struct mg_kctx *k);
+/* t as an operand oneDNN can read: t itself, or when it has negative or zero strides (or
+ * is a rank-1 tensor that is not dense) a contiguous copy in *tmp (the caller releases
+ * it); NULL with e set when t is not float32 or the copy fails (NULL t: NULL). */
+const struct mg_tensor *mg_nn_dnn_operand(const struct mg_tensor *t, struct mg_tensor *tmp,
+					 struct mg_err *e);
 int mg_conv_kernel_dnn(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 		       struct mg_kctx *k);
 int mg_conv_transpose_kernel_dnn(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,

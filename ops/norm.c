@@ -142,12 +142,9 @@ static void update_running(const struct mg_norm_geom *g, const double *mean, con
 
 /* ---- inputs --------------------------------------------------------------------------- */
 
-struct ix {
-	int w, b, rm, rv, nbt; /* input index; -1: absent */
-};
-
 /* Which input is which for this spec and n inputs. */
-static int layout(const struct mg_norm_spec *s, int n, struct ix *ix, struct mg_err *e)
+static int layout(const struct mg_norm_spec *s, int n, struct mg_norm_ix *ix,
+		  struct mg_err *e)
 {
 	int k = 1;
 	ix->w = s->affine ? k++ : -1;
@@ -167,7 +164,7 @@ static int layout(const struct mg_norm_spec *s, int n, struct ix *ix, struct mg_
 	return 0;
 }
 
-static const char *input_name(const struct ix *ix, int i)
+static const char *input_name(const struct mg_norm_ix *ix, int i)
 {
 	return i == 0 ? "x" : i == ix->w ? "weight" : i == ix->b ? "bias" : i == ix->rm ? "running_mean"
 	       : i == ix->rv ? "running_var" : "num_batches_tracked";
@@ -215,7 +212,8 @@ static int check_float(const char *op, const char *what, const struct mg_type *t
 }
 
 /* The forward node's inputs t[0..n) against spec s (x's rank already given to it). */
-static int check_inputs(const struct mg_norm_spec *s, const struct ix *ix, const struct mg_type *t,
+static int check_inputs(const struct mg_norm_spec *s, const struct mg_norm_ix *ix,
+			const struct mg_type *t,
 			int n, struct mg_err *e)
 {
 	int rc = 0;
@@ -245,9 +243,8 @@ static struct mg_type type_of(const struct mg_tensor *t)
 	return y;
 }
 
-/* The op's spec and input layout for the tensors in[0..n), checked. */
-static int take_inputs(mg_norm_spec_fn *spec, const struct mg_attr *a, const struct mg_val *in,
-		       int n, struct mg_norm_spec *s, struct ix *ix, struct mg_err *e)
+int mg_norm_take_inputs(mg_norm_spec_fn *spec, const struct mg_attr *a, const struct mg_val *in,
+		       int n, struct mg_norm_spec *s, struct mg_norm_ix *ix, struct mg_err *e)
 {
 	int rc = spec(a, -1, NULL, s, e); /* the op's name and its attributes' checks */
 	struct mg_type t[MG_STEP_MAXIO];
@@ -270,7 +267,7 @@ int mg_norm_infer(mg_norm_spec_fn *spec, const struct mg_attr *a, const struct m
 		  struct mg_type *out, struct mg_err *e)
 {
 	struct mg_norm_spec s;
-	struct ix ix;
+	struct mg_norm_ix ix;
 	int n = mg_op_ntypes(in), x_known = in[0].kind == MG_VK_TENSOR && in[0].rank >= 0;
 	int rc = spec(a, x_known ? in[0].rank : -1, in[0].dims, &s, e);
 	if (rc || (rc = layout(&s, n, &ix, e)) || (rc = check_inputs(&s, &ix, in, n, e)))
@@ -316,14 +313,14 @@ static int emit(struct mg_val *out, const struct mg_tensor *src, enum mg_dtype d
 	return 0;
 }
 
-enum { T_X, T_W, T_B, T_Y, T_MEAN, T_VAR, T_RM, T_RV, T_N };
+enum { T_X, T_W, T_B, T_Y, T_MEAN, T_VAR, T_N };
 
-/* The running statistics' outputs 3 and 4 (and 5: num_batches_tracked): updated from
- * the batch's statistics t[T_MEAN], t[T_VAR] when s->update, else the inputs. */
-static int running_outputs(const struct mg_norm_spec *s, const struct ix *ix, struct mg_val *in,
-			   struct mg_val *out, struct mg_tensor *t, struct mg_err *e)
+int mg_norm_running_outputs(const struct mg_norm_spec *s, const struct mg_norm_ix *ix,
+			    struct mg_val *in, struct mg_val *out, const double *mean,
+			    const double *var, struct mg_err *e)
 {
 	int rc = 0;
+	struct mg_tensor t[2] = {{0}};
 	if (!s->update) {
 		if (!(rc = mg_val_share(&out[3], &in[ix->rm], e)))
 			rc = mg_val_share(&out[4], &in[ix->rv], e);
@@ -333,22 +330,24 @@ static int running_outputs(const struct mg_norm_spec *s, const struct ix *ix, st
 	}
 	const struct mg_tensor *nbt = ix->nbt >= 0 ? &in[ix->nbt].t : NULL;
 	double count = nbt ? mg_dtype_load(nbt->dtype, mg_tensor_data(nbt)) + 1 : 0;
-	if ((rc = f64_of(&t[T_RM], &in[ix->rm].t, e)) || (rc = f64_of(&t[T_RV], &in[ix->rv].t, e)))
-		return rc;
-	update_running(&s->g, f64_data(&t[T_MEAN]), f64_data(&t[T_VAR]),
-		       s->momentum < 0 ? 1 / count : s->momentum, f64_data(&t[T_RM]),
-		       f64_data(&t[T_RV]));
-	if ((rc = emit(&out[3], &t[T_RM], in[ix->rm].t.dtype, NULL, e)) ||
-	    (rc = emit(&out[4], &t[T_RV], in[ix->rv].t.dtype, NULL, e)))
-		return rc;
+	if ((rc = f64_of(&t[0], &in[ix->rm].t, e)) || (rc = f64_of(&t[1], &in[ix->rv].t, e)))
+		goto done;
+	update_running(&s->g, mean, var, s->momentum < 0 ? 1 / count : s->momentum,
+		       f64_data(&t[0]), f64_data(&t[1]));
+	if ((rc = emit(&out[3], &t[0], in[ix->rm].t.dtype, NULL, e)) ||
+	    (rc = emit(&out[4], &t[1], in[ix->rv].t.dtype, NULL, e)))
+		goto done;
 	if (nbt && s->nout > 5) {
 		struct mg_tensor c;
 		if ((rc = mg_tensor_alloc(&c, nbt->dtype, nbt->rank, nbt->dims, e)))
-			return rc;
+			goto done;
 		mg_dtype_store(c.dtype, mg_tensor_data(&c), count);
 		mg_val_set_tensor(&out[5], c, NULL);
 	}
-	return 0;
+done:
+	mg_tensor_release(&t[0]);
+	mg_tensor_release(&t[1]);
+	return rc;
 }
 
 int mg_norm_kernel(mg_norm_spec_fn *spec, const struct mg_attr *a, struct mg_val *in,
@@ -356,9 +355,9 @@ int mg_norm_kernel(mg_norm_spec_fn *spec, const struct mg_attr *a, struct mg_val
 {
 	struct mg_err *e = k->err;
 	struct mg_norm_spec s;
-	struct ix ix;
+	struct mg_norm_ix ix;
 	int n = mg_op_nvals(in);
-	int rc = take_inputs(spec, a, in, n, &s, &ix, e);
+	int rc = mg_norm_take_inputs(spec, a, in, n, &s, &ix, e);
 	if (rc)
 		return rc;
 	const struct mg_tensor *x = &in[0].t;
@@ -385,7 +384,7 @@ int mg_norm_kernel(mg_norm_spec_fn *spec, const struct mg_attr *a, struct mg_val
 		}
 	}
 	/* var becomes invstd once the running update has read it */
-	if (s.track && (rc = running_outputs(&s, &ix, in, out, t, e)))
+	if (s.track && (rc = mg_norm_running_outputs(&s, &ix, in, out, mean, var, e)))
 		goto done;
 	for (int64_t gi = 0; gi < G; gi++)
 		var[gi] = 1 / sqrt(var[gi] + s.eps);
@@ -405,8 +404,6 @@ done:
 
 /* ---- the gradient op ------------------------------------------------------------------------ */
 
-enum { G_DY, G_X, G_MEAN, G_INVSTD, G_W };
-
 /* The gradient node's inputs t[0..n) against the forward's spec s. */
 static int check_grad_inputs(const struct mg_norm_spec *s, const struct mg_type *t, int n,
 			     struct mg_err *e)
@@ -417,13 +414,13 @@ static int check_grad_inputs(const struct mg_norm_spec *s, const struct mg_type 
 		return mg_err_set(e, MG_ERR_SHAPE, "%sGrad takes dy, x, mean, invstd%s; got %d inputs",
 				  s->op, s->affine ? ", weight" : "", n);
 	for (int i = 0; i < n && !rc; i++)
-		rc = check_float(s->op, names[i], &t[i], &t[G_X], e);
+		rc = check_float(s->op, names[i], &t[i], &t[MG_NORM_G_X], e);
 	if (!rc)
-		rc = check_shape(s->op, "dy", &t[G_DY], t[G_X].rank, t[G_X].dims, e);
-	for (int i = G_MEAN; i <= G_INVSTD && !rc; i++)
+		rc = check_shape(s->op, "dy", &t[MG_NORM_G_DY], t[MG_NORM_G_X].rank, t[MG_NORM_G_X].dims, e);
+	for (int i = MG_NORM_G_MEAN; i <= MG_NORM_G_INVSTD && !rc; i++)
 		rc = check_shape(s->op, names[i], &t[i], s->srank, s->sdims, e);
 	if (!rc && s->affine)
-		rc = check_shape(s->op, "weight", &t[G_W], s->prank, s->pdims, e);
+		rc = check_shape(s->op, "weight", &t[MG_NORM_G_W], s->prank, s->pdims, e);
 	return rc;
 }
 
@@ -431,16 +428,34 @@ int mg_norm_grad_infer(mg_norm_spec_fn *spec, const struct mg_attr *a,
 		       const struct mg_type *in, struct mg_type *out, struct mg_err *e)
 {
 	struct mg_norm_spec s;
-	int n = mg_op_ntypes(in), rc = spec(a, in[G_X].rank, in[G_X].dims, &s, e);
+	int n = mg_op_ntypes(in), rc = spec(a, in[MG_NORM_G_X].rank, in[MG_NORM_G_X].dims, &s, e);
 	if (rc || (rc = check_grad_inputs(&s, in, n, e)))
 		return rc;
-	out[0] = in[G_X];
+	out[0] = in[MG_NORM_G_X];
 	memset(&out[1], 0, 2 * sizeof *out);
 	if (s.affine)
-		out[1] = in[G_W];
+		out[1] = in[MG_NORM_G_W];
 	if (s.affine && s.bias)
-		out[2] = in[G_W];
+		out[2] = in[MG_NORM_G_W];
 	return 0;
+}
+
+int mg_norm_take_grad_inputs(mg_norm_spec_fn *spec, const struct mg_attr *a,
+			     const struct mg_val *in, struct mg_norm_spec *s, struct mg_err *e)
+{
+	struct mg_type ty[MG_STEP_MAXIO];
+	int n = mg_op_nvals(in), rc = spec(a, -1, NULL, s, e);
+	for (int i = 0; i < n && !rc; i++) {
+		char what[64];
+		snprintf(what, sizeof what, "%sGrad input %d", s->op, i);
+		if (!(rc = mg_op_expect_tensor(&in[i], what, e)))
+			ty[i] = type_of(&in[i].t);
+	}
+	if (!rc && n < 2)
+		rc = check_grad_inputs(s, ty, n, e); /* the count's message */
+	if (rc || (rc = spec(a, ty[MG_NORM_G_X].rank, ty[MG_NORM_G_X].dims, s, e)))
+		return rc;
+	return check_grad_inputs(s, ty, n, e);
 }
 
 int mg_norm_grad_kernel(mg_norm_spec_fn *spec, const struct mg_attr *a, struct mg_val *in,
@@ -448,25 +463,17 @@ int mg_norm_grad_kernel(mg_norm_spec_fn *spec, const struct mg_attr *a, struct m
 {
 	struct mg_err *e = k->err;
 	struct mg_norm_spec s;
-	struct mg_type ty[MG_STEP_MAXIO];
-	int n = mg_op_nvals(in), rc = spec(a, -1, NULL, &s, e);
-	for (int i = 0; i < n && !rc; i++) {
-		char what[64];
-		snprintf(what, sizeof what, "%sGrad input %d", s.op, i);
-		if (!(rc = mg_op_expect_tensor(&in[i], what, e)))
-			ty[i] = type_of(&in[i].t);
-	}
-	if (!rc && n < 2)
-		rc = check_grad_inputs(&s, ty, n, e); /* the count's message */
-	if (rc || (rc = spec(a, ty[G_X].rank, ty[G_X].dims, &s, e)) ||
-	    (rc = check_grad_inputs(&s, ty, n, e)))
+	int rc = mg_norm_take_grad_inputs(spec, a, in, &s, e);
+	if (rc)
 		return rc;
-	const struct mg_tensor *x = &in[G_X].t;
+	const struct mg_tensor *x = &in[MG_NORM_G_X].t;
 	const struct mg_norm_geom *g = &s.g;
 	struct mg_tensor t[8] = {{0}}; /* dy x mean invstd w dx dw db */
-	if ((rc = f64_of(&t[0], &in[G_DY].t, e)) || (rc = f64_of(&t[1], x, e)) ||
-	    (rc = f64_of(&t[2], &in[G_MEAN].t, e)) || (rc = f64_of(&t[3], &in[G_INVSTD].t, e)) ||
-	    (rc = f64_of(&t[4], s.affine ? &in[G_W].t : NULL, e)) || (rc = f64_of(&t[5], x, e)) ||
+	if ((rc = f64_of(&t[0], &in[MG_NORM_G_DY].t, e)) || (rc = f64_of(&t[1], x, e)) ||
+	    (rc = f64_of(&t[2], &in[MG_NORM_G_MEAN].t, e)) ||
+	    (rc = f64_of(&t[3], &in[MG_NORM_G_INVSTD].t, e)) ||
+	    (rc = f64_of(&t[4], s.affine ? &in[MG_NORM_G_W].t : NULL, e)) ||
+	    (rc = f64_of(&t[5], x, e)) ||
 	    (s.affine && (rc = mg_tensor_alloc(&t[6], MG_DTYPE_F64, s.prank, s.pdims, e))) ||
 	    (s.affine && s.bias && (rc = mg_tensor_alloc(&t[7], MG_DTYPE_F64, s.prank, s.pdims, e))))
 		goto done;
@@ -496,7 +503,7 @@ done:
 int mg_norm_grad(mg_norm_spec_fn *spec, int grad_op, struct mg_grad *c)
 {
 	struct mg_norm_spec s;
-	struct ix ix;
+	struct mg_norm_ix ix;
 	int rc = spec(c->attrs, -1, NULL, &s, c->e);
 	if (rc || (rc = layout(&s, c->nin, &ix, c->e)))
 		return rc;

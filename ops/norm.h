@@ -70,4 +70,32 @@ int mg_norm_grad_kernel(mg_norm_spec_fn *spec, const struct mg_attr *a, struct m
  * otherwise (torch treats them as non-differentiable buffers). */
 int mg_norm_grad(mg_norm_spec_fn *spec, int grad_op, struct mg_grad *c);
 
+/* The ops' `gen` kernels (the contract of mg_norm_kernel and mg_norm_grad_kernel): oneDNN's
+ * batch normalization (norm_dnn.c) when the executor has a backend, oneDNN is there and x
+ * is float32 (mg_nn_use_dnn); the reference kernels otherwise. */
+int mg_norm_kernel_gen(mg_norm_spec_fn *spec, const struct mg_attr *a, struct mg_val *in,
+		       struct mg_val *out, struct mg_kctx *k);
+int mg_norm_grad_kernel_gen(mg_norm_spec_fn *spec, const struct mg_attr *a, struct mg_val *in,
+			    struct mg_val *out, struct mg_kctx *k);
+
+/* ---- what norm.c shares with norm_dnn.c ---- */
+
+/* Where the forward's inputs are (-1: absent). */
+struct mg_norm_ix {
+	int w, b, rm, rv, nbt;
+};
+/* The gradient op's inputs. */
+enum { MG_NORM_G_DY, MG_NORM_G_X, MG_NORM_G_MEAN, MG_NORM_G_INVSTD, MG_NORM_G_W };
+/* The forward's spec and input layout for the tensors in[0..n), checked. */
+int mg_norm_take_inputs(mg_norm_spec_fn *spec, const struct mg_attr *a, const struct mg_val *in,
+			int n, struct mg_norm_spec *s, struct mg_norm_ix *ix, struct mg_err *e);
+/* The gradient op's spec for its inputs in (mg_op_nvals of them), checked. */
+int mg_norm_take_grad_inputs(mg_norm_spec_fn *spec, const struct mg_attr *a,
+			     const struct mg_val *in, struct mg_norm_spec *s, struct mg_err *e);
+/* The running statistics' outputs 3 and 4 (and 5: num_batches_tracked): updated from the
+ * batch's statistics (mean and biased var per group) when s->update, else the inputs. */
+int mg_norm_running_outputs(const struct mg_norm_spec *s, const struct mg_norm_ix *ix,
+			    struct mg_val *in, struct mg_val *out, const double *mean,
+			    const double *var, struct mg_err *e);
+
 #endif

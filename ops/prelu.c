@@ -10,7 +10,9 @@
  * broadcasts on axis 1, the channels (a tensor of rank 0 or 1 has one channel), so it
  * has 1 or C values, as F.prelu checks; it must also have num_parameters values, as the
  * module's state_dict does. `init` is accepted and ignored: the weight is an input. In
- * float64, rounded once. */
+ * float64, rounded once; float32 x of rank 2 to 5 runs oneDNN's prelu primitive (forward
+ * and backward) when the executor has a backend (mg_nn_use_dnn). */
+#include "nn.h"
 #include "nn_act.h"
 
 static const struct mg_attrdef attrs[] = {
@@ -99,6 +101,45 @@ static int prelu(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 	return mg_act_result(&f, &in[0].t, out, k->err);
 }
 
+/* PReLU (dy NULL) or PReLUGrad on oneDNN, when mg_nn_use_dnn allows it and x has a rank
+ * oneDNN takes: out[0] (y or dx) laid out like x, out[1] dw; MG_ERR_UNSUPPORTED (nothing
+ * done, e untouched) otherwise: the caller runs the reference. */
+static int prelu_dnn(struct mg_val *in, const struct mg_tensor *dy, struct mg_val *out,
+		     struct mg_kctx *k)
+{
+	const struct mg_tensor *x0 = &in[0].t;
+	if (!mg_nn_use_dnn(in, k) || x0->rank < 2 || x0->rank > 5)
+		return MG_ERR_UNSUPPORTED;
+	struct mg_err *e = k->err;
+	struct mg_tensor tx = {0}, tw = {0}, td = {0}, y = {0}, dw = {0};
+	const struct mg_tensor *x = mg_nn_dnn_operand(x0, &tx, e);
+	const struct mg_tensor *w = x ? mg_nn_dnn_operand(&in[1].t, &tw, e) : NULL;
+	const struct mg_tensor *d = w && dy ? mg_nn_dnn_operand(dy, &td, e) : NULL;
+	int rc = !w || (dy && !d) ? e->code : mg_tensor_alloc_like(&y, x0, MG_DTYPE_F32, e);
+	if (!rc && dy)
+		rc = mg_tensor_alloc(&dw, MG_DTYPE_F32, in[1].t.rank, in[1].t.dims, e);
+	if (!rc)
+		rc = dy ? mg_dnn_prelu_bwd(x, w, d, &y, &dw, e) : mg_dnn_prelu_fwd(x, w, &y, e);
+	mg_tensor_release(&tx);
+	mg_tensor_release(&tw);
+	mg_tensor_release(&td);
+	if (!rc && dy)
+		mg_val_set_tensor(&out[1], dw, NULL);
+	else
+		mg_tensor_release(&dw);
+	return mg_val_set_result(&out[0], y, x0->meta, rc);
+}
+
+static int prelu_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		     struct mg_kctx *k)
+{
+	int rc = check_tensors("PReLU", a, in, k->err);
+	if (rc || (rc = prelu_dnn(in, NULL, out, k)) != MG_ERR_UNSUPPORTED)
+		return rc;
+	mg_err_clear(k->err);
+	return prelu(a, in, out, k);
+}
+
 /* The type rule's weight check on types (dims -1 and rank -1: not known yet). */
 static int infer_weight(const char *op, const struct mg_attr *a, const struct mg_type *x,
 			const struct mg_type *w, struct mg_err *e)
@@ -141,6 +182,7 @@ const struct mg_opdef mg_op_prelu = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = prelu,
+	.gen = prelu_gen,
 	.grad = grad,
 };
 
@@ -183,6 +225,22 @@ static int prelu_grad(const struct mg_attr *a, struct mg_val *in, struct mg_val 
 	return rc;
 }
 
+static int prelu_grad_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			  struct mg_kctx *k)
+{
+	int rc = check_tensors("PReLUGrad", a, in, k->err);
+	if (rc || (rc = mg_act_input("PReLUGrad", "dy", &in[2], k->err)))
+		return rc;
+	int same = in[2].t.rank == in[0].t.rank && in[2].t.dtype == in[0].t.dtype;
+	for (int i = 0; same && i < in[0].t.rank; i++)
+		same = in[2].t.dims[i] == in[0].t.dims[i];
+	if (!same || (rc = prelu_dnn(in, &in[2].t, out, k)) == MG_ERR_UNSUPPORTED) {
+		mg_err_clear(k->err);
+		return prelu_grad(a, in, out, k); /* its checks name what differs */
+	}
+	return rc;
+}
+
 static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		      struct mg_err *e)
 {
@@ -207,4 +265,5 @@ const struct mg_opdef mg_op_prelu_grad = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = grad_infer,
 	.ref = prelu_grad,
+	.gen = prelu_grad_gen,
 };

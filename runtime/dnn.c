@@ -7,6 +7,8 @@
  * through a reorder into or out of a buffer of the primitive's layout at each call, as
  * PyTorch does. oneDNN's CPU engine and its threads (OpenMP in Debian's build:
  * OMP_NUM_THREADS) are the process's, started on first use.
+ * The normalizations and PReLU (dnn_norm.c) share this file's cache and runner through
+ * dnn_int.h.
  * Read next: dnn.h for the contract, ops/conv.c for the callers. */
 #include "dnn.h"
 
@@ -32,72 +34,41 @@ void mg_dnn_cache_clear(void) {}
 
 #else
 
-#include <dnnl.h>
 #include <dnnl_debug.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnn_int.h"
+
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
-static dnnl_engine_t engine;
+dnnl_engine_t mg_dnn_engine;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* What makes a primitive: every field its descriptor depends on. Zeroed before filling,
- * so that memcmp compares it. */
-struct key {
-	int kind; /* enum mg_dnn_pass, or MATMUL */
-	int transposed;
-	struct mg_conv_geom g;
-	int present[4], rank[4];
-	int64_t dims[4][MG_MAX_RANK], strides[4][MG_MAX_RANK];
-};
-enum { MATMUL = 3 };
-
-/* Per operand a, b, c, out: its DNNL_ARG_*, its layout as given (md) and as the
- * primitive takes it (pmd), and when they differ the reorder between them (into a buffer
- * of psize bytes before the run for inputs, out of it after the run for outputs). */
-struct entry {
-	struct key k;
-	dnnl_primitive_t prim;
-	int args[4], is_out[4];
-	dnnl_memory_desc_t md[4], pmd[4], smd; /* smd: the scratchpad's */
-	dnnl_primitive_t reorder[4];
-	size_t psize[4], scratch;
-};
-
-static struct entry **cache;
+static struct dnn_entry **cache;
 static int ncache, capcache;
 static int64_t created;
 
 static void engine_start(void)
 {
-	if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success)
-		engine = NULL;
+	if (dnnl_engine_create(&mg_dnn_engine, dnnl_cpu, 0) != dnnl_success)
+		mg_dnn_engine = NULL;
 }
 
 int mg_dnn_available(void)
 {
 	pthread_once(&engine_once, engine_start);
-	return engine != NULL;
+	return mg_dnn_engine != NULL;
 }
 
-static int fail(struct mg_err *e, dnnl_status_t s, const char *what)
+int mg_dnn_fail(struct mg_err *e, dnnl_status_t s, const char *what)
 {
 	return mg_err_set(e, s == dnnl_unimplemented ? MG_ERR_UNSUPPORTED : MG_ERR_INTERNAL,
 			  "oneDNN: %s: %s", what, dnnl_status2str(s));
 }
 
-#define TRY(call, what)                                   \
-	do {                                              \
-		dnnl_status_t s_ = (call);                \
-		if (s_ != dnnl_success) {                 \
-			rc = fail(e, s_, what);           \
-			goto out;                         \
-		}                                         \
-	} while (0)
-
 /* The plain memory descriptor of t (dims and strides as they are). */
-static dnnl_status_t md_of(dnnl_memory_desc_t *md, const struct mg_tensor *t)
+dnnl_status_t mg_dnn_md_of(dnnl_memory_desc_t *md, const struct mg_tensor *t)
 {
 	dnnl_dims_t d, s;
 	for (int i = 0; i < t->rank; i++)
@@ -127,8 +98,7 @@ static dnnl_status_t weights_md(dnnl_memory_desc_t *md, const struct mg_conv_geo
 		   : dnnl_memory_desc_init_by_strides(md, r, d, dnnl_f32, s);
 }
 
-/* Checks t has dims want[0..rank) (rank 0: t must be absent); errors name the operand. */
-static int expect(const struct mg_tensor *t, const char *what, int rank, const int64_t *want,
+int mg_dnn_expect(const struct mg_tensor *t, const char *what, int rank, const int64_t *want,
 		  struct mg_err *e)
 {
 	if (!t)
@@ -153,7 +123,7 @@ static int expect(const struct mg_tensor *t, const char *what, int rank, const i
 	return 0;
 }
 
-static void key_operand(struct key *k, int i, const struct mg_tensor *t)
+void mg_dnn_key_operand(struct dnn_key *k, int i, const struct mg_tensor *t)
 {
 	if (!t)
 		return;
@@ -163,26 +133,35 @@ static void key_operand(struct key *k, int i, const struct mg_tensor *t)
 	memcpy(k->strides[i], t->strides, sizeof k->strides[i]);
 }
 
-static void entry_free(struct entry *en)
+static void entry_free(struct dnn_entry *en)
 {
 	if (en->prim)
 		dnnl_primitive_destroy(en->prim);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < DNN_NOP; i++)
 		if (en->reorder[i])
 			dnnl_primitive_destroy(en->reorder[i]);
 	free(en);
 }
 
-/* The primitive of pd and the reorders of the operands whose layout it does not take.
- * Takes pd's ownership. */
-static int entry_finish(struct entry *en, const struct mg_tensor *const op[4],
+dnnl_status_t mg_dnn_attr(dnnl_primitive_attr_t *attr)
+{
+	dnnl_status_t s = dnnl_primitive_attr_create(attr);
+	if (s == dnnl_success && (s = dnnl_primitive_attr_set_scratchpad_mode(
+					  *attr, dnnl_scratchpad_mode_user)) != dnnl_success) {
+		dnnl_primitive_attr_destroy(*attr);
+		*attr = NULL;
+	}
+	return s;
+}
+
+int mg_dnn_entry_finish(struct dnn_entry *en, const struct mg_tensor *const op[DNN_NOP],
 			dnnl_primitive_desc_t pd, struct mg_err *e)
 {
 	int rc = 0;
 	dnnl_primitive_desc_t rpd = NULL;
 	en->smd = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
 	en->scratch = dnnl_memory_desc_get_size(&en->smd);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < DNN_NOP; i++) {
 		if (!op[i])
 			continue;
 		en->pmd[i] = *dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, en->args[i]);
@@ -191,7 +170,7 @@ static int entry_finish(struct entry *en, const struct mg_tensor *const op[4],
 		const dnnl_memory_desc_t *from = en->is_out[i] ? &en->pmd[i] : &en->md[i];
 		const dnnl_memory_desc_t *to = en->is_out[i] ? &en->md[i] : &en->pmd[i];
 		en->psize[i] = dnnl_memory_desc_get_size(&en->pmd[i]);
-		TRY(dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, NULL),
+		TRY(dnnl_reorder_primitive_desc_create(&rpd, from, mg_dnn_engine, to, mg_dnn_engine, NULL),
 		    "reorder");
 		TRY(dnnl_primitive_create(&en->reorder[i], rpd), "reorder");
 		dnnl_primitive_desc_destroy(rpd);
@@ -249,7 +228,8 @@ static const struct {
 
 /* The primitive descriptor of pass k on the operands' layouts; any: on the activation
  * layout oneDNN prefers (the operands are then reordered). */
-static int conv_pd(struct entry *en, const struct key *k, const struct mg_tensor *const op[4],
+static int conv_pd(struct dnn_entry *en, const struct dnn_key *k,
+		   const struct mg_tensor *const op[DNN_NOP],
 		   int any, dnnl_primitive_desc_t *pd_out, struct mg_err *e)
 {
 	const struct mg_conv_geom *g = &k->g;
@@ -270,8 +250,8 @@ static int conv_pd(struct entry *en, const struct key *k, const struct mg_tensor
 								  : op[1];
 	const struct mg_tensor *bs = k->kind == MG_DNN_BWD_DATA ? NULL : op[2];
 	int ws = k->kind == MG_DNN_BWD_WEIGHTS ? 3 : 1; /* the operand holding torch's weights */
-	TRY(md_of(&src, xs), "source layout");
-	TRY(md_of(&dst, ys), "destination layout");
+	TRY(mg_dnn_md_of(&src, xs), "source layout");
+	TRY(mg_dnn_md_of(&dst, ys), "destination layout");
 	if (any) {
 		TRY(dnnl_memory_desc_init_by_tag(&src, src.ndims, src.dims, dnnl_f32,
 						 dnnl_format_tag_any), "source layout");
@@ -279,35 +259,34 @@ static int conv_pd(struct entry *en, const struct key *k, const struct mg_tensor
 						 dnnl_format_tag_any), "destination layout");
 	}
 	if (bs)
-		TRY(md_of(&bias, bs), "bias layout");
+		TRY(mg_dnn_md_of(&bias, bs), "bias layout");
 	TRY(weights_md(&en->md[ws], g, t, op[ws], 0), "weights layout");
 	TRY(weights_md(&wany, g, t, op[ws], 1), "weights layout");
-	TRY(dnnl_primitive_attr_create(&attr), "attributes");
-	TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "attributes");
+	TRY(mg_dnn_attr(&attr), "attributes");
 	TRY(conv_kinds[t].fwd(&fd, dnnl_forward_training, conv_kinds[t].alg, &src, &wany,
 			      bs ? &bias : NULL, &dst, st, dl, pl, pr),
 	    "forward descriptor");
 	if (k->kind == MG_DNN_FWD) {
-		TRY(dnnl_primitive_desc_create(&pd, &fd, attr, engine, NULL), "forward");
+		TRY(dnnl_primitive_desc_create(&pd, &fd, attr, mg_dnn_engine, NULL), "forward");
 		memcpy(en->args, (int[]){DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
-		       sizeof en->args);
+		       4 * sizeof *en->args);
 	} else {
-		TRY(dnnl_primitive_desc_create(&hint, &fd, NULL, engine, NULL), "forward hint");
+		TRY(dnnl_primitive_desc_create(&hint, &fd, NULL, mg_dnn_engine, NULL), "forward hint");
 		if (k->kind == MG_DNN_BWD_DATA) {
 			TRY(conv_kinds[t].bwd_data(&cd, conv_kinds[t].alg, &src, &wany, &dst, st, dl,
 						   pl, pr),
 			    "backward data descriptor");
 			memcpy(en->args, (int[]){DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, 0,
-						 DNNL_ARG_DIFF_SRC}, sizeof en->args);
+						 DNNL_ARG_DIFF_SRC}, 4 * sizeof *en->args);
 		} else {
 			TRY(conv_kinds[t].bwd_weights(&cd, conv_kinds[t].alg, &src, &wany,
 						      bs ? &bias : NULL, &dst, st, dl, pl, pr),
 			    "backward weights descriptor");
 			memcpy(en->args, (int[]){DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_BIAS,
-						 DNNL_ARG_DIFF_WEIGHTS}, sizeof en->args);
+						 DNNL_ARG_DIFF_WEIGHTS}, 4 * sizeof *en->args);
 			en->is_out[2] = 1;
 		}
-		TRY(dnnl_primitive_desc_create(&pd, &cd, attr, engine, hint), "backward");
+		TRY(dnnl_primitive_desc_create(&pd, &cd, attr, mg_dnn_engine, hint), "backward");
 	}
 	en->is_out[3] = 1;
 	*pd_out = pd;
@@ -325,21 +304,22 @@ out:
  * than blocked plus the reorders here (docs/networks.md). Else (no direct kernel on any
  * layout, as for the 3D weight gradient without AVX-512) the fallback runs on the given
  * layouts, saving the reorders. */
-static int conv_create(struct entry *en, const struct key *k, const struct mg_tensor *const op[4],
-		       struct mg_err *e)
+static int conv_create(struct dnn_entry *en, const struct dnn_key *k,
+		       const struct mg_tensor *const op[DNN_NOP], struct mg_err *e)
 {
 	dnnl_primitive_desc_t pd = NULL;
 	struct mg_err e2 = {0};
 	if (conv_pd(en, k, op, 1, &pd, &e2) == 0 && direct(pd))
-		return entry_finish(en, op, pd, e);
+		return mg_dnn_entry_finish(en, op, pd, e);
 	if (pd)
 		dnnl_primitive_desc_destroy(pd);
 	pd = NULL;
 	int rc = conv_pd(en, k, op, 0, &pd, e);
-	return rc ? rc : entry_finish(en, op, pd, e);
+	return rc ? rc : mg_dnn_entry_finish(en, op, pd, e);
 }
 
-static int matmul_create(struct entry *en, const struct mg_tensor *const op[4], struct mg_err *e)
+static int matmul_create(struct dnn_entry *en, const struct dnn_key *k,
+			 const struct mg_tensor *const op[DNN_NOP], struct mg_err *e)
 {
 	int rc = 0;
 	dnnl_matmul_desc_t md;
@@ -354,13 +334,12 @@ static int matmul_create(struct entry *en, const struct mg_tensor *const op[4], 
 	TRY(dnnl_matmul_desc_init(&md, &en->md[0], &en->md[1], op[2] ? &en->md[2] : NULL,
 				  &en->md[3]),
 	    "matmul descriptor");
-	TRY(dnnl_primitive_attr_create(&attr), "attributes");
-	TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "attributes");
-	TRY(dnnl_primitive_desc_create(&pd, &md, attr, engine, NULL), "matmul");
+	TRY(mg_dnn_attr(&attr), "attributes");
+	TRY(dnnl_primitive_desc_create(&pd, &md, attr, mg_dnn_engine, NULL), "matmul");
 	memcpy(en->args, (int[]){DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
-	       sizeof en->args);
+	       4 * sizeof *en->args);
 	en->is_out[3] = 1;
-	rc = entry_finish(en, op, pd, e);
+	rc = mg_dnn_entry_finish(en, op, pd, e);
 	pd = NULL;
 out:
 	if (pd)
@@ -372,13 +351,13 @@ out:
 
 /* The cached entry for k, created on a miss (under the lock: creation is rare, and two
  * threads missing at once make one entry). */
-static int lookup(const struct key *k, const struct mg_tensor *const op[4], struct entry **out,
-		  struct mg_err *e)
+static int lookup(const struct dnn_key *k, const struct mg_tensor *const op[DNN_NOP],
+		  dnn_create_fn *create, struct dnn_entry **out, struct mg_err *e)
 {
 	if (!mg_dnn_available())
-		return mg_err_set(e, MG_ERR_UNSUPPORTED, "oneDNN: the CPU engine did not start");
+		return mg_err_set(e, MG_ERR_UNSUPPORTED, "oneDNN: the CPU mg_dnn_engine did not start");
 	int rc = 0;
-	struct entry *en = NULL;
+	struct dnn_entry *en = NULL;
 	pthread_mutex_lock(&cache_lock);
 	for (int i = 0; i < ncache; i++)
 		if (memcmp(&cache[i]->k, k, sizeof *k) == 0) {
@@ -387,7 +366,7 @@ static int lookup(const struct key *k, const struct mg_tensor *const op[4], stru
 		}
 	if (ncache == capcache) {
 		int cap = capcache ? 2 * capcache : 32;
-		struct entry **c = realloc(cache, (size_t)cap * sizeof *c);
+		struct dnn_entry **c = realloc(cache, (size_t)cap * sizeof *c);
 		if (!c) {
 			rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 			goto done;
@@ -399,11 +378,11 @@ static int lookup(const struct key *k, const struct mg_tensor *const op[4], stru
 		goto done;
 	}
 	en->k = *k;
-	for (int i = 0; i < 4 && !rc; i++)
-		if (op[i] && md_of(&en->md[i], op[i]) != dnnl_success)
+	for (int i = 0; i < DNN_NOP && !rc; i++)
+		if (op[i] && mg_dnn_md_of(&en->md[i], op[i]) != dnnl_success)
 			rc = mg_err_set(e, MG_ERR_INTERNAL, "oneDNN: operand layout");
 	if (!rc)
-		rc = k->kind == MATMUL ? matmul_create(en, op, e) : conv_create(en, k, op, e);
+		rc = create(en, k, op, e);
 	if (rc)
 		entry_free(en);
 	else
@@ -416,26 +395,27 @@ done:
 /* Runs en on the operands: those the primitive takes in another layout go through a
  * buffer (reordered into it before the run, out of it after); buffers and scratchpad
  * come from the block cache, so a loop does not fault in fresh memory at each call. */
-static int run(const struct entry *en, const struct mg_tensor *const op[4], struct mg_err *e)
+static int run(const struct dnn_entry *en, const struct mg_tensor *const op[DNN_NOP],
+	       struct mg_err *e)
 {
-	int rc = 0, n = 0, slot[4];
-	dnnl_memory_t user[4] = {0}, mem[5] = {0};
-	void *buf[4] = {0}, *scratch = NULL;
-	dnnl_exec_arg_t args[5];
+	int rc = 0, n = 0, slot[DNN_NOP];
+	dnnl_memory_t user[DNN_NOP] = {0}, mem[DNN_NOP + 1] = {0};
+	void *buf[DNN_NOP] = {0}, *scratch = NULL;
+	dnnl_exec_arg_t args[DNN_NOP + 1];
 	dnnl_stream_t stream = NULL;
-	TRY(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags), "stream");
-	for (int i = 0; i < 4; i++) {
+	TRY(dnnl_stream_create(&stream, mg_dnn_engine, dnnl_stream_default_flags), "stream");
+	for (int i = 0; i < DNN_NOP; i++) {
 		if (!op[i])
 			continue;
 		void *p = mg_tensor_data(op[i]);
 		if (en->reorder[i]) {
-			TRY(dnnl_memory_create(&user[i], &en->md[i], engine, p), "memory");
+			TRY(dnnl_memory_create(&user[i], &en->md[i], mg_dnn_engine, p), "memory");
 			if (!(p = buf[i] = mg_block_alloc(en->psize[i]))) {
 				rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 				goto out;
 			}
 		}
-		TRY(dnnl_memory_create(&mem[n], &en->pmd[i], engine, p), "memory");
+		TRY(dnnl_memory_create(&mem[n], &en->pmd[i], mg_dnn_engine, p), "memory");
 		if (en->reorder[i] && !en->is_out[i])
 			TRY(dnnl_primitive_execute(en->reorder[i], stream, 2, (dnnl_exec_arg_t[]){
 				{DNNL_ARG_FROM, user[i]}, {DNNL_ARG_TO, mem[n]}}), "reorder");
@@ -447,21 +427,21 @@ static int run(const struct entry *en, const struct mg_tensor *const op[4], stru
 			rc = mg_err_set(e, MG_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		TRY(dnnl_memory_create(&mem[n], &en->smd, engine, scratch), "memory");
+		TRY(dnnl_memory_create(&mem[n], &en->smd, mg_dnn_engine, scratch), "memory");
 		args[n] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, mem[n]};
 		n++;
 	}
 	TRY(dnnl_primitive_execute(en->prim, stream, n, args), "execute");
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < DNN_NOP; i++)
 		if (op[i] && en->reorder[i] && en->is_out[i])
 			TRY(dnnl_primitive_execute(en->reorder[i], stream, 2, (dnnl_exec_arg_t[]){
 				{DNNL_ARG_FROM, mem[slot[i]]}, {DNNL_ARG_TO, user[i]}}), "reorder");
 	TRY(dnnl_stream_wait(stream), "execute");
 out:
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < DNN_NOP + 1; i++)
 		if (mem[i])
 			dnnl_memory_destroy(mem[i]);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < DNN_NOP; i++) {
 		if (user[i])
 			dnnl_memory_destroy(user[i]);
 		mg_block_free(buf[i]);
@@ -470,6 +450,14 @@ out:
 		dnnl_stream_destroy(stream);
 	mg_block_free(scratch);
 	return rc;
+}
+
+int mg_dnn_call(const struct dnn_key *k, const struct mg_tensor *const op[DNN_NOP],
+		dnn_create_fn *create, struct mg_err *e)
+{
+	struct dnn_entry *en;
+	int rc = lookup(k, op, create, &en, e);
+	return rc ? rc : run(en, op, e);
 }
 
 int mg_dnn_conv(enum mg_dnn_pass pass, const struct mg_conv_geom *g, int transposed,
@@ -482,34 +470,31 @@ int mg_dnn_conv(enum mg_dnn_pass pass, const struct mg_conv_geom *g, int transpo
 	for (int i = 0; i < g->sdim; i++)
 		big[2 + i] = g->in[i], small[2 + i] = g->out[i], w[2 + i] = g->k[i];
 	const int64_t *xd = t ? small : big, *yd = t ? big : small;
-	const struct mg_tensor *op[4] = {a, b, c, out};
+	const struct mg_tensor *op[DNN_NOP] = {a, b, c, out};
 	switch (pass) {
 	case MG_DNN_FWD:
-		rc = expect(a, "x", r, xd, e) || expect(b, "weight", r, w, e) ||
-		     (c && expect(c, "bias", 1, nb, e)) || expect(out, "y", r, yd, e);
+		rc = mg_dnn_expect(a, "x", r, xd, e) || mg_dnn_expect(b, "weight", r, w, e) ||
+		     (c && mg_dnn_expect(c, "bias", 1, nb, e)) || mg_dnn_expect(out, "y", r, yd, e);
 		break;
 	case MG_DNN_BWD_DATA:
-		rc = expect(a, "dy", r, yd, e) || expect(b, "weight", r, w, e) ||
-		     expect(c, "bias", 0, NULL, e) || expect(out, "dx", r, xd, e);
+		rc = mg_dnn_expect(a, "dy", r, yd, e) || mg_dnn_expect(b, "weight", r, w, e) ||
+		     mg_dnn_expect(c, "bias", 0, NULL, e) || mg_dnn_expect(out, "dx", r, xd, e);
 		break;
 	case MG_DNN_BWD_WEIGHTS:
-		rc = expect(a, "x", r, xd, e) || expect(b, "dy", r, yd, e) ||
-		     (c && expect(c, "dbias", 1, nb, e)) || expect(out, "dw", r, w, e);
+		rc = mg_dnn_expect(a, "x", r, xd, e) || mg_dnn_expect(b, "dy", r, yd, e) ||
+		     (c && mg_dnn_expect(c, "dbias", 1, nb, e)) || mg_dnn_expect(out, "dw", r, w, e);
 		break;
 	}
 	if (rc)
 		return e->code;
-	struct key k;
+	struct dnn_key k;
 	memset(&k, 0, sizeof k);
 	k.kind = pass;
 	k.transposed = t;
 	k.g = *g;
 	for (int i = 0; i < 4; i++)
-		key_operand(&k, i, op[i]);
-	struct entry *en;
-	if ((rc = lookup(&k, op, &en, e)))
-		return rc;
-	return run(en, op, e);
+		mg_dnn_key_operand(&k, i, op[i]);
+	return mg_dnn_call(&k, op, conv_create, e);
 }
 
 int mg_dnn_matmul(const struct mg_tensor *a, const struct mg_tensor *b,
@@ -518,19 +503,18 @@ int mg_dnn_matmul(const struct mg_tensor *a, const struct mg_tensor *b,
 	if (a->rank != 2 || b->rank != 2)
 		return mg_err_set(e, MG_ERR_SHAPE, "oneDNN matmul: operands must be matrices");
 	int64_t M = a->dims[0], K = a->dims[1], N = b->dims[1];
-	if (expect(a, "a", 2, (int64_t[]){M, K}, e) || expect(b, "b", 2, (int64_t[]){K, N}, e) ||
-	    (bias && expect(bias, "bias", 1, (int64_t[]){N}, e)) ||
-	    expect(out, "out", 2, (int64_t[]){M, N}, e))
+	if (mg_dnn_expect(a, "a", 2, (int64_t[]){M, K}, e) ||
+	    mg_dnn_expect(b, "b", 2, (int64_t[]){K, N}, e) ||
+	    (bias && mg_dnn_expect(bias, "bias", 1, (int64_t[]){N}, e)) ||
+	    mg_dnn_expect(out, "out", 2, (int64_t[]){M, N}, e))
 		return e->code;
-	const struct mg_tensor *op[4] = {a, b, bias, out};
-	struct key k;
+	const struct mg_tensor *op[DNN_NOP] = {a, b, bias, out};
+	struct dnn_key k;
 	memset(&k, 0, sizeof k);
-	k.kind = MATMUL;
+	k.kind = DNN_MATMUL;
 	for (int i = 0; i < 4; i++)
-		key_operand(&k, i, op[i]);
-	struct entry *en;
-	int rc = lookup(&k, op, &en, e);
-	return rc ? rc : run(en, op, e);
+		mg_dnn_key_operand(&k, i, op[i]);
+	return mg_dnn_call(&k, op, matmul_create, e);
 }
 
 int64_t mg_dnn_primitives_created(void)

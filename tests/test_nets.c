@@ -3,12 +3,13 @@
  * - State_dict: for every configuration mgc builds, the graph's parameter and buffer
  *   inputs have MONAI's keys in MONAI's order with its shapes, and the parameters'
  *   element count equals sum(p.numel() for p in model.parameters()).
- * - Forward: MONAI's weights (safetensors) bound by name, eval mode, the reference kernels
- *   and the default backend (oneDNN convolutions): |y - monai| <= 1e-4 + 1e-4 |monai|.
- * - Training: loss sum(y * g), the autodiff pass: every parameter's gradient and the
- *   input's against autograd's within 1e-3 (1 + |autograd|) relative to the largest
- *   gradient of the tensor (float32 sums over thousands of terms), and the running
- *   statistics after the step.
+ * - Forward: MONAI's weights (safetensors) bound by name, eval mode, through the
+ *   reference kernels and again through the `gen` kernels (oneDNN convolutions, norms
+ *   and PReLU; the kernel IR interpreter as the backend of the generated elementwise
+ *   kernels): max |y - monai| <= 1e-4 (1 + max |monai|).
+ * - Training, both ways: loss sum(y * g), the autodiff pass: every parameter's gradient
+ *   and the input's against autograd's within 1e-3 (1 + max |autograd|) (float32 sums
+ *   over thousands of terms), and the running statistics after the step.
  * - Arguments MONAI refuses or mgc does not support name the network and the argument.
  * - Initialisation (mg_net_init) against the moments of torch's own initial values.
  * - Checkpoints through mg_net_load: a missing tensor, an extra one, a wrong shape and a
@@ -22,8 +23,10 @@
 #include "loss_graph.h"
 #include "npy.h"
 
+#include "../ir/kir.h"
 #include "../nets/net.h"
 #include "../passes/passes.h"
+#include "../runtime/dnn.h"
 #include "../runtime/json.h"
 #include "../runtime/safetensors.h"
 
@@ -134,9 +137,14 @@ static double rel_diff(const struct mg_tensor *got, const struct mg_tensor *want
 	return md / (1 + mw);
 }
 
-static void data_case(const cJSON *c)
+/* One case of cases.json; gen: the ops' `gen` kernels (oneDNN convolutions, norms and
+ * PReLU; the kernel IR interpreter for generated elementwise kernels), else the reference
+ * kernels. */
+static void data_case(const cJSON *c, int gen)
 {
-	const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
+	char name[128];
+	snprintf(name, sizeof name, "%s%s", cJSON_GetObjectItem(c, "name")->valuestring,
+		 gen ? " (gen)" : "");
 	const char *config = cJSON_GetObjectItem(c, "config")->valuestring;
 	const cJSON *files = cJSON_GetObjectItem(c, "files");
 	int training = cJSON_IsTrue(cJSON_GetObjectItem(c, "training"));
@@ -202,7 +210,9 @@ static void data_case(const cJSON *c)
 			*v = vals[i];
 	}
 	free(vals);
-	struct mg_kctx k = {.err = &e};
+	struct mg_kir_interp interp;
+	mg_kir_interp_init(&interp);
+	struct mg_kctx k = {.err = &e, .backend = gen ? &interp.b : NULL};
 	if (!rc) {
 		rc = mg_exec_steps(p, slots, &k, NULL);
 		CHECK(rc == 0, "%s: %s", name, e.msg);
@@ -581,7 +591,8 @@ int main(void)
 	cJSON *cases = read_json("cases.json");
 	const cJSON *c;
 	cJSON_ArrayForEach(c, cJSON_GetObjectItem(cases, "cases"))
-		data_case(c);
+		for (int gen = 0; gen < 1 + mg_dnn_available(); gen++)
+			data_case(c, gen);
 	cJSON_Delete(cases);
 	bad_checkpoints();
 	alias_checkpoints();
