@@ -18,7 +18,9 @@
  *                  the fraction, one axis after the other.
  * align_corners (null: false) is taken only by the linear modes, as torch's. The
  * arithmetic of the linear modes is float64 (torch's float32 opmath differs in the last
- * bits of the weights). */
+ * bits of the weights). The generated kernel (`gen`) is oneDNN's linear resampling
+ * (float32) where it samples as torch does: the linear modes without align_corners and
+ * with every axis sampled at in / out; the reference kernel elsewhere. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -198,6 +200,50 @@ static int upsample_grad(const struct mg_attr *a, struct mg_val *in, struct mg_v
 	return kernel(1, a, in, out, k);
 }
 
+/* The oneDNN kernel (runtime/dnn.h mg_dnn_resample) where it computes what ref does: the
+ * linear modes without align_corners, every axis sampled with in / out (a size, or a
+ * scale factor equal to out / in, or an axis whose size stays); MG_ERR_UNSUPPORTED
+ * (nothing set) elsewhere, and the caller runs ref. */
+static int kernel_dnn(int back, const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		      struct mg_kctx *k)
+{
+	struct up g;
+	int rc = mg_nn_expect_x(back ? "UpsampleGrad" : "Upsample", back, in, k->err);
+	if (rc || (rc = geometry("Upsample", a, in[0].t.rank, in[0].t.dims, &g, k->err)))
+		return rc;
+	int ok = g.mode == LINEAR && !g.align && mg_nn_use_dnn(in, k) &&
+		 (!back || in[1].t.dtype == MG_DTYPE_F32);
+	for (int i = 0; ok && i < g.sdim; i++)
+		ok = !g.sf[i] || g.in[i] == g.out[i] || (double)g.out[i] / (double)g.in[i] == g.sf[i];
+	if (!ok)
+		return MG_ERR_UNSUPPORTED;
+	const struct mg_tensor *x = &in[0].t;
+	struct mg_tensor tmp = {0}, r = {0};
+	const struct mg_tensor *src = mg_nn_dnn_operand(back ? &in[1].t : x, &tmp, k->err);
+	int64_t yd[5] = {x->dims[0], x->dims[1], g.out[0], g.out[1], g.out[2]};
+	rc = !src ? k->err->code : back ? mg_tensor_alloc_like(&r, x, MG_DTYPE_F32, k->err)
+					: mg_tensor_alloc(&r, MG_DTYPE_F32, x->rank, yd, k->err);
+	if (!rc)
+		rc = back ? mg_dnn_resample(1, &r, src, k->err) : mg_dnn_resample(0, src, &r, k->err);
+	mg_tensor_release(&tmp);
+	return mg_val_set_result(&out[0], r, back ? NULL : x->meta, rc);
+}
+
+static int upsample_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			struct mg_kctx *k)
+{
+	int rc = kernel_dnn(0, a, in, out, k);
+	return rc == MG_ERR_UNSUPPORTED ? (mg_err_clear(k->err), upsample(a, in, out, k)) : rc;
+}
+
+static int upsample_grad_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+			     struct mg_kctx *k)
+{
+	int rc = kernel_dnn(1, a, in, out, k);
+	return rc == MG_ERR_UNSUPPORTED ? (mg_err_clear(k->err), upsample_grad(a, in, out, k))
+					: rc;
+}
+
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
@@ -229,6 +275,7 @@ const struct mg_opdef mg_op_upsample = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = upsample,
+	.gen = upsample_gen,
 	.grad = grad,
 };
 
@@ -249,4 +296,5 @@ const struct mg_opdef mg_op_upsample_grad = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = mg_nn_grad_infer,
 	.ref = upsample_grad,
+	.gen = upsample_grad_gen,
 };

@@ -95,6 +95,14 @@ int mg_dnn_prelu_bwd(const struct mg_tensor *x, const struct mg_tensor *w,
 		     const struct mg_tensor *dy, const struct mg_tensor *dx,
 		     const struct mg_tensor *dw, struct mg_err *e);
 
+/* torch's linear interpolation (linear, bilinear, trilinear; align_corners false) between
+ * small (N, C, in...) and big (N, C, out...), any strides, with factors out / in per
+ * axis (the caller checks that torch samples with in / out: a size given, or scale
+ * factors equal to out / in): forward small = x -> big = y; backward big = dy -> small =
+ * dx (overwritten). Float32, rank 3 to 5; errors name the operand. */
+int mg_dnn_resample(int backward, const struct mg_tensor *small, const struct mg_tensor *big,
+		    struct mg_err *e);
+
 /* Primitives created since the process started (a cache hit creates none): what a test
  * reads to see a loop reuse them. */
 int64_t mg_dnn_primitives_created(void);

@@ -1,5 +1,5 @@
 /* dnn_int.h: what the files behind dnn.h share (dnn.c: the engine, the primitive cache,
- * the runner, convolutions and matrix products; dnn_norm.c: normalizations and PReLU).
+ * the runner, convolutions and matrix products; dnn_norm.c: normalizations and PReLU; dnn_resample.c: linear resampling).
  * Only runtime/dnn*.c built with oneDNN include it: it is the one header that includes
  * dnnl.h.
  * Invariant: an operand slot i of a primitive has one DNNL_ARG_* (entry.args[i]) and is
@@ -19,7 +19,7 @@
 
 /* The primitives behind dnn.h: a convolution pass is its enum mg_dnn_pass. */
 enum { DNN_MATMUL = 3, DNN_BNORM_FWD, DNN_BNORM_BWD, DNN_LNORM_FWD, DNN_LNORM_BWD,
-       DNN_PRELU_FWD, DNN_PRELU_BWD };
+       DNN_PRELU_FWD, DNN_PRELU_BWD, DNN_RESAMPLE_FWD, DNN_RESAMPLE_BWD };
 
 /* What makes a primitive: every field its descriptor depends on. Zeroed before filling,
  * so that memcmp compares it. */

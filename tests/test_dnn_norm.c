@@ -1,5 +1,6 @@
-/* test_dnn_norm.c: the oneDNN kernels (`gen`) of the normalizations and PReLU against
- * their float64 reference kernels (`ref`), on the same float32 inputs.
+/* test_dnn_norm.c: the oneDNN kernels (`gen`) of the normalizations, PReLU and Upsample's
+ * linear modes against their float64 reference kernels (`ref`), on the same float32
+ * inputs.
  * - BatchNorm (training with and without running statistics, momentum null, eval,
  *   untracked; affine with and without bias, not affine), InstanceNorm (with and without
  *   running statistics, training and eval, affine or not), GroupNorm and LayerNorm, and
@@ -244,6 +245,68 @@ static const struct pcase pcases[] = {
 	{3, {2, 5, 9}, 5},       {2, {6, 3}, 3},          {5, {2, 16, 20, 20, 20}, 1},
 };
 
+/* Upsample and UpsampleGrad where the oneDNN kernel applies (linear, align_corners
+ * false, sampled at in / out); then a case it leaves to ref (align_corners) must agree
+ * exactly and create no primitive. */
+static const struct ucase {
+	const char *args;
+	int rank;
+	int64_t dims[5];
+} ucases[] = {
+	{"{\"scale_factor\": 2, \"mode\": \"trilinear\"}", 5, {2, 3, 4, 5, 3}},
+	{"{\"scale_factor\": [2, 1, 3], \"mode\": \"trilinear\"}", 5, {1, 2, 3, 1, 4}},
+	{"{\"size\": [7, 9], \"mode\": \"bilinear\"}", 4, {2, 3, 5, 4}},
+	{"{\"size\": [3, 2], \"mode\": \"bilinear\"}", 4, {1, 2, 7, 5}},
+	{"{\"scale_factor\": 2.5, \"mode\": \"linear\", \"recompute_scale_factor\": true}",
+	 3, {2, 4, 7}},
+	{"{\"scale_factor\": 2, \"mode\": \"trilinear\", \"align_corners\": false}", 5,
+	 {1, 16, 6, 6, 6}},
+};
+
+static void upsample_case(const struct ucase *c, enum layout lay)
+{
+	const struct mg_opdef *d = golden_op("Upsample"), *gd = golden_op("UpsampleGrad");
+	struct mg_arena arena = {0};
+	struct mg_attr a[8];
+	struct mg_err e = {0};
+	CHECK_OK(golden_parse_text(d, c->args, &arena, a, &e), &e);
+	struct mg_tensor t, dy;
+	make(&t, c->rank, c->dims, lay, -1.5, 2.5);
+	struct mg_val in[2] = {tval(t)}, y[1] = {{0}};
+	run_both(d, a, in, c->args, lay, y, 1e-5, 0);
+	if (y[0].kind == MG_VK_TENSOR) {
+		make(&dy, c->rank, y[0].t.dims, lay, -1, 1);
+		in[1] = tval(dy);
+		run_both(gd, a, in, c->args, lay, NULL, 1e-5, 0);
+		mg_val_release(&in[1]);
+		mg_val_release(&y[0]);
+	}
+	mg_val_release(&in[0]);
+	mg_arena_free(&arena);
+}
+
+static void upsample_fallback(void)
+{
+	const struct mg_opdef *d = golden_op("Upsample");
+	struct mg_arena arena = {0};
+	struct mg_attr a[8];
+	struct mg_err e = {0};
+	const char *args = "{\"scale_factor\": 2, \"mode\": \"bilinear\", \"align_corners\": true}";
+	CHECK_OK(golden_parse_text(d, args, &arena, a, &e), &e);
+	struct mg_tensor t;
+	int64_t dims[4] = {1, 2, 3, 4};
+	make(&t, 4, dims, PLAIN, -1, 1);
+	struct mg_val in[1] = {tval(t)}, got[1] = {{0}}, want[1] = {{0}};
+	struct mg_kctx kr = {.err = &e}, kg = {.err = &e, .backend = &any_backend};
+	int64_t before = mg_dnn_primitives_created();
+	CHECK_OK(d->ref(a, in, want, &kr), &e);
+	CHECK_OK(d->gen(a, in, got, &kg), &e);
+	CHECK(mg_dnn_primitives_created() == before, "align_corners runs the reference kernel");
+	compare("y", "Upsample", args, PLAIN, got, want, 0, 0);
+	mg_val_release(&in[0]);
+	mg_arena_free(&arena);
+}
+
 int main(void)
 {
 	if (!mg_dnn_available()) {
@@ -256,6 +319,10 @@ int main(void)
 	for (size_t i = 0; i < sizeof pcases / sizeof *pcases; i++)
 		for (int l = PLAIN; l <= SLICED; l++)
 			prelu_case(&pcases[i], l);
+	for (size_t i = 0; i < sizeof ucases / sizeof *ucases; i++)
+		for (int l = PLAIN; l <= SLICED; l++)
+			upsample_case(&ucases[i], l);
+	upsample_fallback();
 	printf("oneDNN vs reference: largest difference %.3g of a tensor's largest value\n",
 	       max_err);
 	mg_dnn_cache_clear();
