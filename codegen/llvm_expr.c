@@ -1,6 +1,6 @@
 /* llvm_expr.c: one kernel IR node as LLVM instructions, at the body's width (every value
  * is a <W x T> vector, W = 1 in the remainder loop): arithmetic, compares, selects, casts,
- * Philox. Memory (LOADAT, LOAD) is llvm_emit.c's.
+ * Philox, libm calls. Memory (LOADAT, LOAD) is llvm_emit.c's.
  * Invariant: each node gives exactly what the interpreter (ir/kir_eval.c) gives: one IEEE
  * rounding per float node, no fast-math flags, integer division made total (0 for a zero
  * divisor), casts saturating with NaN -> 0.
@@ -286,6 +286,26 @@ static LLVMValueRef math_fn(struct mg_llvm_emit *em, const char *fn, int type, L
 	return lanes_of(em, lo, hi, 0, 2 * lanes);
 }
 
+/* LIBM: the C library's double fn(double), declared in the module (the JIT resolves it
+ * in the process, an object file links it with -lm) and called once per lane, so every
+ * lane is bit for bit what the interpreter's (and a reference kernel's) call gives. */
+static LLVMValueRef libm_call(struct mg_llvm_emit *em, int fn, LLVMValueRef v)
+{
+	const char *name = mg_klibm_name(fn);
+	LLVMTypeRef ft = LLVMFunctionType(em->f64, &em->f64, 1, 0);
+	LLVMValueRef callee = LLVMGetNamedFunction(em->mod, name);
+	if (!callee)
+		callee = LLVMAddFunction(em->mod, name, ft);
+	LLVMValueRef r = LLVMGetUndef(LLVMTypeOf(v));
+	for (int i = 0; i < em->width; i++) {
+		LLVMValueRef lane = LLVMConstInt(em->i32, (unsigned)i, 0);
+		LLVMValueRef x = LLVMBuildExtractElement(em->b, v, lane, "");
+		x = LLVMBuildCall2(em->b, ft, callee, &x, 1, "");
+		r = LLVMBuildInsertElement(em->b, r, x, lane, "");
+	}
+	return r;
+}
+
 static LLVMValueRef compare(struct mg_llvm_emit *em, int op, int type, LLVMValueRef a, LLVMValueRef b)
 {
 	static const LLVMRealPredicate fp[] = {LLVMRealOLT, LLVMRealOLE, LLVMRealOGT,
@@ -389,6 +409,7 @@ LLVMValueRef mg_llvm_expr(struct mg_llvm_emit *em, int node)
 	case MG_KOP_SELECT: return LLVMBuildSelect(b, a, y, em->val[n->c], "");
 	case MG_KOP_CAST: return mg_llvm_cast(em, a, em->k->nodes[n->a].type, type);
 	case MG_KOP_PHILOX: return philox(em, a, y, (int)n->i);
+	case MG_KOP_LIBM: return libm_call(em, (int)n->i, a);
 	case MG_KOP_LOADAT: case MG_KOP_LOAD: case MG_KOP_COUNT: break;
 	}
 	return NULL; /* memory is llvm_emit.c's */

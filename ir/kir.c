@@ -16,6 +16,16 @@ static const struct {
 #undef X
 };
 
+const char *mg_klibm_name(int fn)
+{
+	static const char *const names[] = {
+#define X(e, name) #name,
+		MG_KLIBMS(X)
+#undef X
+	};
+	return fn >= 0 && fn < MG_KLIBM_COUNT ? names[fn] : "?";
+}
+
 const char *mg_ktype_name(int type)
 {
 	if (type == MG_KT_BOOL)
@@ -180,6 +190,12 @@ int32_t mg_kir_philox(struct mg_kir *k, int word, int32_t counter, int32_t key)
 					.b = key, .c = -1, .i = word});
 }
 
+int32_t mg_kir_libm(struct mg_kir *k, enum mg_klibm fn, int32_t a)
+{
+	return add(k, (struct mg_knode){.op = MG_KOP_LIBM, .type = MG_DTYPE_F64, .a = a, .b = -1,
+					.c = -1, .i = fn});
+}
+
 int mg_kir_reduce(struct mg_kir *k, enum mg_kred kind, int32_t value, int32_t mask)
 {
 	if (k->info.nred == MG_KMAX_RED || value < 0) {
@@ -256,6 +272,10 @@ static int check_node(const struct mg_kir *k, int32_t n, struct mg_err *e)
 		    t != MG_DTYPE_U32)
 			return bad(e, k, n, "philox needs i64 counter and key, word 0..3, u32");
 		return 0;
+	case MG_KOP_LIBM:
+		if (x->i < 0 || x->i >= MG_KLIBM_COUNT)
+			return bad(e, k, n, "no such libm function");
+		return ta != MG_DTYPE_F64 || t != MG_DTYPE_F64 ? bad(e, k, n, "libm is f64 to f64") : 0;
 	default:
 		break;
 	}
@@ -410,6 +430,7 @@ void mg_kir_print(const struct mg_kir *k, FILE *f)
 		case MG_KOP_PHILOX:
 			fprintf(f, " word %lld %%%d %%%d", (long long)x->i, x->a, x->b);
 			break;
+		case MG_KOP_LIBM: fprintf(f, " %s %%%d", mg_klibm_name((int)x->i), x->a); break;
 		default:
 			if (x->op < MG_KOP_COUNT) {
 				const int32_t ops[3] = {x->a, x->b, x->c};

@@ -28,6 +28,9 @@
  *     BOOL casts to 0/1 and from (x != 0);
  *   - RINT rounds half to even (nearbyint); FLOOR, CEIL, TRUNC, SQRT, EXP, LOG, ABS, NEG
  *     as C's; EXP and LOG may differ from libm by a few ulp (vector math libraries);
+ *   - LIBM is the named libm function itself (exp, tanh, erf ...: f64 in, f64 out), bit
+ *     for bit what the C library of the running process returns, so a lowering repeats
+ *     a float64 reference kernel's libm calls exactly (renderers call it per lane);
  *   - LOAD with a mask reads nothing where the mask is false and gives 0 there.
  * Read next: kir.c (building, checking, hashing, printing), kir_eval.c, runtime/kernel.h
  * (the call ABI), codegen/llvm.c. */
@@ -60,7 +63,8 @@ enum mg_ktype {
  *   SELECT     a (BOOL) ? b : c, b and c of the node's type
  *   CAST       a converted to the node's type (see above)
  *   PHILOX     word i (0..3) of Philox4x32-10 at counter a (I64: low word first, the two
- *              high words 0) with key b (I64: key0 low 32 bits, key1 high); U32 */
+ *              high words 0) with key b (I64: key0 low 32 bits, key1 high); U32
+ *   LIBM       libm's function i (enum mg_klibm) of a; F64 operand and result */
 #define MG_KOPS(X)                   \
 	X(CONST, 0, "const")         \
 	X(PARAM, 0, "param")         \
@@ -97,7 +101,8 @@ enum mg_ktype {
 	X(NOT, 1, "not")             \
 	X(SELECT, 3, "select")       \
 	X(CAST, 1, "cast")           \
-	X(PHILOX, 2, "philox")
+	X(PHILOX, 2, "philox")       \
+	X(LIBM, 1, "libm")
 
 enum mg_kop {
 #define X(e, n, name) MG_KOP_##e,
@@ -105,6 +110,25 @@ enum mg_kop {
 #undef X
 	MG_KOP_COUNT
 };
+
+/* LIBM's functions: X(enum suffix, C name), each double f(double). New ones go at the
+ * end (the number is in compiled kernel tables). */
+#define MG_KLIBMS(X)        \
+	X(EXP, exp)         \
+	X(EXPM1, expm1)     \
+	X(LOG, log)         \
+	X(LOG1P, log1p)     \
+	X(TANH, tanh)       \
+	X(ERF, erf)
+
+enum mg_klibm {
+#define X(e, name) MG_KLIBM_##e,
+	MG_KLIBMS(X)
+#undef X
+	MG_KLIBM_COUNT
+};
+/* The C name of fn ("?" outside the enum). */
+const char *mg_klibm_name(int fn);
 
 struct mg_knode {
 	uint8_t op;   /* enum mg_kop */
@@ -167,6 +191,8 @@ int32_t mg_kir_select(struct mg_kir *k, int32_t c, int32_t a, int32_t b);
 /* a converted to type (a itself when it has that type already). */
 int32_t mg_kir_cast(struct mg_kir *k, int type, int32_t a);
 int32_t mg_kir_philox(struct mg_kir *k, int word, int32_t counter, int32_t key);
+/* libm's fn of a (F64): an F64 node. */
+int32_t mg_kir_libm(struct mg_kir *k, enum mg_klibm fn, int32_t a);
 /* Adds a reduction; its index, or -1. */
 int mg_kir_reduce(struct mg_kir *k, enum mg_kred kind, int32_t value, int32_t mask);
 

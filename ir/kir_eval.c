@@ -198,6 +198,16 @@ static double fun(enum mg_kop op, int t, double a)
 	return round_to(t, r);
 }
 
+static double libm(int fn, double a)
+{
+	static double (*const f[])(double) = {
+#define X(e, name) name,
+		MG_KLIBMS(X)
+#undef X
+	};
+	return f[fn](a);
+}
+
 static int64_t philox(int word, int64_t counter, int64_t key)
 {
 	uint32_t c[4] = {(uint32_t)counter, (uint32_t)((uint64_t)counter >> 32), 0, 0};
@@ -238,6 +248,7 @@ static void eval_element(const struct mg_kir *k, const struct mg_kargs *a, const
 		case MG_KOP_SELECT: r = v[x->a].i ? v[x->b] : v[x->c]; break;
 		case MG_KOP_CAST: r = cast(t, ta, v[x->a]); break;
 		case MG_KOP_PHILOX: r.i = philox((int)x->i, v[x->a].i, v[x->b].i); break;
+		case MG_KOP_LIBM: r.f = libm((int)x->i, v[x->a].f); break;
 		case MG_KOP_NOT: r.i = t == MG_KT_BOOL ? !v[x->a].i : wrap(t, ~(uint64_t)v[x->a].i); break;
 		case MG_KOP_NEG:
 		case MG_KOP_ABS:

@@ -14,8 +14,10 @@
  * NaN, as torch's input * mask); p = 1 drops everything. The mask depends on seed and
  * the datalist item only, not on the epoch: a training loop that wants new masks each
  * epoch changes the seed. torch draws from its own generator, so masks differ from
- * torch's; only the distribution and the scaling are torch's. `inplace` is accepted and
- * ignored. */
+ * torch's; only the distribution and the scaling are torch's. The generated kernel draws
+ * the same words (the logical index from INDEX and DIM; seed and item as parameters, so
+ * one kernel serves every item) and takes the same float64 steps: bit for bit the
+ * reference. `inplace` is accepted and ignored. */
 #include "nn_act.h"
 
 static const struct mg_attrdef attrs[] = {
@@ -68,6 +70,52 @@ static int dropout(const struct mg_attr *a, struct mg_val *in, struct mg_val *ou
 	return mg_act_result(&f, &in[0].t, out, k->err);
 }
 
+/* Dropout in kernel IR (x: tensor 1, float32 or float64, of rank r): parameters seed and
+ * item mod 2^32 make the key seed + 2^32 item. */
+static void emit(const struct mg_attr *a, struct mg_kir *k, enum mg_dtype xt, int r)
+{
+	int32_t i = mg_kir_index(k, 0);
+	for (int d = 1; d < r; d++) /* logical C order */
+		i = mg_kir_op(k, MG_KOP_ADD, mg_kir_op(k, MG_KOP_MUL, i, mg_kir_dim(k, 1, d)),
+			      mg_kir_index(k, d));
+	int32_t item = mg_kir_param(k, MG_DTYPE_I64, mg_kir_param_slot(k));
+	int32_t seed = mg_kir_param(k, MG_DTYPE_I64, mg_kir_param_slot(k));
+	int32_t key = mg_kir_op(k, MG_KOP_ADD, seed,
+				mg_kir_op(k, MG_KOP_MUL, item, mg_kir_const(k, MG_DTYPE_I64, 0x1p32)));
+	int32_t u = mg_kir_op(k, MG_KOP_MUL, mg_kir_cast(k, MG_DTYPE_F64, mg_kir_philox(k, 0, i, key)),
+			      mg_kir_const(k, MG_DTYPE_F64, 0x1p-32));
+	double p = a[A_P].v.f;
+	int32_t m = mg_kir_select(k, mg_kir_op(k, MG_KOP_GE, u, mg_kir_const(k, MG_DTYPE_F64, p)),
+				  mg_kir_const(k, MG_DTYPE_F64, 1 / (1 - p)),
+				  mg_kir_const(k, MG_DTYPE_F64, 0));
+	int32_t y = mg_kir_op(k, MG_KOP_MUL, mg_kir_cast(k, MG_DTYPE_F64, mg_kir_loadat(k, 1)), m);
+	k->store = mg_kir_cast(k, xt, y);
+}
+
+static int dropout_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+		       struct mg_kctx *k)
+{
+	const struct mg_tensor *x = &in[0].t;
+	if (!k->backend || in[0].kind != MG_VK_TENSOR || check(a, k->err) || !drops(a) ||
+	    (x->dtype != MG_DTYPE_F32 && x->dtype != MG_DTYPE_F64) || x->rank < 1 ||
+	    x->rank > MG_KMAX_RANK || mg_tensor_numel(x) == 0)
+		return dropout(a, in, out, k); /* which also reports bad operands */
+	struct mg_arena ar = {0};
+	struct mg_kir kir;
+	mg_kir_init(&kir, &ar, "Dropout", x->rank);
+	mg_kir_tensor(&kir, x->dtype, x->rank);
+	mg_kir_tensor(&kir, x->dtype, x->rank);
+	emit(a, &kir, x->dtype, x->rank);
+	double p[2] = {(double)(uint32_t)k->item, (double)a[A_SEED].v.i};
+	int rc = mg_act_run(&kir, in, p, out, k);
+	mg_arena_free(&ar);
+	if (rc == MG_ERR_UNSUPPORTED) { /* no code for it: the reference kernel */
+		mg_err_clear(k->err);
+		return dropout(a, in, out, k);
+	}
+	return rc;
+}
+
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
@@ -102,5 +150,6 @@ const struct mg_opdef mg_op_dropout = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = dropout,
+	.gen = dropout_gen,
 	.grad = grad,
 };

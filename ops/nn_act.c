@@ -102,37 +102,50 @@ static int gen2_ok(const struct mg_val *in)
 	return 1;
 }
 
+int mg_act_run(struct mg_kir *kir, const struct mg_val *in, const double *p,
+	       struct mg_val *out, struct mg_kctx *k)
+{
+	const struct mg_tensor *v = &in[0].t;
+	mg_gen_order(v, kir->info.order);
+	struct mg_tensor y;
+	int rc = mg_tensor_alloc_like(&y, v, v->dtype, k->err);
+	if (rc)
+		return rc;
+	struct mg_kargs ka = {0};
+	for (int i = 0; i < v->rank; i++)
+		ka.dims[i] = v->dims[i];
+	mg_ktensor_set(&ka.t[0], &y);
+	for (int i = 1; i < kir->ntensors; i++)
+		mg_ktensor_set(&ka.t[i], &in[i - 1].t);
+	for (int i = 0; i < kir->nparams; i++)
+		ka.p[i] = p[i];
+	rc = mg_gen_run(k, kir, &ka, NULL);
+	if (rc == MG_ERR_UNSUPPORTED) {
+		mg_tensor_release(&y);
+		return rc;
+	}
+	return mg_val_set_result(&out[0], y, v->meta, rc);
+}
+
 int mg_act_gen2(const char *op, const struct mg_attr *a, mg_act_emit2_fn *emit,
 		mg_act_grad_fn *f, struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
 {
 	if (!k->backend || !gen2_ok(in))
 		return mg_act_map2(op, a, f, in, out, k);
-	const struct mg_tensor *v = &in[0].t, *dy = &in[1].t;
+	const struct mg_tensor *v = &in[0].t;
 	struct mg_arena ar = {0};
 	struct mg_kir kir;
 	mg_kir_init(&kir, &ar, op, v->rank);
 	for (int i = 0; i < 3; i++) /* dx, v, dy */
 		mg_kir_tensor(&kir, v->dtype, v->rank);
 	kir.store = emit(a, &kir, mg_kir_loadat(&kir, 1), mg_kir_loadat(&kir, 2), v->dtype);
-	mg_gen_order(v, kir.info.order);
-	struct mg_tensor dx;
-	int rc = mg_tensor_alloc_like(&dx, v, v->dtype, k->err);
-	if (!rc) {
-		struct mg_kargs ka = {0};
-		for (int i = 0; i < v->rank; i++)
-			ka.dims[i] = v->dims[i];
-		mg_ktensor_set(&ka.t[0], &dx);
-		mg_ktensor_set(&ka.t[1], v);
-		mg_ktensor_set(&ka.t[2], dy);
-		rc = mg_gen_run(k, &kir, &ka, NULL);
-	}
+	int rc = mg_act_run(&kir, in, NULL, out, k);
 	mg_arena_free(&ar);
 	if (rc == MG_ERR_UNSUPPORTED) { /* no code for it: the reference kernel */
 		mg_err_clear(k->err);
-		mg_tensor_release(&dx);
 		return mg_act_map2(op, a, f, in, out, k);
 	}
-	return mg_val_set_result(&out[0], dx, v->meta, rc);
+	return rc;
 }
 
 int mg_act_grad(struct mg_grad *c, int grad_op, int use_y)

@@ -41,6 +41,14 @@ typedef int32_t mg_act_emit2_fn(const struct mg_attr *a, struct mg_kir *k, int32
 int mg_act_gen2(const char *op, const struct mg_attr *a, mg_act_emit2_fn *emit,
 		mg_act_grad_fn *f, struct mg_val *in, struct mg_val *out, struct mg_kctx *k);
 
+/* Runs kir, a kernel whose tensor 0 is the output and tensors 1.. are in[0], in[1] ...
+ * (tensors of kir's rank; the output laid out as in[0], its dtype and meta), with the
+ * parameters p[0 .. kir->nparams), into out[0]. MG_ERR_UNSUPPORTED (out untouched, the
+ * error set) when the backend has no code for it: the caller then runs its reference
+ * kernel. */
+int mg_act_run(struct mg_kir *kir, const struct mg_val *in, const double *p,
+	       struct mg_val *out, struct mg_kctx *k);
+
 /* The gradient rule of a unary op whose gradient op `grad_op` reads (x, dy), or (y, dy)
  * when use_y (torch reuses the output for ReLU, Sigmoid, Tanh, Softmax), with the
  * forward node's attributes. */

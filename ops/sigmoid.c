@@ -5,10 +5,9 @@
  * result).  Inverse: none.
  *
  * In float64, rounded once: exp(-x) overflows to inf for x < -709 and the result is 0,
- * as torch's. No generated kernel: kernel IR's EXP may differ from libm's by a few ulp,
- * so it could not repeat the reference bit for bit; Sigmoid is therefore not flagged
- * elementwise (a fused run would lose its members' kernels). SigmoidGrad's products are
- * a generated kernel (float64 steps as the reference's). */
+ * as torch's. The generated kernel does the same steps with libm's exp (kernel IR's
+ * LIBM), bit for bit the reference's, so Sigmoid fuses with its elementwise neighbours;
+ * SigmoidGrad's products are a generated kernel too (float64 steps as the reference's). */
 #include "nn_act.h"
 
 static double sigmoid(const void *a, double x)
@@ -21,6 +20,17 @@ static int sigmoid_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val
 		       struct mg_kctx *k)
 {
 	return mg_act_map("Sigmoid", a, sigmoid, in, out, k);
+}
+
+static int32_t emit(const struct mg_attr *a, struct mg_kir *k, int32_t x, enum mg_dtype xt)
+{
+	(void)a;
+	if (xt != MG_DTYPE_F32 && xt != MG_DTYPE_F64)
+		return -1; /* ref refuses it */
+	int32_t one = mg_kir_const(k, MG_DTYPE_F64, 1);
+	int32_t e = mg_kir_libm(k, MG_KLIBM_EXP,
+				mg_kir_op(k, MG_KOP_NEG, mg_kir_cast(k, MG_DTYPE_F64, x), -1));
+	return mg_kir_cast(k, xt, mg_kir_op(k, MG_KOP_DIV, one, mg_kir_op(k, MG_KOP_ADD, one, e)));
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -38,10 +48,13 @@ static int grad(struct mg_grad *c)
 const struct mg_opdef mg_op_sigmoid = {
 	.name = "Sigmoid",
 	.synopsis = "1 / (1 + exp(-x)) per voxel (torch.nn.Sigmoid)",
+	.flags = MG_OPF_ELEMENTWISE,
 	.nin = 1,
 	.nout = 1,
 	.infer = infer,
 	.ref = sigmoid_ref,
+	.gen = mg_elementwise_gen,
+	.emit = emit,
 	.grad = grad,
 };
 

@@ -4,11 +4,10 @@
  * Gradient: TanhGrad(y, dy) = dy (1 - y^2) (torch's tanh_backward on the result).
  * Inverse: none.
  *
- * libm's tanh in float64, rounded once (saturates to +-1 for large |x|). No generated
- * kernel: kernel IR has no tanh, and exp-based formulas would not repeat libm's bit for
- * bit; Tanh is therefore not flagged elementwise (a fused run would lose its members'
- * kernels). TanhGrad's products are a generated kernel (float64 steps as the
- * reference's). */
+ * libm's tanh in float64, rounded once (saturates to +-1 for large |x|). The generated
+ * kernel calls the same libm tanh (kernel IR's LIBM), bit for bit the reference, so Tanh
+ * fuses with its elementwise neighbours; TanhGrad's products are a generated kernel too
+ * (float64 steps as the reference's). */
 #include "nn_act.h"
 
 static double tanh_(const void *a, double x)
@@ -21,6 +20,14 @@ static int tanh_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *o
 		    struct mg_kctx *k)
 {
 	return mg_act_map("Tanh", a, tanh_, in, out, k);
+}
+
+static int32_t emit(const struct mg_attr *a, struct mg_kir *k, int32_t x, enum mg_dtype xt)
+{
+	(void)a;
+	if (xt != MG_DTYPE_F32 && xt != MG_DTYPE_F64)
+		return -1; /* ref refuses it */
+	return mg_kir_cast(k, xt, mg_kir_libm(k, MG_KLIBM_TANH, mg_kir_cast(k, MG_DTYPE_F64, x)));
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -38,10 +45,13 @@ static int grad(struct mg_grad *c)
 const struct mg_opdef mg_op_tanh = {
 	.name = "Tanh",
 	.synopsis = "tanh(x) per voxel (torch.nn.Tanh)",
+	.flags = MG_OPF_ELEMENTWISE,
 	.nin = 1,
 	.nout = 1,
 	.infer = infer,
 	.ref = tanh_ref,
+	.gen = mg_elementwise_gen,
+	.emit = emit,
 	.grad = grad,
 };
 

@@ -1,5 +1,6 @@
 /* test_kir_llvm.c: the LLVM backend against the kernel IR interpreter (mg_kir_eval, the
- * IR's meaning): seeded random well-typed expression DAGs over every op (but EXP/LOG)
+ * IR's meaning): seeded random well-typed expression DAGs over every op (but EXP/LOG;
+ * LIBM's calls included, exact)
  * and every dtype, random shapes (size-1 and prime dims, ranks 1-5, every loop order),
  * non-contiguous, negative and broadcast (0) strides, masked loads, reductions; then
  * EXP/LOG against libm within a stated ulp bound, the JIT cache, a broken module's error,
@@ -156,6 +157,9 @@ static int32_t value_of(struct gen *g, int type, int depth)
 	if (choice == 3 && type == MG_DTYPE_U32)
 		return mg_kir_philox(k, rndn(4), value_of(g, MG_DTYPE_I64, depth + 1),
 				     value_of(g, MG_DTYPE_I64, depth + 1));
+	if (choice == 3 && type == MG_DTYPE_F64)
+		return mg_kir_libm(k, (enum mg_klibm)rndn(MG_KLIBM_COUNT),
+				   value_of(g, MG_DTYPE_F64, depth + 1));
 	if (type == MG_KT_BOOL) {
 		if (choice < 6) { /* a compare of two values of one computable type */
 			int t;
@@ -611,8 +615,9 @@ static void aot_args(struct mg_kargs *a, uint8_t *in, float *out)
 		in[i] = (uint8_t)(i * 7 + 3);
 }
 
-/* The kernel compiled into an object file, linked by cc with the runtime into a program
- * that launches it: its output must be the interpreter's. */
+/* The kernel, its stored value passed through libm's log1p (a LIBM call the program
+ * links from -lm), compiled into an object file, linked by cc with the runtime into a
+ * program that launches it: its output must be the interpreter's. */
 static void test_object(void)
 {
 	char dir[] = "/tmp/mg_aot_XXXXXX", path[512], cmd[2048];
@@ -621,6 +626,8 @@ static void test_object(void)
 	struct mg_err e = {0};
 	struct mg_kir k;
 	small_kernel(&k, &ar, "aot", 2);
+	k.store = mg_kir_cast(&k, MG_DTYPE_F32, mg_kir_libm(&k, MG_KLIBM_LOG1P,
+							     mg_kir_cast(&k, MG_DTYPE_F64, k.store)));
 	const struct mg_kir *ks[1] = {&k};
 	const char *syms[1] = {"mg_aot_kernel"};
 	snprintf(path, sizeof path, "%s/kernels.o", dir);

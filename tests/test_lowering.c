@@ -43,6 +43,8 @@ static double random_value(enum mg_dtype t)
 			return -0.0;
 		if (r < 10)
 			return (uniform() - 0.5) * 1e6;
+		if (r < 40) /* where the activations' exp, tanh and erf are not saturated */
+			return (uniform() - 0.5) * 16;
 		return (uniform() - 0.5) * 2000;
 	}
 	static const double lo[] = {0, -128, 0, -32768, 0, -2147483648.0, -1e15};
@@ -146,8 +148,9 @@ static void differential(const struct mg_step *s, const struct mg_attr *attrs, c
 		in[0].kind = MG_VK_TENSOR;
 		random_tensor(&in[0].t, dt, rank);
 		struct mg_err e1 = {0}, e2 = {0};
-		struct mg_kctx k1 = {.err = &e1, .step = s};
-		struct mg_kctx k2 = {.err = &e2, .step = s, .backend = backend};
+		int64_t item = (int64_t)(next() % 0x200000000ull); /* Dropout's key: mod 2^32 */
+		struct mg_kctx k1 = {.err = &e1, .step = s, .item = item};
+		struct mg_kctx k2 = {.err = &e2, .step = s, .backend = backend, .item = item};
 		int64_t runs = *backend_runs;
 		int rc1 = ((const struct mg_opdef *)s->def)->ref(attrs, in, ref, &k1);
 		int rc2 = s->fn(attrs, in, gen, &k2);
@@ -429,6 +432,15 @@ static void all_cases(void)
 		{"LeakyReLU", "{}"},
 		{"LeakyReLU", "{\"negative_slope\": 0.3}"},
 		{"LeakyReLU", "{\"negative_slope\": -2.5}"},
+		{"Sigmoid", "{}"},
+		{"Tanh", "{}"},
+		{"ELU", "{}"},
+		{"ELU", "{\"alpha\": 0.3}"},
+		{"GELU", "{}"},
+		{"GELU", "{\"approximate\": \"tanh\"}"},
+		{"Dropout", "{\"training\": true}"},
+		{"Dropout", "{\"training\": true, \"p\": 0.1, \"seed\": 4294967295}"},
+		{"Dropout", "{\"training\": true, \"p\": 1, \"seed\": 12}"},
 	};
 	for (size_t i = 0; i < sizeof act / sizeof *act; i++)
 		check_case(&act[i], 1, 1);
@@ -441,12 +453,26 @@ static void all_cases(void)
 		{"LeakyReLU", "{\"negative_slope\": 0.7}"},
 	};
 	check_case(chain3, 5, 0);
+	static const struct member chain4[] = { /* the libm activations fused with ReLU-likes */
+		{"GELU", "{}"},
+		{"LeakyReLU", "{\"negative_slope\": 0.2}"},
+		{"Sigmoid", "{}"},
+		{"ELU", "{\"alpha\": 1.7}"},
+		{"Tanh", "{}"},
+		{"GELU", "{\"approximate\": \"tanh\"}"},
+		{"ReLU", "{}"},
+	};
+	check_case(chain4, 7, 1);
 	statistics();
 	check_grad_op("ReLUGrad", "{}");
 	check_grad_op("LeakyReLUGrad", "{}");
 	check_grad_op("LeakyReLUGrad", "{\"negative_slope\": -0.4}");
 	check_grad_op("SigmoidGrad", "{}");
 	check_grad_op("TanhGrad", "{}");
+	check_grad_op("ELUGrad", "{}");
+	check_grad_op("ELUGrad", "{\"alpha\": 0.4}");
+	check_grad_op("GELUGrad", "{}");
+	check_grad_op("GELUGrad", "{\"approximate\": \"tanh\"}");
 	check_grad_op("Add", "{}");
 	check_grad_op("Mul", "{}");
 }
