@@ -3,7 +3,8 @@
  * on 1 thread and on the pool; then the generated resampler (ops/spatial_gen.c: an
  * oblique linear map, as Spacing + Orientation fused) against the reference one, and
  * NormalizeIntensity's generated kernels (reductions, then the map) against its
- * reference kernel. GB/s
+ * reference kernel; with the argument `resample`, the resampler alone in linear and cubic
+ * modes, zeros and reflection padding (bench/resample.sh). GB/s
  * counts the bytes read plus the bytes written; each figure is the best of several
  * passes after a warm-up (first touch of fresh memory is slow, see PLATFORM.md).
  * bench/kernel.sh runs it. */
@@ -87,11 +88,14 @@ static mg_kfn *build(struct mg_jit *jit, struct mg_kir *k, struct mg_arena *ar, 
 	return mg_kir_verify(k, e) ? NULL : mg_jit_kernel(jit, k, e);
 }
 
-/* x (1, NX, NY, NZ) rotated by 10 degrees about z and zoomed by 0.9, linear, zeros: the
- * reference resampler against the generated one on 1 thread and on the pool (the
- * launcher's slices). */
-static int bench_resample(struct mg_jit *jit, struct mg_pool *pool, const float *src, struct mg_err *e)
+/* x (1, NX, NY, NZ) rotated by 10 degrees about z and zoomed by 0.9 (as Spacing +
+ * Orientation fused, or Affine), in the given mode and padding: the reference resampler
+ * against the generated one on 1 thread and on the pool (the launcher's slices). */
+static int bench_resample(struct mg_jit *jit, struct mg_pool *pool, const float *src,
+			  enum mg_interp mode, enum mg_pad padding, struct mg_err *e)
 {
+	static const char *const modes[] = {"nearest", "linear", "cubic"};
+	static const char *const pads[] = {"zeros", "border", "reflection"};
 	int64_t dims[4] = {1, NX, NY, NZ};
 	struct mg_tensor x, y;
 	if (mg_tensor_alloc(&x, MG_DTYPE_F32, 4, dims, e))
@@ -105,9 +109,11 @@ static int bench_resample(struct mg_jit *jit, struct mg_pool *pool, const float 
 	for (int i = 0; i < 3; i++)
 		m[i][3] = ctr[i] - (m[i][0] * ctr[0] + m[i][1] * ctr[1] + m[i][2] * ctr[2]);
 	mg_grid_map(&g, m);
-	g.mode = MG_INTERP_LINEAR;
-	g.padding = MG_PAD_ZEROS;
-	double best[3] = {1e30, 1e30, 1e30};
+	g.mode = mode;
+	g.padding = padding;
+	double best[3] = {1e30, 1e30, 1e30}, compile[2];
+	int nk;
+	mg_jit_stats(jit, &nk, &compile[0]);
 	for (int way = 0; way < 3; way++) {
 		struct mg_jit_backend jb;
 		mg_jit_backend_init(&jb, jit, way == 2 ? pool : NULL);
@@ -126,10 +132,13 @@ static int bench_resample(struct mg_jit *jit, struct mg_pool *pool, const float 
 				best[way] = t < best[way] ? t : best[way];
 		}
 	}
+	mg_jit_stats(jit, &nk, &compile[1]);
 	double bytes = 2.0 * N * sizeof(float);
-	printf("resample linear, oblique: ref 1 thread %.1f GB/s; llvm 1 thread %.1f GB/s (%.1fx), "
-	       "%d threads %.1f GB/s\n", bytes / best[0] / 1e9, bytes / best[1] / 1e9, best[0] / best[1],
-	       mg_pool_size(pool), bytes / best[2] / 1e9);
+	printf("resample %s %s, oblique: ref 1 thread %.0f ms (%.2f GB/s); llvm 1 thread %.0f ms "
+	       "(%.2f GB/s, %.1fx), %d threads %.0f ms (%.2f GB/s, %.1fx); compiled in %.0f ms\n",
+	       modes[mode], pads[padding], 1e3 * best[0], bytes / best[0] / 1e9, 1e3 * best[1],
+	       bytes / best[1] / 1e9, best[0] / best[1], mg_pool_size(pool), 1e3 * best[2],
+	       bytes / best[2] / 1e9, best[0] / best[2], 1e3 * (compile[1] - compile[0]));
 	mg_tensor_release(&x);
 	return 0;
 }
@@ -180,8 +189,9 @@ static int bench_normalize(struct mg_jit *jit, struct mg_pool *pool, const float
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int resample_only = argc > 1 && strcmp(argv[1], "resample") == 0;
 	struct mg_err e = {0};
 	struct mg_arena ar = {0};
 	struct mg_jit *jit = mg_jit_new(&e);
@@ -208,8 +218,9 @@ int main(void)
 	struct mg_pool *pool = mg_pool_new(0);
 	printf("f32 %dx%dx%d, %d kernels compiled in %.1f ms; GB/s = (read + written) / time, best of %d\n",
 	       NX, NY, NZ, nk, 1e3 * compile_s, REPS);
-	printf("%-8s %-8s %10s %10s %7s\n", "op", "threads", "stream", "kernel", "ratio");
-	for (int s = 0; s < 2; s++)
+	if (!resample_only)
+		printf("%-8s %-8s %10s %10s %7s\n", "op", "threads", "stream", "kernel", "ratio");
+	for (int s = 0; s < 2 && !resample_only; s++)
 		for (int threads = 1; threads <= 2; threads++) {
 			struct mg_pool *p = threads == 1 ? NULL : pool;
 			struct stream st = {a, b, s ? 1.5f : 0};
@@ -218,7 +229,16 @@ int main(void)
 			printf("%-8s %-8d %10.1f %10.1f %7.2f\n", s ? "scale" : "copy",
 			       threads == 1 ? 1 : mg_pool_size(pool), gs, gk, gk / gs);
 		}
-	if (bench_resample(jit, pool, a, &e) || bench_normalize(jit, pool, a, &e))
+	/* `resample`: the resampler's modes only (bench/resample.sh) */
+	static const struct {
+		enum mg_interp mode;
+		enum mg_pad pad;
+	} rs[] = {{MG_INTERP_LINEAR, MG_PAD_ZEROS}, {MG_INTERP_LINEAR, MG_PAD_REFLECTION},
+		  {MG_INTERP_CUBIC, MG_PAD_ZEROS}, {MG_INTERP_CUBIC, MG_PAD_REFLECTION}};
+	int rc = 0;
+	for (int i = 0; i < (resample_only ? 4 : 1) && !rc; i++)
+		rc = bench_resample(jit, pool, a, rs[i].mode, rs[i].pad, &e);
+	if (rc || (!resample_only && bench_normalize(jit, pool, a, &e)))
 		fprintf(stderr, "kernel_bw: %s\n", e.msg);
 	mg_pool_free(pool);
 	mg_block_free(a);

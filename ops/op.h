@@ -289,8 +289,9 @@ int mg_channel_first(struct mg_tensor *t, int channel_dim, const char *from,
 int mg_grid_run(const struct mg_tensor *x, const struct mg_grid *g, struct mg_tensor *y,
 		struct mg_kctx *k);
 /* mg_resample as a generated kernel through k's backend (spatial_gen.c), the same output
- * bit for bit; MG_ERR_UNSUPPORTED (nothing done) without a backend, for modes it does not
- * cover (cubic, reflection padding, the axis-wise modes) or when the backend has no code. */
+ * bit for bit in every point mode (nearest, linear, cubic) and padding; MG_ERR_UNSUPPORTED
+ * (nothing done) without a backend, for torch.interpolate's axis-wise modes (area, its
+ * nearest), or when the backend has no code. */
 int mg_resample_gen(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
 		    struct mg_tensor *out, struct mg_kctx *k);
 /* Appends the applied-operations entry of op running g on an input with in_affine; an

@@ -1,71 +1,138 @@
-/* spatial_gen.c: the resampler as a generated kernel: mg_resample's nearest and linear
- * point sampling (zeros and border padding) written in kernel IR, element by element the
- * same arithmetic as runtime/resample.c (the map's sums in the same order, grid_sample's
- * coordinate padding, floor or round-half-even, bounds-checked taps, weights multiplied
- * and summed in grid_sample's order, all in float64), so the output is the reference's
- * bit for bit (tests/test_lowering.c). The map is 12 parameters, so one compiled kernel
- * serves every image of a pipeline: the code depends only on the dimension, the modes,
- * the dtypes and the loop order (the output's memory order, which follows the input's as
- * in mg_resample). Cubic, reflection and torch.interpolate's axis-wise modes run the
- * reference resampler. */
+/* spatial_gen.c: the resampler as a generated kernel: mg_resample's point sampling
+ * (nearest, linear and cubic; zeros, border and reflection padding) written in kernel
+ * IR, element by element the same arithmetic as runtime/resample.c (the map's sums in
+ * the same order, grid_sample's coordinate padding with reflection's reflect_coordinates
+ * in resample.c's fmod-free form, floor or round-half-even, bounds-checked taps, torch's
+ * cubic convolution weights, weights multiplied and summed in grid_sample's order, all
+ * in float64), so the output is the reference's bit for bit (tests/test_lowering.c).
+ * The map is 12 parameters, so one compiled kernel serves every image of a pipeline: the
+ * code depends only on the dimension, the modes, the dtypes and the loop order (the
+ * output's memory order, which follows the input's as in mg_resample). torch.interpolate's
+ * axis-wise modes run the reference resampler. */
 #include "op.h"
 
-/* One input axis's taps: index and weight of each (nearest: one tap, weight 1), and
- * whether the tap lands inside (a tap outside is skipped, as grid_sample skips it). */
+/* One input axis's taps: index and weight of each (nearest: one tap, weight 1; linear:
+ * 2; cubic: 4), and whether the tap lands inside (a tap outside is skipped, as
+ * grid_sample skips it). */
 struct axis {
 	int n;
-	int32_t idx[2], w[2], in[2];
+	int32_t idx[4], w[4], in[4];
 };
+
+/* Shorthands for the builder calls below, k being the kernel being built. */
+#define OP(op, a, b) mg_kir_op(k, MG_KOP_##op, a, b)
+#define OP1(op, a) mg_kir_op(k, MG_KOP_##op, a, -1)
+
+static int32_t f64(struct mg_kir *k, double v)
+{
+	return mg_kir_const(k, MG_DTYPE_F64, v);
+}
 
 /* resample.c's as_index: an integral double as an index, -8 for anything that is not
  * a finite number in index range. */
 static int32_t as_index(struct mg_kir *k, int32_t v)
 {
-	int32_t ok = mg_kir_op(k, MG_KOP_AND, mg_kir_op(k, MG_KOP_GE, v, mg_kir_const(k, MG_DTYPE_F64, -4)),
-			       mg_kir_op(k, MG_KOP_LT, v, mg_kir_const(k, MG_DTYPE_F64, 0x1p62)));
+	int32_t ok = OP(AND, OP(GE, v, f64(k, -4)), OP(LT, v, f64(k, 0x1p62)));
 	return mg_kir_select(k, ok, mg_kir_cast(k, MG_DTYPE_I64, v), mg_kir_const(k, MG_DTYPE_I64, -8));
 }
 
 static int32_t inside(struct mg_kir *k, int32_t i, int32_t n)
 {
-	return mg_kir_op(k, MG_KOP_AND, mg_kir_op(k, MG_KOP_GE, i, mg_kir_const(k, MG_DTYPE_I64, 0)),
-			 mg_kir_op(k, MG_KOP_LT, i, n));
+	return OP(AND, OP(GE, i, mg_kir_const(k, MG_DTYPE_I64, 0)), OP(LT, i, n));
 }
 
-/* The taps of input axis d for coordinate q (F64): pad_coord then axis_taps. */
+/* resample.c's reflect for an axis of n voxels (nf: n as F64): the mirror of q about lo
+ * and hi (-0.5 and n - 0.5, or with align_corners 0 and n - 1), q itself inside. */
+static int32_t reflect(struct mg_kir *k, int ac, int32_t n, int32_t nf, int32_t q)
+{
+	int32_t lo = f64(k, ac ? 0 : -0.5);
+	int32_t hi = OP(SUB, nf, f64(k, ac ? 1 : 0.5));
+	int32_t span = ac ? OP(SUB, nf, f64(k, 1)) : nf;
+	int32_t d = OP1(ABS, OP(SUB, q, lo));
+	/* flips = floor(d / span); extra = fmod(d, span) as d - flips span, moved into
+	 * [0, span) where the quotient's rounding made flips one off */
+	int32_t flips = OP1(FLOOR, OP(DIV, d, span));
+	int32_t extra = OP(SUB, d, OP(MUL, flips, span));
+	extra = mg_kir_select(k, OP(LT, extra, f64(k, 0)), OP(ADD, extra, span), extra);
+	extra = mg_kir_select(k, OP(GE, extra, span), OP(SUB, extra, span), extra);
+	int32_t half = OP1(FLOOR, OP(MUL, flips, f64(k, 0.5)));
+	int32_t even = OP(EQ, OP(SUB, flips, OP(MUL, f64(k, 2), half)), f64(k, 0));
+	int32_t r = mg_kir_select(k, even, OP(ADD, extra, lo), OP(ADD, OP(SUB, span, extra), lo));
+	int32_t in = OP(AND, OP(GE, q, lo), OP(LE, q, hi));
+	r = mg_kir_select(k, in, q, r);
+	if (ac) /* one voxel: lo == hi */
+		r = mg_kir_select(k, OP(EQ, n, mg_kir_const(k, MG_DTYPE_I64, 1)), f64(k, 0), r);
+	return r;
+}
+
+/* resample.c's pad_coord on axis d: border clamps to [0, n-1] (NaN passes), reflection
+ * reflects then clamps, zeros leaves q alone. */
+static int32_t pad_coord(struct mg_kir *k, const struct mg_grid *g, int d, int32_t q)
+{
+	if (g->padding == MG_PAD_ZEROS)
+		return q;
+	int32_t n = mg_kir_dim(k, 1, 1 + d), nf = mg_kir_cast(k, MG_DTYPE_F64, n);
+	if (g->padding == MG_PAD_REFLECTION)
+		q = reflect(k, g->align_corners != 0, n, nf, q);
+	int32_t zero = f64(k, 0), hi = OP(SUB, nf, f64(k, 1));
+	return mg_kir_select(k, OP(LT, q, zero), zero, mg_kir_select(k, OP(GT, q, hi), hi, q));
+}
+
+/* resample.c's cubic_weights (torch's A = -0.75) for t = q - floor(q), the same
+ * operations in the same order. */
+static void cubic_weights(struct mg_kir *k, int32_t t, int32_t w[4])
+{
+	const double A = -0.75;
+	int32_t x[2] = {t, OP(SUB, f64(k, 1), t)};
+	for (int s = 0; s < 2; s++) {
+		int32_t x1 = OP(ADD, x[s], f64(k, 1)); /* the far tap's distance */
+		int32_t a = OP(SUB, OP(MUL, f64(k, A), x1), f64(k, 5 * A));
+		a = OP(ADD, OP(MUL, a, x1), f64(k, 8 * A));
+		w[s ? 3 : 0] = OP(SUB, OP(MUL, a, x1), f64(k, 4 * A));
+		int32_t b = OP(SUB, OP(MUL, f64(k, A + 2), x[s]), f64(k, A + 3));
+		b = OP(MUL, OP(MUL, b, x[s]), x[s]);
+		w[s ? 2 : 1] = OP(ADD, b, f64(k, 1));
+	}
+}
+
+/* The taps of input axis d for coordinate q (F64): resample.c's axis_taps. */
 static void axis_taps(struct mg_kir *k, const struct mg_grid *g, int d, int32_t q, struct axis *t)
 {
-	int32_t n = mg_kir_dim(k, 1, 1 + d);
-	if (g->padding == MG_PAD_BORDER) { /* clamp to [0, n-1]; NaN passes */
-		int32_t zero = mg_kir_const(k, MG_DTYPE_F64, 0);
-		int32_t hi = mg_kir_cast(k, MG_DTYPE_F64, mg_kir_op(k, MG_KOP_SUB, n, mg_kir_const(k, MG_DTYPE_I64, 1)));
-		q = mg_kir_select(k, mg_kir_op(k, MG_KOP_LT, q, zero), zero,
-				  mg_kir_select(k, mg_kir_op(k, MG_KOP_GT, q, hi), hi, q));
-	}
 	if (g->mode == MG_INTERP_NEAREST) {
 		t->n = 1;
-		t->idx[0] = as_index(k, mg_kir_op(k, MG_KOP_RINT, q, -1));
-		t->w[0] = mg_kir_const(k, MG_DTYPE_F64, 1);
-	} else {
-		int32_t f = mg_kir_op(k, MG_KOP_FLOOR, q, -1);
+		t->idx[0] = as_index(k, OP1(RINT, pad_coord(k, g, d, q)));
+		t->w[0] = f64(k, 1);
+	} else if (g->mode == MG_INTERP_LINEAR) {
+		q = pad_coord(k, g, d, q);
+		int32_t f = OP1(FLOOR, q);
 		t->n = 2;
 		t->idx[0] = as_index(k, f);
-		t->idx[1] = mg_kir_op(k, MG_KOP_ADD, t->idx[0], mg_kir_const(k, MG_DTYPE_I64, 1));
-		t->w[0] = mg_kir_op(k, MG_KOP_SUB, mg_kir_op(k, MG_KOP_ADD, f, mg_kir_const(k, MG_DTYPE_F64, 1)), q);
-		t->w[1] = mg_kir_op(k, MG_KOP_SUB, q, f);
+		t->idx[1] = OP(ADD, t->idx[0], mg_kir_const(k, MG_DTYPE_I64, 1));
+		t->w[0] = OP(SUB, OP(ADD, f, f64(k, 1)), q);
+		t->w[1] = OP(SUB, q, f);
+	} else {
+		/* floor of the raw q picks the taps; each is then padded on its own */
+		int32_t f = OP1(FLOOR, q), f1 = OP(SUB, f, f64(k, 1));
+		t->n = 4;
+		cubic_weights(k, OP(SUB, q, f), t->w);
+		for (int i = 0; i < 4; i++)
+			if (g->padding == MG_PAD_ZEROS && i) /* as_index(f - 1 + i)'s value where
+							       * that is inside; else outside too */
+				t->idx[i] = OP(ADD, t->idx[0], mg_kir_const(k, MG_DTYPE_I64, i));
+			else /* f - 1 + 0 is f - 1 (never -0) */
+				t->idx[i] = as_index(k, pad_coord(k, g, d, i ? OP(ADD, f1, f64(k, i)) : f1));
 	}
+	int32_t n = mg_kir_dim(k, 1, 1 + d);
 	for (int i = 0; i < t->n; i++)
 		t->in[i] = inside(k, t->idx[i], n);
 }
 
 /* The value of one output voxel, as resample.c's gather2/gather3: taps of axis 0
  * outermost, each term v * (w_last * ... * w_0), terms of outside taps skipped. */
-static int32_t gather(struct mg_kir *k, int sd, const struct axis *t, int32_t chan_off)
+static int32_t gather(struct mg_kir *k, int sd, const struct axis *t, const int32_t *st,
+		      int32_t chan_off)
 {
-	int32_t s = mg_kir_const(k, MG_DTYPE_F64, 0);
-	int32_t st[3];
-	for (int d = 0; d < sd; d++)
-		st[d] = mg_kir_stride(k, 1, 1 + d);
+	int32_t s = f64(k, 0);
 	int n1 = sd == 3 ? t[2].n : 1;
 	for (int a = 0; a < t[0].n; a++)
 		for (int b = 0; b < t[1].n; b++)
@@ -74,23 +141,40 @@ static int32_t gather(struct mg_kir *k, int sd, const struct axis *t, int32_t ch
 				int32_t off = chan_off, ok = -1, w = -1;
 				for (int d = 0; d < sd; d++) {
 					int32_t i = t[d].idx[tap[d]];
-					off = mg_kir_op(k, MG_KOP_ADD, off, mg_kir_op(k, MG_KOP_MUL, i, st[d]));
-					ok = ok < 0 ? t[d].in[tap[d]] : mg_kir_op(k, MG_KOP_AND, ok, t[d].in[tap[d]]);
+					off = OP(ADD, off, OP(MUL, i, st[d]));
+					ok = ok < 0 ? t[d].in[tap[d]] : OP(AND, ok, t[d].in[tap[d]]);
 				}
 				for (int d = sd - 1; d >= 0; d--) /* (w2 * w1) * w0 */
-					w = w < 0 ? t[d].w[tap[d]] : mg_kir_op(k, MG_KOP_MUL, w, t[d].w[tap[d]]);
+					w = w < 0 ? t[d].w[tap[d]] : OP(MUL, w, t[d].w[tap[d]]);
 				int32_t v = mg_kir_cast(k, MG_DTYPE_F64, mg_kir_load(k, 1, off, ok));
-				int32_t sum = mg_kir_op(k, MG_KOP_ADD, s, mg_kir_op(k, MG_KOP_MUL, v, w));
+				int32_t sum = OP(ADD, s, OP(MUL, v, w));
 				s = mg_kir_select(k, ok, sum, s);
 			}
+	return s;
+}
+
+/* Cubic, as resample.c's gather_cubic2/gather_cubic3: separable, the last axis
+ * innermost; along axis d each tap inside adds (the sum over axes d+1.. at that tap)
+ * times its weight, from 0. off and ok: the taps chosen on axes 0..d-1. */
+static int32_t gather_cubic(struct mg_kir *k, int sd, const struct axis *t, const int32_t *st,
+			    int d, int32_t off, int32_t ok)
+{
+	int32_t s = f64(k, 0);
+	for (int a = 0; a < 4; a++) {
+		int32_t o = OP(ADD, off, OP(MUL, t[d].idx[a], st[d]));
+		int32_t m = ok < 0 ? t[d].in[a] : OP(AND, ok, t[d].in[a]);
+		int32_t v = d == sd - 1 ? mg_kir_cast(k, MG_DTYPE_F64, mg_kir_load(k, 1, o, m))
+					: gather_cubic(k, sd, t, st, d + 1, o, m);
+		s = mg_kir_select(k, t[d].in[a],
+				  OP(ADD, s, OP(MUL, v, t[d].w[a])), s);
+	}
 	return s;
 }
 
 int mg_resample_gen(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
 		    struct mg_tensor *out, struct mg_kctx *k)
 {
-	if (!k->backend || (g->mode != MG_INTERP_NEAREST && g->mode != MG_INTERP_LINEAR) ||
-	    g->padding == MG_PAD_REFLECTION)
+	if (!k->backend || mg_interp_is_axiswise(g->mode))
 		return MG_ERR_UNSUPPORTED;
 	int sd = g->sdim, rank = sd + 1, order[4];
 	int rc = mg_resample_output(in, g, dtype, out, order, k->err);
@@ -127,7 +211,12 @@ int mg_resample_gen(const struct mg_tensor *in, const struct mg_grid *g, enum mg
 		axis_taps(&kir, g, d, q, &t[d]);
 	}
 	int32_t chan = mg_kir_op(&kir, MG_KOP_MUL, mg_kir_index(&kir, 0), mg_kir_stride(&kir, 1, 0));
-	kir.store = mg_kir_cast(&kir, dtype, gather(&kir, sd, t, chan));
+	int32_t st[3];
+	for (int d = 0; d < sd; d++)
+		st[d] = mg_kir_stride(&kir, 1, 1 + d);
+	int32_t v = g->mode == MG_INTERP_CUBIC ? gather_cubic(&kir, sd, t, st, 0, chan, -1)
+					       : gather(&kir, sd, t, st, chan);
+	kir.store = mg_kir_cast(&kir, dtype, v);
 
 	for (int i = 0; i < rank; i++)
 		args.dims[i] = out->dims[i];

@@ -56,8 +56,13 @@ void mg_resample_map(const struct mg_grid *g, double a[3][4])
 /* torch's reflect_coordinates: reflect about lo and hi (passed doubled, so the
  * half-integer edges are exact) until inside. flips is kept in a double: torch's int
  * cast is undefined for far-away coordinates, ours is not. Inside, q is returned as is
- * (torch computes |q - lo| + lo, within an ulp of q), which skips two fmods for most
- * voxels. */
+ * (torch computes |q - lo| + lo, within an ulp of q), which skips the division for most
+ * voxels. torch's fmod(q, span) is spelled q - flips span, moved into [0, span) where
+ * the quotient's rounding made flips one off: span is an integer, so every step is exact
+ * and this is fmod's value for |q| < 2^52 (beyond, torch's float32 grid has no fraction
+ * left to reflect); fmod(flips, 2) == 0 as flips - 2 floor(flips / 2) == 0, the same
+ * everywhere. The generated resampler (ops/spatial_gen.c) repeats these steps: libm's
+ * fmod has no vector form it could use. */
 static double reflect(double q, double twice_lo, double twice_hi)
 {
 	if (twice_lo == twice_hi)
@@ -66,8 +71,10 @@ static double reflect(double q, double twice_lo, double twice_hi)
 	if (q >= lo && q <= twice_hi / 2)
 		return q;
 	q = fabs(q - lo);
-	double extra = fmod(q, span), flips = floor(q / span);
-	return fmod(flips, 2) == 0 ? extra + lo : span - extra + lo;
+	double flips = floor(q / span), extra = q - flips * span;
+	extra = extra < 0 ? extra + span : extra;
+	extra = extra >= span ? extra - span : extra;
+	return flips - 2 * floor(flips * 0.5) == 0 ? extra + lo : span - extra + lo;
 }
 
 /* torch's compute_coordinates: border clamps to the edge voxel centres [0, n-1];

@@ -18,7 +18,7 @@
  * (fewer on the JIT: each layout is a kernel to compile, ~20-60 ms). */
 static struct mg_backend *backend;
 static int64_t *backend_runs;
-static int op_trials = 40, resample_trials = 60;
+static int op_trials = 40, resample_trials = 144;
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next(void)
@@ -259,25 +259,32 @@ static void check_grad_op(const char *op, const char *json)
 }
 
 /* The generated resampler against mg_resample on random grids: oblique maps that read
- * partly outside, nearest and linear, zeros and border padding, align_corners both ways
- * (size-1 axes included), inputs of every dtype in permuted and flipped layouts. */
+ * partly outside (some far outside: reflection then flips several times), nearest,
+ * linear and cubic, zeros, border and reflection padding (the first 18 trials: each
+ * combination, 2D and 3D), align_corners both ways (size-1 axes included), inputs of
+ * every dtype in permuted and flipped layouts; every other trial calls mg_resample_gen
+ * directly with a random output dtype, the others go through mg_grid_run (float32). */
 static void resample(void)
 {
 	for (int trial = 0; trial < resample_trials; trial++) {
-		int sd = 2 + trial % 2;
+		int sd = 2 + trial % 2, direct = (trial / 18) % 2;
+		static const enum mg_interp modes[] = {MG_INTERP_NEAREST, MG_INTERP_LINEAR,
+						       MG_INTERP_CUBIC};
 		enum mg_dtype dt = (enum mg_dtype)(next() % MG_DTYPE_COUNT);
+		enum mg_dtype ot = direct ? (enum mg_dtype)(next() % MG_DTYPE_COUNT) : MG_DTYPE_F32;
 		struct mg_tensor x;
 		random_tensor(&x, dt, sd + 1);
 		struct mg_grid g;
 		mg_grid_identity(&g, &x);
-		g.mode = next() % 2 ? MG_INTERP_LINEAR : MG_INTERP_NEAREST;
-		g.padding = next() % 2 ? MG_PAD_BORDER : MG_PAD_ZEROS;
+		g.mode = modes[(trial / 2) % 3];
+		g.padding = (enum mg_pad)((trial / 6) % 3);
 		g.align_corners = (int)(next() % 2);
+		double far = trial % 5 == 1 ? 6 : 1;
 		for (int i = 0; i < sd; i++) {
 			g.out_shape[i] = 1 + (int64_t)(next() % 9);
 			for (int j = 0; j < sd; j++)
-				g.out_to_in[i][j] = (i == j) + (uniform() - 0.5) * 0.8;
-			g.out_to_in[i][3] = (uniform() - 0.3) * 4;
+				g.out_to_in[i][j] = far * ((i == j) + (uniform() - 0.5) * 0.8);
+			g.out_to_in[i][3] = far * (uniform() - 0.3) * 4;
 		}
 		if (trial % 7 == 0) /* exact half-voxel shifts: nearest's ties */
 			for (int i = 0; i < sd; i++) {
@@ -289,18 +296,20 @@ static void resample(void)
 		struct mg_kctx k = {.err = &e2, .backend = backend};
 		struct mg_tensor ref, gen;
 		int64_t runs = *backend_runs;
-		int rc1 = mg_resample(&x, &g, MG_DTYPE_F32, &ref, &e1);
-		int rc2 = mg_grid_run(&x, &g, &gen, &k);
+		int rc1 = mg_resample(&x, &g, ot, &ref, &e1);
+		int rc2 = direct ? mg_resample_gen(&x, &g, ot, &gen, &k) : mg_grid_run(&x, &g, &gen, &k);
 		CHECK(rc1 == 0 && rc2 == 0, "resample trial %d: %s / %s", trial, e1.msg, e2.msg);
 		if (rc1 || rc2)
 			continue;
-		CHECK(*backend_runs == runs + 1 || mg_grid_is_index_only(&g), "trial %d: no kernel ran", trial);
+		CHECK(*backend_runs == runs + 1 || (!direct && mg_grid_is_index_only(&g)) ||
+			      mg_tensor_numel(&ref) == 0, "trial %d: no kernel ran", trial);
 		int64_t at = -1;
 		CHECK(memcmp(ref.dims, gen.dims, sizeof ref.dims) == 0 &&
 			      memcmp(ref.strides, gen.strides, sizeof ref.strides) == 0 &&
-			      same(MG_DTYPE_F32, &ref, &gen, &at),
-		      "resample trial %d (%dD, %s, mode %d, padding %d, ac %d): differs at %lld", trial,
-		      sd, mg_dtype_name(dt), g.mode, g.padding, g.align_corners, (long long)at);
+			      same(ot, &ref, &gen, &at),
+		      "resample trial %d (%dD, %s -> %s, mode %d, padding %d, ac %d): differs at %lld",
+		      trial, sd, mg_dtype_name(dt), mg_dtype_name(ot), g.mode, g.padding,
+		      g.align_corners, (long long)at);
 		mg_tensor_release(&x);
 		mg_tensor_release(&ref);
 		mg_tensor_release(&gen);
@@ -496,7 +505,7 @@ int main(void)
 #if defined(__SANITIZE_ADDRESS__)
 		resample_trials = 4; /* the sanitizer slows LLVM itself; the JIT code is not checked */
 #else
-		resample_trials = 14; /* nearest and linear, each padding, 2D and 3D */
+		resample_trials = 36; /* each mode and padding, 2D and 3D, through both calls */
 #endif
 		all_cases();
 		int nk;
