@@ -185,6 +185,21 @@ out:
 	return rc;
 }
 
+int mg_dnn_create_end(struct dnn_entry *en, const struct mg_tensor *const op[DNN_NOP],
+		      dnnl_primitive_desc_t pd, dnnl_primitive_desc_t hint,
+		      dnnl_primitive_attr_t attr, int rc, struct mg_err *e)
+{
+	if (!rc)
+		rc = mg_dnn_entry_finish(en, op, pd, e);
+	else if (pd)
+		dnnl_primitive_desc_destroy(pd);
+	if (hint)
+		dnnl_primitive_desc_destroy(hint);
+	if (attr)
+		dnnl_primitive_attr_destroy(attr);
+	return rc;
+}
+
 /* Whether pd runs a direct kernel rather than oneDNN's fallbacks for layouts it has no
  * kernel for (im2col + gemm, or the reference loops), which are 4-10x slower. */
 static int direct(dnnl_primitive_desc_t pd)
@@ -339,14 +354,8 @@ static int matmul_create(struct dnn_entry *en, const struct dnn_key *k,
 	memcpy(en->args, (int[]){DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST},
 	       4 * sizeof *en->args);
 	en->is_out[3] = 1;
-	rc = mg_dnn_entry_finish(en, op, pd, e);
-	pd = NULL;
 out:
-	if (pd)
-		dnnl_primitive_desc_destroy(pd);
-	if (attr)
-		dnnl_primitive_attr_destroy(attr);
-	return rc;
+	return mg_dnn_create_end(en, op, pd, NULL, attr, rc, e);
 }
 
 /* The cached entry for k, created on a miss (under the lock: creation is rare, and two

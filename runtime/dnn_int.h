@@ -75,6 +75,13 @@ dnnl_status_t mg_dnn_attr(dnnl_primitive_attr_t *attr);
 int mg_dnn_entry_finish(struct dnn_entry *en, const struct mg_tensor *const op[DNN_NOP],
 			dnnl_primitive_desc_t pd, struct mg_err *e);
 
+/* The end of a create function (its TRY label): on success (rc 0) mg_dnn_entry_finish
+ * of pd, else pd (NULL: none) freed; hint and attr (NULL: none) freed. Returns rc or the
+ * finish's error. */
+int mg_dnn_create_end(struct dnn_entry *en, const struct mg_tensor *const op[DNN_NOP],
+		      dnnl_primitive_desc_t pd, dnnl_primitive_desc_t hint,
+		      dnnl_primitive_attr_t attr, int rc, struct mg_err *e);
+
 /* Creates entry en for key k (en->md holds the operands' plain layouts). */
 typedef int dnn_create_fn(struct dnn_entry *en, const struct dnn_key *k,
 			  const struct mg_tensor *const op[DNN_NOP], struct mg_err *e);

@@ -137,16 +137,8 @@ static int norm_create(struct dnn_entry *en, const struct dnn_key *k,
 		       sizeof en->args);
 		en->is_out[N_DX] = en->is_out[N_DSCALE] = en->is_out[N_DSHIFT] = 1;
 	}
-	rc = mg_dnn_entry_finish(en, op, pd, e);
-	pd = NULL;
 out:
-	if (pd)
-		dnnl_primitive_desc_destroy(pd);
-	if (hint)
-		dnnl_primitive_desc_destroy(hint);
-	if (attr)
-		dnnl_primitive_attr_destroy(attr);
-	return rc;
+	return mg_dnn_create_end(en, op, pd, hint, attr, rc, e);
 }
 
 /* The checks and the key both passes share; flags gets the statistics' and scale's. */
@@ -238,16 +230,8 @@ static int prelu_create(struct dnn_entry *en, const struct dnn_key *k,
 		       5 * sizeof *en->args);
 		en->is_out[PR_DX] = en->is_out[PR_DW] = 1;
 	}
-	rc = mg_dnn_entry_finish(en, op, pd, e);
-	pd = NULL;
 out:
-	if (pd)
-		dnnl_primitive_desc_destroy(pd);
-	if (hint)
-		dnnl_primitive_desc_destroy(hint);
-	if (attr)
-		dnnl_primitive_attr_destroy(attr);
-	return rc;
+	return mg_dnn_create_end(en, op, pd, hint, attr, rc, e);
 }
 
 /* w (1 or c values, dense) as oneDNN's per-channel weights for x: x's rank, every axis 1

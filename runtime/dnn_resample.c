@@ -46,16 +46,8 @@ static int create(struct dnn_entry *en, const struct dnn_key *k,
 		en->args[0] = DNNL_ARG_DIFF_SRC, en->args[1] = DNNL_ARG_DIFF_DST;
 		en->is_out[0] = 1;
 	}
-	rc = mg_dnn_entry_finish(en, op, pd, e);
-	pd = NULL;
 out:
-	if (pd)
-		dnnl_primitive_desc_destroy(pd);
-	if (hint)
-		dnnl_primitive_desc_destroy(hint);
-	if (attr)
-		dnnl_primitive_attr_destroy(attr);
-	return rc;
+	return mg_dnn_create_end(en, op, pd, hint, attr, rc, e);
 }
 
 int mg_dnn_resample(int backward, const struct mg_tensor *small, const struct mg_tensor *big,
