@@ -78,43 +78,7 @@ static int spec(const struct mg_attr *a, int rank, const int64_t *xd, struct mg_
 	return 0;
 }
 
-static int batch_norm(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-		      struct mg_kctx *k)
-{
-	return mg_norm_kernel(spec, a, in, out, k);
-}
-
-static int batch_norm_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-		  struct mg_kctx *k)
-{
-	return mg_norm_kernel_gen(spec, a, in, out, k);
-}
-
-static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
-		 struct mg_err *e)
-{
-	return mg_norm_infer(spec, a, in, out, e);
-}
-
-static int grad(struct mg_grad *c) { return mg_norm_grad(spec, MG_OP_BatchNormGrad, c); }
-
-static int grad_kernel(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-		       struct mg_kctx *k)
-{
-	return mg_norm_grad_kernel(spec, a, in, out, k);
-}
-
-static int grad_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-		    struct mg_kctx *k)
-{
-	return mg_norm_grad_kernel_gen(spec, a, in, out, k);
-}
-
-static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
-		      struct mg_err *e)
-{
-	return mg_norm_grad_infer(spec, a, in, out, e);
-}
+MG_NORM_OP_FNS(spec, MG_OP_BatchNormGrad)
 
 const struct mg_opdef mg_op_batch_norm = {
 	.name = "BatchNorm",
@@ -125,10 +89,10 @@ const struct mg_opdef mg_op_batch_norm = {
 	.nout = 6,
 	.attrs = attrs,
 	.nattrs = sizeof attrs / sizeof *attrs,
-	.infer = infer,
-	.ref = batch_norm,
-	.gen = batch_norm_gen,
-	.grad = grad,
+	.infer = norm_infer,
+	.ref = norm_ref,
+	.gen = norm_gen,
+	.grad = norm_grad,
 };
 
 const struct mg_opdef mg_op_batch_norm_grad = {
@@ -140,7 +104,7 @@ const struct mg_opdef mg_op_batch_norm_grad = {
 	.nout = 3,
 	.attrs = attrs,
 	.nattrs = sizeof attrs / sizeof *attrs,
-	.infer = grad_infer,
-	.ref = grad_kernel,
-	.gen = grad_gen,
+	.infer = norm_grad_infer,
+	.ref = norm_grad_ref,
+	.gen = norm_grad_gen,
 };

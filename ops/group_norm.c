@@ -63,43 +63,7 @@ static int spec(const struct mg_attr *a, int rank, const int64_t *xd, struct mg_
 	return 0;
 }
 
-static int group_norm(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-		      struct mg_kctx *k)
-{
-	return mg_norm_kernel(spec, a, in, out, k);
-}
-
-static int group_norm_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-		  struct mg_kctx *k)
-{
-	return mg_norm_kernel_gen(spec, a, in, out, k);
-}
-
-static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
-		 struct mg_err *e)
-{
-	return mg_norm_infer(spec, a, in, out, e);
-}
-
-static int grad(struct mg_grad *c) { return mg_norm_grad(spec, MG_OP_GroupNormGrad, c); }
-
-static int grad_kernel(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-		       struct mg_kctx *k)
-{
-	return mg_norm_grad_kernel(spec, a, in, out, k);
-}
-
-static int grad_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
-		    struct mg_kctx *k)
-{
-	return mg_norm_grad_kernel_gen(spec, a, in, out, k);
-}
-
-static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
-		      struct mg_err *e)
-{
-	return mg_norm_grad_infer(spec, a, in, out, e);
-}
+MG_NORM_OP_FNS(spec, MG_OP_GroupNormGrad)
 
 const struct mg_opdef mg_op_group_norm = {
 	.name = "GroupNorm",
@@ -109,10 +73,10 @@ const struct mg_opdef mg_op_group_norm = {
 	.nout = 3,
 	.attrs = attrs,
 	.nattrs = sizeof attrs / sizeof *attrs,
-	.infer = infer,
-	.ref = group_norm,
-	.gen = group_norm_gen,
-	.grad = grad,
+	.infer = norm_infer,
+	.ref = norm_ref,
+	.gen = norm_gen,
+	.grad = norm_grad,
 };
 
 const struct mg_opdef mg_op_group_norm_grad = {
@@ -124,7 +88,7 @@ const struct mg_opdef mg_op_group_norm_grad = {
 	.nout = 3,
 	.attrs = attrs,
 	.nattrs = sizeof attrs / sizeof *attrs,
-	.infer = grad_infer,
-	.ref = grad_kernel,
-	.gen = grad_gen,
+	.infer = norm_grad_infer,
+	.ref = norm_grad_ref,
+	.gen = norm_grad_gen,
 };

@@ -78,6 +78,42 @@ int mg_norm_kernel_gen(mg_norm_spec_fn *spec, const struct mg_attr *a, struct mg
 int mg_norm_grad_kernel_gen(mg_norm_spec_fn *spec, const struct mg_attr *a, struct mg_val *in,
 			    struct mg_val *out, struct mg_kctx *k);
 
+/* The kernels, type rules and gradient rule of a norm op and its gradient op grad_op,
+ * all driven by the op file's spec function: norm_ref, norm_gen, norm_infer, norm_grad
+ * and norm_grad_ref, norm_grad_gen, norm_grad_infer for its two opdefs. */
+#define MG_NORM_OP_FNS(spec, grad_op)                                                       \
+	static int norm_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,    \
+			    struct mg_kctx *k)                                                  \
+	{                                                                                       \
+		return mg_norm_kernel(spec, a, in, out, k);                                     \
+	}                                                                                       \
+	static int norm_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,    \
+			    struct mg_kctx *k)                                                  \
+	{                                                                                       \
+		return mg_norm_kernel_gen(spec, a, in, out, k);                                 \
+	}                                                                                       \
+	static int norm_infer(const struct mg_attr *a, const struct mg_type *in,               \
+			      struct mg_type *out, struct mg_err *e)                            \
+	{                                                                                       \
+		return mg_norm_infer(spec, a, in, out, e);                                      \
+	}                                                                                       \
+	static int norm_grad(struct mg_grad *c) { return mg_norm_grad(spec, grad_op, c); }     \
+	static int norm_grad_ref(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,\
+				 struct mg_kctx *k)                                             \
+	{                                                                                       \
+		return mg_norm_grad_kernel(spec, a, in, out, k);                                \
+	}                                                                                       \
+	static int norm_grad_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,\
+				 struct mg_kctx *k)                                             \
+	{                                                                                       \
+		return mg_norm_grad_kernel_gen(spec, a, in, out, k);                            \
+	}                                                                                       \
+	static int norm_grad_infer(const struct mg_attr *a, const struct mg_type *in,          \
+				   struct mg_type *out, struct mg_err *e)                       \
+	{                                                                                       \
+		return mg_norm_grad_infer(spec, a, in, out, e);                                 \
+	}
+
 /* ---- what norm.c shares with norm_dnn.c ---- */
 
 /* Where the forward's inputs are (-1: absent). */
