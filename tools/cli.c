@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../codegen/llvm.h"
 #include "cli.h"
 
 /* "96,96,96": up to max positive sizes into v; their count, or -1. */
@@ -140,4 +141,12 @@ int cli_load(const struct cli *c, struct mg_config *cfg, struct mg_program *p, F
 	struct mg_pass_opts po = {.dump_after = c->after, .dump = dump,
 				  .timing = c->run.verbose ? stderr : NULL, .disable = c->disable};
 	return mg_passes_run(p->graph, &po, e);
+}
+
+void cli_jit_report(const struct mg_jit *jit)
+{
+	int nk;
+	double s;
+	mg_jit_stats(jit, &nk, &s);
+	fprintf(stderr, "llvm: %d kernels compiled in %.1f ms\n", nk, s * 1e3);
 }

@@ -50,6 +50,10 @@ int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **a
 int cli_load(const struct cli *c, struct mg_config *cfg, struct mg_program *p,
 	     FILE *dump, struct mg_err *e);
 
+struct mg_jit;
+/* The --verbose line on the JIT's work: "llvm: N kernels compiled in T ms" (stderr). */
+void cli_jit_report(const struct mg_jit *jit);
+
 /* `mgc run --step`: c->steps steps of the step graph g (through the passes) on a batch
  * made from the seed, reporting each step's time and loss on stdout (step.c). */
 int cli_run_step(const struct cli *c, const struct mg_graph *g, struct mg_err *e);

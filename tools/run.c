@@ -68,12 +68,8 @@ int mgc_run(int argc, char **argv)
 	}
 	if (!rc)
 		rc = runner_run(plan, &p.data, &c.run, &e);
-	if (!rc && jit && c.run.verbose) {
-		int nk;
-		double s;
-		mg_jit_stats(jit, &nk, &s);
-		fprintf(stderr, "llvm: %d kernels compiled in %.1f ms\n", nk, s * 1e3);
-	}
+	if (!rc && jit && c.run.verbose)
+		cli_jit_report(jit);
 	mg_pool_free(kpool);
 	mg_jit_free(jit);
 done:

@@ -116,12 +116,8 @@ int cli_run_step(const struct cli *c, const struct mg_graph *g, struct mg_err *e
 	}
 	if (!rc && c->run.verbose) {
 		runner_print_stats(p, st, stderr);
-		if (jit) {
-			int nk;
-			double sec;
-			mg_jit_stats(jit, &nk, &sec);
-			fprintf(stderr, "llvm: %d kernels compiled in %.1f ms\n", nk, sec * 1e3);
-		}
+		if (jit)
+			cli_jit_report(jit);
 	}
 	mg_jit_free(jit);
 	mg_pool_free(pool);
