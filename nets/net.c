@@ -466,6 +466,12 @@ static int load_one(const char *path, const struct mg_value *v, struct mg_tensor
 	return 0;
 }
 
+/* What a checkpoint holds: parameters and buffers (not an optimizer's state). */
+static int saved(const struct mg_value *v)
+{
+	return v->param == MG_PARAM_LEARNED || v->param == MG_PARAM_BUFFER;
+}
+
 int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg_val *vals,
 		struct mg_err *e)
 {
@@ -473,7 +479,7 @@ int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg
 	int rc = mg_safetensors_open(path, &st, e), wanted = 0;
 	for (int i = first; !rc && i < g->ninputs; i++) {
 		const struct mg_value *v = &g->values[g->inputs[i]];
-		if (v->param != MG_PARAM_LEARNED && v->param != MG_PARAM_BUFFER)
+		if (!saved(v))
 			continue;
 		wanted++;
 		struct mg_tensor t;
@@ -505,8 +511,7 @@ int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg
 		const char *name = mg_safetensors_name(st, k);
 		int found = 0;
 		for (int i = first; i < g->ninputs && !found; i++)
-			found = (g->values[g->inputs[i]].param == MG_PARAM_LEARNED ||
-				 g->values[g->inputs[i]].param == MG_PARAM_BUFFER) &&
+			found = saved(&g->values[g->inputs[i]]) &&
 				!strcmp(g->values[g->inputs[i]].name, name);
 		for (int i = 0; i < g->naliases && !found; i++)
 			found = !strcmp(g->aliases[i].name, name);
@@ -519,6 +524,43 @@ int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg
 	if (rc)
 		for (int i = first; i < g->ninputs; i++)
 			mg_val_release(&vals[i]);
+	return rc;
+}
+
+int mg_net_save(const struct mg_graph *g, int first, const struct mg_val *vals,
+		const char *path, struct mg_err *e)
+{
+	int n = g->naliases;
+	for (int i = first; i < g->ninputs; i++)
+		n += saved(&g->values[g->inputs[i]]);
+	const char **names = malloc((size_t)(n ? n : 1) * sizeof *names);
+	struct mg_tensor *ts = malloc((size_t)(n ? n : 1) * sizeof *ts);
+	int rc = names && ts ? 0 : mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path), k = 0;
+	for (int i = first; !rc && i < g->ninputs; i++) {
+		const struct mg_value *v = &g->values[g->inputs[i]];
+		if (!saved(v))
+			continue;
+		if (vals[i].kind != MG_VK_TENSOR)
+			rc = mg_err_set(e, MG_ERR_CONFIG, "%s: tensor '%s' has no value to save", path,
+					v->name);
+		names[k] = v->name, ts[k++] = vals[i].t;
+	}
+	for (int a = 0; !rc && a < g->naliases; a++) {
+		int i = 0;
+		while (i < g->ninputs && g->inputs[i] != g->aliases[a].value)
+			i++;
+		if (i < first || i == g->ninputs) /* not the network's: checked at build */
+			rc = mg_err_set(e, MG_ERR_INTERNAL, "alias '%s' names no network input",
+					g->aliases[a].name);
+		else
+			names[k] = g->aliases[a].name, ts[k++] = vals[i].t;
+	}
+	/* safetensors.torch.save_model's marker: the tensors are a PyTorch state_dict */
+	static const char *const meta[] = {"format", "pt", NULL};
+	if (!rc)
+		rc = mg_safetensors_write(path, k, names, ts, meta, e);
+	free(names);
+	free(ts);
 	return rc;
 }
 

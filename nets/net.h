@@ -38,6 +38,13 @@ int mg_net_build(struct mg_graph *g, const char *target, const struct cJSON *arg
  * tensor under the input's own key is the one loaded. */
 int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg_val *vals,
 		struct mg_err *e);
+/* Writes the network's parameters and buffers, vals[i] for each graph input i >= first
+ * that is one, to the safetensors file at path as torch's state_dict() holds them: under
+ * their keys, each alias (mg_graph.aliases) again under its own key, so the file loads in
+ * MONAI with load_state_dict(strict=True) and in mgc with mg_net_load. The file appears
+ * whole or not at all. Errors name the file, or the tensor that has no value. */
+int mg_net_save(const struct mg_graph *g, int first, const struct mg_val *vals,
+		const char *path, struct mg_err *e);
 /* The network's parameters and buffers (inputs i >= first; not an optimizer's state) as
  * PyTorch's modules initialise them, drawn from seed (nets/init.c): vals[i], released by
  * the caller. Deterministic by seed; the distributions are torch's, not its values. */

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "../frontend/step.h"
+#include "../runtime/safetensors.h"
 #include "check.h"
 #include "files.h"
 
@@ -169,10 +170,57 @@ static void test_commands(void)
 			loss[s] = strtod(at += 5, NULL);
 	CHECK(rc == 0 && loss[0] > loss[1] && loss[1] > loss[2] && loss[2] > loss[3] &&
 		      loss[3] > 0, "mgc run --step=train: the loss falls: %s", log);
+	/* --save writes what the last step left: resumed from it, the first loss is the
+	 * third of the run above (same batch; the weights after two updates) */
+	const char *saved = files_path("w.safetensors");
+	rc = files_sh(log, sizeof log, "%s run %s --step=train --batch=2 --steps=2 --save=%s",
+		      MG_BIN, train, saved);
+	CHECK(rc == 0 && strstr(log, "weights written to "), "mgc run --save: %s", log);
+	rc = files_sh(log, sizeof log, "%s run %s --step=train --batch=2 --steps=1 --weights=%s",
+		      MG_BIN, train, saved);
+	at = strstr(log, "loss ");
+	CHECK(rc == 0 && at && strtod(at + 5, NULL) == loss[2],
+	      "resumed from --save, the loss is step 3's (%.6g): %s", loss[2], log);
+	rc = files_sh(log, sizeof log, "%s run %s --step=train --steps=1 --save=%s", MG_BIN,
+		      train, files_path("no/such/dir/w.safetensors"));
+	CHECK(rc == 1 && strstr(log, "no/such/dir/w.safetensors"), "an unwritable --save: %s",
+	      log);
 	rc = files_sh(log, sizeof log, "%s dump %s --step=test", MG_BIN, path);
 	CHECK(rc == 2 && strstr(log, "--step is train or eval"), "%s", log);
 	rc = files_sh(log, sizeof log, "%s dump %s --step=eval --patch=8,x", MG_BIN, path);
 	CHECK(rc == 2 && strstr(log, "--patch wants"), "%s", log);
+}
+
+/* DynUNet's skip_layers keys name tensors a second time: the checkpoint holds them under
+ * both keys, as torch's state_dict does, so MONAI's strict load accepts it. */
+static void test_save_aliases(void)
+{
+	char body[2048], log[1 << 14];
+	snprintf(body, sizeof body, "\"network_def\": {\"_target_\": \"DynUNet\", "
+		 "\"spatial_dims\": 3, \"in_channels\": 1, \"out_channels\": 2, \"kernel_size\": "
+		 "[3, 3, 3], \"strides\": [1, 2, 2], \"upsample_kernel_size\": [2, 2]}");
+	const char *path = config("dyn.json", body), *saved = files_path("dyn.safetensors");
+	int rc = files_sh(log, sizeof log, "%s run %s --step=eval --patch=8,8,8 --steps=1 "
+			  "--save=%s", MG_BIN, path, saved);
+	CHECK(rc == 0, "mgc run --step=eval --save: %s", log);
+	struct mg_err e = {0};
+	struct mg_safetensors *st = NULL;
+	CHECK_OK(mg_safetensors_open(saved, &st, &e), &e);
+	if (!st)
+		return;
+	int skips = 0;
+	for (int i = 0; i < mg_safetensors_count(st); i++)
+		skips += !strncmp(mg_safetensors_name(st, i), "skip_layers.", 12);
+	const char *const *md = mg_safetensors_metadata(st);
+	/* MONAI 1.6.1's state_dict of this DynUNet: 66 keys, 32 of them skip_layers.* */
+	CHECK(mg_safetensors_count(st) == 66 && skips == 32, "%d keys, %d skip_layers.*",
+	      mg_safetensors_count(st), skips);
+	CHECK(md[0] && !strcmp(md[0], "format") && !strcmp(md[1], "pt"),
+	      "metadata format: pt");
+	mg_safetensors_close(st);
+	rc = files_sh(log, sizeof log, "%s run %s --step=eval --patch=8,8,8 --steps=1 "
+		      "--weights=%s", MG_BIN, path, saved);
+	CHECK(rc == 0, "the saved checkpoint loads back: %s", log);
 }
 
 int main(void)
@@ -182,6 +230,7 @@ int main(void)
 	test_eval_graph();
 	test_errors();
 	test_commands();
+	test_save_aliases();
 	files_done();
 	return check_done();
 }

@@ -87,6 +87,9 @@ int cli_parse(struct cli *c, const char *cmd, unsigned flags, int argc, char **a
 		} else if ((flags & CLI_STEP) && (flags & CLI_RUNTIME) &&
 			   (v = runner_optval(a, "--weights"))) {
 			c->weights = v;
+		} else if ((flags & CLI_STEP) && (flags & CLI_RUNTIME) &&
+			   (v = runner_optval(a, "--save"))) {
+			c->save = v;
 		} else if ((flags & CLI_OUTPUT) && (v = runner_optval(a, "--target-cpu"))) {
 			c->target_cpu = v;
 		} else if ((v = runner_optval(a, "--run_id"))) {

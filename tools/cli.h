@@ -28,6 +28,7 @@ struct cli {
 	struct mg_step_opts step_opts; /* --batch=N, --patch=X,Y,Z */
 	int steps;           /* --steps=K (run): steps to run */
 	const char *weights; /* --weights=FILE (run): a safetensors checkpoint; NULL: init */
+	const char *save;    /* --save=FILE (run): the weights after the last step */
 	const char *target_cpu; /* --target-cpu=NAME (compile): NULL, the host */
 };
 
@@ -35,7 +36,7 @@ enum {
 	CLI_RUNTIME = 1, /* run-time options other than --verbose and --quiet are taken */
 	CLI_OUTPUT = 2,  /* -o NAME, --plan-only, --no-trace, --sample, --target-cpu are taken */
 	CLI_STEP = 4,    /* --step, --batch and --patch are taken (and, with CLI_RUNTIME,
-			  * --steps and --weights) */
+			  * --steps, --weights and --save) */
 };
 
 /* Options are --name=value; --run_id, --backend, --after, --disable, (with CLI_STEP)

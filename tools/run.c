@@ -22,13 +22,16 @@ static const char usage[] =
 	"                  step (network_def, and loss for train; mgc dump --help) on a\n"
 	"                  batch made from a seed: image uniform in [0, 1), label random\n"
 	"                  classes; prints each step's time and loss (--verbose: time per op\n"
-	"                  and the JIT's compile time). There is no optimizer yet: the\n"
-	"                  weights do not change between steps.\n"
+	"                  and the JIT's compile time). With an optimizer in the bundle each\n"
+	"                  step updates the weights (and the running statistics), and the\n"
+	"                  next step starts from them.\n"
 	"  --batch=N       the step's batch size (default 1)\n"
 	"  --patch=X,Y,Z   its spatial size (default: the bundle metadata's spatial_shape)\n"
 	"  --steps=K       steps to run (default 3)\n"
 	"  --weights=FILE  a safetensors checkpoint (MONAI's state_dict names; docs/weights.md);\n"
-	"                  default: PyTorch's initialisation\n";
+	"                  default: PyTorch's initialisation\n"
+	"  --save=FILE     write the weights after the last step to FILE (safetensors with\n"
+	"                  MONAI's state_dict keys: MONAI loads it with load_state_dict)\n";
 
 int mgc_run(int argc, char **argv)
 {

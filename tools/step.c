@@ -4,7 +4,8 @@
  * loss and, with --verbose, the time per op and the JIT's compile time: what to look at
  * before a training run. Each output "X.new" (a parameter after the optimizer's update,
  * its state, a running statistic) is input X of the next step, so with an optimizer the
- * loss falls as the network fits the batch. */
+ * loss falls as the network fits the batch; --save writes the weights the last step
+ * left (parameters and running statistics, not the optimizer's state). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,8 @@ int cli_run_step(const struct cli *c, const struct mg_graph *g, struct mg_err *e
 		for (int i = 0; i < p->nslots; i++)
 			mg_val_release(&slots[i]);
 	}
+	if (!rc && c->save && !(rc = mg_net_save(g, 0, inputs, c->save, e)))
+		printf("weights written to %s\n", c->save);
 	if (!rc && c->run.verbose) {
 		runner_print_stats(p, st, stderr);
 		if (jit)
