@@ -12,6 +12,7 @@ struct mg_graph *mg_graph_new(const char *name)
 		g->name = mg_arena_strdup(&g->arena, name ? name : "main");
 		g->loss = -1;
 		g->optim = -1;
+		g->net = -1;
 	}
 	return g;
 }

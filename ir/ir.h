@@ -56,6 +56,7 @@ struct mg_graph {
 			   * to every parameter's gradient; -1: none (the gradients are
 			   * outputs) */
 	const struct mg_attr *optim_attrs; /* its attributes, in the graph's arena */
+	int net;          /* the network mg_net_build made in it (nets/net.h); -1: none */
 	int naliases, aliases_cap;
 	struct mg_alias *aliases; /* in the state_dict's order */
 };

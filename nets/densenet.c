@@ -152,6 +152,10 @@ static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x,
 	return y;
 }
 
+/* DenseNet.__init__'s loop: kaiming_normal_ convolutions (a = 0), Linear bias 0 (its
+ * batch norms' 1 and 0 are torch's defaults anyway). */
+static const struct mg_net_init init = {.a = 0};
+
 /* The classes and their block_config defaults. */
 #define DENSENET(cls, title, ...)                                                          \
 	static int32_t build_##cls(struct mg_net *n, const struct mg_attr *a, int32_t x)  \
@@ -166,6 +170,7 @@ static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x,
 		.attrs = attrs,                                                           \
 		.nattrs = sizeof attrs / sizeof *attrs,                                   \
 		.build = build_##cls,                                                     \
+		.init = &init,                                                            \
 	};
 DENSENET(densenet, "DenseNet", 6, 12, 24, 16)
 DENSENET(densenet121, "DenseNet121", 6, 12, 24, 16)

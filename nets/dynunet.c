@@ -333,4 +333,5 @@ const struct mg_netdef mg_net_dynunet = {
 	.attrs = attrs,
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.build = build,
+	.init = &(const struct mg_net_init){.a = 0.01}, /* DynUNet.initialize_weights */
 };

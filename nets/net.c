@@ -576,6 +576,11 @@ int mg_net_find(const char *target)
 	return -1;
 }
 
+const struct mg_netdef *mg_net_def(int i)
+{
+	return i >= 0 && i < NNETS ? nets[i] : NULL;
+}
+
 int mg_net_build(struct mg_graph *g, const char *target, const cJSON *args, int32_t x,
 		 const struct mg_net_opts *o, int32_t *y, struct mg_err *e)
 {
@@ -616,5 +621,6 @@ int mg_net_build(struct mg_graph *g, const char *target, const cJSON *args, int3
 		return e->code ? e->code : MG_ERR_INTERNAL;
 	}
 	*y = out;
+	g->net = i;
 	return 0;
 }

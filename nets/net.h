@@ -69,13 +69,24 @@ struct mg_net {
 };
 
 /* One network: its MONAI name and arguments (the schema ops use), and its builder. */
+/* A network's own initialisation where it replaces torch's module defaults (its
+ * constructor's init loop): convolution weights kaiming_normal_(w, a) (fan_in,
+ * leaky_relu gain sqrt(2 / (1 + a^2))), and convolution and linear biases 0. */
+struct mg_net_init {
+	double a;
+};
+
 struct mg_netdef {
 	const char *name;
 	const char *synopsis;
 	const struct mg_attrdef *attrs;
 	int nattrs;
 	int32_t (*build)(struct mg_net *n, const struct mg_attr *a, int32_t x);
+	const struct mg_net_init *init; /* NULL: every module's torch default */
 };
+
+/* The network mg_net_find gave i for; NULL outside. */
+const struct mg_netdef *mg_net_def(int i);
 
 /* Enters child module name (printf format): the prefix gets "name."; returns what
  * mg_net_leave restores. */
