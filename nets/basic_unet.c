@@ -22,7 +22,8 @@ static const struct mg_attrdef attrs[] = {
 	{"norm", MG_ATTR_STR, "[\"instance\", {\"affine\": true}]", MG_ATTRF_JSON, NULL,
 	 "normalization: a name or [name, {arguments}]"},
 	{"bias", MG_ATTR_BOOL, "true", 0, NULL, "convolutions have a bias"},
-	{"dropout", MG_ATTR_FLOAT, "0.0", 0, NULL, "dropout probability"},
+	{"dropout", MG_ATTR_STR, "0.0", MG_ATTRF_JSON | MG_ATTRF_NULLABLE, NULL,
+	 "dropout: a probability, \"dropout\" or [\"dropout\", {\"p\": P}]"},
 	{"upsample", MG_ATTR_STR, "\"deconv\"", 0, "deconv",
 	 "decoder up-sampling: a transposed convolution (nontrainable and pixelshuffle are not "
 	 "supported)"},
@@ -107,7 +108,7 @@ static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x)
 	c.ordering = "NDA";
 	c.act = &act;
 	c.norm = &norm;
-	c.dropout = a[A_DROPOUT].v.f;
+	c.dropout = mg_net_dropout_arg(n, "dropout", &a[A_DROPOUT]);
 	int32_t lv[5];
 	size_t p = mg_net_enter(n, "conv_0");
 	lv[0] = two_conv(n, &c, x, a[A_IN].v.i, f[0]);
@@ -144,6 +145,7 @@ static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x)
 }
 
 const struct mg_netdef mg_net_basic_unet = {
+	.aliases = (const char *const[]){"BasicUnet", "Basicunet", "basicunet", NULL},
 	.name = "BasicUNet",
 	.synopsis = "MONAI's BasicUNet: five levels of two convolutions, max pooling, "
 		    "transposed-convolution up-sampling",

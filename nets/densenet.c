@@ -156,24 +156,25 @@ static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x,
  * batch norms' 1 and 0 are torch's defaults anyway). */
 static const struct mg_net_init init = {.a = 0};
 
-/* The classes and their block_config defaults. */
-#define DENSENET(cls, title, ...)                                                          \
+/* The classes, their block_config defaults and MONAI's other names for them. */
+#define DENSENET(cls, title, b0, b1, b2, b3, ...)                                        \
 	static int32_t build_##cls(struct mg_net *n, const struct mg_attr *a, int32_t x)  \
 	{                                                                                 \
-		static const int64_t blocks[4] = {__VA_ARGS__};                           \
+		static const int64_t blocks[4] = {b0, b1, b2, b3};                        \
 		return build(n, a, x, blocks);                                            \
 	}                                                                                 \
 	const struct mg_netdef mg_net_##cls = {                                           \
 		.name = title,                                                            \
 		.synopsis = "MONAI's " title ": a dense-block classifier, block_config "  \
-			    "(" #__VA_ARGS__ ") by default",                              \
+			    "(" #b0 ", " #b1 ", " #b2 ", " #b3 ") by default",            \
 		.attrs = attrs,                                                           \
 		.nattrs = sizeof attrs / sizeof *attrs,                                   \
 		.build = build_##cls,                                                     \
 		.init = &init,                                                            \
+		.aliases = (const char *const[]){__VA_ARGS__, NULL},                      \
 	};
-DENSENET(densenet, "DenseNet", 6, 12, 24, 16)
-DENSENET(densenet121, "DenseNet121", 6, 12, 24, 16)
-DENSENET(densenet169, "DenseNet169", 6, 12, 32, 32)
-DENSENET(densenet201, "DenseNet201", 6, 12, 48, 32)
-DENSENET(densenet264, "DenseNet264", 6, 12, 64, 48)
+DENSENET(densenet, "DenseNet", 6, 12, 24, 16, "Densenet")
+DENSENET(densenet121, "DenseNet121", 6, 12, 24, 16, "Densenet121", "densenet121")
+DENSENET(densenet169, "DenseNet169", 6, 12, 32, 32, "Densenet169", "densenet169")
+DENSENET(densenet201, "DenseNet201", 6, 12, 48, 32, "Densenet201", "densenet201")
+DENSENET(densenet264, "DenseNet264", 6, 12, 64, 48, "Densenet264", "densenet264")

@@ -40,8 +40,9 @@ static const struct mg_attrdef attrs[] = {
 	 "each decoder level's transposed-convolution kernel and stride (strides[1:])"},
 	{"filters", MG_ATTR_INTS, "null", MG_ATTRF_NULLABLE, NULL,
 	 "channels of each level (null: min(2^(5+i), 320 in 3D, 512 in 2D))"},
-	{"dropout", MG_ATTR_FLOAT, "null", MG_ATTRF_NULLABLE, NULL,
-	 "dropout probability after each convolution (training only)"},
+	{"dropout", MG_ATTR_STR, "null", MG_ATTRF_JSON | MG_ATTRF_NULLABLE, NULL,
+	 "dropout after each convolution (training only): a probability, \"dropout\" or "
+	 "[\"dropout\", {\"p\": P}]"},
 	{"norm_name", MG_ATTR_STR, "[\"INSTANCE\", {\"affine\": true}]", MG_ATTRF_JSON, NULL,
 	 "normalization: a name or [name, {arguments}] (instance, batch, group)"},
 	{"act_name", MG_ATTR_STR,
@@ -302,7 +303,7 @@ static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x)
 		mg_net_layer_free(&d.norm);
 		return -1;
 	}
-	d.dropout = a[A_DROPOUT].is_none ? -1 : a[A_DROPOUT].v.f;
+	d.dropout = mg_net_dropout_arg(n, "dropout", &a[A_DROPOUT]);
 	d.res = (int)a[A_RES].v.i;
 	int nheads = a[A_DS].v.i ? (int)a[A_DSNUM].v.i : 0;
 	int32_t up[MAXLV], heads[MAXLV];
@@ -327,6 +328,7 @@ static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x)
 }
 
 const struct mg_netdef mg_net_dynunet = {
+	.aliases = (const char *const[]){"DynUnet", "Dynunet", NULL},
 	.name = "DynUNet",
 	.synopsis = "MONAI's DynUNet (nnU-Net): per-level anisotropic kernels and strides, "
 		    "optional residual blocks and deep supervision",

@@ -2,6 +2,7 @@
  * ResidualUnit, ADN and the norm and activation factories), and the table of networks.
  * MONAI: monai/networks/blocks/convolutions.py, acti_norm.py, layers/factories.py. */
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +265,28 @@ int32_t mg_net_dropout(struct mg_net *n, int32_t x, double p)
 	return mg_net_op(n, MG_OP_Dropout, &x, 1, 1,
 			 "{\"p\": %.17g, \"training\": true, \"seed\": %lld}", p,
 			 (long long)(n->o.seed + n->ndropout++));
+}
+
+double mg_net_dropout_arg(struct mg_net *n, const char *arg, const struct mg_attr *a)
+{
+	if (a->is_none)
+		return -1;
+	char *end;
+	double p = strtod(a->v.s, &end);
+	if (end == a->v.s || *end) {
+		struct mg_net_layer l;
+		if (mg_net_layer_parse(n, arg, a->v.s, &l))
+			return -1;
+		p = strcmp(l.name, "dropout") ? NAN : layer_num(&l, "p", 0.5);
+		mg_net_layer_free(&l);
+		if (isnan(p))
+			return mg_net_fail(n, "argument '%s': %s is not supported (a probability, "
+					   "\"dropout\" or [\"dropout\", {\"p\": P}])", arg, a->v.s);
+	}
+	if (!(p >= 0 && p <= 1)) /* torch's words */
+		return mg_net_fail(n, "argument '%s': dropout probability has to be between 0 "
+				   "and 1, but got %g", arg, p);
+	return p;
 }
 
 int32_t mg_net_adn(struct mg_net *n, int32_t x, int64_t c, const struct mg_net_conv *cv)
@@ -570,9 +593,13 @@ int mg_net_find(const char *target)
 {
 	const char *dot = strrchr(target, '.');
 	const char *name = dot ? dot + 1 : target;
-	for (int i = 0; i < NNETS; i++)
+	for (int i = 0; i < NNETS; i++) {
 		if (!strcmp(nets[i]->name, name))
 			return i;
+		for (const char *const *a = nets[i]->aliases; a && *a; a++)
+			if (!strcmp(*a, name))
+				return i;
+	}
 	return -1;
 }
 

@@ -83,6 +83,7 @@ struct mg_netdef {
 	int nattrs;
 	int32_t (*build)(struct mg_net *n, const struct mg_attr *a, int32_t x);
 	const struct mg_net_init *init; /* NULL: every module's torch default */
+	const char *const *aliases;     /* MONAI's other names of the class; NULL-ended */
 };
 
 /* The network mg_net_find gave i for; NULL outside. */
@@ -154,5 +155,9 @@ int32_t mg_net_adn(struct mg_net *n, int32_t x, int64_t c, const struct mg_net_c
 int32_t mg_net_norm(struct mg_net *n, int32_t x, int64_t c, const struct mg_net_layer *l);
 int32_t mg_net_act(struct mg_net *n, int32_t x, const struct mg_net_layer *l);
 int32_t mg_net_dropout(struct mg_net *n, int32_t x, double p);
+/* A dropout argument as MONAI's get_dropout_layer takes it (an MG_ATTRF_JSON attribute):
+ * a probability, "dropout" (torch's p = 0.5) or ["dropout", {"p": P}]; null: -1 (none).
+ * Other layers and p outside [0, 1] fail, naming arg. */
+double mg_net_dropout_arg(struct mg_net *n, const char *arg, const struct mg_attr *a);
 
 #endif

@@ -30,7 +30,8 @@ static const struct mg_attrdef attrs[] = {
 	 "sigmoid, tanh)"},
 	{"norm", MG_ATTR_STR, "\"INSTANCE\"", MG_ATTRF_JSON | MG_ATTRF_NULLABLE, NULL,
 	 "normalization: a name or [name, {arguments}] (batch, instance, group)"},
-	{"dropout", MG_ATTR_FLOAT, "0.0", MG_ATTRF_NULLABLE, NULL, "dropout probability"},
+	{"dropout", MG_ATTR_STR, "0.0", MG_ATTRF_JSON | MG_ATTRF_NULLABLE, NULL,
+	 "dropout: a probability, \"dropout\" or [\"dropout\", {\"p\": P}]"},
 	{"bias", MG_ATTR_BOOL, "true", 0, NULL, "convolutions have a bias"},
 	{"adn_ordering", MG_ATTR_STR, "\"NDA\"", 0, NULL, "order of norm, dropout and activation"},
 };
@@ -143,7 +144,7 @@ static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x)
 	u.conv.ordering = a[A_ORDER].v.s;
 	u.conv.act = has_act ? &act : NULL;
 	u.conv.norm = has_norm ? &norm : NULL;
-	u.conv.dropout = a[A_DROPOUT].is_none ? -1 : a[A_DROPOUT].v.f;
+	u.conv.dropout = mg_net_dropout_arg(n, "dropout", &a[A_DROPOUT]);
 	for (int i = 0; i < 3; i++)
 		u.conv.padding[i] = -1;
 	int64_t k[3];
@@ -160,6 +161,7 @@ static int32_t build(struct mg_net *n, const struct mg_attr *a, int32_t x)
 }
 
 const struct mg_netdef mg_net_unet = {
+	.aliases = (const char *const[]){"Unet", NULL},
 	.name = "UNet",
 	.synopsis = "MONAI's UNet: residual units optional, skip connections by concatenation",
 	.attrs = attrs,

@@ -473,6 +473,64 @@ static void init_check(const char *config, int nrand_min)
 	cJSON_Delete(cfg);
 }
 
+/* MONAI's other names of its classes (unet.py, basic_unet.py, dynunet.py, densenet.py),
+ * and no others. */
+static void class_aliases(void)
+{
+	static const char *const same[][2] = {
+		{"Unet", "UNet"}, {"monai.networks.nets.basicunet", "BasicUNet"},
+		{"BasicUnet", "BasicUNet"}, {"Dynunet", "DynUNet"}, {"DynUnet", "DynUNet"},
+		{"Densenet", "DenseNet"}, {"densenet121", "DenseNet121"},
+		{"Densenet264", "DenseNet264"},
+	};
+	for (size_t i = 0; i < sizeof same / sizeof *same; i++)
+		CHECK(mg_net_find(same[i][0]) >= 0 && mg_net_find(same[i][0]) ==
+			      mg_net_find(same[i][1]), "%s is %s", same[i][0], same[i][1]);
+	CHECK(mg_net_find("densenet") < 0 && mg_net_find("unet") < 0 &&
+		      mg_net_find("Segresnet") < 0, "names MONAI does not define");
+}
+
+/* MONAI's dropout argument in its three forms (get_dropout_layer): the training graph's
+ * Dropout nodes get its probability; torch's nn.Dropout default is 0.5. */
+static void dropout_forms(void)
+{
+	static const struct {
+		const char *target, *args;
+		double p;
+	} cases[] = {
+		{"UNet", "{\"spatial_dims\": 3, \"in_channels\": 1, \"out_channels\": 2, \"channels\": "
+		 "[4, 8], \"strides\": [2], \"dropout\": [\"Dropout\", {\"p\": 0.2}]}", 0.2},
+		{"UNet", "{\"spatial_dims\": 3, \"in_channels\": 1, \"out_channels\": 2, \"channels\": "
+		 "[4, 8], \"strides\": [2], \"dropout\": \"dropout\"}", 0.5},
+		{"DynUNet", "{\"spatial_dims\": 3, \"in_channels\": 1, \"out_channels\": 2, "
+		 "\"kernel_size\": [3, 3, 3], \"strides\": [1, 2, 2], \"upsample_kernel_size\": "
+		 "[2, 2], \"dropout\": [\"dropout\", {\"p\": 0.3}]}", 0.3},
+		{"BasicUNet", "{\"dropout\": 0.25}", 0.25},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char text[1024];
+		snprintf(text, sizeof text, "{\"class\": \"%s\", \"args\": %s}", cases[i].target,
+			 cases[i].args);
+		cJSON *cfg = cJSON_Parse(text);
+		struct mg_err e = {0};
+		int64_t xs[5] = {1, 1, 32, 32, 32}; /* BasicUNet's four halvings leave 2 */
+		int32_t y;
+		struct mg_graph *g = build(cfg, xs, 5, 1, &y, &e);
+		CHECK(g != NULL, "%s: %s", text, e.msg);
+		int n = 0, right = 0;
+		for (int k = 0; g && k < g->nnodes; k++)
+			if (g->nodes[k].op == MG_OP_Dropout) {
+				const struct mg_attr *p = &g->nodes[k].attrs[mg_op_attr_index(
+					mg_ops[MG_OP_Dropout], "p")];
+				n++, right += p->v.f == cases[i].p;
+			}
+		CHECK(n > 0 && right == n, "%s: %d Dropout nodes, %d with p %g", text, n, right,
+		      cases[i].p);
+		mg_graph_free(g);
+		cJSON_Delete(cfg);
+	}
+}
+
 /* A network's arguments that MONAI refuses, or mgc does not support, name the network and
  * the argument. */
 static void bad_arguments(void)
@@ -549,6 +607,15 @@ static void bad_arguments(void)
 		 "blocks"},
 		{"DenseNet169", "{\"spatial_dims\": 2, \"in_channels\": 1, \"out_channels\": 2}",
 		 "DenseNet169: spatial_dims is 2 but the input has 3 spatial axes"},
+		{"UNet", "{\"spatial_dims\": 3, \"in_channels\": 1, \"out_channels\": 2, "
+		 "\"channels\": [4, 8], \"strides\": [2], \"dropout\": [\"alphadropout\", "
+		 "{\"p\": 0.1}]}", "UNet: argument 'dropout': [\"alphadropout\",{\"p\":0.1}] is not "
+		 "supported (a probability, \"dropout\" or [\"dropout\", {\"p\": P}])"},
+		{"BasicUNet", "{\"dropout\": 1.5}", "BasicUNet: argument 'dropout': dropout "
+		 "probability has to be between 0 and 1, but got 1.5"},
+		{"DynUNet", DYN "\"kernel_size\": [3, 3, 3], \"strides\": [1, 2, 2], "
+		 "\"upsample_kernel_size\": [2, 2], \"dropout\": [\"dropout\", {\"p\": -0.1}]}",
+		 "dropout probability has to be between 0 and 1, but got -0.1"},
 	};
 #undef DYN
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -583,6 +650,8 @@ int main(void)
 	bad_checkpoints();
 	alias_checkpoints();
 	bad_arguments();
+	dropout_forms();
+	class_aliases();
 	init_check("spleen_unet", 20);
 	init_check("brats_segresnet", 30);
 	init_check("dynunet", 4);       /* its own kaiming_normal (a = 0.01) */
