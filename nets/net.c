@@ -178,9 +178,13 @@ static int layer_known(struct mg_net *n, const struct mg_net_layer *l, const cha
 int32_t mg_net_norm(struct mg_net *n, int32_t x, int64_t c, const struct mg_net_layer *l)
 {
 	const char *nm = l->name;
-	int batch = !strcmp(nm, "batch"), inst = !strcmp(nm, "instance"), group = !strcmp(nm, "group");
+	/* instance_nvfuser is apex's InstanceNorm3dNVFuser (CUDA only); MONAI's factory
+	 * gives nn.InstanceNorm without apex, and so does mgc */
+	int batch = !strcmp(nm, "batch"), group = !strcmp(nm, "group");
+	int inst = !strcmp(nm, "instance") || !strcmp(nm, "instance_nvfuser");
 	if (!batch && !inst && !group)
-		return mg_net_fail(n, "norm \"%s\" is not supported (batch, instance, group)", nm);
+		return mg_net_fail(n, "norm \"%s\" is not supported (batch, instance, "
+				   "instance_nvfuser, group)", nm);
 	if (layer_known(n, l, group ? "|num_groups|eps|affine|"
 				    : "|eps|momentum|affine|track_running_stats|"))
 		return -1;

@@ -488,6 +488,29 @@ static void class_aliases(void)
 			      mg_net_find(same[i][1]), "%s is %s", same[i][0], same[i][1]);
 	CHECK(mg_net_find("densenet") < 0 && mg_net_find("unet") < 0 &&
 		      mg_net_find("Segresnet") < 0, "names MONAI does not define");
+	/* norm "instance_nvfuser" without apex: MONAI's factory gives nn.InstanceNorm3d */
+	int ninputs[2] = {0}, ninorm[2] = {0};
+	for (int k = 0; k < 2; k++) {
+		char text[512];
+		snprintf(text, sizeof text, "{\"class\": \"DynUNet\", \"args\": {\"spatial_dims\": 3, "
+			 "\"in_channels\": 1, \"out_channels\": 2, \"kernel_size\": [3, 3, 3], "
+			 "\"strides\": [1, 2, 2], \"upsample_kernel_size\": [2, 2], \"norm_name\": "
+			 "[\"%s\", {\"affine\": true}]}}", k ? "instance_nvfuser" : "instance");
+		cJSON *cfg = cJSON_Parse(text);
+		struct mg_err e = {0};
+		int64_t xs[5] = {1, 1, 16, 16, 16};
+		int32_t y;
+		struct mg_graph *g = build(cfg, xs, 5, 0, &y, &e);
+		CHECK(g != NULL, "%s: %s", text, e.msg);
+		for (int i = 0; g && i < g->nnodes; i++)
+			ninorm[k] += g->nodes[i].op == MG_OP_InstanceNorm;
+		ninputs[k] = g ? g->ninputs : -1;
+		mg_graph_free(g);
+		cJSON_Delete(cfg);
+	}
+	CHECK(ninorm[1] > 0 && ninorm[1] == ninorm[0] && ninputs[1] == ninputs[0],
+	      "instance_nvfuser is instance: %d/%d norms, %d/%d inputs", ninorm[1], ninorm[0],
+	      ninputs[1], ninputs[0]);
 }
 
 /* MONAI's dropout argument in its three forms (get_dropout_layer): the training graph's
