@@ -14,9 +14,11 @@
  * AdamW is Adam with decoupled_weight_decay (torch 2.x's Adam argument) and weight_decay
  * 0.01 by default; messages name both "Adam". The reference computes in float64, rounded
  * once per output; the generated kernels (float32 operands) repeat torch's float32
- * arithmetic: its scalars rounded to float32, lerp, addcmul and addcdiv as fused
- * multiply-adds (mg_optim_fma), sqrt(v) / bc2 + eps, so they match torch within an ulp
- * or two of the parameter. "params" is the bundle's "$@network.parameters()": every
+ * arithmetic: its scalars rounded to float32, add with alpha, lerp and addcmul as fused
+ * multiply-adds (mg_optim_fma), sqrt(v) / bc2 + eps, addcdiv as p + value (m / den) with
+ * the product rounded (which matches torch's CPU results more often than a fused one):
+ * on 1.8M random updates 99 % of the parameters equal torch's, the rest within 5 ulp of
+ * max(|p|, lr). "params" is the bundle's "$@network.parameters()": every
  * parameter is updated; torch's implementation switches (foreach, fused, capturable,
  * differentiable) are accepted and ignored. */
 #include <math.h>
@@ -100,8 +102,9 @@ static int32_t emit(const struct mg_attr *a, struct mg_kir *k, double *pv, doubl
 	int32_t den = mg_kir_op(k, MG_KOP_DIV, mg_kir_op(k, MG_KOP_SQRT, v, -1),
 				mg_gen_param(k, pv, F, sqrt(1 - pow(b2, t))));
 	den = mg_kir_op(k, MG_KOP_ADD, den, mg_gen_param(k, pv, F, a[A_EPS].v.f));
-	return mg_optim_fma(k, mg_gen_param(k, pv, F, -(lr / (1 - pow(b1, t)))),
-			    mg_kir_op(k, MG_KOP_DIV, m, den), p);
+	int32_t step = mg_gen_param(k, pv, F, -(lr / (1 - pow(b1, t))));
+	return mg_kir_op(k, MG_KOP_ADD, p,
+			 mg_kir_op(k, MG_KOP_MUL, step, mg_kir_op(k, MG_KOP_DIV, m, den)));
 }
 
 static int state(const struct mg_attr *a, const char **names)

@@ -455,6 +455,11 @@ static int cross_entropy(const struct lx *l, double scale, double *val)
 	return 0;
 }
 
+double mg_loss_focal_divisor(const struct mg_loss_args *r, int64_t N, int64_t C, int64_t S)
+{
+	return r->sum ? (double)S : (double)(N * (C - mg_loss_first_channel(r, C)) * S);
+}
+
 /* MONAI's FocalLoss on T after its one-hot step, over channels c0..: the sigmoid form
  * (A B, A = x (1 - t) + softplus(-x), B = sigmoid(x (1 - 2t))^gamma) or the softmax form
  * (-(1 - p)^gamma log p t, the softmax over the kept channels only, as MONAI drops the
@@ -471,7 +476,7 @@ static int focal(const struct lx *l, double scale, double *val)
 	double *p = ls + nc, *g = ls + 2 * nc;
 	/* a scalar alpha is dropped by the softmax form without the background (MONAI warns) */
 	const double *alpha = sm && !r->include_background && r->nalpha == 1 ? NULL : r->alpha;
-	double M = r->sum ? (double)S : (double)(N * nc * S);
+	double M = mg_loss_focal_divisor(r, N, C, S);
 	for (int64_t n = 0; n < N; n++)
 		for (int64_t s = 0; s < S; s++) {
 			if (sm)

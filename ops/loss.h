@@ -113,12 +113,16 @@ double mg_loss_ce_divisor(const struct mg_loss_args *r, int idx, double wsum, in
 double mg_loss_ce_value(const struct mg_loss_args *r, int64_t C, int idx, double nll,
 			double smooth, double M);
 
+/* The focal term's divisor: MONAI's mean over the voxels (S per item and class) summed
+ * over items and classes ("sum"), or over all of them ("mean"). */
+double mg_loss_focal_divisor(const struct mg_loss_args *r, int64_t N, int64_t C, int64_t S);
+
 /* The generated kernels (loss_gen.c) of a loss op (grad 0) or of its gradient op (grad 1),
  * float32 input: the contract of mg_loss_kernel, computed per voxel in float32 (the
  * activation, the per-voxel terms and gradient) with every sum accumulated in float64;
- * the reference kernel where they do not apply (no backend, float64, the focal terms,
- * one-channel cross entropy, more than MG_LOSS_GEN_MAXC channels, labels out of range:
- * the reference reports those). */
+ * the reference kernel where they do not apply (no backend, float64, one-channel cross
+ * entropy, more than MG_LOSS_GEN_MAXC channels, labels out of range: the reference
+ * reports those). */
 enum { MG_LOSS_GEN_MAXC = 8 };
 int mg_loss_gen(const struct mg_loss_op *L, int grad, const struct mg_attr *a,
 		struct mg_val *in, struct mg_val *out, struct mg_kctx *k);

@@ -5,20 +5,22 @@
  * axes, any strides); channel k of a voxel is a load at k times the channel stride (a
  * parameter) from the item's channel-0 view, so the softmax over the C channels (C fixed
  * per kernel) is C strided loads per voxel. The sums kernels reduce, in float64, each
- * Dice group's three sums, cross entropy's nll, smooth and class-weight sums and a count
- * of labels out of range; a kernel holds at most MG_KMAX_RED of them, each recomputing
- * the voxel's values. The host turns the sums into the loss and the gradient's
- * coefficients with loss.c's own functions (mg_loss_dice_finish, mg_loss_ce_value), so
- * both paths share the formulas. The gradient kernel, one per (item, channel), computes
+ * Dice group's three sums, cross entropy's nll, smooth and class-weight sums, the focal
+ * term's sum and a count of labels out of range; a kernel holds at most MG_KMAX_RED of
+ * them, each recomputing the voxel's values. The host turns the sums into the loss and
+ * the gradient's coefficients with loss.c's own functions (mg_loss_dice_finish,
+ * mg_loss_ce_value, mg_loss_focal_divisor), so both paths share the formulas. The gradient kernel, one per (item, channel), computes
  * dinput for every channel of the voxel and stores its own (the channel is a parameter,
  * so one compiled kernel serves them all).
  * Per-voxel arithmetic is float32 (exp and log may differ from libm by a few ulp);
  * the sums are float64, summed per item in the launcher's slice order, then over the
  * items in order (the reference sums voxel by voxel): the loss agrees with the
- * reference within ~1e-6 relative, dinput within ~1e-5 of its largest magnitude.
- * The focal terms (FocalLoss, DiceFocalLoss: pow and a per-class alpha per voxel) and
- * one-channel cross entropy (BCE) keep the reference kernel; so does anything the
- * kernels do not cover (loss.h). */
+ * reference within 1e-6 relative, dinput within 4e-6 of its largest magnitude
+ * (tests/test_lowering_nn.c).
+ * The focal term's powers are exp(gamma log q) (1 for gamma 0) and its softplus
+ * max(v, 0) + log(1 + exp(-|v|)) in float32 (absolute error below 1e-7 where the
+ * reference's log1p is exact). One-channel cross entropy (BCE) keeps the reference
+ * kernel; so does anything else the kernels do not cover (loss.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +31,7 @@
 #define I64 MG_DTYPE_I64
 enum { MAXC = MG_LOSS_GEN_MAXC };
 
-/* What one node's evaluation needs besides its operands. */
+/* One evaluation: the operands, the arguments and what follows from them. */
 struct gl {
 	const char *name; /* the op's, for kernels and messages */
 	const struct mg_loss_args *r;
@@ -37,24 +39,26 @@ struct gl {
 	int64_t N, C, c0, nc, ng, S;
 	int sr;     /* spatial rank: the kernels' */
 	int tskip;  /* the target's leading axes: 2, or 1 for a (N, spatial...) CE target */
-	int dice, ce;
-	int onehot; /* Dice's target: the one-hot of the labels */
+	int dice, ce, focal;
+	int onehot; /* Dice's and focal's target: the one-hot of the labels */
 	int idx;    /* cross entropy's target: class indices */
-	double lam_dice, lam_ce;
+	double lam_dice, lam_ce, lam_focal;
 	const double *w; /* Dice's class weights (nw) */
 	int nw;
 };
 
-/* One voxel's values in a kernel: the logits, Dice's activation and target, cross
- * entropy's softmax and log-softmax, the truncated label and whether it is in range. */
+/* One voxel's values in a kernel: the logits, Dice's activation and target (focal's
+ * target too), cross entropy's softmax and log-softmax over every channel, focal's
+ * softmax form's over the channels kept (fp, fls), the truncated label and whether it is
+ * in range. */
 struct vox {
-	int32_t x[MAXC], p[MAXC], g[MAXC], sp[MAXC], ls[MAXC], t[MAXC];
+	int32_t x[MAXC], p[MAXC], g[MAXC], sp[MAXC], ls[MAXC], t[MAXC], fp[MAXC], fls[MAXC];
 	int32_t y, bad;
 };
 
-/* The sums one evaluation reduces: Dice group (class) c's sum s (0..2), or a cross
- * entropy total. */
-enum sum_kind { S_DICE, S_NLL, S_SMOOTH, S_WSUM, S_BAD };
+/* The sums one evaluation reduces: Dice group (class) c's sum s (0..2), or a total
+ * (cross entropy's, focal's, the labels out of range). */
+enum sum_kind { S_DICE, S_NLL, S_SMOOTH, S_WSUM, S_FOCAL, S_BAD };
 struct sum {
 	enum sum_kind kind;
 	int c, s;
@@ -80,18 +84,23 @@ static struct mg_tensor item_view(const struct mg_tensor *t, int skip, int64_t n
 	return v;
 }
 
-/* The element offset of the voxel in tensor ti, and channel c's load from there. */
-static int32_t voxel_offset(struct mg_kir *k, int ti, int sr)
+/* q^e for float32 q >= 0: exp(e log q), 1 for e = 0 (pow(q, 0) is 1 even at q = 0). */
+static int32_t power(struct mg_kir *k, int32_t q, double e)
 {
-	int32_t off = mg_kir_const(k, I64, 0);
-	for (int j = 0; j < sr; j++)
-		off = OP(ADD, off, OP(MUL, mg_kir_index(k, j), mg_kir_stride(k, ti, j)));
-	return off;
+	return e == 0 ? cf(k, 1) : OP(EXP, OP(MUL, cf(k, e), OP(LOG, q, -1)), -1);
 }
 
-static int32_t channel(struct mg_kir *k, int ti, int32_t off, int32_t cs, int64_t c)
+/* log(1 + exp(v)) without overflow, float32 */
+static int32_t softplus(struct mg_kir *k, int32_t v)
 {
-	return mg_kir_load(k, ti, OP(ADD, off, OP(MUL, mg_kir_const(k, I64, (double)c), cs)), -1);
+	return OP(ADD, OP(MAX, v, cf(k, 0)),
+		  OP(LOG, OP(ADD, cf(k, 1), OP(EXP, OP(NEG, OP(ABS, v, -1), -1), -1)), -1));
+}
+
+static int32_t sigmoid(struct mg_kir *k, int32_t x)
+{
+	int32_t ex = OP(EXP, OP(NEG, OP(ABS, x, -1), -1), -1), d = OP(ADD, cf(k, 1), ex);
+	return mg_kir_select(k, OP(GE, x, cf(k, 0)), OP(DIV, cf(k, 1), d), OP(DIV, ex, d));
 }
 
 /* The voxel's values into v: x is tensor tx, the target tensor tt. */
@@ -100,16 +109,16 @@ static void voxel(const struct gl *G, struct mg_kir *k, double *pv, int tx, int 
 {
 	const struct mg_loss_args *r = G->r;
 	int64_t C = G->C;
-	int32_t ox = voxel_offset(k, tx, G->sr), ot = voxel_offset(k, tt, G->sr);
+	int32_t ox = mg_gen_offset(k, tx), ot = mg_gen_offset(k, tt);
 	int32_t csx = mg_gen_param(k, pv, I64, (double)G->x->strides[1]);
 	int32_t cst = mg_gen_param(k, pv, I64, G->tskip == 2 ? (double)G->t->strides[1] : 0);
 	int32_t m = -1, z = -1, e[MAXC];
 	for (int64_t c = 0; c < C; c++) {
-		v->x[c] = channel(k, tx, ox, csx, c);
+		v->x[c] = mg_gen_gather(k, tx, ox, csx, c);
 		m = c ? OP(MAX, m, v->x[c]) : v->x[c];
 		/* the raw target's channel c (as float32: Dice's g, the CE probabilities) */
 		v->t[c] = G->tskip == 2 && c < G->t->dims[1]
-				  ? mg_kir_cast(k, F32, channel(k, tt, ot, cst, c)) : -1;
+				  ? mg_kir_cast(k, F32, mg_gen_gather(k, tt, ot, cst, c)) : -1;
 	}
 	for (int64_t c = 0; c < C; c++) { /* softmax and log-softmax over every channel */
 		e[c] = OP(EXP, OP(SUB, v->x[c], m), -1);
@@ -125,27 +134,70 @@ static void voxel(const struct gl *G, struct mg_kir *k, double *pv, int tx, int 
 		v->ls[c] = OP(SUB, OP(SUB, v->x[c], m), lz);
 		if (r->softmax && C > 1)
 			v->p[c] = v->sp[c];
-		else if (r->sigmoid) { /* 1 / (1 + e^-x), or e^x / (1 + e^x) below 0 */
-			int32_t ex = OP(EXP, OP(NEG, OP(ABS, v->x[c], -1), -1), -1);
-			int32_t d = OP(ADD, cf(k, 1), ex);
-			v->p[c] = mg_kir_select(k, OP(GE, v->x[c], cf(k, 0)), OP(DIV, cf(k, 1), d),
-						OP(DIV, ex, d));
-		} else
+		else if (r->sigmoid)
+			v->p[c] = sigmoid(k, v->x[c]);
+		else
 			v->p[c] = v->x[c];
 		v->g[c] = G->onehot ? mg_kir_cast(k, F32, OP(EQ, v->y, mg_kir_const(k, F64, (double)c)))
 				    : v->t[c];
 	}
+	if (G->focal && r->use_softmax) { /* over channels c0.. only, as MONAI drops the first */
+		int32_t fm = v->x[G->c0], fz = -1;
+		for (int64_t c = G->c0 + 1; c < C; c++)
+			fm = OP(MAX, fm, v->x[c]);
+		for (int64_t c = G->c0; c < C; c++) {
+			e[c] = OP(EXP, OP(SUB, v->x[c], fm), -1);
+			fz = c > G->c0 ? OP(ADD, fz, e[c]) : e[c];
+		}
+		int32_t lfz = OP(LOG, fz, -1);
+		for (int64_t c = G->c0; c < C; c++) {
+			v->fp[c] = OP(DIV, e[c], fz);
+			v->fls[c] = OP(SUB, OP(SUB, v->x[c], fm), lfz);
+		}
+	}
 }
 
-/* The node of per-class values vals[0..C) chosen by class y (an F64 node of an integer
- * value, or an I64 one), `other` where it is no class. */
-static int32_t pick(const struct gl *G, struct mg_kir *k, int32_t y, const int32_t *vals,
-		    int32_t other)
+/* The focal term of class c >= c0 of the voxel (loss.c's focal()): its weight (alpha
+ * times the class weight) into *aw, its value (without the weight) into *f and its
+ * derivative (softmax form: by the log-softmax; sigmoid form: by x) into *d. */
+static void focal_terms(const struct gl *G, struct mg_kir *k, const struct vox *v, int64_t c,
+			int32_t *aw, int32_t *f, int32_t *d)
 {
-	int t = k->nodes[y].type;
-	for (int64_t c = G->C - 1; c >= 0; c--)
-		other = mg_kir_select(k, OP(EQ, y, mg_kir_const(k, t, (double)c)), vals[c], other);
-	return other;
+	const struct mg_loss_args *r = G->r;
+	int sm = r->use_softmax;
+	double ga = r->gamma;
+	int64_t i = c - G->c0;
+	const double *alpha = sm && !r->include_background && r->nalpha == 1 ? NULL : r->alpha;
+	double cw = r->weight ? r->weight[r->nweight == 1 ? 0 : i] : 1;
+	int32_t t = v->g[c], al;
+	if (!alpha)
+		al = cf(k, 1);
+	else if (r->nalpha > 1)
+		al = sm ? cf(k, alpha[i]) : mg_kir_select(k, OP(EQ, t, cf(k, 1)), cf(k, alpha[i]), cf(k, 1));
+	else if (sm)
+		al = cf(k, c == 0 ? 1 - alpha[0] : alpha[0]);
+	else
+		al = OP(ADD, OP(MUL, t, cf(k, alpha[0])),
+			OP(MUL, OP(SUB, cf(k, 1), t), cf(k, 1 - alpha[0])));
+	*aw = OP(MUL, al, cf(k, cw));
+	int32_t x = v->x[c], one = cf(k, 1);
+	if (sm) { /* f = -(1 - p)^ga lp t, d = -(1 - p)^ga + ga p lp (1 - p)^(ga - 1) */
+		int32_t q = OP(SUB, one, v->fp[c]), lp = v->fls[c], qg = power(k, q, ga);
+		*f = OP(MUL, OP(MUL, OP(NEG, qg, -1), lp), t);
+		*d = OP(NEG, qg, -1);
+		if (ga != 0)
+			*d = OP(ADD, *d, OP(MUL, OP(MUL, OP(MUL, cf(k, ga), v->fp[c]), lp),
+					    power(k, q, ga - 1)));
+		return;
+	}
+	/* A = x (1 - t) + softplus(-x), z = x (1 - 2 t), B = exp(-ga softplus(-z)); f = A B,
+	 * d = ((1 - t) - sigmoid(-x)) B + A ga B sigmoid(-z) (1 - 2 t) */
+	int32_t u = OP(SUB, one, t), w = OP(SUB, one, OP(MUL, cf(k, 2), t));
+	int32_t A = OP(ADD, OP(MUL, x, u), softplus(k, OP(NEG, x, -1))), z = OP(MUL, x, w);
+	int32_t B = OP(EXP, OP(MUL, cf(k, -ga), softplus(k, OP(NEG, z, -1))), -1);
+	*f = OP(MUL, A, B);
+	*d = OP(ADD, OP(MUL, OP(SUB, u, sigmoid(k, OP(NEG, x, -1))), B),
+		OP(MUL, OP(MUL, OP(MUL, OP(MUL, A, cf(k, ga)), B), sigmoid(k, OP(NEG, z, -1))), w));
 }
 
 /* Cross entropy's class weight c (1 without weights). */
@@ -162,6 +214,14 @@ static int32_t sum_value(const struct gl *G, struct mg_kir *k, const struct vox 
 	int32_t val[MAXC], a;
 	if (s->kind == S_BAD)
 		return mg_kir_select(k, v->bad, mg_kir_const(k, F64, 1), mg_kir_const(k, F64, 0));
+	if (s->kind == S_FOCAL) {
+		int32_t tot = cf(k, 0), aw, f, d;
+		for (int64_t c = G->c0; c < G->C; c++) {
+			focal_terms(G, k, v, c, &aw, &f, &d);
+			tot = OP(ADD, tot, OP(MUL, aw, f));
+		}
+		return mg_kir_cast(k, F64, tot);
+	}
 	if (s->kind == S_DICE) {
 		int32_t p = v->p[s->c], g = v->g[s->c], d = OP(SUB, p, g);
 		int sq = r->squared_pred, normed = sq || r->soft_label;
@@ -187,7 +247,7 @@ static int32_t sum_value(const struct gl *G, struct mg_kir *k, const struct vox 
 		for (int64_t c = 1; c < G->C; c++)
 			a = OP(ADD, a, val[c]);
 	} else
-		a = pick(G, k, v->y, val, cf(k, 0));
+		a = mg_gen_pick(k, v->y, val, G->C, cf(k, 0));
 	return mg_kir_cast(k, F64, a);
 }
 
@@ -228,6 +288,8 @@ static int run_sums(const struct gl *G, struct mg_kctx *k, double *dsum, double 
 		if (G->idx && G->r->weight)
 			s[ns++] = (struct sum){S_WSUM, 0, 0};
 	}
+	if (G->focal)
+		s[ns++] = (struct sum){S_FOCAL, 0, 0};
 	if (G->onehot || (G->ce && G->idx))
 		s[ns++] = (struct sum){S_BAD, 0, 0};
 	const struct mg_tensor *ts[2] = {G->x, G->t};
@@ -286,11 +348,11 @@ static int32_t dice_dp(const struct gl *G, struct mg_kir *k, double *pv, const s
 	return OP(ADD, OP(MUL, dP, sp), OP(MUL, dD, sd));
 }
 
-/* dinput's channel c0 of item n into dx: the Dice term's gradient through its activation
- * plus cross entropy's through the log-softmax; coef: the Dice groups' coefficients,
- * gce: -scale lambda_ce / M. */
+/* dinput's channel `own` of item n into dx: the Dice term's gradient through its
+ * activation, plus cross entropy's through the log-softmax, plus focal's; coef: the Dice
+ * groups' coefficients, gce: -scale lambda_ce / M, gfo: scale lambda_focal / M (focal's). */
 static int run_grad(const struct gl *G, struct mg_kctx *kc, const struct mg_tensor *dx,
-		    int64_t n, int64_t own, const double *coef, double gce)
+		    int64_t n, int64_t own, const double *coef, double gce, double gfo)
 {
 	const struct mg_loss_args *r = G->r;
 	int64_t C = G->C;
@@ -323,6 +385,16 @@ static int run_grad(const struct gl *G, struct mg_kctx *kc, const struct mg_tens
 		g[c] = OP(MUL, G_ce, a);
 		sg = OP(ADD, sg, g[c]);
 	}
+	/* focal: its d/dx (sigmoid form), or its d/dls (softmax form) and their sum */
+	int32_t fd[MAXC], fsum = cf(k, 0), G_fo = G->focal ? mg_gen_param(k, pv, F32, gfo) : -1;
+	for (int64_t c = G->c0; G->focal && c < C; c++) {
+		int32_t aw, f, dd;
+		focal_terms(G, k, &v, c, &aw, &f, &dd);
+		fd[c] = OP(MUL, OP(MUL, G_fo, aw), dd);
+		if (r->use_softmax)
+			fd[c] = OP(MUL, fd[c], v.g[c]);
+		fsum = OP(ADD, fsum, fd[c]);
+	}
 	for (int64_t c = 0; c < C; c++) {
 		int32_t p = v.p[c];
 		int32_t dd = !G->dice ? cf(k, 0)
@@ -330,8 +402,11 @@ static int run_grad(const struct gl *G, struct mg_kctx *kc, const struct mg_tens
 			     : r->sigmoid ? OP(MUL, OP(MUL, d[c], p), OP(SUB, cf(k, 1), p))
 			     : d[c];
 		out[c] = G->ce ? OP(ADD, dd, OP(SUB, g[c], OP(MUL, v.sp[c], sg))) : dd;
+		if (G->focal && c >= G->c0)
+			out[c] = OP(ADD, out[c], r->use_softmax
+					 ? OP(SUB, fd[c], OP(MUL, v.fp[c], fsum)) : fd[c]);
 	}
-	kir.store = pick(G, &kir, mg_gen_param(&kir, pv, I64, (double)own), out, cf(&kir, 0));
+	kir.store = mg_gen_pick(k, mg_gen_param(k, pv, I64, (double)own), out, C, cf(k, 0));
 	const struct mg_tensor *ts[3] = {dx, G->x, G->t};
 	const int skip[3] = {2, 2, G->tskip};
 	const int64_t ch[3] = {own, 0, 0};
@@ -357,12 +432,15 @@ static int covered(const char *name, const struct mg_loss_args *r, const struct 
 	G->tskip = t->rank == x->rank ? 2 : 1;
 	G->dice = r->kind == MG_LOSS_DICE || r->kind == MG_LOSS_DICE_CE;
 	G->ce = r->kind == MG_LOSS_CE || r->kind == MG_LOSS_DICE_CE;
-	G->onehot = G->dice && r->to_onehot_y && G->C > 1;
+	G->focal = r->kind == MG_LOSS_FOCAL || r->kind == MG_LOSS_DICE_FOCAL;
+	G->dice |= r->kind == MG_LOSS_DICE_FOCAL;
+	G->onehot = (G->dice || G->focal) && r->to_onehot_y && G->C > 1;
 	G->idx = G->tskip == 1 || t->dims[1] == 1;
 	G->lam_dice = r->kind == MG_LOSS_DICE ? 1 : r->lambda_dice;
 	G->lam_ce = r->kind == MG_LOSS_CE ? 1 : r->lambda_other;
+	G->lam_focal = r->kind == MG_LOSS_FOCAL ? 1 : r->lambda_other;
 	G->w = mg_loss_dice_weight(r, &G->nw);
-	return (G->dice || G->ce) && G->C <= MAXC && !(G->ce && G->C == 1);
+	return G->C <= MAXC && !(G->ce && G->C == 1);
 }
 
 int mg_loss_gen(const struct mg_loss_op *L, int grad, const struct mg_attr *a,
@@ -382,18 +460,22 @@ int mg_loss_gen(const struct mg_loss_op *L, int grad, const struct mg_attr *a,
 	double scale = grad ? mg_dtype_load(in[2].t.dtype, mg_tensor_data(&in[2].t)) : 1, v = 0;
 	double M = mg_loss_ce_divisor(&r, G.idx, r.weight ? tot[S_WSUM] : (double)(G.N * G.S),
 				      G.N * G.S);
+	double Mf = mg_loss_focal_divisor(&r, G.N, G.C, G.S);
 	if (!rc && !tot[S_BAD]) {
 		if (G.dice)
 			v += G.lam_dice * mg_loss_dice_finish(&r, G.w, G.nw, G.ng, G.nc,
 							      scale * G.lam_dice, sums);
 		if (G.ce)
 			v += G.lam_ce * mg_loss_ce_value(&r, G.C, G.idx, tot[S_NLL], tot[S_SMOOTH], M);
+		if (G.focal)
+			v += G.lam_focal * tot[S_FOCAL] / Mf;
 	}
 	struct mg_tensor dx = {0};
 	if (!rc && !tot[S_BAD] && grad && !(rc = mg_tensor_alloc_like(&dx, G.x, F32, k->err)))
 		for (int64_t n = 0; n < G.N && !rc; n++)
 			for (int64_t c = 0; c < G.C && !rc; c++)
-				rc = run_grad(&G, k, &dx, n, c, sums, -scale * G.lam_ce / M);
+				rc = run_grad(&G, k, &dx, n, c, sums, -scale * G.lam_ce / M,
+					      scale * G.lam_focal / Mf);
 	free(sums);
 	if (rc || tot[S_BAD]) { /* no code for a kernel, or labels the reference refuses */
 		mg_tensor_release(&dx);

@@ -29,7 +29,7 @@ int mg_optim_infer(const char *op, int istep, const struct mg_type *in, int nin,
  * operands' nodes x[0..nin) (float32; x[istep] is -1), the values computed from the
  * attributes and the step t entering as parameters (mg_gen_param into pv). torch's
  * float32 arithmetic: its scalars rounded to float32, and its fused multiply-adds
- * (add with alpha, lerp, addcmul, addcdiv on CPU use vec::fmadd) as mg_optim_fma. */
+ * (add with alpha, lerp and addcmul on CPU use vec::fmadd) as mg_optim_fma. */
 typedef int32_t mg_optim_emit_fn(const struct mg_attr *a, struct mg_kir *k, double *pv,
 				 double t, const int32_t *x, int out);
 /* a b + c for float32 nodes with one rounding of the sum (the product is exact in
