@@ -39,6 +39,7 @@ const struct mg_opdef mg_op_cross_entropy_loss = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = ce_infer,
 	.ref = ce_ref,
+	.gen = ce_gen,
 	.grad = ce_rule,
 };
 
@@ -52,4 +53,5 @@ const struct mg_opdef mg_op_cross_entropy_loss_grad = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = ce_grad_infer,
 	.ref = ce_grad_ref,
+	.gen = ce_grad_gen,
 };

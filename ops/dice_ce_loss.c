@@ -40,6 +40,7 @@ const struct mg_opdef mg_op_dice_ce_loss = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = dice_ce_infer,
 	.ref = dice_ce_ref,
+	.gen = dice_ce_gen,
 	.grad = dice_ce_rule,
 };
 
@@ -53,4 +54,5 @@ const struct mg_opdef mg_op_dice_ce_loss_grad = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = dice_ce_grad_infer,
 	.ref = dice_ce_grad_ref,
+	.gen = dice_ce_grad_gen,
 };

@@ -40,6 +40,7 @@ const struct mg_opdef mg_op_dice_focal_loss = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = dice_focal_infer,
 	.ref = dice_focal_ref,
+	.gen = dice_focal_gen,
 	.grad = dice_focal_rule,
 };
 
@@ -53,4 +54,5 @@ const struct mg_opdef mg_op_dice_focal_loss_grad = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = dice_focal_grad_infer,
 	.ref = dice_focal_grad_ref,
+	.gen = dice_focal_grad_gen,
 };

@@ -39,6 +39,7 @@ const struct mg_opdef mg_op_dice_loss = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = dice_infer,
 	.ref = dice_ref,
+	.gen = dice_gen,
 	.grad = dice_rule,
 };
 
@@ -52,4 +53,5 @@ const struct mg_opdef mg_op_dice_loss_grad = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = dice_grad_infer,
 	.ref = dice_grad_ref,
+	.gen = dice_grad_gen,
 };

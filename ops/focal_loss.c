@@ -47,6 +47,7 @@ const struct mg_opdef mg_op_focal_loss = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = focal_infer,
 	.ref = focal_ref,
+	.gen = focal_gen,
 	.grad = focal_rule,
 };
 
@@ -60,4 +61,5 @@ const struct mg_opdef mg_op_focal_loss_grad = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = focal_grad_infer,
 	.ref = focal_grad_ref,
+	.gen = focal_grad_gen,
 };

@@ -76,3 +76,28 @@ int mg_gen_cast(struct mg_tensor *out, const struct mg_tensor *in, enum mg_dtype
 	*out = y[0].t;
 	return rc;
 }
+
+int32_t mg_gen_offset(struct mg_kir *k, int ti)
+{
+	int32_t off = mg_kir_const(k, MG_DTYPE_I64, 0);
+	for (int j = 0; j < k->info.rank; j++)
+		off = mg_kir_op(k, MG_KOP_ADD, off,
+				mg_kir_op(k, MG_KOP_MUL, mg_kir_index(k, j), mg_kir_stride(k, ti, j)));
+	return off;
+}
+
+int32_t mg_gen_gather(struct mg_kir *k, int ti, int32_t offset, int32_t stride, int64_t c)
+{
+	int32_t step = mg_kir_op(k, MG_KOP_MUL, mg_kir_const(k, MG_DTYPE_I64, (double)c), stride);
+	return mg_kir_load(k, ti, mg_kir_op(k, MG_KOP_ADD, offset, step), -1);
+}
+
+int32_t mg_gen_pick(struct mg_kir *k, int32_t sel, const int32_t *vals, int64_t n,
+		    int32_t other)
+{
+	int t = sel >= 0 ? k->nodes[sel].type : MG_DTYPE_I64;
+	for (int64_t c = n - 1; c >= 0; c--)
+		other = mg_kir_select(k, mg_kir_op(k, MG_KOP_EQ, sel, mg_kir_const(k, t, (double)c)),
+				      vals[c], other);
+	return other;
+}

@@ -97,15 +97,12 @@ int mg_loss_args(const struct mg_loss_op *L, const char *op, const struct mg_att
 
 /* ---- shapes ---- */
 
-/* Channels past those the terms leave out: 1 when include_background is false and
- * there are several channels (MONAI ignores it for one). */
-static int64_t first_channel(const struct mg_loss_args *r, int64_t C)
+int64_t mg_loss_first_channel(const struct mg_loss_args *r, int64_t C)
 {
 	return !r->include_background && C > 1 ? 1 : 0;
 }
 
-/* The weight Dice sees: DiceCELoss gives it weight[1:] without the background. */
-static const double *dice_weight(const struct mg_loss_args *r, int *n)
+const double *mg_loss_dice_weight(const struct mg_loss_args *r, int *n)
 {
 	int skip = r->kind == MG_LOSS_DICE_CE && !r->include_background && r->nweight > 0;
 	*n = r->nweight - skip;
@@ -116,13 +113,13 @@ static const double *dice_weight(const struct mg_loss_args *r, int *n)
 static int check_channels(const struct mg_loss_args *r, const char *op, int64_t C,
 			  struct mg_err *e)
 {
-	int64_t nc = C - first_channel(r, C);
+	int64_t nc = C - mg_loss_first_channel(r, C);
 	int dice = r->kind == MG_LOSS_DICE || r->kind == MG_LOSS_DICE_CE ||
 		   r->kind == MG_LOSS_DICE_FOCAL;
 	int focal = r->kind == MG_LOSS_FOCAL || r->kind == MG_LOSS_DICE_FOCAL;
 	int ce = r->kind == MG_LOSS_DICE_CE || r->kind == MG_LOSS_CE;
 	int nw;
-	dice_weight(r, &nw);
+	mg_loss_dice_weight(r, &nw);
 	if (dice && r->weight && nc != 1 && nw != 1 && nw != nc)
 		return mg_err_set(e, MG_ERR_SHAPE, "%s: weight has %d values for %lld classes: the "
 				  "length of the `weight` sequence should be the same as the number "
@@ -285,10 +282,30 @@ static int one_hot(const struct lx *l, double *T)
  * MONAI's norms P = sum|p|^o, G = sum|g|^o, D = sum|p-g|^o, tp = (P + G - D) / 2,
  * fp = P - tp, fn = G - tp. f = 1 - (2tp + nr) / (2tp + k (fp + fn) + dr), k = 1 (Dice)
  * or 2 (Jaccard). */
+double mg_loss_dice_finish(const struct mg_loss_args *r, const double *w, int nw, int64_t ng,
+			  int64_t nc, double scale, double *sums)
+{
+	int normed = r->squared_pred || r->soft_label;
+	double k = r->jaccard ? 2 : 1, total = 0;
+	for (int64_t gi = 0; gi < ng; gi++) {
+		double *sg = sums + 3 * gi;
+		double tp = normed ? (sg[0] + sg[1] - sg[2]) / 2 : sg[0];
+		double fp = normed ? sg[0] - tp : sg[1] - tp, fn = normed ? sg[1] - tp : sg[2] - tp;
+		double nu = 2 * tp + r->smooth_nr, de = 2 * tp + k * (fp + fn) + r->smooth_dr;
+		int64_t c = gi % nc;
+		double wc = w && nc != 1 ? w[nw == 1 ? 0 : c] : 1;
+		total += wc * (1 - nu / de);
+		double gf = scale * wc / (r->sum ? 1 : (double)ng);
+		sg[0] = gf * (-2 / de + 2 * nu / (de * de));
+		sg[1] = gf * k * nu / (de * de);
+	}
+	return r->sum ? total : total / (double)ng;
+}
+
 static int dice(const struct lx *l, const double *w, int nw, double scale, double *val)
 {
 	const struct mg_loss_args *r = l->r;
-	int64_t N = l->N, C = l->C, S = l->S, c0 = first_channel(r, C), nc = C - c0;
+	int64_t N = l->N, C = l->C, S = l->S, c0 = mg_loss_first_channel(r, C), nc = C - c0;
 	int64_t ng = (r->batch ? 1 : N) * nc;
 	int normed = r->squared_pred || r->soft_label, o = r->squared_pred ? 2 : 1;
 	double *p = malloc((size_t)(N * C * S + 1) * sizeof *p);
@@ -328,22 +345,7 @@ static int dice(const struct lx *l, const double *w, int nw, double scale, doubl
 					sg[2] += g[s];
 				}
 		}
-	double k = r->jaccard ? 2 : 1, total = 0;
-	for (int64_t gi = 0; gi < ng; gi++) {
-		double *sg = sums + 3 * gi;
-		double tp = normed ? (sg[0] + sg[1] - sg[2]) / 2 : sg[0];
-		double fp = normed ? sg[0] - tp : sg[1] - tp, fn = normed ? sg[1] - tp : sg[2] - tp;
-		double nu = 2 * tp + r->smooth_nr, de = 2 * tp + k * (fp + fn) + r->smooth_dr;
-		int64_t c = gi % nc;
-		double wc = w && nc != 1 ? w[nw == 1 ? 0 : c] : 1;
-		total += wc * (1 - nu / de);
-		/* reuse the group's slots for df/dtp, df/dfp (= df/dfn), times the weight,
-		 * the reduction and scale */
-		double gf = scale * wc / (r->sum ? 1 : (double)ng);
-		sg[0] = gf * (-2 / de + 2 * nu / (de * de));
-		sg[1] = gf * k * nu / (de * de);
-	}
-	*val = r->sum ? total : total / (double)ng;
+	*val = mg_loss_dice_finish(r, w, nw, ng, nc, scale, sums);
 	for (int64_t n = 0; dp && n < N; n++)
 		for (int64_t c = c0; c < C; c++) {
 			const double *sg = sums + 3 * ((r->batch ? 0 : n) * nc + c - c0);
@@ -390,6 +392,18 @@ static double bce(const struct lx *l, double scale)
 	return total / M;
 }
 
+double mg_loss_ce_divisor(const struct mg_loss_args *r, int idx, double wsum, int64_t voxels)
+{
+	return r->sum ? 1 : idx ? wsum : (double)voxels;
+}
+
+double mg_loss_ce_value(const struct mg_loss_args *r, int64_t C, int idx, double nll,
+			double smooth, double M)
+{
+	double eps = r->label_smoothing;
+	return idx ? ((1 - eps) * nll + eps / (double)C * smooth) / M : smooth / M;
+}
+
 /* torch's CrossEntropyLoss(weight, label_smoothing) on the logits over all C channels:
  * class indices (a one-channel target truncated as .long()) or class probabilities (a
  * C-channel target); BCE for one channel, as DiceCELoss does. */
@@ -418,10 +432,7 @@ static int cross_entropy(const struct lx *l, double scale, double *val)
 		}
 		M += r->weight ? r->weight[(int64_t)v] : 1;
 	}
-	if (!idx)
-		M = (double)(N * S);
-	if (r->sum)
-		M = 1;
+	M = mg_loss_ce_divisor(r, idx, M, N * S);
 	for (int64_t n = 0; n < N; n++)
 		for (int64_t s = 0; s < S; s++) {
 			log_softmax(l, n, s, 0, ls, p);
@@ -439,9 +450,14 @@ static int cross_entropy(const struct lx *l, double scale, double *val)
 			if (l->dx)
 				log_softmax_back(l, n, s, 0, g, p);
 		}
-	*val = idx ? ((1 - eps) * nll + eps / (double)C * smooth) / M : smooth / M;
+	*val = mg_loss_ce_value(r, C, idx, nll, smooth, M);
 	free(ls);
 	return 0;
+}
+
+double mg_loss_focal_divisor(const struct mg_loss_args *r, int64_t N, int64_t C, int64_t S)
+{
+	return r->sum ? (double)S : (double)(N * (C - mg_loss_first_channel(r, C)) * S);
 }
 
 /* MONAI's FocalLoss on T after its one-hot step, over channels c0..: the sigmoid form
@@ -452,7 +468,7 @@ static int cross_entropy(const struct lx *l, double scale, double *val)
 static int focal(const struct lx *l, double scale, double *val)
 {
 	const struct mg_loss_args *r = l->r;
-	int64_t N = l->N, C = l->C, S = l->S, c0 = first_channel(r, C), nc = C - c0;
+	int64_t N = l->N, C = l->C, S = l->S, c0 = mg_loss_first_channel(r, C), nc = C - c0;
 	int sm = r->use_softmax;
 	double ga = r->gamma, *ls = malloc((size_t)nc * 3 * sizeof *ls), total = 0;
 	if (!ls)
@@ -460,7 +476,7 @@ static int focal(const struct lx *l, double scale, double *val)
 	double *p = ls + nc, *g = ls + 2 * nc;
 	/* a scalar alpha is dropped by the softmax form without the background (MONAI warns) */
 	const double *alpha = sm && !r->include_background && r->nalpha == 1 ? NULL : r->alpha;
-	double M = r->sum ? (double)S : (double)(N * nc * S);
+	double M = mg_loss_focal_divisor(r, N, C, S);
 	for (int64_t n = 0; n < N; n++)
 		for (int64_t s = 0; s < S; s++) {
 			if (sm)
@@ -509,7 +525,7 @@ static int evaluate(struct lx *l, double scale, double *val)
 	}
 	l->T = T ? T : l->t;
 	int nw;
-	const double *w = dice_weight(r, &nw);
+	const double *w = mg_loss_dice_weight(r, &nw);
 	switch (r->kind) {
 	case MG_LOSS_DICE:
 		rc = rc ? rc : dice(l, w, nw, scale, &a);
@@ -538,13 +554,11 @@ static int evaluate(struct lx *l, double scale, double *val)
 	return rc;
 }
 
-int mg_loss_kernel(const struct mg_loss_op *L, int grad, const struct mg_attr *a,
-		   struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
+int mg_loss_take(const struct mg_loss_op *L, int grad, const struct mg_attr *a,
+		 const struct mg_val *in, struct mg_loss_args *r, struct mg_err *e)
 {
 	const char *op = grad ? L->grad_name : L->name;
-	struct mg_err *e = k->err;
-	struct mg_loss_args r;
-	int rc = mg_loss_args(L, op, a, &r, e);
+	int rc = mg_loss_args(L, op, a, r, e);
 	char what[96];
 	snprintf(what, sizeof what, "%s target", op);
 	if (rc || (rc = mg_act_input(op, "input", &in[0], e)) ||
@@ -555,13 +569,35 @@ int mg_loss_kernel(const struct mg_loss_op *L, int grad, const struct mg_attr *a
 	if (grad && mg_tensor_numel(&in[2].t) != 1)
 		return mg_err_set(e, MG_ERR_SHAPE, "%s: dloss has %lld elements; expected one", op,
 				  (long long)mg_tensor_numel(&in[2].t));
-	if ((rc = check_shapes(&r, op, x->rank, x->dims, t->rank, t->dims, e)))
+	return check_shapes(r, op, x->rank, x->dims, t->rank, t->dims, e);
+}
+
+int mg_loss_value(const struct mg_tensor *x, double v, struct mg_val *out, struct mg_err *e)
+{
+	struct mg_tensor y;
+	int rc = mg_tensor_alloc(&y, x->dtype, 0, x->dims, e);
+	if (rc)
 		return rc;
+	mg_dtype_store(y.dtype, mg_tensor_data(&y), v);
+	mg_val_set_tensor(&out[0], y, NULL);
+	return 0;
+}
+
+int mg_loss_kernel(const struct mg_loss_op *L, int grad, const struct mg_attr *a,
+		   struct mg_val *in, struct mg_val *out, struct mg_kctx *k)
+{
+	const char *op = grad ? L->grad_name : L->name;
+	struct mg_err *e = k->err;
+	struct mg_loss_args r;
+	int rc = mg_loss_take(L, grad, a, in, &r, e);
+	if (rc)
+		return rc;
+	const struct mg_tensor *x = &in[0].t, *t = &in[1].t;
 	struct lx l = {.r = &r, .N = x->dims[0], .C = x->dims[1], .S = 1, .op = op, .e = e};
 	for (int i = 2; i < x->rank; i++)
 		l.S *= x->dims[i];
 	l.Ct = t->rank == x->rank ? t->dims[1] : 1;
-	struct mg_tensor fx, ft = {0}, fd = {0}, y;
+	struct mg_tensor fx, ft = {0}, fd = {0};
 	l.x = mg_act_f64(x, &fx, e);
 	l.t = l.x ? mg_act_f64(t, &ft, e) : NULL;
 	double scale = 1, v = 0;
@@ -577,13 +613,7 @@ int mg_loss_kernel(const struct mg_loss_op *L, int grad, const struct mg_attr *a
 		mg_tensor_release(&fd);
 		return rc;
 	}
-	if (grad)
-		return mg_act_result(&fd, x, out, e);
-	if ((rc = mg_tensor_alloc(&y, x->dtype, 0, x->dims, e)))
-		return rc;
-	mg_dtype_store(y.dtype, mg_tensor_data(&y), v);
-	mg_val_set_tensor(&out[0], y, NULL);
-	return 0;
+	return grad ? mg_act_result(&fd, x, out, e) : mg_loss_value(x, v, out, e);
 }
 
 int mg_loss_grad(struct mg_grad *c, int grad_op)

@@ -354,6 +354,16 @@ int mg_gen_ctype(enum mg_dtype ct);
 int32_t mg_gen_round(struct mg_kir *k, int32_t v, enum mg_dtype ct);
 /* A parameter slot of k holding v (pv[slot] = v), read as a node of the given type. */
 int32_t mg_gen_param(struct mg_kir *k, double *pv, int type, double v);
+/* Gathers along one axis of a tensor (the channels of a loss's logits, Softmax's dim):
+ * the element offset of the output index in tensor ti of k's rank (sum of index times
+ * stride), and the load of the element c steps of `stride` (an I64 node, a parameter)
+ * from there, in ti's dtype. */
+int32_t mg_gen_offset(struct mg_kir *k, int ti);
+int32_t mg_gen_gather(struct mg_kir *k, int ti, int32_t offset, int32_t stride, int64_t c);
+/* vals[sel] for an I64 or F64 node sel holding an integer: a chain of selects over
+ * vals[0..n), `other` where sel is none of them. */
+int32_t mg_gen_pick(struct mg_kir *k, int32_t sel, const int32_t *vals, int64_t n,
+		    int32_t other);
 /* The gen of every op with an `emit`: one kernel y = emit(x) (output laid out as x, with
  * x's meta), else the op's ref. */
 int mg_elementwise_gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,

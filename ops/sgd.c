@@ -8,7 +8,9 @@
  * after, and d becomes d + momentum b (nesterov) or b; then p -= lr d.
  * Inputs (param, grad) and, with momentum, (step, momentum_buffer): the step says which
  * is the first (torch's buffer is None there); outputs (param') or (param', step',
- * momentum_buffer'). Arithmetic in float64, rounded once per output. */
+ * momentum_buffer'). The reference computes in float64, rounded once per output; the
+ * generated kernels (float32 operands) repeat torch's float32 arithmetic (its scalars
+ * rounded to float32, add with alpha as a fused multiply-add: mg_optim_fma). */
 #include "optim.h"
 
 static const struct mg_attrdef attrs[] = {
@@ -46,6 +48,28 @@ static void update(const struct mg_attr *a, double t, int64_t n, const double *c
 	}
 }
 
+/* torch's float32 steps for output o (optim.h): x = (param, grad, -, momentum_buffer),
+ * outputs (param', -, momentum_buffer'). */
+static int32_t emit(const struct mg_attr *a, struct mg_kir *k, double *pv, double t,
+		    const int32_t *x, int o)
+{
+	enum { F = MG_DTYPE_F32 };
+	double mom = a[A_MOMENTUM].v.f, wd = a[A_WD].v.f;
+	int32_t p = x[0], d = a[A_MAXIMIZE].v.i ? mg_kir_op(k, MG_KOP_NEG, x[1], -1) : x[1];
+	if (wd != 0)
+		d = mg_optim_fma(k, mg_gen_param(k, pv, F, wd), p, d);
+	if (mom != 0) {
+		int32_t b = t == 1 ? d
+				   : mg_optim_fma(k, mg_gen_param(k, pv, F, 1 - a[A_DAMPENING].v.f), d,
+						  mg_kir_op(k, MG_KOP_MUL, x[3],
+							    mg_gen_param(k, pv, F, mom)));
+		if (o == 2)
+			return b;
+		d = a[A_NESTEROV].v.i ? mg_optim_fma(k, mg_gen_param(k, pv, F, mom), b, d) : b;
+	}
+	return mg_optim_fma(k, mg_gen_param(k, pv, F, -a[A_LR].v.f), d, p);
+}
+
 static int state(const struct mg_attr *a, const char **names)
 {
 	names[0] = "step", names[1] = "momentum_buffer";
@@ -74,6 +98,14 @@ static int kernel(const struct mg_attr *a, struct mg_val *in, struct mg_val *out
 	return mg_optim_kernel("SGD", update, ns ? 2 : -1, in, 2 + ns, out, 1 + ns, a, k);
 }
 
+static int gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
+	       struct mg_kctx *k)
+{
+	const char *names[MG_STEP_MAXIO];
+	int ns = state(a, names);
+	return mg_optim_gen("SGD", update, emit, ns ? 2 : -1, in, 2 + ns, out, 1 + ns, a, k);
+}
+
 const struct mg_opdef mg_op_sgd = {
 	.name = "SGD",
 	.synopsis = "one SGD step of a parameter (torch.optim.SGD)",
@@ -84,5 +116,6 @@ const struct mg_opdef mg_op_sgd = {
 	.nattrs = A_N,
 	.infer = infer,
 	.ref = kernel,
+	.gen = gen,
 	.state = state,
 };

@@ -29,17 +29,25 @@ static inline int32_t loss_add(struct mg_graph *gr, int32_t y, const char *gname
 }
 
 /* Binds vals[i] to plan input i (new references; what the slot held is released) and
- * runs the steps on the reference kernels for datalist item `item`. */
-static inline int loss_run(const struct mg_plan *p, const struct mg_tensor *vals,
-			   struct mg_val *slots, int64_t item, struct mg_err *e)
+ * runs the steps for datalist item `item` with backend (NULL: the reference kernels; else
+ * the ops' generated kernels). loss_run: on the reference kernels. */
+static inline int loss_run_on(const struct mg_plan *p, const struct mg_tensor *vals,
+			      struct mg_val *slots, int64_t item, struct mg_backend *backend,
+			      struct mg_err *e)
 {
-	struct mg_kctx k = {.err = e, .item = item};
+	struct mg_kctx k = {.err = e, .item = item, .backend = backend};
 	for (int i = 0; i < p->ninputs; i++) {
 		mg_val_release(&slots[p->inputs[i].slot]);
 		slots[p->inputs[i].slot].kind = MG_VK_TENSOR;
 		slots[p->inputs[i].slot].t = mg_tensor_share(&vals[i]);
 	}
 	return mg_exec_steps(p, slots, &k, NULL);
+}
+
+static inline int loss_run(const struct mg_plan *p, const struct mg_tensor *vals,
+			   struct mg_val *slots, int64_t item, struct mg_err *e)
+{
+	return loss_run_on(p, vals, slots, item, NULL, e);
 }
 
 static inline void loss_release(const struct mg_plan *p, struct mg_val *slots)

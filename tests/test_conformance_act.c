@@ -1,7 +1,8 @@
 /* test_conformance_act.c: the activation ops against the torch.nn modules MONAI's
  * get_act_layer builds (tests/golden/act/, made by tools/golden/gen_act.py).
  * Data cases: y = op(x[, w]) from the reference kernel, and from the generated kernel on
- * the kernel IR interpreter where the op has one; y and the gradients of sum(y * g) with
+ * the kernel IR interpreter where the op has one (an emit, or Softmax's own: one kernel
+ * per index along dim); y and the gradients of sum(y * g) with
  * respect to x (and PReLU's weight) from a graph of the op and that loss through the
  * autodiff pass, lowering and the reference kernels; all against torch's float32
  * forward and autograd:
@@ -41,7 +42,8 @@ static void data_case(const char *name, const struct mg_opdef *d, const struct m
 	int nin = t[1].buf ? 2 : 1, op = mg_op_find(d->name);
 	struct mg_kir_interp it;
 	mg_kir_interp_init(&it);
-	for (int gen = 0; gen < 1 + (d->emit != NULL); gen++) {
+	int has_gen = d->emit != NULL || d == mg_ops[MG_OP_Softmax];
+	for (int gen = 0; gen < 1 + has_gen; gen++) {
 		struct mg_val in[MG_STEP_MAXIO] = {{.kind = MG_VK_TENSOR, .t = t[0]},
 						   {.kind = MG_VK_TENSOR, .t = t[1]}};
 		struct mg_val out = {0};
@@ -49,7 +51,7 @@ static void data_case(const char *name, const struct mg_opdef *d, const struct m
 		struct mg_kctx k = {.err = &e, .backend = gen ? &it.b : NULL, .step = &st};
 		int64_t runs = it.runs;
 		CHECK_OK((gen ? d->gen : d->ref)(a, in, &out, &k), &e);
-		CHECK(!gen || it.runs == runs + 1, "%s: the generated kernel ran", name);
+		CHECK(!gen || it.runs > runs, "%s: the generated kernel ran", name);
 		cmp(name, gen ? "y (generated)" : "y", &out, &t[3]);
 		mg_val_release(&out);
 	}

@@ -7,15 +7,19 @@
  * float32): the loss |got - want| <= 1e-5 |want|; dx per element
  * |got - want| <= 1e-5 max|want| + 1e-5 |want| (the gradient's scale: a softmax's
  * backward cancels to values far below it). Largest errors are printed.
+ * Every data case runs again on the generated kernels (the LLVM JIT: float32 per voxel,
+ * float64 sums; loss_gen.c), within the same tolerances; error cases refuse on both.
  * Error cases: what MONAI or torch refuses, mgc refuses too (the type rule, or the kernel
  * for a label out of range), naming the op. */
+#include "../codegen/llvm.h"
 #include "check.h"
 #include "golden.h"
 #include "loss_graph.h"
 
 #define DIR MG_SOURCE_DIR "/tests/golden/losses/"
 
-static double max_loss_err, max_dx_err;
+static double max_loss_err[2], max_dx_err[2];
+static struct mg_backend *backend; /* NULL: the reference kernels */
 
 static struct mg_type type_of(const struct mg_tensor *t)
 {
@@ -44,7 +48,7 @@ static int train(int op, const struct mg_attr *a, const struct mg_tensor *x,
 	}
 	struct mg_val *slots = rc ? NULL : calloc((size_t)p->nslots, sizeof *slots);
 	struct mg_tensor vals[2] = {*x, *t};
-	if (!rc && !(rc = loss_run(p, vals, slots, 0, e))) {
+	if (!rc && !(rc = loss_run_on(p, vals, slots, 0, backend, e))) {
 		const struct mg_tensor *l = &slots[g->outputs[0]].t;
 		*loss = mg_dtype_load(l->dtype, mg_tensor_data(l));
 		CHECK(l->rank == 0 && l->dtype == x->dtype, "%s: the loss is a 0-d tensor of x's dtype",
@@ -71,16 +75,17 @@ static void data_case(const char *name, int op, const struct mg_attr *a, const c
 	double loss = NAN, want = cJSON_GetObjectItem(c, "loss")->valuedouble;
 	CHECK_OK(train(op, a, &t[0], &t[1], &loss, &dx, &e), &e);
 	double err = fabs(loss - want);
-	max_loss_err = fmax(max_loss_err, err / fabs(want));
-	CHECK(err <= 1e-5 * fabs(want), "%s: loss %.9g, MONAI %.9g", name, loss, want);
+	max_loss_err[!!backend] = fmax(max_loss_err[!!backend], err / fabs(want));
+	CHECK(err <= 1e-5 * fabs(want), "%s%s: loss %.9g, MONAI %.9g", name,
+	      backend ? " (generated)" : "", loss, want);
 	if (dx.buf && golden_same_shape(&dx, &t[2])) {
 		double scale = 0, derr = 0;
 		for (int64_t i = 0; i < mg_tensor_numel(&t[2]); i++)
 			scale = fmax(scale, fabs(((const float *)mg_tensor_data(&t[2]))[i]));
 		char label[128];
-		snprintf(label, sizeof label, "%s dx", name);
+		snprintf(label, sizeof label, "%s dx%s", name, backend ? " (generated)" : "");
 		CHECK(golden_compare(label, &dx, &t[2], 1e-5 * scale, 1e-5, &derr) == 0, "%s", label);
-		max_dx_err = fmax(max_dx_err, derr / scale);
+		max_dx_err[!!backend] = fmax(max_dx_err[!!backend], derr / scale);
 	} else {
 		CHECK(0, "%s: dx missing or of another shape", name);
 	}
@@ -117,8 +122,8 @@ static void error_case(const char *name, const struct mg_opdef *d, const struct 
 			((float *)mg_tensor_data(&v[0].t))[i] = 0;
 		for (int64_t i = 0; i < mg_tensor_numel(&v[1].t); i++)
 			((float *)mg_tensor_data(&v[1].t))[i] = (float)label->valuedouble;
-		struct mg_kctx k = {.err = &e};
-		rc = d->ref(a, v, &y, &k);
+		struct mg_kctx k = {.err = &e, .backend = backend};
+		rc = (backend ? d->gen : d->ref)(a, v, &y, &k);
 		mg_val_release(&y);
 		mg_val_release(&v[0]);
 		mg_val_release(&v[1]);
@@ -129,11 +134,10 @@ static void error_case(const char *name, const struct mg_opdef *d, const struct 
 	printf("%s: MONAI: %s\n  mgc: %s\n", name, monai, e.msg);
 }
 
-int main(void)
+/* Every case; returns the data cases' count in *ndata and the error cases' in *nerr. */
+static void all_cases(const cJSON *doc, int *ndata, int *nerr)
 {
-	cJSON *doc = golden_load_cases(DIR);
 	const cJSON *c;
-	int ndata = 0, nerr = 0;
 	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
 		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(c, "name"));
 		const char *opname = cJSON_GetStringValue(cJSON_GetObjectItem(c, "op"));
@@ -148,16 +152,37 @@ int main(void)
 		CHECK(rc == 0, "%s: arguments rejected: %s", name, e.msg);
 		if (!rc && cJSON_GetObjectItem(c, "files")) {
 			data_case(name, mg_op_find(opname), a, c);
-			ndata++;
+			++*ndata;
 		} else if (!rc) {
 			error_case(name, d, a, c);
-			nerr++;
+			++*nerr;
 		}
 		mg_arena_free(&arena);
 	}
-	cJSON_Delete(doc);
+}
+
+int main(void)
+{
+	cJSON *doc = golden_load_cases(DIR);
+	int ndata = 0, nerr = 0;
+	all_cases(doc, &ndata, &nerr);
 	CHECK(ndata >= 20 && nerr >= 10, "%d data and %d error cases", ndata, nerr);
+	struct mg_err e = {0};
+	struct mg_jit *jit = mg_jit_new(&e);
+	CHECK(jit, "%s", e.msg);
+	if (jit) {
+		struct mg_jit_backend jb;
+		mg_jit_backend_init(&jb, jit, NULL);
+		backend = &jb.b;
+		int n2 = 0, e2 = 0;
+		all_cases(doc, &n2, &e2);
+		CHECK(jb.runs > 0, "the losses ran no generated kernel");
+		backend = NULL;
+		mg_jit_free(jit);
+	}
+	cJSON_Delete(doc);
 	printf("%d data cases, %d refused; largest relative difference from MONAI: loss %.3g, "
-	       "dx %.3g (of max|dx|)\n", ndata, nerr, max_loss_err, max_dx_err);
+	       "dx %.3g (of max|dx|); generated kernels: loss %.3g, dx %.3g\n", ndata, nerr,
+	       max_loss_err[0], max_dx_err[0], max_loss_err[1], max_dx_err[1]);
 	return check_done();
 }
