@@ -1,13 +1,14 @@
 /* nets.c: a network's forward (eval) or forward + backward (train, loss sum(y * g))
  * through mgc's graph: MONAI's spleen UNet, whole-body / BraTS SegResNet, an nnU-Net
  * shaped DynUNet or the 3D DenseNet121 built by nets/, random weights, the default
- * backend (oneDNN convolutions, generated kernels on a pool), median wall time of runs after one
+ * backend (oneDNN convolutions, generated kernels), median wall time of runs after one
  * warm-up (wall and process CPU time: on a shared machine a one-thread run's CPU time is
  * its undisturbed wall time), and the time per op kind: the sum of each step's fastest
  * run (steadier than one run's on a shared machine).
- * usage: bench_nets unet|segresnet|brats|dynunet|densenet train|eval [N SIZE RUNS [DISABLE]]
+ * usage: bench_nets unet|segresnet|brats|dynunet|densenet train|eval
+ *        [N SIZE RUNS [DISABLE [KTHREADS]]]
  * (DISABLE: passes not to run, comma-separated, as mgc's --disable: "layout" measures
- * plain NCDHW activations) */
+ * plain NCDHW activations, "" none; KTHREADS: threads of the generated kernels, 1) */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s unet|segresnet|brats|dynunet|densenet train|eval "
-			"[N SIZE RUNS [DISABLE]]\n", argv[0]);
+			"[N SIZE RUNS [DISABLE [KTHREADS]]]\n", argv[0]);
 		return 2;
 	}
 	int pi = -1, train = !strcmp(argv[2], "train");
@@ -129,10 +130,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_nets: %s\n", e.msg);
 		return 1;
 	}
-	/* the generated kernels on as many threads as oneDNN's (OMP_NUM_THREADS, else every
-	 * core), as torch runs its elementwise ops */
-	const char *omp = getenv("OMP_NUM_THREADS");
-	struct mg_pool *pool = mg_pool_new(omp ? atoi(omp) : 0);
+	/* the generated kernels on KTHREADS threads of mgc's pool (1: the calling thread);
+	 * beside oneDNN's OpenMP threads, which spin after each call, more than one slowed
+	 * the step on a loaded 2-core machine */
+	int kthreads = argc > 7 ? atoi(argv[7]) : 1;
+	struct mg_pool *pool = kthreads > 1 ? mg_pool_new(kthreads) : NULL;
 	struct mg_jit_backend jb;
 	mg_jit_backend_init(&jb, jit, pool);
 	struct mg_val *inputs = calloc((size_t)p->ninputs, sizeof *inputs);

@@ -26,6 +26,13 @@ static int reads_plain(int op)
 	       op == MG_OP_GroupNormGrad || op == MG_OP_LayerNorm || op == MG_OP_LayerNormGrad;
 }
 
+/* Ops whose outputs are contiguous whatever their inputs: the weight gradients (torch's
+ * weight layout). */
+static int plain_out(int op)
+{
+	return op == MG_OP_ConvGradWeight || op == MG_OP_ConvTransposeGradWeight;
+}
+
 static int is_conv(int op) { return op == MG_OP_Conv || op == MG_OP_ConvTranspose; }
 
 /* Appends Contiguous(v, format); its output value, or -1. */
@@ -77,7 +84,7 @@ int mg_pass_layout(struct mg_graph *g, struct mg_err *e)
 				n->in[k] = to[n->in[k]];
 			hit |= n->in[k] >= nv || cl[n->in[k]];
 		}
-		for (int k = 0; hit && k < n->nout; k++)
+		for (int k = 0; hit && !plain_out(n->op) && k < n->nout; k++)
 			cl[n->out[k]] = 1;
 	}
 	/* the outputs: back to contiguous, the output keeping its value (callers hold it):

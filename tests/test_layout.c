@@ -132,6 +132,11 @@ static void unet_same(int dnn)
 	CHECK(strstr(on.dump, "Contiguous(") && strstr(on.dump, "channels_last") &&
 	      strstr(on.dump, "contiguous_format"), "the dump shows the conversions:\n%s",
 	      on.dump);
+	int nconv = 0;
+	for (const char *q = on.dump; (q = strstr(q, "Contiguous(")); q++)
+		nconv++;
+	CHECK(nconv == 2, "%d Contiguous nodes: x in, y out (the weight gradients are "
+	      "contiguous already)", nconv);
 	CHECK(on.n == off.n && on.n > 10, "outputs %d and %d", on.n, off.n);
 	CHECK(mg_tensor_is_contiguous(&on.out[0]), "the output comes back contiguous");
 	double worst = 0;
