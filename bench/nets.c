@@ -2,12 +2,18 @@
  * through mgc's graph: MONAI's spleen UNet, whole-body / BraTS SegResNet, an nnU-Net
  * shaped DynUNet or the 3D DenseNet121 built by nets/, random weights, the default
  * backend (oneDNN convolutions, generated kernels), median wall time of runs after one
- * warm-up, and the time per op kind of the last run.
- * usage: bench_nets unet|segresnet|brats|dynunet|densenet train|eval [N SIZE RUNS] */
+ * warm-up (wall and process CPU time: on a shared machine a one-thread run's CPU time is
+ * its undisturbed wall time), and the time per op kind: the sum of each step's fastest
+ * run (steadier than one run's on a shared machine).
+ * usage: bench_nets unet|segresnet|brats|dynunet|densenet train|eval
+ *        [N SIZE RUNS [DISABLE [KTHREADS]]]
+ * (DISABLE: passes not to run, comma-separated, as mgc's --disable: "layout" measures
+ * plain NCDHW activations, "" none; KTHREADS: threads of the generated kernels, 1) */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../codegen/llvm.h"
 #include "../nets/net.h"
@@ -60,6 +66,13 @@ static int fill(struct mg_val *v, const struct mg_type *t, const char *name, str
 	return 0;
 }
 
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -69,7 +82,8 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s unet|segresnet|brats|dynunet|densenet train|eval [N SIZE RUNS]\n", argv[0]);
+		fprintf(stderr, "usage: %s unet|segresnet|brats|dynunet|densenet train|eval "
+			"[N SIZE RUNS [DISABLE [KTHREADS]]]\n", argv[0]);
 		return 2;
 	}
 	int pi = -1, train = !strcmp(argv[2], "train");
@@ -105,7 +119,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; !rc && i < g->noutputs && no < 600; i++)
 		outs[no++] = g->outputs[i];
-	struct mg_pass_opts po = {0};
+	struct mg_pass_opts po = {.disable = argc > 6 ? argv[6] : NULL};
 	struct mg_arena arena = {0};
 	struct mg_plan *p = NULL;
 	if (!rc)
@@ -116,11 +130,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_nets: %s\n", e.msg);
 		return 1;
 	}
+	/* the generated kernels on KTHREADS threads of mgc's pool (1: the calling thread);
+	 * beside oneDNN's OpenMP threads, which spin after each call, more than one slowed
+	 * the step on a loaded 2-core machine */
+	int kthreads = argc > 7 ? atoi(argv[7]) : 1;
+	struct mg_pool *pool = kthreads > 1 ? mg_pool_new(kthreads) : NULL;
 	struct mg_jit_backend jb;
-	mg_jit_backend_init(&jb, jit, NULL);
+	mg_jit_backend_init(&jb, jit, pool);
 	struct mg_val *inputs = calloc((size_t)p->ninputs, sizeof *inputs);
 	struct mg_val *slots = calloc((size_t)p->nslots, sizeof *slots);
 	struct mg_step_stats *st = calloc((size_t)p->nsteps, sizeof *st);
+	struct mg_step_stats *best = calloc((size_t)p->nsteps, sizeof *best);
 	int64_t nparams = 0;
 	for (int i = 0; !rc && i < p->ninputs; i++) {
 		const struct mg_value *v = &g->values[g->inputs[i]];
@@ -128,15 +148,19 @@ int main(int argc, char **argv)
 		nparams += v->param == MG_PARAM_LEARNED ? mg_tensor_numel(&inputs[i].t) : 0;
 	}
 	double *times = calloc((size_t)runs + 1, sizeof *times);
+	double *cpu = calloc((size_t)runs + 1, sizeof *cpu);
 	for (int r = 0; !rc && r <= runs; r++) {
-		if (r == runs)
-			memset(st, 0, (size_t)p->nsteps * sizeof *st);
+		memset(st, 0, (size_t)p->nsteps * sizeof *st);
 		for (int i = 0; i < p->ninputs; i++)
 			mg_val_share(&slots[p->inputs[i].slot], &inputs[i], &e);
 		struct mg_kctx k = {.err = &e, .backend = &jb.b};
-		double t0 = mg_now();
-		rc = mg_exec_steps(p, slots, &k, r == runs ? st : NULL);
+		double t0 = mg_now(), c0 = cpu_now();
+		rc = mg_exec_steps(p, slots, &k, r ? st : NULL);
 		times[r] = mg_now() - t0;
+		cpu[r] = cpu_now() - c0;
+		for (int i = 0; r && i < p->nsteps; i++)
+			if (r == 1 || st[i].ns < best[i].ns)
+				best[i] = st[i];
 		for (int i = 0; i < p->nslots; i++)
 			mg_val_release(&slots[i]);
 	}
@@ -146,10 +170,12 @@ int main(int argc, char **argv)
 	}
 	/* times[0] is the warm-up (primitive creation, kernel compilation) */
 	qsort(times + 1, (size_t)runs, sizeof *times, cmp);
+	qsort(cpu + 1, (size_t)runs, sizeof *cpu, cmp);
 	printf("mgc %s %s N=%lld %lld^3: %lld parameters, %d steps; median %.3f s, best %.3f s "
-	       "(first run %.3f s)\n", argv[1], argv[2], (long long)N, (long long)S,
-	       (long long)nparams, p->nsteps, times[1 + (runs - 1) / 2], times[1], times[0]);
-	/* time per op of the profiled run, largest first */
+	       "(first run %.3f s); CPU time median %.3f s\n", argv[1], argv[2], (long long)N,
+	       (long long)S, (long long)nparams, p->nsteps, times[1 + (runs - 1) / 2], times[1],
+	       times[0], cpu[1 + (runs - 1) / 2]);
+	/* time per op, largest first */
 	struct { const char *op; double s; int64_t n; } by[128];
 	int nb = 0;
 	for (int i = 0; i < p->nsteps; i++) {
@@ -159,7 +185,7 @@ int main(int argc, char **argv)
 		if (j == nb && nb < 128)
 			by[nb++] = (typeof(by[0])){p->steps[i].op, 0, 0};
 		if (j < nb)
-			by[j].s += st[i].ns * 1e-9, by[j].n += st[i].calls;
+			by[j].s += best[i].ns * 1e-9, by[j].n += best[i].calls;
 	}
 	for (int i = 0; i < nb; i++)
 		for (int j = i + 1; j < nb; j++)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """torch_nets.py: the same networks and steps as bench/nets.c in PyTorch with MONAI's
-classes: forward (eval, no_grad) or forward + backward of sum(y * g) (train).
+classes: forward (eval, no_grad) or forward + backward of sum(y * g) (train); wall and process
+CPU time (on a shared machine a one-thread run's CPU time is its undisturbed wall time).
 usage: python3 bench/torch_nets.py unet|segresnet|brats|dynunet|densenet train|eval [N SIZE RUNS]"""
 import sys
 import time
@@ -29,9 +30,9 @@ n, s, runs = (int(a) for a in (sys.argv[3:] + ["2", "96", "3"][len(sys.argv) - 3
 make, cin = PRESETS[name]
 model = make()
 x = torch.randn(n, cin, s, s, s)
-times = []
+times, cpu = [], []
 for r in range(runs + 1):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if mode == "train":
         model.train()
         model.zero_grad()
@@ -42,7 +43,8 @@ for r in range(runs + 1):
         with torch.no_grad():
             y = model(x)
     times.append(time.perf_counter() - t0)
-first, rest = times[0], sorted(times[1:])
+    cpu.append(time.process_time() - c0)
+first, rest, crest = times[0], sorted(times[1:]), sorted(cpu[1:])
 print(f"torch {name} {mode} N={n} {s}^3: median {rest[(runs - 1) // 2]:.3f} s, "
       f"best {rest[0]:.3f} s (first run {first:.3f} s; torch {torch.__version__}, "
-      f"{torch.get_num_threads()} threads)")
+      f"{torch.get_num_threads()} threads); CPU time median {crest[(runs - 1) // 2]:.3f} s")

@@ -223,12 +223,19 @@ static int same_dims(const char *what, const struct mg_tensor *t, int rank, cons
 				  "convolution", what);
 }
 
-/* A new tensor of dims d in like's memory order (an activation keeps its layout). */
+/* A new tensor of dims d in like's memory order (an activation keeps its layout), but
+ * contiguous rather than channels-last when it has fewer than 8 channels: oneDNN's
+ * kernels vectorize along the channels there, and a network's last few channels (its
+ * classes) run 3-10x slower channels-last than plain (docs/networks.md). */
 static int alloc_as(struct mg_tensor *t, const struct mg_tensor *like, enum mg_dtype dt,
 		    int rank, const int64_t *d, struct mg_err *e)
 {
 	struct mg_tensor shape = *like; /* read only: its strides order the new tensor */
+	int order[MG_MAX_RANK];
 	memcpy(shape.dims, d, (size_t)rank * sizeof *d);
+	mg_tensor_order(&shape, order);
+	if (rank >= 3 && d[1] < 8 && order[0] == 1)
+		return mg_tensor_alloc(t, dt, rank, d, e);
 	return mg_tensor_alloc_like(t, &shape, dt, e);
 }
 
@@ -266,7 +273,7 @@ const struct mg_tensor *mg_nn_dnn_operand(const struct mg_tensor *t, struct mg_t
 int mg_conv_compute(enum mg_dnn_pass pass, const struct mg_conv_geom *g, int transposed,
 		    int dnn, const struct mg_tensor *a, const struct mg_tensor *b,
 		    const struct mg_tensor *bias, struct mg_tensor *out, struct mg_tensor *dbias,
-		    struct mg_err *e)
+		    const struct mg_tensor *like, struct mg_err *e)
 {
 	int r = 2 + g->sdim, t = transposed != 0;
 	int64_t bigd[5] = {g->n, g->cin}, smalld[5] = {g->n, g->cout},
@@ -303,7 +310,7 @@ int mg_conv_compute(enum mg_dnn_pass pass, const struct mg_conv_geom *g, int tra
 		rc = !pa || !pb || (bias && pass == MG_DNN_FWD && !pc) ? e->code : 0;
 		if (!rc)
 			rc = pass == MG_DNN_BWD_WEIGHTS ? mg_tensor_alloc(out, MG_DTYPE_F32, r, outd, e)
-							: alloc_as(out, a, MG_DTYPE_F32, r, outd, e);
+							: alloc_as(out, like ? like : a, MG_DTYPE_F32, r, outd, e);
 		if (!rc && dbias && pass == MG_DNN_BWD_WEIGHTS)
 			rc = mg_tensor_alloc(dbias, MG_DTYPE_F32, 1, &nb, e);
 		if (!rc)
@@ -330,7 +337,7 @@ int mg_conv_compute(enum mg_dnn_pass pass, const struct mg_conv_geom *g, int tra
 		mg_bias_add_ref(g->n, nb, bs, mg_tensor_data(res), mg_tensor_data(&fb));
 	}
 	rc = pass == MG_DNN_BWD_WEIGHTS ? mg_tensor_alloc(out, a->dtype, r, outd, e)
-					: alloc_as(out, a, a->dtype, r, outd, e);
+					: alloc_as(out, like ? like : a, a->dtype, r, outd, e);
 	if (rc)
 		goto ref_done;
 	mg_tensor_convert(out, res);
@@ -401,11 +408,11 @@ int mg_conv_kernel(const char *op, int transposed, enum mg_dnn_pass pass, int dn
 	struct mg_tensor y, db = {0};
 	const struct mg_tensor *dy = &in[2].t;
 	if (pass == MG_DNN_FWD)
-		rc = mg_conv_compute(pass, &g, transposed, dnn, x, w, b, &y, NULL, k->err);
+		rc = mg_conv_compute(pass, &g, transposed, dnn, x, w, b, &y, NULL, NULL, k->err);
 	else if (pass == MG_DNN_BWD_DATA)
-		rc = mg_conv_compute(pass, &g, transposed, dnn, dy, w, NULL, &y, NULL, k->err);
+		rc = mg_conv_compute(pass, &g, transposed, dnn, dy, w, NULL, &y, NULL, x, k->err);
 	else
-		rc = mg_conv_compute(pass, &g, transposed, dnn, x, dy, NULL, &y, b ? &db : NULL,
+		rc = mg_conv_compute(pass, &g, transposed, dnn, x, dy, NULL, &y, b ? &db : NULL, NULL,
 				     k->err);
 	if (rc) {
 		mg_err_prefix(k->err, "%s", op);

@@ -52,12 +52,13 @@ void mg_bias_grad_ref(int64_t n, int64_t c, int64_t s, const double *dt, double 
  *   MG_DNN_BWD_WEIGHTS  a = x, b = dy -> out = dw (torch's layout), *dbias when not NULL
  * dnn 0: the reference kernels (float32 or float64 data, float64 arithmetic); 1: oneDNN
  * (float32; operands with negative or zero strides are copied first). Activations come
- * out in the memory order of `a` (a channels-last input gives a channels-last output),
- * in a's dtype. */
+ * out in the memory order of `like` (NULL: of `a`; a channels-last input gives a
+ * channels-last output), in a's dtype: the Conv ops pass the forward's x for dx, so that
+ * a data gradient has its input's layout (as torch's), whatever dy's. */
 int mg_conv_compute(enum mg_dnn_pass pass, const struct mg_conv_geom *g, int transposed,
 		    int dnn, const struct mg_tensor *a, const struct mg_tensor *b,
 		    const struct mg_tensor *bias, struct mg_tensor *out, struct mg_tensor *dbias,
-		    struct mg_err *e);
+		    const struct mg_tensor *like, struct mg_err *e);
 
 /* c (m, n) = a (m, k) b (k, n) (+ bias (n) when not NULL) in float64, operands read
  * through their strides (sa: a's row and column strides ...), c contiguous: Linear's

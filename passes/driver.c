@@ -8,6 +8,9 @@ const struct mg_pass mg_passes[] = {
 	 "fusion passes then fuse both directions)", mg_pass_autodiff},
 	{"optimizer", "the parameters' gradients -> their optimizer's updates (param.new, "
 	 "its state)", mg_pass_optimizer},
+	{"layout", "a network's activations channels-last: Contiguous nodes at the graph's "
+	 "inputs the convolutions read and at its outputs computed from them",
+	 mg_pass_layout},
 	{"fuse-spatial", "runs of spatial ops on one value -> one FusedSpatial node",
 	 mg_pass_fuse_spatial},
 	{"fuse-elementwise", "runs of elementwise ops on one value -> one FusedElementwise node",

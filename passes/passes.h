@@ -14,6 +14,7 @@ struct mg_pass {
 
 int mg_pass_autodiff(struct mg_graph *g, struct mg_err *e);
 int mg_pass_optimizer(struct mg_graph *g, struct mg_err *e);
+int mg_pass_layout(struct mg_graph *g, struct mg_err *e);
 int mg_pass_infer_types(struct mg_graph *g, struct mg_err *e);
 int mg_pass_fuse_spatial(struct mg_graph *g, struct mg_err *e);
 int mg_pass_fuse_elementwise(struct mg_graph *g, struct mg_err *e);

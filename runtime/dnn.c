@@ -241,11 +241,14 @@ static const struct {
 	 dnnl_dilated_deconvolution_backward_weights_desc_init, dnnl_deconvolution_direct},
 };
 
-/* The primitive descriptor of pass k on the operands' layouts; any: on the activation
- * layout oneDNN prefers (the operands are then reordered). */
+/* The activation layouts a convolution's primitive may run on: the operands' own, the
+ * one oneDNN prefers, or plain NCDHW (the operands reordered into the last two). */
+enum { ACT_GIVEN, ACT_ANY, ACT_PLAIN };
+
+/* The primitive descriptor of pass k on activation layout act (enum above). */
 static int conv_pd(struct dnn_entry *en, const struct dnn_key *k,
 		   const struct mg_tensor *const op[DNN_NOP],
-		   int any, dnnl_primitive_desc_t *pd_out, struct mg_err *e)
+		   int act, dnnl_primitive_desc_t *pd_out, struct mg_err *e)
 {
 	const struct mg_conv_geom *g = &k->g;
 	int t = k->transposed, rc = 0;
@@ -267,11 +270,13 @@ static int conv_pd(struct dnn_entry *en, const struct dnn_key *k,
 	int ws = k->kind == MG_DNN_BWD_WEIGHTS ? 3 : 1; /* the operand holding torch's weights */
 	TRY(mg_dnn_md_of(&src, xs), "source layout");
 	TRY(mg_dnn_md_of(&dst, ys), "destination layout");
-	if (any) {
-		TRY(dnnl_memory_desc_init_by_tag(&src, src.ndims, src.dims, dnnl_f32,
-						 dnnl_format_tag_any), "source layout");
-		TRY(dnnl_memory_desc_init_by_tag(&dst, dst.ndims, dst.dims, dnnl_f32,
-						 dnnl_format_tag_any), "destination layout");
+	if (act != ACT_GIVEN) {
+		static const dnnl_format_tag_t plain[6] = {0, 0, 0, dnnl_abc, dnnl_abcd, dnnl_abcde};
+		dnnl_format_tag_t tag = act == ACT_ANY ? dnnl_format_tag_any : plain[src.ndims];
+		TRY(dnnl_memory_desc_init_by_tag(&src, src.ndims, src.dims, dnnl_f32, tag),
+		    "source layout");
+		TRY(dnnl_memory_desc_init_by_tag(&dst, dst.ndims, dst.dims, dnnl_f32, tag),
+		    "destination layout");
 	}
 	if (bs)
 		TRY(mg_dnn_md_of(&bias, bs), "bias layout");
@@ -313,23 +318,54 @@ out:
 	return rc;
 }
 
-/* The convolution's primitive on oneDNN's preferred activation layout (blocked) when it
- * has a direct kernel there, the given tensors reordered in and out: plain layouts have
- * no direct kernel (im2col + gemm, 4-10x slower) and channels-last ones were no faster
- * than blocked plus the reorders here (docs/networks.md). Else (no direct kernel on any
- * layout, as for the 3D weight gradient without AVX-512) the fallback runs on the given
- * layouts, saving the reorders. */
+/* Whether operand i is channels-last: the channel axis (1) the fastest (a single
+ * channel's axis of stride 0 says so, ops/contiguous.c). */
+static int channels_last(const struct dnn_key *k, int i)
+{
+	int r = k->rank[i];
+	if (r < 3 || (k->dims[i][1] == 1 ? k->strides[i][1] != 0 : k->strides[i][1] != 1))
+		return 0;
+	for (int j = 2; j < r; j++)
+		if (k->dims[i][j] > 1 && k->strides[i][j] < k->dims[i][1])
+			return 0;
+	return 1;
+}
+
+/* Whether pd runs oneDNN's reference loops (100x slower than its gemm fallback). */
+static int reference(dnnl_primitive_desc_t pd)
+{
+	const char *impl = NULL;
+	dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+	return !impl || strstr(impl, "ref");
+}
+
+/* The convolution's primitive, on the first of these with a direct kernel: the given
+ * layouts when both activations are channels-last (the layout pass's, passes/layout.c:
+ * no reorders at all); oneDNN's preferred activation layout (blocked), the given tensors
+ * reordered in and out (plain layouts have no direct kernel: im2col + gemm, 4-10x
+ * slower). Else (no direct kernel on any layout, as for the 3D weight gradient without
+ * AVX-512) the fallback runs on the given layouts, saving the reorders, unless that is
+ * the reference (channels-last with one input channel) and plain NCDHW has gemm. */
 static int conv_create(struct dnn_entry *en, const struct dnn_key *k,
 		       const struct mg_tensor *const op[DNN_NOP], struct mg_err *e)
 {
+	static const int tries[] = {ACT_GIVEN, ACT_ANY, ACT_GIVEN, ACT_PLAIN};
 	dnnl_primitive_desc_t pd = NULL;
 	struct mg_err e2 = {0};
-	if (conv_pd(en, k, op, 1, &pd, &e2) == 0 && direct(pd))
-		return mg_dnn_entry_finish(en, op, pd, e);
-	if (pd)
-		dnnl_primitive_desc_destroy(pd);
-	pd = NULL;
-	int rc = conv_pd(en, k, op, 0, &pd, e);
+	int act = k->kind == MG_DNN_BWD_WEIGHTS ? 1 : 3; /* the second activation's slot */
+	int first = channels_last(k, 0) && channels_last(k, act) ? 0 : 1;
+	for (int i = first; i < 4; i++) {
+		struct mg_err *ei = i == 2 ? e : &e2; /* the given layout's error is the one */
+		int rc = conv_pd(en, k, op, tries[i], &pd, ei);
+		if (rc && i == 2)
+			return rc;
+		if (!rc && (i < 2 ? direct(pd) : i == 3 || !reference(pd)))
+			return mg_dnn_entry_finish(en, op, pd, e);
+		if (pd)
+			dnnl_primitive_desc_destroy(pd);
+		pd = NULL;
+	}
+	int rc = conv_pd(en, k, op, ACT_GIVEN, &pd, e);
 	return rc ? rc : mg_dnn_entry_finish(en, op, pd, e);
 }
 

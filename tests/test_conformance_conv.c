@@ -66,9 +66,9 @@ static void data_case(const char *name, const struct mg_opdef *d, const struct m
 			CHECK_OK(mg_conv_geometry(d->name, a, transposed, x->rank, x->dims, w->rank,
 						  w->dims, b ? b->dims[0] : -1, &geo, &e), &e);
 			CHECK_OK(mg_conv_compute(MG_DNN_BWD_DATA, &geo, transposed, dnn, g, w, NULL,
-						 &dx, NULL, &e), &e);
+						 &dx, NULL, NULL, &e), &e);
 			CHECK_OK(mg_conv_compute(MG_DNN_BWD_WEIGHTS, &geo, transposed, dnn, x, g, NULL,
-						 &dw, b ? &db : NULL, &e), &e);
+						 &dw, b ? &db : NULL, NULL, &e), &e);
 		}
 		if (dx.buf)
 			cmp(name, "dx", dnn, &dx, &t[5]);

@@ -135,7 +135,7 @@ static void fd_operand(const struct cfg *c, const struct mg_conv_geom *g, struct
 			struct mg_tensor y;
 			p[i] = v + (s ? -h : h);
 			CHECK_OK(mg_conv_compute(MG_DNN_FWD, g, c->transposed, 0, op[0], op[1],
-						 c->bias ? op[2] : NULL, &y, NULL, &e), &e);
+						 c->bias ? op[2] : NULL, &y, NULL, NULL, &e), &e);
 			l[s] = dot(&y, gy);
 			mg_tensor_release(&y);
 		}
@@ -170,9 +170,9 @@ static void fd_case(const struct cfg *c)
 	make(&b, MG_DTYPE_F64, 1, &bd, PLAIN);
 	make(&gy, MG_DTYPE_F64, r, yd, PLAIN);
 	CHECK_OK(mg_conv_compute(MG_DNN_BWD_DATA, &g, c->transposed, 0, &gy, &w, NULL, &dx, NULL,
-				 &e), &e);
+				 NULL, &e), &e);
 	CHECK_OK(mg_conv_compute(MG_DNN_BWD_WEIGHTS, &g, c->transposed, 0, &x, &gy, NULL, &dw,
-				 &db, &e), &e);
+				 &db, NULL, &e), &e);
 	struct mg_tensor *op[3] = {&x, &w, &b};
 	fd_operand(c, &g, op, &gy, 0, &dx);
 	fd_operand(c, &g, op, &gy, 1, &dw);
@@ -224,12 +224,12 @@ static void dnn_case(const struct cfg *c, enum layout lay)
 		const struct mg_tensor *pb = pass == MG_DNN_BWD_WEIGHTS ? &dy : &w;
 		int want_b = pass == MG_DNN_BWD_WEIGHTS && c->bias;
 		int rc = mg_conv_compute(pass, &g, c->transposed, 1, pa, pb, bias, &got,
-					 want_b ? &gotb : NULL, &e);
+					 want_b ? &gotb : NULL, NULL, &e);
 		CHECK(rc == 0, "%s %s pass %d layout %d: %s",
 		      c->transposed ? "ConvTranspose" : "Conv", c->args, pass, lay, e.msg);
 		mg_err_clear(&e);
 		CHECK_OK(mg_conv_compute(pass, &g, c->transposed, 0, pa, pb, bias, &want,
-					 want_b ? &wantb : NULL, &e), &e);
+					 want_b ? &wantb : NULL, NULL, &e), &e);
 		if (rc) {
 			mg_tensor_release(&want);
 			if (want_b)
@@ -268,6 +268,14 @@ static const struct cfg cases[] = {
 	{1, 1, 2, 3, 3, {3, 2, 2}, {2, 2, 2}, "{\"stride\": 2}", 1},
 	{1, 2, 4, 6, 3, {3, 1, 2}, {3, 1, 2}, "{\"stride\": [1, 2, 3], \"padding\": [1, 0, 1], "
 					    "\"dilation\": [2, 1, 1], \"groups\": 2}", 1},
+	/* 8 channels or more: channels-last runs oneDNN's kernels on the given layout
+	 * (dnn.c), fewer come out contiguous (conv.c) */
+	{0, 2, 8, 16, 3, {5, 4, 3}, {3, 3, 3}, "{\"padding\": 1}", 1},
+	{0, 1, 16, 8, 3, {6, 5, 4}, {3, 3, 3}, "{\"stride\": 2, \"padding\": 1}", 1},
+	{0, 1, 8, 2, 3, {4, 4, 3}, {3, 3, 3}, "{\"padding\": 1}", 0},
+	{1, 2, 16, 8, 3, {3, 2, 2}, {3, 3, 3}, "{\"stride\": 2, \"padding\": 1, "
+					      "\"output_padding\": 1}", 1},
+	{0, 1, 8, 8, 2, {7, 6}, {3, 3}, "{\"padding\": 1}", 0},
 };
 
 /* Linear: finite differences (float64, reference) and oneDNN against the reference. */
@@ -344,19 +352,19 @@ static void cache_reuse(void)
 	struct mg_conv_geom g;
 	struct mg_err e = {0};
 	int64_t xd[5], wd[5];
-	const struct cfg c = {0, 1, 4, 4, 2, {8, 8}, {3, 3}, "{\"padding\": 1}", 1};
+	const struct cfg c = {0, 1, 8, 8, 2, {8, 8}, {3, 3}, "{\"padding\": 1}", 1};
 	if (setup(&c, &g, xd, wd, &arena, a))
 		return;
 	struct mg_tensor x, w, b, y;
-	int64_t bd = 4;
+	int64_t bd = 8;
 	make(&x, MG_DTYPE_F32, 4, xd, CHANNELS_LAST);
 	make(&w, MG_DTYPE_F32, 4, wd, PLAIN);
 	make(&b, MG_DTYPE_F32, 1, &bd, PLAIN);
 	int64_t before = 0;
 	for (int it = 0; it < 3; it++) {
-		CHECK_OK(mg_conv_compute(MG_DNN_FWD, &g, 0, 1, &x, &w, &b, &y, NULL, &e), &e);
+		CHECK_OK(mg_conv_compute(MG_DNN_FWD, &g, 0, 1, &x, &w, &b, &y, NULL, NULL, &e), &e);
 		/* the output keeps x's channels-last layout */
-		CHECK(y.strides[1] == 1 && y.strides[3] == 4, "output strides %lld %lld",
+		CHECK(y.strides[1] == 1 && y.strides[3] == 8, "output strides %lld %lld",
 		      (long long)y.strides[1], (long long)y.strides[3]);
 		mg_tensor_release(&y);
 		if (it == 0)
@@ -381,7 +389,7 @@ static void threads_one(void *p, int64_t i, int worker)
 	struct mg_err e = {0};
 	struct mg_tensor y;
 	c->bad[i] = -1;
-	if (mg_conv_compute(MG_DNN_FWD, c->g, 0, 1, c->x, c->w, c->b, &y, NULL, &e))
+	if (mg_conv_compute(MG_DNN_FWD, c->g, 0, 1, c->x, c->w, c->b, &y, NULL, NULL, &e))
 		return;
 	const float *py = mg_tensor_data(&y), *pw = mg_tensor_data(c->want);
 	c->bad[i] = 0;
@@ -406,7 +414,7 @@ static void threads(void)
 	make(&x, MG_DTYPE_F32, 5, xd, PLAIN);
 	make(&w, MG_DTYPE_F32, 5, wd, PLAIN);
 	make(&b, MG_DTYPE_F32, 1, &bd, PLAIN);
-	CHECK_OK(mg_conv_compute(MG_DNN_FWD, &g, 0, 0, &x, &w, &b, &want, NULL, &e), &e);
+	CHECK_OK(mg_conv_compute(MG_DNN_FWD, &g, 0, 0, &x, &w, &b, &want, NULL, NULL, &e), &e);
 	struct threads_ctx ctx = {&g, &x, &w, &b, &want, {0}};
 	struct mg_pool *pool = mg_pool_new(2);
 	mg_pool_for(pool, 8, threads_one, &ctx);
