@@ -119,6 +119,41 @@ static LLVMValueRef red_fold(struct mg_llvm_emit *em, enum mg_kred kind, LLVMVal
 	return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, v, v, ""), v, m, "");
 }
 
+/* Histogram r's counts of this body's lanes: when any lane counts (mask true, bin in
+ * range), each lane adds 1 to its bin in the slice's acc, or 0 to the histogram's own
+ * slot (which so stays 0): no branch per lane, one per vector, mostly not taken where
+ * the mask is rare. */
+static void hist_count(struct mg_llvm_emit *em, int r)
+{
+	const struct mg_kir *k = em->k;
+	LLVMBuilderRef b = em->b;
+	LLVMValueRef bin = em->val[k->red[r].value];
+	LLVMValueRef in = LLVMBuildICmp(b, LLVMIntULT, bin, mg_llvm_splat(em,
+		LLVMConstInt(em->i64, (unsigned long long)k->info.bins[r], 0)), "");
+	if (k->red[r].mask >= 0)
+		in = LLVMBuildAnd(b, in, em->val[k->red[r].mask], "");
+	LLVMValueRef any = LLVMBuildICmp(b, LLVMIntNE,
+		LLVMBuildBitCast(b, in, LLVMIntTypeInContext(em->ctx, (unsigned)em->width), ""),
+		LLVMConstInt(LLVMIntTypeInContext(em->ctx, (unsigned)em->width), 0, 0), "");
+	LLVMBasicBlockRef count = LLVMAppendBasicBlockInContext(em->ctx, em->fn, "hist");
+	LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(em->ctx, em->fn, "histnext");
+	LLVMBuildCondBr(b, any, count, next);
+	LLVMPositionBuilderAtEnd(b, count);
+	LLVMValueRef at = LLVMConstInt(em->i64, (unsigned long long)mg_kinfo_bins_at(&k->info, r), 0);
+	LLVMValueRef own = LLVMConstInt(em->i64, (unsigned)r, 0);
+	for (int l = 0; l < em->width; l++) {
+		LLVMValueRef lane = LLVMConstInt(em->i32, (unsigned)l, 0);
+		LLVMValueRef c = LLVMBuildExtractElement(b, in, lane, "");
+		LLVMValueRef i = LLVMBuildSelect(b, c, LLVMBuildAdd(b, at,
+			LLVMBuildExtractElement(b, bin, lane, ""), ""), own, "");
+		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, em->f64, LLVMGetParam(em->fn, 3), &i, 1, "");
+		LLVMValueRef one = LLVMBuildSelect(b, c, LLVMConstReal(em->f64, 1), LLVMConstReal(em->f64, 0), "");
+		LLVMBuildStore(b, LLVMBuildFAdd(b, LLVMBuildLoad2(b, em->f64, p, ""), one, ""), p);
+	}
+	LLVMBuildBr(b, next);
+	LLVMPositionBuilderAtEnd(b, next);
+}
+
 /* The body at em->width: every live node, the store, the reductions into accs. */
 static void emit_body(struct mg_llvm_emit *em, LLVMValueRef *accs)
 {
@@ -137,6 +172,10 @@ static void emit_body(struct mg_llvm_emit *em, LLVMValueRef *accs)
 	if (k->store >= 0)
 		store_at(em, em->val[k->store]);
 	for (int r = 0; r < k->info.nred; r++) {
+		if (k->red[r].kind == MG_KRED_HIST) {
+			hist_count(em, r);
+			continue;
+		}
 		LLVMTypeRef vt = mg_llvm_vec(em, em->f64);
 		LLVMValueRef acc = LLVMBuildLoad2(em->b, vt, accs[r], "");
 		LLVMValueRef v = red_fold(em, k->red[r].kind, acc, em->val[k->red[r].value]);
@@ -247,6 +286,8 @@ static void finish_reductions(struct mg_llvm_emit *em, LLVMValueRef *vacc, LLVMV
 {
 	LLVMBuilderRef b = em->b;
 	for (int r = 0; r < em->k->info.nred; r++) {
+		if (em->k->red[r].kind == MG_KRED_HIST) /* counted in place */
+			continue;
 		LLVMValueRef c = LLVMConstInt(em->i64, (unsigned)r, 0);
 		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, em->f64, LLVMGetParam(em->fn, 3), &c, 1, "");
 		LLVMValueRef a = LLVMBuildLoad2(b, em->f64, p, "");

@@ -7,7 +7,8 @@
  *   ntensors   u8 (0..8), then per tensor: dtype u8, rank u8
  *   nparams    u8 (0..32)
  *   store      svarint (-1: none)
- *   nred       u8 (0..8), then per reduction: kind u8, value svarint, mask svarint
+ *   nred       u8 (0..8), then per reduction: kind u8, value svarint, mask svarint,
+ *              and for a histogram (kind 3) its bins, uvarint (1..4096)
  *   nnodes     uvarint, then per node: op u8, type u8, a byte of flags saying which
  *              fields differ from a builder's defaults (bit 0 a, 1 b, 2 c: -1; 3 i,
  *              4 j: 0; 5 f: +0.0), then those fields: a b c i j as svarints, f as its
@@ -108,6 +109,8 @@ int mg_kir_write(const struct mg_kir *k, unsigned char **out, size_t *n, struct 
 		put_u8(&w, (unsigned)k->red[r].kind);
 		put_svarint(&w, k->red[r].value);
 		put_svarint(&w, k->red[r].mask);
+		if (k->red[r].kind == MG_KRED_HIST)
+			put_uvarint(&w, (uint64_t)k->info.bins[r]);
 	}
 	put_uvarint(&w, (uint64_t)k->nnodes);
 	for (int32_t i = 0; i < k->nnodes; i++) {
@@ -297,11 +300,17 @@ static int read_header(struct rbuf *r, struct mg_kir *k, struct mg_arena *arena)
 		return r->e->code;
 	k->info.nred = (int)v;
 	for (int i = 0; i < k->info.nred; i++) {
-		if (get_u8(r, MG_KRED_MAX, "unknown reduction", &w) ||
+		if (get_u8(r, MG_KRED_HIST, "unknown reduction", &w) ||
 		    get_ref(r, &k->red[i].value) || get_ref(r, &k->red[i].mask))
 			return r->e->code;
 		k->red[i].kind = (enum mg_kred)w;
 		k->info.red[i] = (enum mg_kred)w;
+		uint64_t bins;
+		if (w == MG_KRED_HIST && get_uvarint(r, &bins))
+			return r->e->code;
+		if (w == MG_KRED_HIST && (bins < 1 || bins > MG_KMAX_BINS))
+			return fail(r, "histogram bins outside 1..4096");
+		k->info.bins[i] = w == MG_KRED_HIST ? (int32_t)bins : 0;
 	}
 	return 0;
 }

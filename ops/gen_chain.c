@@ -7,6 +7,9 @@
  * kernel evaluates every member and stores the output. A run without statistics is that
  * last kernel alone.
  *
+ * A member that wants percentiles (op.h's quantiles) first gets them by an exact
+ * selection, a few histogram kernels over its input (gen_select.c), then its passes.
+ *
  * Groups: when a member wants statistics per channel, every kernel runs once per
  * channel on that channel's view (the same IR, so one compiled kernel; its parameters
  * differ), and a member with whole-image statistics combines the channels' partial
@@ -127,6 +130,65 @@ static int member_stats(struct mg_kctx *k, struct chain *c, int i)
 	}
 }
 
+/* One level's histogram kernel of member i's input on group g into sel (set up at the
+ * first kernel, once the input's dtype is known: n values, percentiles q); 0, -2 or an
+ * error. */
+static int select_level(struct mg_kctx *k, struct chain *c, int i, int64_t g, int level,
+			struct mg_qselect *sel, int64_t n, int nq, const double *q)
+{
+	struct mg_arena ar = {0};
+	struct mg_kir kir;
+	double pv[MG_KMAX_PARAMS] = {0}, *red = NULL;
+	mg_kir_init(&kir, &ar, c->defs[i]->name, c->x->rank);
+	mg_kir_tensor(&kir, c->x->dtype, c->x->rank);
+	int32_t v = prefix(c, &kir, pv, 0, i, g);
+	int t = v < 0 ? -1 : kir.nodes[v].type, rc = -2;
+	if ((t == MG_DTYPE_F32 || t == MG_DTYPE_F64) && !sel->hist &&
+	    mg_qselect_init(sel, t == MG_DTYPE_F32, n, nq, q))
+		rc = mg_err_set(k->err, MG_ERR_NOMEM, "%s: out of memory", c->defs[i]->name);
+	else if ((t == MG_DTYPE_F32 || t == MG_DTYPE_F64) &&
+		 !mg_qselect_emit(sel, level, &kir, pv, v)) {
+		red = malloc(sizeof *red * (size_t)mg_kinfo_nacc(&kir.info));
+		rc = red ? launch(k, c, &kir, c->x, 1, g, pv, red)
+			 : mg_err_set(k->err, MG_ERR_NOMEM, "%s: out of memory", c->defs[i]->name);
+	}
+	if (!rc)
+		mg_qselect_add(sel, &kir.info, red);
+	free(red);
+	mg_arena_free(&ar);
+	return rc;
+}
+
+/* Member i's percentiles, exactly (gen_select.c), into its statistics: one selection per
+ * group, or one over every group; 0, -2 (no kernel: run the reference) or an error. */
+static int member_quantiles(struct mg_kctx *k, struct chain *c, int i)
+{
+	const struct mg_opdef *d = c->defs[i];
+	double q[MG_QSELECT_MAXQ];
+	int nq = d->quantiles(c->attrs[i], q), own = d->per_channel(c->attrs[i]);
+	int64_t nsel = own ? c->groups : 1, n = mg_tensor_numel(c->x) / nsel;
+	struct mg_qselect *sel = calloc((size_t)nsel, sizeof *sel);
+	if (!sel)
+		return mg_err_set(k->err, MG_ERR_NOMEM, "%s: out of memory", d->name);
+	int rc = 0;
+	for (int level = 0; !rc && (level == 0 || level < sel[0].levels); level++) {
+		for (int64_t g = 0; g < c->groups && !rc; g++)
+			rc = select_level(k, c, i, g, level, &sel[own ? g : 0], n, nq, q);
+		for (int64_t s = 0; s < nsel && !rc; s++)
+			rc = mg_qselect_next(&sel[s], level) ? -2 : 0;
+	}
+	for (int64_t g = 0; g < c->groups && !rc; g++) {
+		struct mg_gen_stats *st = stats(c, i, g);
+		for (int j = 0; j < nq; j++)
+			st->v[st->n + j] = mg_qselect_percentile(&sel[own ? g : 0], j);
+		st->n += nq;
+	}
+	for (int64_t s = 0; s < nsel; s++)
+		mg_qselect_free(&sel[s]);
+	free(sel);
+	return rc;
+}
+
 /* The output kernel on every group into a new y. */
 static int output(struct mg_kctx *k, struct chain *c, struct mg_tensor *y)
 {
@@ -171,7 +233,11 @@ int mg_elementwise_chain_gen(const struct mg_opdef *const *defs,
 	const struct mg_tensor *x = &in[0].t;
 	struct chain c = {defs, attrs, n, x, 1, NULL};
 	for (int i = 0; i < n; i++) {
-		if (!(defs[i]->map && defs[i]->reduce && defs[i]->per_channel) && !defs[i]->emit)
+		double q[MG_QSELECT_MAXQ];
+		if (!(defs[i]->map && (defs[i]->reduce || defs[i]->quantiles) &&
+		      defs[i]->per_channel) && !defs[i]->emit)
+			return -2;
+		if (defs[i]->quantiles && defs[i]->quantiles(attrs[i], q) < 0)
 			return -2;
 		if (defs[i]->map && defs[i]->per_channel(attrs[i]))
 			c.groups = x->dims[0];
@@ -185,9 +251,12 @@ int mg_elementwise_chain_gen(const struct mg_opdef *const *defs,
 				.channel = defs[i]->map && defs[i]->per_channel(attrs[i]) ? g : -1,
 				.channels = x->dims[0]};
 	int rc = 0;
-	for (int i = 0; i < n && !rc; i++)
-		if (defs[i]->map)
+	for (int i = 0; i < n && !rc; i++) {
+		if (defs[i]->quantiles)
+			rc = member_quantiles(k, &c, i);
+		if (!rc && defs[i]->reduce)
 			rc = member_stats(k, &c, i);
+	}
 	struct mg_tensor y;
 	if (!rc)
 		rc = output(k, &c, &y);
