@@ -280,24 +280,61 @@ static unsigned preload(struct mg_llvm_emit *em)
 	return addressed;
 }
 
+/* a (a double) folded with the lanes of reduction r's accumulators of both widths, in
+ * lane order. */
+static LLVMValueRef fold_lanes(struct mg_llvm_emit *em, int r, LLVMValueRef a, LLVMValueRef *vacc,
+			       LLVMValueRef *sacc, int width)
+{
+	LLVMBuilderRef b = em->b;
+	enum mg_kred kind = em->k->red[r].kind;
+	LLVMValueRef vv = LLVMBuildLoad2(b, LLVMVectorType(em->f64, (unsigned)width), vacc[r], "");
+	for (int i = 0; i < width; i++)
+		a = red_fold(em, kind, a, LLVMBuildExtractElement(b, vv, LLVMConstInt(em->i32, (unsigned)i, 0), ""));
+	LLVMValueRef sv = LLVMBuildLoad2(b, LLVMVectorType(em->f64, 1), sacc[r], "");
+	return red_fold(em, kind, a, LLVMBuildExtractElement(b, sv, LLVMConstInt(em->i32, 0, 0), ""));
+}
+
+/* Reduction r's accumulators of both widths at its identity. */
+static void reset_acc(struct mg_llvm_emit *em, int r, LLVMValueRef *vacc, LLVMValueRef *sacc,
+		      int width)
+{
+	LLVMValueRef id = LLVMConstReal(em->f64, mg_kred_identity(em->k->red[r].kind));
+	LLVMBuildStore(em->b, LLVMConstVector((LLVMValueRef[]){id}, 1), sacc[r]);
+	int w = em->width;
+	em->width = width;
+	LLVMBuildStore(em->b, mg_llvm_splat(em, id), vacc[r]);
+	em->width = w;
+}
+
+/* At a row's end: each per-axis reduction's row folded into acc[at + index along its
+ * axis], its accumulators reset. at: mg_kinfo_per_at's offsets, computed per call. */
+static void flush_row(struct mg_llvm_emit *em, LLVMValueRef *vacc, LLVMValueRef *sacc, int width,
+		      LLVMValueRef *at)
+{
+	LLVMBuilderRef b = em->b;
+	for (int r = 0; r < em->k->info.nred; r++) {
+		if (!em->k->info.per[r])
+			continue;
+		LLVMValueRef i = LLVMBuildAdd(b, at[r], LLVMBuildLoad2(b, em->i64,
+					      em->idx[em->k->info.per[r] - 1], ""), "");
+		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, em->f64, LLVMGetParam(em->fn, 3), &i, 1, "");
+		LLVMBuildStore(b, fold_lanes(em, r, LLVMBuildLoad2(b, em->f64, p, ""), vacc, sacc, width), p);
+		reset_acc(em, r, vacc, sacc, width);
+	}
+}
+
 /* Fills acc[r] with the lanes of every width's accumulator, in lane order. */
 static void finish_reductions(struct mg_llvm_emit *em, LLVMValueRef *vacc, LLVMValueRef *sacc,
 			      int width)
 {
 	LLVMBuilderRef b = em->b;
 	for (int r = 0; r < em->k->info.nred; r++) {
-		if (em->k->red[r].kind == MG_KRED_HIST) /* counted in place */
+		/* histograms count in place, per-axis reductions at each row's end */
+		if (em->k->red[r].kind == MG_KRED_HIST || em->k->info.per[r])
 			continue;
 		LLVMValueRef c = LLVMConstInt(em->i64, (unsigned)r, 0);
 		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, em->f64, LLVMGetParam(em->fn, 3), &c, 1, "");
-		LLVMValueRef a = LLVMBuildLoad2(b, em->f64, p, "");
-		LLVMValueRef vv = LLVMBuildLoad2(b, LLVMVectorType(em->f64, (unsigned)width), vacc[r], "");
-		enum mg_kred kind = em->k->red[r].kind;
-		for (int i = 0; i < width; i++)
-			a = red_fold(em, kind, a, LLVMBuildExtractElement(b, vv, LLVMConstInt(em->i32, (unsigned)i, 0), ""));
-		LLVMValueRef sv = LLVMBuildLoad2(b, LLVMVectorType(em->f64, 1), sacc[r], "");
-		a = red_fold(em, kind, a, LLVMBuildExtractElement(b, sv, LLVMConstInt(em->i32, 0, 0), ""));
-		LLVMBuildStore(b, a, p);
+		LLVMBuildStore(b, fold_lanes(em, r, LLVMBuildLoad2(b, em->f64, p, ""), vacc, sacc, width), p);
 	}
 }
 
@@ -324,14 +361,18 @@ static void emit_function(struct mg_llvm_emit *em)
 		LLVMTypeRef vt = LLVMVectorType(em->f64, (unsigned)width), st = LLVMVectorType(em->f64, 1);
 		vacc[r] = LLVMBuildAlloca(b, vt, "");
 		sacc[r] = LLVMBuildAlloca(b, st, "");
-		double id = mg_kred_identity(k->red[r].kind);
-		em->width = width;
-		LLVMBuildStore(b, mg_llvm_splat(em, LLVMConstReal(em->f64, id)), vacc[r]);
-		LLVMBuildStore(b, LLVMConstVector((LLVMValueRef[]){LLVMConstReal(em->f64, id)}, 1), sacc[r]);
+		reset_acc(em, r, vacc, sacc, width);
 	}
-	LLVMValueRef dims[MG_KMAX_RANK];
+	LLVMValueRef dims[MG_KMAX_RANK], per_at[MG_KMAX_RED];
 	for (int ax = 0; ax < rank; ax++)
 		dims[ax] = arg_field(em, offsetof(struct mg_kargs, dims) + (size_t)ax * sizeof(int64_t), em->i64);
+	/* mg_kinfo_per_at: after the scalars and the bins, each per-axis reduction's run */
+	LLVMValueRef at = LLVMConstInt(em->i64, (unsigned long long)mg_kinfo_bins_at(&k->info, k->info.nred), 0);
+	for (int r = 0; r < k->info.nred; r++) {
+		per_at[r] = at;
+		if (k->info.per[r])
+			at = LLVMBuildAdd(b, at, dims[k->info.per[r] - 1], "");
+	}
 	em->inner = k->info.order[rank - 1]; /* rank >= 1: mg_kir_verify */
 	LLVMValueRef n = dims[em->inner];
 	unsigned addressed = preload(em);
@@ -393,6 +434,7 @@ static void emit_function(struct mg_llvm_emit *em)
 	em->width = 1;
 	em->contig = 0;
 	emit_inner_loop(em, jvar, n, sacc, rowend);
+	flush_row(em, vacc, sacc, width, per_at);
 
 	/* next row: the odometer over the outer axes, innermost of them fastest */
 	LLVMValueRef carry = LLVMConstInt(em->i64, 1, 0);

@@ -210,6 +210,16 @@ int mg_kir_hist(struct mg_kir *k, int32_t value, int32_t mask, int bins)
 	return r;
 }
 
+int mg_kir_per_axis(struct mg_kir *k, int r, int axis)
+{
+	if (r < 0 || r >= k->info.nred || axis < 0 || axis >= k->info.rank) {
+		k->failed = 1;
+		return -1;
+	}
+	k->info.per[r] = (int8_t)(axis + 1);
+	return r;
+}
+
 int mg_kir_reduce(struct mg_kir *k, enum mg_kred kind, int32_t value, int32_t mask)
 {
 	if (k->info.nred == MG_KMAX_RED || value < 0) {
@@ -219,6 +229,7 @@ int mg_kir_reduce(struct mg_kir *k, enum mg_kred kind, int32_t value, int32_t ma
 	int r = k->info.nred++;
 	k->info.red[r] = kind;
 	k->info.bins[r] = 0;
+	k->info.per[r] = 0;
 	k->red[r] = (struct mg_kreduce){kind, value, mask};
 	return r;
 }
@@ -353,6 +364,10 @@ int mg_kir_verify(const struct mg_kir *k, struct mg_err *e)
 			return bad(e, k, -1, "unknown reduction");
 		if (hist ? k->info.bins[r] < 1 || k->info.bins[r] > MG_KMAX_BINS : k->info.bins[r])
 			return bad(e, k, -1, "a histogram needs 1 to 4096 bins (others none)");
+		int per = k->info.per[r];
+		if (per && (hist || per < 0 || per > rank || per - 1 == k->info.order[rank - 1]))
+			return bad(e, k, -1, "a reduction per axis is a sum, min or max along an "
+					     "outer axis (not the innermost of the loop)");
 		if (d->value < 0 || d->value >= k->nnodes ||
 		    k->nodes[d->value].type != (hist ? MG_DTYPE_I64 : MG_DTYPE_F64) ||
 		    (d->mask >= 0 && (d->mask >= k->nnodes || k->nodes[d->mask].type != MG_KT_BOOL)))
@@ -382,8 +397,8 @@ uint64_t mg_kir_hash(const struct mg_kir *k)
 	h = fnv(h, head, sizeof head);
 	h = fnv(h, k->tensor, (size_t)k->ntensors * sizeof *k->tensor);
 	for (int r = 0; r < k->info.nred; r++) {
-		int32_t red[4] = {(int32_t)k->red[r].kind, k->red[r].value, k->red[r].mask,
-				  k->info.bins[r]};
+		int32_t red[5] = {(int32_t)k->red[r].kind, k->red[r].value, k->red[r].mask,
+				  k->info.bins[r], k->info.per[r]};
 		h = fnv(h, red, sizeof red);
 	}
 	for (int32_t n = 0; n < k->nnodes; n++) {
@@ -416,7 +431,7 @@ int mg_kir_equal(const struct mg_kir *a, const struct mg_kir *b)
 	for (int i = 0; i < a->info.nred; i++)
 		if (a->red[i].kind != b->red[i].kind || a->red[i].value != b->red[i].value ||
 		    a->red[i].mask != b->red[i].mask || a->info.red[i] != b->info.red[i] ||
-		    a->info.bins[i] != b->info.bins[i])
+		    a->info.bins[i] != b->info.bins[i] || a->info.per[i] != b->info.per[i])
 			return 0;
 	for (int i = 0; i < a->nnodes; i++) {
 		const struct mg_knode *x = &a->nodes[i], *y = &b->nodes[i];
@@ -478,6 +493,8 @@ void mg_kir_print(const struct mg_kir *k, FILE *f)
 		if (k->red[r].kind == MG_KRED_HIST)
 			fprintf(f, " %d", k->info.bins[r]);
 		fprintf(f, " %%%d", k->red[r].value);
+		if (k->info.per[r])
+			fprintf(f, " per axis %d", k->info.per[r] - 1);
 		if (k->red[r].mask >= 0)
 			fprintf(f, " if %%%d", k->red[r].mask);
 		fputc('\n', f);

@@ -143,7 +143,8 @@ struct mg_knode {
 };
 
 /* One reduction: value (F64; a HIST's bin index: I64) folded into an accumulator where
- * mask (BOOL; -1: every element) is true. A HIST's bin count is info.bins[r]. */
+ * mask (BOOL; -1: every element) is true. A HIST's bin count is info.bins[r]; a
+ * reduction kept per index of an axis has info.per[r] = 1 + the axis. */
 struct mg_kreduce {
 	enum mg_kred kind;
 	int32_t value, mask;
@@ -202,6 +203,9 @@ int mg_kir_reduce(struct mg_kir *k, enum mg_kred kind, int32_t value, int32_t ma
 /* Adds a histogram of bins bins (1..MG_KMAX_BINS) counting the I64 bin index value where
  * mask; its index, or -1. */
 int mg_kir_hist(struct mg_kir *k, int32_t value, int32_t mask, int bins);
+/* Keeps reduction r (SUM, MIN or MAX) per index along axis (an outer axis: not the
+ * innermost of the loop order), one accumulator per index; r, or -1. */
+int mg_kir_per_axis(struct mg_kir *k, int r, int axis);
 /* a's bits as type (same size). */
 int32_t mg_kir_bitcast(struct mg_kir *k, int type, int32_t a);
 
@@ -219,7 +223,8 @@ int mg_kir_equal(const struct mg_kir *a, const struct mg_kir *b);
  *     %0 = loadat i16 t1
  *     %1 = cast f32 %0 ...
  *     store %7
- *     reduce hist 2048 %9 if %8 */
+ *     reduce hist 2048 %9 if %8
+ *     reduce sum %4 per axis 0 */
 void mg_kir_print(const struct mg_kir *k, FILE *f);
 const char *mg_ktype_name(int type);
 

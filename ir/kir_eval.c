@@ -307,7 +307,10 @@ static void eval_element(const struct mg_kir *k, const struct mg_kargs *a, const
 		const struct mg_kreduce *d = &k->red[r];
 		if (d->mask >= 0 && !v[d->mask].i)
 			continue;
-		if (d->kind != MG_KRED_HIST)
+		if (k->info.per[r]) {
+			int64_t at = mg_kinfo_per_at(&k->info, a->dims, r) + idx[k->info.per[r] - 1];
+			acc[at] = mg_kred_combine(d->kind, acc[at], v[d->value].f);
+		} else if (d->kind != MG_KRED_HIST)
 			acc[r] = mg_kred_combine(d->kind, acc[r], v[d->value].f);
 		else if (v[d->value].i >= 0 && v[d->value].i < k->info.bins[r])
 			acc[mg_kinfo_bins_at(&k->info, r) + v[d->value].i] += 1;
@@ -342,8 +345,7 @@ static int interp_run(struct mg_backend *b, const struct mg_kir *k, const struct
 	int64_t rows = 1;
 	for (int i = 0; i < k->info.rank - 1; i++)
 		rows *= a->dims[k->info.order[i]];
-	for (int64_t r = 0; r < mg_kinfo_nacc(&k->info); r++)
-		red[r] = r < k->info.nred ? mg_kred_identity(k->info.red[r]) : 0;
+	mg_kinfo_acc_init(&k->info, a->dims, red);
 	mg_kir_eval(k, a, 0, rows, red);
 	__atomic_add_fetch(&it->runs, 1, __ATOMIC_RELAXED);
 	return 0;

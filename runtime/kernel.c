@@ -37,9 +37,9 @@ void mg_ktensor_set(struct mg_ktensor *kt, const struct mg_tensor *t)
 	}
 }
 
-int64_t mg_kinfo_nacc(const struct mg_kinfo *info)
+int64_t mg_kinfo_nacc(const struct mg_kinfo *info, const int64_t *dims)
 {
-	return mg_kinfo_bins_at(info, info->nred);
+	return mg_kinfo_per_at(info, dims, info->nred);
 }
 
 int64_t mg_kinfo_bins_at(const struct mg_kinfo *info, int r)
@@ -50,13 +50,38 @@ int64_t mg_kinfo_bins_at(const struct mg_kinfo *info, int r)
 	return at;
 }
 
-/* acc's n accumulators at their identities. */
-static void acc_init(const struct mg_kinfo *info, double *acc, int64_t n)
+int64_t mg_kinfo_per_at(const struct mg_kinfo *info, const int64_t *dims, int r)
+{
+	int64_t at = mg_kinfo_bins_at(info, info->nred);
+	for (int i = 0; i < r; i++)
+		at += info->per[i] ? dims[info->per[i] - 1] : 0;
+	return at;
+}
+
+void mg_kinfo_acc_init(const struct mg_kinfo *info, const int64_t *dims, double *acc)
 {
 	for (int r = 0; r < info->nred; r++)
 		acc[r] = mg_kred_identity(info->red[r]);
-	for (int64_t i = info->nred; i < n; i++)
+	for (int64_t i = info->nred; i < mg_kinfo_per_at(info, dims, 0); i++)
 		acc[i] = 0;
+	for (int r = 0; r < info->nred; r++)
+		for (int64_t i = 0; info->per[r] && i < dims[info->per[r] - 1]; i++)
+			acc[mg_kinfo_per_at(info, dims, r) + i] = mg_kred_identity(info->red[r]);
+}
+
+/* out combined with a slice's accumulators in. */
+static void acc_combine(const struct mg_kinfo *info, const int64_t *dims, double *out,
+			const double *in)
+{
+	for (int r = 0; r < info->nred; r++)
+		out[r] = mg_kred_combine(info->red[r], out[r], in[r]);
+	for (int64_t i = info->nred; i < mg_kinfo_per_at(info, dims, 0); i++)
+		out[i] += in[i];
+	for (int r = 0; r < info->nred; r++) {
+		int64_t at = mg_kinfo_per_at(info, dims, r);
+		for (int64_t i = 0; info->per[r] && i < dims[info->per[r] - 1]; i++)
+			out[at + i] = mg_kred_combine(info->red[r], out[at + i], in[at + i]);
+	}
 }
 
 struct launch {
@@ -72,7 +97,7 @@ static void run_slice(void *ctx, int64_t s, int worker)
 	const struct launch *l = ctx;
 	int64_t lo = s * l->per, hi = lo + l->per < l->rows ? lo + l->per : l->rows;
 	double *acc = l->acc + s * l->nacc;
-	acc_init(l->info, acc, l->nacc);
+	mg_kinfo_acc_init(l->info, l->a->dims, acc);
 	if (lo < hi)
 		l->fn(l->a, lo, hi, acc);
 }
@@ -83,8 +108,8 @@ void mg_kernel_launch(mg_kfn *fn, const struct mg_kinfo *info, const struct mg_k
 	int64_t rows = 1;
 	for (int i = 0; i < info->rank - 1; i++)
 		rows *= a->dims[info->order[i]];
-	int64_t nacc = mg_kinfo_nacc(info);
-	acc_init(info, red_out, nacc);
+	int64_t nacc = mg_kinfo_nacc(info, a->dims);
+	mg_kinfo_acc_init(info, a->dims, red_out);
 	if (rows == 0 || a->dims[info->order[info->rank - 1]] == 0)
 		return;
 	double small[SLICES * MG_KMAX_RED], *acc = small;
@@ -95,13 +120,8 @@ void mg_kernel_launch(mg_kfn *fn, const struct mg_kinfo *info, const struct mg_k
 	struct launch l = {fn, info, a, rows, (rows + SLICES - 1) / SLICES, nacc, acc};
 	int64_t n = (rows + l.per - 1) / l.per;
 	mg_pool_for(pool, n, run_slice, &l);
-	for (int64_t s = 0; s < n; s++) {
-		const double *as = acc + s * nacc;
-		for (int r = 0; r < info->nred; r++)
-			red_out[r] = mg_kred_combine(info->red[r], red_out[r], as[r]);
-		for (int64_t i = info->nred; i < nacc; i++)
-			red_out[i] += as[i];
-	}
+	for (int64_t s = 0; s < n; s++)
+		acc_combine(info, a->dims, red_out, acc + s * nacc);
 	if (acc != small)
 		free(acc);
 }

@@ -55,8 +55,9 @@ double mg_kred_combine(enum mg_kred r, double acc, double v);
 /* A compiled kernel. It runs rows [lo, hi) of the index space, a row being every index
  * along the innermost loop axis; rows are numbered over the other axes in loop order,
  * the outermost slowest. acc: the kernel's accumulators for this slice (mg_kinfo_nacc
- * doubles: one per reduction, then each HIST reduction's bins in reduction order), which
- * the caller initialised (mg_kred_identity); the kernel folds its elements into them. */
+ * doubles: one per reduction, then each HIST reduction's bins, then each per-axis
+ * reduction's dims[axis] accumulators, in reduction order), which the caller initialised
+ * (mg_kred_identity); the kernel folds its elements into them. */
 typedef void mg_kfn(const struct mg_kargs *a, int64_t lo, int64_t hi, double *acc);
 
 /* What the launcher needs to know about a kernel besides its code. */
@@ -66,12 +67,20 @@ struct mg_kinfo {
 	int nred;
 	enum mg_kred red[MG_KMAX_RED];
 	int32_t bins[MG_KMAX_RED]; /* a HIST reduction's bins (1..MG_KMAX_BINS); 0 otherwise */
+	/* 1 + the outer axis a SUM/MIN/MAX reduction is kept per index of (one accumulator
+	 * per index along it: per-channel statistics in one launch, each index's elements
+	 * folded in row order); 0: one for the whole space */
+	int8_t per[MG_KMAX_RED];
 };
 
-/* How many doubles a kernel's accumulators take (nred, then every histogram's bins), and
- * where reduction r's bins start among them. */
-int64_t mg_kinfo_nacc(const struct mg_kinfo *info);
+/* How many doubles a kernel's accumulators take over an index space of dims (nred, every
+ * histogram's bins, every per-axis reduction's dims[axis]); where reduction r's bins and
+ * its per-axis accumulators start among them. */
+int64_t mg_kinfo_nacc(const struct mg_kinfo *info, const int64_t *dims);
 int64_t mg_kinfo_bins_at(const struct mg_kinfo *info, int r);
+int64_t mg_kinfo_per_at(const struct mg_kinfo *info, const int64_t *dims, int r);
+/* The mg_kinfo_nacc accumulators acc at their identities (mg_kred_identity; bins 0). */
+void mg_kinfo_acc_init(const struct mg_kinfo *info, const int64_t *dims, double *acc);
 
 /* Runs fn over the whole index space of a: rows split into slices whose boundaries depend
  * only on the shape (never on the thread count), so reductions come out the same on any

@@ -262,7 +262,7 @@ static void test_hist(void)
 	mg_kir_reduce(&k, MG_KRED_MAX, mg_kir_cast(&k, MG_DTYPE_F64, v), -1);
 	CHECK(mg_kir_hist(&k, bin, m, BINS) == 1, "the histogram is reduction 1");
 	CHECK_OK(mg_kir_verify(&k, &e), &e);
-	CHECK(mg_kinfo_nacc(&k.info) == 2 + BINS && mg_kinfo_bins_at(&k.info, 1) == 2,
+	CHECK(mg_kinfo_nacc(&k.info, (int64_t[]){N}) == 2 + BINS && mg_kinfo_bins_at(&k.info, 1) == 2,
 	      "accumulators: the two reductions', then the bins");
 	double want[BINS] = {0}, max = -INFINITY;
 	for (int i = 0; i < N; i++) {

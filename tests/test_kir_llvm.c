@@ -315,9 +315,16 @@ static void random_kernel(uint64_t seed, struct mg_kir *k, struct gen *g, struct
 			continue;
 		}
 		int32_t v = mg_kir_cast(k, MG_DTYPE_F64, value_of(g, pick_type(1), 1));
-		mg_kir_reduce(k, kind, v, mask);
-		if (kind == MG_KRED_SUM) /* its error bound: the sum of |v| */
-			mg_kir_reduce(k, MG_KRED_SUM, mg_kir_op(k, MG_KOP_ABS, v, -1), mask);
+		/* a third kept per index of an outer axis */
+		int per = rank > 1 && rndn(3) == 0 ? k->info.order[rndn(rank - 1)] : -1;
+		int rr = mg_kir_reduce(k, kind, v, mask);
+		if (per >= 0)
+			mg_kir_per_axis(k, rr, per);
+		if (kind == MG_KRED_SUM) { /* its error bound: the sum of |v| */
+			rr = mg_kir_reduce(k, MG_KRED_SUM, mg_kir_op(k, MG_KOP_ABS, v, -1), mask);
+			if (per >= 0)
+				mg_kir_per_axis(k, rr, per);
+		}
 	}
 }
 
@@ -377,31 +384,41 @@ static void random_case(struct mg_jit *jit, uint64_t seed)
 	elems *= rows;
 	int64_t cut[4] = {0, rndn((int)rows + 1), 0, rows};
 	cut[2] = cut[1] + rndn((int)(rows - cut[1]) + 1);
-	int64_t nacc = mg_kinfo_nacc(&k.info);
+	int64_t nacc = mg_kinfo_nacc(&k.info, dims);
 	double *acc_j = malloc(sizeof *acc_j * (size_t)nacc), *acc_r = malloc(sizeof *acc_r * (size_t)nacc);
 	for (int s = 0; s < 3; s++) {
-		for (int64_t r = 0; r < nacc; r++)
-			acc_j[r] = acc_r[r] = r < k.info.nred ? mg_kred_identity(k.info.red[r]) : 0;
+		mg_kinfo_acc_init(&k.info, dims, acc_j);
+		mg_kinfo_acc_init(&k.info, dims, acc_r);
 		if (cut[s] < cut[s + 1] || rndn(2)) { /* an empty slice must do nothing */
 			fn(&a, cut[s], cut[s + 1], acc_j);
 			mg_kir_eval(&k, &b, cut[s], cut[s + 1], acc_r);
 		}
 		for (int r = 0; r < k.info.nred; r++) {
-			double x = acc_j[r], y = acc_r[r];
-			if (k.red[r].kind != MG_KRED_SUM || isnan(y) || isinf(y)) {
-				CHECK(x == y || (isnan(x) && isnan(y)), "%s reduction %d slice %d: %.17g, interpreter %.17g",
-				      name, r, s, x, y);
-				continue;
+			/* one accumulator, or one per index along the reduction's axis */
+			int per = k.info.per[r];
+			int64_t at = per ? mg_kinfo_per_at(&k.info, dims, r) : r, nidx = per ? dims[per - 1] : 1;
+			int64_t next = r + 1 < k.info.nred && per ? mg_kinfo_per_at(&k.info, dims, r + 1) : r + 1;
+			for (int64_t i = 0; i < nidx; i++) {
+				double x = acc_j[at + i], y = acc_r[at + i];
+				if (k.red[r].kind != MG_KRED_SUM || isnan(y) || isinf(y)) {
+					CHECK(x == y || (isnan(x) && isnan(y)), "%s reduction %d [%lld] slice %d: %.17g, interpreter %.17g",
+					      name, r, (long long)i, s, x, y);
+					continue;
+				}
+				/* the SUM right after it is its sum of |v| */
+				double bound = (double)(elems / nidx) * 0x1p-52 *
+					       (r + 1 < k.info.nred ? acc_r[next + i] : fabs(y));
+				double err = fabs(x - y);
+				if (bound > 0 && err / bound > max_sum_err)
+					max_sum_err = err / bound;
+				CHECK(err <= bound, "%s sum %d [%lld] slice %d: %.17g, interpreter %.17g", name, r,
+				      (long long)i, s, x, y);
 			}
-			/* the SUM right after it is its sum of |v| */
-			double bound = (double)elems * 0x1p-52 * (r + 1 < k.info.nred ? acc_r[r + 1] : fabs(y));
-			double err = fabs(x - y);
-			if (bound > 0 && err / bound > max_sum_err)
-				max_sum_err = err / bound;
-			CHECK(err <= bound, "%s sum %d slice %d: %.17g, interpreter %.17g", name, r, s, x, y);
-			r++; /* skip the bound's own sum: same sum of nonnegative terms */
+			if (k.red[r].kind == MG_KRED_SUM)
+				r++; /* skip the bound's own sum: same sum of nonnegative terms */
 		}
-		for (int64_t i = k.info.nred; i < nacc; i++) /* histograms' counts: exact */
+		int64_t nbins = mg_kinfo_bins_at(&k.info, k.info.nred);
+		for (int64_t i = k.info.nred; i < nbins; i++) /* histograms' counts: exact */
 			CHECK(acc_j[i] == acc_r[i], "%s bin %lld slice %d: %g, interpreter %g", name,
 			      (long long)(i - k.info.nred), s, acc_j[i], acc_r[i]);
 	}

@@ -335,6 +335,46 @@ static void stats_case(const struct member *m, int n, int tol)
 	tolerant = 0;
 }
 
+/* Per-channel statistics in one launch: on a contiguous 3-channel image (the channel
+ * axis outermost), ScaleIntensity(channel_wise)'s min and max are one kernel kept per
+ * channel, then an output kernel per channel (4 kernels, not 6); NormalizeIntensity's
+ * sums too, but its sum of squares around each channel's own mean is a kernel per
+ * channel (1 + 3 + 3). Results as the reference's. */
+static void channels_at_once(void)
+{
+	static const struct member m[] = {
+		{"ScaleIntensity", "{\"channel_wise\": true}"},
+		{"NormalizeIntensity", "{\"channel_wise\": true}"},
+	};
+	static const int kernels[] = {4, 7};
+	for (int i = 0; i < 2; i++) {
+		struct mg_arena ar = {0};
+		struct mg_attr a[16];
+		parse(m[i].op, m[i].args, &ar, a);
+		const struct mg_opdef *d = mg_ops[mg_op_find(m[i].op)];
+		struct mg_step s = {.fn = d->gen, .op = d->name, .def = d, .nin = 1, .nout = 1};
+		struct mg_val in[MG_STEP_MAXIO] = {{.kind = MG_VK_TENSOR}}, ref[1] = {{0}}, gen[1] = {{0}};
+		struct mg_err e = {0};
+		CHECK_OK(mg_tensor_alloc(&in[0].t, MG_DTYPE_F32, 3, (int64_t[]){3, 5, 7}, &e), &e);
+		float *x = mg_tensor_data(&in[0].t);
+		for (int j = 0; j < 105; j++)
+			x[j] = (float)((j * 37) % 101) * (j < 35 ? 1.0f : j < 70 ? -2.5f : 0.125f);
+		struct mg_kctx k1 = {.err = &e, .step = &s}, k2 = {.err = &e, .step = &s, .backend = backend};
+		int64_t runs = *backend_runs, at = -1;
+		CHECK_OK(d->ref(a, in, ref, &k1), &e);
+		CHECK_OK(d->gen(a, in, gen, &k2), &e);
+		tolerant = i == 1;
+		CHECK(*backend_runs == runs + kernels[i] && same(MG_DTYPE_F32, &ref[0].t, &gen[0].t, &at),
+		      "%s: %lld kernels (expected %d), differs at %lld", m[i].op,
+		      (long long)(*backend_runs - runs), kernels[i], (long long)at);
+		tolerant = 0;
+		mg_val_release(&in[0]);
+		mg_val_release(&ref[0]);
+		mg_val_release(&gen[0]);
+		mg_arena_free(&ar);
+	}
+}
+
 /* ScaleIntensityRangePercentiles and ClipIntensityPercentiles: an exact selection
  * (histogram kernels), then the map; alone, per channel and in chains, every option.
  * Exact: the percentiles are the sorted values' own. Other dtypes are refused both ways. */
@@ -454,6 +494,7 @@ static void statistics(void)
 	stats_case(chain4, 4, 0);
 	printf("statistics cases: worst |gen - ref| / (1 + |ref|) %.3g\n", worst);
 	percentiles();
+	channels_at_once();
 }
 
 static void all_cases(void)
