@@ -13,7 +13,10 @@
  * Groups: when a member wants statistics per channel, every kernel runs once per
  * channel on that channel's view (the same IR, so one compiled kernel; its parameters
  * differ), and a member with whole-image statistics combines the channels' partial
- * results in channel order. Otherwise each kernel runs once over the whole image.
+ * results in channel order; a reduction pass whose kernel and parameters are the same
+ * for every channel is one launch instead, a per-channel member's reductions kept per
+ * index of the channel axis (one_launch). Otherwise each kernel runs once over the
+ * whole image.
  * Reductions are deterministic for a shape: the launcher's slices and their combining
  * order depend on the shape only (runtime/kernel.c). */
 #include <stdlib.h>
