@@ -2,8 +2,8 @@
  * loop in the same run: f32 copy and scale over a 512x512x128 volume (128 MiB each way),
  * on 1 thread and on the pool; then the generated resampler (ops/spatial_gen.c: an
  * oblique linear map, as Spacing + Orientation fused) against the reference one, and
- * NormalizeIntensity's generated kernels (reductions, then the map) against its
- * reference kernel; with the argument `resample`, the resampler alone in linear and cubic
+ * NormalizeIntensity's and ScaleIntensityRangePercentiles' generated kernels (reductions
+ * or the percentiles' selection, then the map) against their reference kernels; with the argument `resample`, the resampler alone in linear and cubic
  * modes, zeros and reflection padding (bench/resample.sh). GB/s
  * counts the bytes read plus the bytes written; each figure is the best of several
  * passes after a warm-up (first touch of fresh memory is slow, see PLATFORM.md).
@@ -147,46 +147,65 @@ static int bench_resample(struct mg_jit *jit, struct mg_pool *pool, const float 
  * on) on x (1, NX, NY, NZ): the reference kernel against the generated ones (two
  * reduction passes and the map) on 1 thread and on the pool. GB/s counts what the
  * generated kernels move: three reads and one write of the volume. */
-static int bench_normalize(struct mg_jit *jit, struct mg_pool *pool, const float *src,
-			   struct mg_err *e)
+/* One op on a 1x512x512x128 float32 copy of src with attributes a: its reference kernel on
+ * one thread, its generated kernels on one thread and on the pool (best of REPS each,
+ * after a warm-up that compiles), printed as label; GB/s counts `passes` volumes read or
+ * written by the generated kernels. */
+static int bench_op(struct mg_jit *jit, struct mg_pool *pool, const float *src,
+		    const struct mg_opdef *d, const struct mg_attr *a, const char *label,
+		    int passes, struct mg_err *e)
 {
 	int64_t dims[4] = {1, NX, NY, NZ};
 	struct mg_val in[MG_STEP_MAXIO] = {{.kind = MG_VK_TENSOR}};
 	if (mg_tensor_alloc(&in[0].t, MG_DTYPE_F32, 4, dims, e))
 		return e->code;
 	memcpy(mg_tensor_data(&in[0].t), src, N * sizeof(float));
-	const struct mg_opdef *d = mg_ops[MG_OP_NormalizeIntensity];
 	struct mg_step step = {.def = d, .op = d->name, .nin = 1, .nout = 1};
-	for (int nonzero = 0; nonzero < 2; nonzero++) {
-		struct mg_attr a[5] = {{.is_none = 1}, {.is_none = 1}, {.v.i = nonzero}, {.v.i = 0},
-				       {.v.i = MG_DTYPE_F32}};
-		double best[3] = {1e30, 1e30, 1e30};
-		for (int way = 0; way < 3; way++) {
-			struct mg_jit_backend jb;
-			mg_jit_backend_init(&jb, jit, way == 2 ? pool : NULL);
-			struct mg_kctx k = {.err = e, .step = &step, .backend = &jb.b};
-			for (int r = 0; r < REPS + 1; r++) {
-				struct mg_val out[1] = {{0}};
-				double t0 = now();
-				int rc = (way ? d->gen : d->ref)(a, in, out, &k);
-				double t = now() - t0;
-				if (rc) {
-					mg_val_release(&in[0]);
-					return rc;
-				}
-				mg_val_release(&out[0]);
-				if (r) /* the first: warm-up and, for the JIT, compilation */
-					best[way] = t < best[way] ? t : best[way];
+	double best[3] = {1e30, 1e30, 1e30};
+	for (int way = 0; way < 3; way++) {
+		struct mg_jit_backend jb;
+		mg_jit_backend_init(&jb, jit, way == 2 ? pool : NULL);
+		struct mg_kctx k = {.err = e, .step = &step, .backend = &jb.b};
+		for (int r = 0; r < REPS + 1; r++) {
+			struct mg_val out[1] = {{0}};
+			double t0 = now();
+			int rc = (way ? d->gen : d->ref)(a, in, out, &k);
+			double t = now() - t0;
+			if (rc) {
+				mg_val_release(&in[0]);
+				return rc;
 			}
+			mg_val_release(&out[0]);
+			if (r) /* the first: warm-up and, for the JIT, compilation */
+				best[way] = t < best[way] ? t : best[way];
 		}
-		double bytes = 4.0 * N * sizeof(float);
-		printf("NormalizeIntensity%s: ref 1 thread %.0f ms; llvm 1 thread %.0f ms (%.1fx, "
-		       "%.1f GB/s), %d threads %.0f ms (%.1f GB/s)\n", nonzero ? "(nonzero)" : "",
-		       1e3 * best[0], 1e3 * best[1], best[0] / best[1], bytes / best[1] / 1e9,
-		       mg_pool_size(pool), 1e3 * best[2], bytes / best[2] / 1e9);
 	}
+	double bytes = (double)passes * N * sizeof(float);
+	printf("%s: ref 1 thread %.0f ms; llvm 1 thread %.0f ms (%.1fx, %.1f GB/s), %d threads "
+	       "%.0f ms (%.1fx, %.1f GB/s)\n", label, 1e3 * best[0], 1e3 * best[1],
+	       best[0] / best[1], bytes / best[1] / 1e9, mg_pool_size(pool), 1e3 * best[2],
+	       best[0] / best[2], bytes / best[2] / 1e9);
 	mg_val_release(&in[0]);
 	return 0;
+}
+
+/* NormalizeIntensity (nonzero off and on: two reduction passes, the map) and
+ * ScaleIntensityRangePercentiles (5 and 95, to [0, 1], clipped: three histogram passes,
+ * the map): reductions, then the map. */
+static int bench_statistics(struct mg_jit *jit, struct mg_pool *pool, const float *src,
+			    struct mg_err *e)
+{
+	int rc = 0;
+	for (int nonzero = 0; nonzero < 2 && !rc; nonzero++) {
+		struct mg_attr a[5] = {{.is_none = 1}, {.is_none = 1}, {.v.i = nonzero}, {.v.i = 0},
+				       {.v.i = MG_DTYPE_F32}};
+		rc = bench_op(jit, pool, src, mg_ops[MG_OP_NormalizeIntensity], a,
+			      nonzero ? "NormalizeIntensity(nonzero)" : "NormalizeIntensity", 4, e);
+	}
+	struct mg_attr p[8] = {{.v.f = 5}, {.v.f = 95}, {.v.f = 0}, {.v.f = 1}, {.v.i = 1},
+			       {.v.i = 0}, {.v.i = 0}, {.v.i = MG_DTYPE_F32}};
+	return rc ? rc : bench_op(jit, pool, src, mg_ops[MG_OP_ScaleIntensityRangePercentiles], p,
+				  "ScaleIntensityRangePercentiles", 5, e);
 }
 
 int main(int argc, char **argv)
@@ -238,7 +257,7 @@ int main(int argc, char **argv)
 	int rc = 0;
 	for (int i = 0; i < (resample_only ? 4 : 1) && !rc; i++)
 		rc = bench_resample(jit, pool, a, rs[i].mode, rs[i].pad, &e);
-	if (rc || (!resample_only && bench_normalize(jit, pool, a, &e)))
+	if (rc || (!resample_only && bench_statistics(jit, pool, a, &e)))
 		fprintf(stderr, "kernel_bw: %s\n", e.msg);
 	mg_pool_free(pool);
 	mg_block_free(a);

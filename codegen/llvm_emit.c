@@ -119,6 +119,41 @@ static LLVMValueRef red_fold(struct mg_llvm_emit *em, enum mg_kred kind, LLVMVal
 	return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, v, v, ""), v, m, "");
 }
 
+/* Histogram r's counts of this body's lanes: when any lane counts (mask true, bin in
+ * range), each lane adds 1 to its bin in the slice's acc, or 0 to the histogram's own
+ * slot (which so stays 0): no branch per lane, one per vector, mostly not taken where
+ * the mask is rare. */
+static void hist_count(struct mg_llvm_emit *em, int r)
+{
+	const struct mg_kir *k = em->k;
+	LLVMBuilderRef b = em->b;
+	LLVMValueRef bin = em->val[k->red[r].value];
+	LLVMValueRef in = LLVMBuildICmp(b, LLVMIntULT, bin, mg_llvm_splat(em,
+		LLVMConstInt(em->i64, (unsigned long long)k->info.bins[r], 0)), "");
+	if (k->red[r].mask >= 0)
+		in = LLVMBuildAnd(b, in, em->val[k->red[r].mask], "");
+	LLVMValueRef any = LLVMBuildICmp(b, LLVMIntNE,
+		LLVMBuildBitCast(b, in, LLVMIntTypeInContext(em->ctx, (unsigned)em->width), ""),
+		LLVMConstInt(LLVMIntTypeInContext(em->ctx, (unsigned)em->width), 0, 0), "");
+	LLVMBasicBlockRef count = LLVMAppendBasicBlockInContext(em->ctx, em->fn, "hist");
+	LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(em->ctx, em->fn, "histnext");
+	LLVMBuildCondBr(b, any, count, next);
+	LLVMPositionBuilderAtEnd(b, count);
+	LLVMValueRef at = LLVMConstInt(em->i64, (unsigned long long)mg_kinfo_bins_at(&k->info, r), 0);
+	LLVMValueRef own = LLVMConstInt(em->i64, (unsigned)r, 0);
+	for (int l = 0; l < em->width; l++) {
+		LLVMValueRef lane = LLVMConstInt(em->i32, (unsigned)l, 0);
+		LLVMValueRef c = LLVMBuildExtractElement(b, in, lane, "");
+		LLVMValueRef i = LLVMBuildSelect(b, c, LLVMBuildAdd(b, at,
+			LLVMBuildExtractElement(b, bin, lane, ""), ""), own, "");
+		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, em->f64, LLVMGetParam(em->fn, 3), &i, 1, "");
+		LLVMValueRef one = LLVMBuildSelect(b, c, LLVMConstReal(em->f64, 1), LLVMConstReal(em->f64, 0), "");
+		LLVMBuildStore(b, LLVMBuildFAdd(b, LLVMBuildLoad2(b, em->f64, p, ""), one, ""), p);
+	}
+	LLVMBuildBr(b, next);
+	LLVMPositionBuilderAtEnd(b, next);
+}
+
 /* The body at em->width: every live node, the store, the reductions into accs. */
 static void emit_body(struct mg_llvm_emit *em, LLVMValueRef *accs)
 {
@@ -137,6 +172,10 @@ static void emit_body(struct mg_llvm_emit *em, LLVMValueRef *accs)
 	if (k->store >= 0)
 		store_at(em, em->val[k->store]);
 	for (int r = 0; r < k->info.nred; r++) {
+		if (k->red[r].kind == MG_KRED_HIST) {
+			hist_count(em, r);
+			continue;
+		}
 		LLVMTypeRef vt = mg_llvm_vec(em, em->f64);
 		LLVMValueRef acc = LLVMBuildLoad2(em->b, vt, accs[r], "");
 		LLVMValueRef v = red_fold(em, k->red[r].kind, acc, em->val[k->red[r].value]);
@@ -241,22 +280,61 @@ static unsigned preload(struct mg_llvm_emit *em)
 	return addressed;
 }
 
+/* a (a double) folded with the lanes of reduction r's accumulators of both widths, in
+ * lane order. */
+static LLVMValueRef fold_lanes(struct mg_llvm_emit *em, int r, LLVMValueRef a, LLVMValueRef *vacc,
+			       LLVMValueRef *sacc, int width)
+{
+	LLVMBuilderRef b = em->b;
+	enum mg_kred kind = em->k->red[r].kind;
+	LLVMValueRef vv = LLVMBuildLoad2(b, LLVMVectorType(em->f64, (unsigned)width), vacc[r], "");
+	for (int i = 0; i < width; i++)
+		a = red_fold(em, kind, a, LLVMBuildExtractElement(b, vv, LLVMConstInt(em->i32, (unsigned)i, 0), ""));
+	LLVMValueRef sv = LLVMBuildLoad2(b, LLVMVectorType(em->f64, 1), sacc[r], "");
+	return red_fold(em, kind, a, LLVMBuildExtractElement(b, sv, LLVMConstInt(em->i32, 0, 0), ""));
+}
+
+/* Reduction r's accumulators of both widths at its identity. */
+static void reset_acc(struct mg_llvm_emit *em, int r, LLVMValueRef *vacc, LLVMValueRef *sacc,
+		      int width)
+{
+	LLVMValueRef id = LLVMConstReal(em->f64, mg_kred_identity(em->k->red[r].kind));
+	LLVMBuildStore(em->b, LLVMConstVector((LLVMValueRef[]){id}, 1), sacc[r]);
+	int w = em->width;
+	em->width = width;
+	LLVMBuildStore(em->b, mg_llvm_splat(em, id), vacc[r]);
+	em->width = w;
+}
+
+/* At a row's end: each per-axis reduction's row folded into acc[at + index along its
+ * axis], its accumulators reset. at: mg_kinfo_per_at's offsets, computed per call. */
+static void flush_row(struct mg_llvm_emit *em, LLVMValueRef *vacc, LLVMValueRef *sacc, int width,
+		      LLVMValueRef *at)
+{
+	LLVMBuilderRef b = em->b;
+	for (int r = 0; r < em->k->info.nred; r++) {
+		if (!em->k->info.per[r])
+			continue;
+		LLVMValueRef i = LLVMBuildAdd(b, at[r], LLVMBuildLoad2(b, em->i64,
+					      em->idx[em->k->info.per[r] - 1], ""), "");
+		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, em->f64, LLVMGetParam(em->fn, 3), &i, 1, "");
+		LLVMBuildStore(b, fold_lanes(em, r, LLVMBuildLoad2(b, em->f64, p, ""), vacc, sacc, width), p);
+		reset_acc(em, r, vacc, sacc, width);
+	}
+}
+
 /* Fills acc[r] with the lanes of every width's accumulator, in lane order. */
 static void finish_reductions(struct mg_llvm_emit *em, LLVMValueRef *vacc, LLVMValueRef *sacc,
 			      int width)
 {
 	LLVMBuilderRef b = em->b;
 	for (int r = 0; r < em->k->info.nred; r++) {
+		/* histograms count in place, per-axis reductions at each row's end */
+		if (em->k->red[r].kind == MG_KRED_HIST || em->k->info.per[r])
+			continue;
 		LLVMValueRef c = LLVMConstInt(em->i64, (unsigned)r, 0);
 		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, em->f64, LLVMGetParam(em->fn, 3), &c, 1, "");
-		LLVMValueRef a = LLVMBuildLoad2(b, em->f64, p, "");
-		LLVMValueRef vv = LLVMBuildLoad2(b, LLVMVectorType(em->f64, (unsigned)width), vacc[r], "");
-		enum mg_kred kind = em->k->red[r].kind;
-		for (int i = 0; i < width; i++)
-			a = red_fold(em, kind, a, LLVMBuildExtractElement(b, vv, LLVMConstInt(em->i32, (unsigned)i, 0), ""));
-		LLVMValueRef sv = LLVMBuildLoad2(b, LLVMVectorType(em->f64, 1), sacc[r], "");
-		a = red_fold(em, kind, a, LLVMBuildExtractElement(b, sv, LLVMConstInt(em->i32, 0, 0), ""));
-		LLVMBuildStore(b, a, p);
+		LLVMBuildStore(b, fold_lanes(em, r, LLVMBuildLoad2(b, em->f64, p, ""), vacc, sacc, width), p);
 	}
 }
 
@@ -283,14 +361,18 @@ static void emit_function(struct mg_llvm_emit *em)
 		LLVMTypeRef vt = LLVMVectorType(em->f64, (unsigned)width), st = LLVMVectorType(em->f64, 1);
 		vacc[r] = LLVMBuildAlloca(b, vt, "");
 		sacc[r] = LLVMBuildAlloca(b, st, "");
-		double id = mg_kred_identity(k->red[r].kind);
-		em->width = width;
-		LLVMBuildStore(b, mg_llvm_splat(em, LLVMConstReal(em->f64, id)), vacc[r]);
-		LLVMBuildStore(b, LLVMConstVector((LLVMValueRef[]){LLVMConstReal(em->f64, id)}, 1), sacc[r]);
+		reset_acc(em, r, vacc, sacc, width);
 	}
-	LLVMValueRef dims[MG_KMAX_RANK];
+	LLVMValueRef dims[MG_KMAX_RANK], per_at[MG_KMAX_RED];
 	for (int ax = 0; ax < rank; ax++)
 		dims[ax] = arg_field(em, offsetof(struct mg_kargs, dims) + (size_t)ax * sizeof(int64_t), em->i64);
+	/* mg_kinfo_per_at: after the scalars and the bins, each per-axis reduction's run */
+	LLVMValueRef at = LLVMConstInt(em->i64, (unsigned long long)mg_kinfo_bins_at(&k->info, k->info.nred), 0);
+	for (int r = 0; r < k->info.nred; r++) {
+		per_at[r] = at;
+		if (k->info.per[r])
+			at = LLVMBuildAdd(b, at, dims[k->info.per[r] - 1], "");
+	}
 	em->inner = k->info.order[rank - 1]; /* rank >= 1: mg_kir_verify */
 	LLVMValueRef n = dims[em->inner];
 	unsigned addressed = preload(em);
@@ -352,6 +434,7 @@ static void emit_function(struct mg_llvm_emit *em)
 	em->width = 1;
 	em->contig = 0;
 	emit_inner_loop(em, jvar, n, sacc, rowend);
+	flush_row(em, vacc, sacc, width, per_at);
 
 	/* next row: the odometer over the outer axes, innermost of them fastest */
 	LLVMValueRef carry = LLVMConstInt(em->i64, 1, 0);

@@ -410,6 +410,7 @@ LLVMValueRef mg_llvm_expr(struct mg_llvm_emit *em, int node)
 	case MG_KOP_CAST: return mg_llvm_cast(em, a, em->k->nodes[n->a].type, type);
 	case MG_KOP_PHILOX: return philox(em, a, y, (int)n->i);
 	case MG_KOP_LIBM: return libm_call(em, (int)n->i, a);
+	case MG_KOP_BITCAST: return LLVMBuildBitCast(b, a, mg_llvm_vec(em, mg_llvm_elem_type(em, type)), "");
 	case MG_KOP_LOADAT: case MG_KOP_LOAD: case MG_KOP_COUNT: break;
 	}
 	return NULL; /* memory is llvm_emit.c's */

@@ -1,7 +1,8 @@
 /* fuzz_kir.c: bytes -> mg_kir_read (kernel IR as a compiled pipeline's kernel table keeps
  * it). Checks: no crash, no leak, no sanitizer report, a message with every failure; a
  * kernel read back verifies and writes the very same bytes (the form is canonical).
- * Seed: tests/data/kir (kernels of the example pipelines). Read next: ir/kir_io.c. */
+ * Seed: tests/data/kir (kernels of the example pipelines, and one with a histogram and a
+ * reduction per axis). Read next: ir/kir_io.c. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -196,6 +196,30 @@ int32_t mg_kir_libm(struct mg_kir *k, enum mg_klibm fn, int32_t a)
 					.c = -1, .i = fn});
 }
 
+int32_t mg_kir_bitcast(struct mg_kir *k, int type, int32_t a)
+{
+	return add(k, (struct mg_knode){.op = MG_KOP_BITCAST, .type = (uint8_t)type, .a = a,
+					.b = -1, .c = -1});
+}
+
+int mg_kir_hist(struct mg_kir *k, int32_t value, int32_t mask, int bins)
+{
+	int r = mg_kir_reduce(k, MG_KRED_HIST, value, mask);
+	if (r >= 0)
+		k->info.bins[r] = bins;
+	return r;
+}
+
+int mg_kir_per_axis(struct mg_kir *k, int r, int axis)
+{
+	if (r < 0 || r >= k->info.nred || axis < 0 || axis >= k->info.rank) {
+		k->failed = 1;
+		return -1;
+	}
+	k->info.per[r] = (int8_t)(axis + 1);
+	return r;
+}
+
 int mg_kir_reduce(struct mg_kir *k, enum mg_kred kind, int32_t value, int32_t mask)
 {
 	if (k->info.nred == MG_KMAX_RED || value < 0) {
@@ -204,6 +228,8 @@ int mg_kir_reduce(struct mg_kir *k, enum mg_kred kind, int32_t value, int32_t ma
 	}
 	int r = k->info.nred++;
 	k->info.red[r] = kind;
+	k->info.bins[r] = 0;
+	k->info.per[r] = 0;
 	k->red[r] = (struct mg_kreduce){kind, value, mask};
 	return r;
 }
@@ -276,6 +302,11 @@ static int check_node(const struct mg_kir *k, int32_t n, struct mg_err *e)
 		if (x->i < 0 || x->i >= MG_KLIBM_COUNT)
 			return bad(e, k, n, "no such libm function");
 		return ta != MG_DTYPE_F64 || t != MG_DTYPE_F64 ? bad(e, k, n, "libm is f64 to f64") : 0;
+	case MG_KOP_BITCAST:
+		if (t == MG_KT_BOOL || ta == MG_KT_BOOL ||
+		    mg_dtype_size((enum mg_dtype)t) != mg_dtype_size((enum mg_dtype)ta))
+			return bad(e, k, n, "bitcast needs two non-bool types of one size");
+		return 0;
 	default:
 		break;
 	}
@@ -328,9 +359,20 @@ int mg_kir_verify(const struct mg_kir *k, struct mg_err *e)
 	}
 	for (int r = 0; r < k->info.nred; r++) {
 		const struct mg_kreduce *d = &k->red[r];
-		if (d->value < 0 || d->value >= k->nnodes || k->nodes[d->value].type != MG_DTYPE_F64 ||
+		int hist = d->kind == MG_KRED_HIST;
+		if ((unsigned)d->kind > MG_KRED_HIST)
+			return bad(e, k, -1, "unknown reduction");
+		if (hist ? k->info.bins[r] < 1 || k->info.bins[r] > MG_KMAX_BINS : k->info.bins[r])
+			return bad(e, k, -1, "a histogram needs 1 to 4096 bins (others none)");
+		int per = k->info.per[r];
+		if (per && (hist || per < 0 || per > rank || per - 1 == k->info.order[rank - 1]))
+			return bad(e, k, -1, "a reduction per axis is a sum, min or max along an "
+					     "outer axis (not the innermost of the loop)");
+		if (d->value < 0 || d->value >= k->nnodes ||
+		    k->nodes[d->value].type != (hist ? MG_DTYPE_I64 : MG_DTYPE_F64) ||
 		    (d->mask >= 0 && (d->mask >= k->nnodes || k->nodes[d->mask].type != MG_KT_BOOL)))
-			return bad(e, k, -1, "a reduction needs an f64 value and a bool mask");
+			return bad(e, k, -1, "a reduction needs an f64 value (a histogram: i64) "
+					     "and a bool mask");
 		if (d->kind != k->info.red[r])
 			return bad(e, k, -1, "reduction kinds out of step");
 	}
@@ -355,7 +397,8 @@ uint64_t mg_kir_hash(const struct mg_kir *k)
 	h = fnv(h, head, sizeof head);
 	h = fnv(h, k->tensor, (size_t)k->ntensors * sizeof *k->tensor);
 	for (int r = 0; r < k->info.nred; r++) {
-		int32_t red[3] = {(int32_t)k->red[r].kind, k->red[r].value, k->red[r].mask};
+		int32_t red[5] = {(int32_t)k->red[r].kind, k->red[r].value, k->red[r].mask,
+				  k->info.bins[r], k->info.per[r]};
 		h = fnv(h, red, sizeof red);
 	}
 	for (int32_t n = 0; n < k->nnodes; n++) {
@@ -387,7 +430,8 @@ int mg_kir_equal(const struct mg_kir *a, const struct mg_kir *b)
 			return 0;
 	for (int i = 0; i < a->info.nred; i++)
 		if (a->red[i].kind != b->red[i].kind || a->red[i].value != b->red[i].value ||
-		    a->red[i].mask != b->red[i].mask || a->info.red[i] != b->info.red[i])
+		    a->red[i].mask != b->red[i].mask || a->info.red[i] != b->info.red[i] ||
+		    a->info.bins[i] != b->info.bins[i] || a->info.per[i] != b->info.per[i])
 			return 0;
 	for (int i = 0; i < a->nnodes; i++) {
 		const struct mg_knode *x = &a->nodes[i], *y = &b->nodes[i];
@@ -443,10 +487,14 @@ void mg_kir_print(const struct mg_kir *k, FILE *f)
 	}
 	if (k->store >= 0)
 		fprintf(f, "  store %%%d\n", k->store);
-	static const char *const rn[] = {"sum", "min", "max"};
+	static const char *const rn[] = {"sum", "min", "max", "hist"};
 	for (int r = 0; r < k->info.nred; r++) {
-		fprintf(f, "  reduce %s %%%d", (unsigned)k->red[r].kind < 3 ? rn[k->red[r].kind] : "?",
-			k->red[r].value);
+		fprintf(f, "  reduce %s", (unsigned)k->red[r].kind < 4 ? rn[k->red[r].kind] : "?");
+		if (k->red[r].kind == MG_KRED_HIST)
+			fprintf(f, " %d", k->info.bins[r]);
+		fprintf(f, " %%%d", k->red[r].value);
+		if (k->info.per[r])
+			fprintf(f, " per axis %d", k->info.per[r] - 1);
 		if (k->red[r].mask >= 0)
 			fprintf(f, " if %%%d", k->red[r].mask);
 		fputc('\n', f);

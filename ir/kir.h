@@ -2,7 +2,8 @@
  * space of rank <= 5 (sizes given per call), walked in a fixed loop order with the
  * innermost axis vectorized, and one expression DAG evaluated per element: loads, scalar
  * parameters, arithmetic, comparisons, selects, casts, Philox draws. The value of one
- * node is stored into tensor 0, and/or reduced (sum, min, max) over the index space.
+ * node is stored into tensor 0, and/or reduced (sum, min, max, histogram) over the
+ * index space.
  * Ops lower into it (their `emit`/`gen` hooks); codegen/ renders it (LLVM now, CUDA C
  * later); kir_eval.c interprets it, the oracle of every renderer.
  *
@@ -31,7 +32,8 @@
  *   - LIBM is the named libm function itself (exp, tanh, erf ...: f64 in, f64 out), bit
  *     for bit what the C library of the running process returns, so a lowering repeats
  *     a float64 reference kernel's libm calls exactly (renderers call it per lane);
- *   - LOAD with a mask reads nothing where the mask is false and gives 0 there.
+ *   - LOAD with a mask reads nothing where the mask is false and gives 0 there;
+ *   - BITCAST reinterprets the bits (f32 <-> i32/u32, f64 <-> i64, f16/bf16 <-> i16/u16).
  * Read next: kir.c (building, checking, hashing, printing), kir_eval.c, runtime/kernel.h
  * (the call ABI), codegen/llvm.c. */
 #ifndef MG_KIR_H
@@ -64,7 +66,8 @@ enum mg_ktype {
  *   CAST       a converted to the node's type (see above)
  *   PHILOX     word i (0..3) of Philox4x32-10 at counter a (I64: low word first, the two
  *              high words 0) with key b (I64: key0 low 32 bits, key1 high); U32
- *   LIBM       libm's function i (enum mg_klibm) of a; F64 operand and result */
+ *   LIBM       libm's function i (enum mg_klibm) of a; F64 operand and result
+ *   BITCAST    a's bits as the node's type, of the same size (neither BOOL) */
 #define MG_KOPS(X)                   \
 	X(CONST, 0, "const")         \
 	X(PARAM, 0, "param")         \
@@ -102,7 +105,8 @@ enum mg_ktype {
 	X(SELECT, 3, "select")       \
 	X(CAST, 1, "cast")           \
 	X(PHILOX, 2, "philox")       \
-	X(LIBM, 1, "libm")
+	X(LIBM, 1, "libm")           \
+	X(BITCAST, 1, "bitcast")
 
 enum mg_kop {
 #define X(e, n, name) MG_KOP_##e,
@@ -138,8 +142,9 @@ struct mg_knode {
 	double f;
 };
 
-/* One reduction: value (F64) folded into an accumulator where mask (BOOL; -1: every
- * element) is true. */
+/* One reduction: value (F64; a HIST's bin index: I64) folded into an accumulator where
+ * mask (BOOL; -1: every element) is true. A HIST's bin count is info.bins[r]; a
+ * reduction kept per index of an axis has info.per[r] = 1 + the axis. */
 struct mg_kreduce {
 	enum mg_kred kind;
 	int32_t value, mask;
@@ -193,8 +198,16 @@ int32_t mg_kir_cast(struct mg_kir *k, int type, int32_t a);
 int32_t mg_kir_philox(struct mg_kir *k, int word, int32_t counter, int32_t key);
 /* libm's fn of a (F64): an F64 node. */
 int32_t mg_kir_libm(struct mg_kir *k, enum mg_klibm fn, int32_t a);
-/* Adds a reduction; its index, or -1. */
+/* Adds a reduction (not HIST); its index, or -1. */
 int mg_kir_reduce(struct mg_kir *k, enum mg_kred kind, int32_t value, int32_t mask);
+/* Adds a histogram of bins bins (1..MG_KMAX_BINS) counting the I64 bin index value where
+ * mask; its index, or -1. */
+int mg_kir_hist(struct mg_kir *k, int32_t value, int32_t mask, int bins);
+/* Keeps reduction r (SUM, MIN or MAX) per index along axis (an outer axis: not the
+ * innermost of the loop order), one accumulator per index; r, or -1. */
+int mg_kir_per_axis(struct mg_kir *k, int r, int axis);
+/* a's bits as type (same size). */
+int32_t mg_kir_bitcast(struct mg_kir *k, int type, int32_t a);
 
 /* ---- checking, identity, text ------------------------------------------------------- */
 
@@ -209,7 +222,9 @@ int mg_kir_equal(const struct mg_kir *a, const struct mg_kir *b);
  *   kernel ScaleIntensityRange rank 4 order 0,1,2,3 tensors f32[4] i16[4] params 0
  *     %0 = loadat i16 t1
  *     %1 = cast f32 %0 ...
- *     store %7 */
+ *     store %7
+ *     reduce hist 2048 %9 if %8
+ *     reduce sum %4 per axis 0 */
 void mg_kir_print(const struct mg_kir *k, FILE *f);
 const char *mg_ktype_name(int type);
 

@@ -208,6 +208,27 @@ static double libm(int fn, double a)
 	return f[fn](a);
 }
 
+/* v's bits (of type from) as type to, the same size. */
+static union kval bitcast(int to, int from, union kval v)
+{
+	unsigned char b[8];
+	if (is_float(from)) {
+		mg_dtype_store((enum mg_dtype)from, b, v.f);
+	} else {
+		uint64_t u = (uint64_t)v.i; /* little endian: the low bytes first */
+		memcpy(b, &u, sizeof u);
+	}
+	union kval r = {0};
+	if (is_float(to)) {
+		r.f = mg_dtype_load((enum mg_dtype)to, b);
+	} else {
+		uint64_t u = 0;
+		memcpy(&u, b, mg_dtype_size((enum mg_dtype)to));
+		r.i = wrap(to, u);
+	}
+	return r;
+}
+
 static int64_t philox(int word, int64_t counter, int64_t key)
 {
 	uint32_t c[4] = {(uint32_t)counter, (uint32_t)((uint64_t)counter >> 32), 0, 0};
@@ -249,6 +270,7 @@ static void eval_element(const struct mg_kir *k, const struct mg_kargs *a, const
 		case MG_KOP_CAST: r = cast(t, ta, v[x->a]); break;
 		case MG_KOP_PHILOX: r.i = philox((int)x->i, v[x->a].i, v[x->b].i); break;
 		case MG_KOP_LIBM: r.f = libm((int)x->i, v[x->a].f); break;
+		case MG_KOP_BITCAST: r = bitcast(t, ta, v[x->a]); break;
 		case MG_KOP_NOT: r.i = t == MG_KT_BOOL ? !v[x->a].i : wrap(t, ~(uint64_t)v[x->a].i); break;
 		case MG_KOP_NEG:
 		case MG_KOP_ABS:
@@ -283,8 +305,15 @@ static void eval_element(const struct mg_kir *k, const struct mg_kargs *a, const
 		      v[k->store]);
 	for (int r = 0; r < k->info.nred; r++) {
 		const struct mg_kreduce *d = &k->red[r];
-		if (d->mask < 0 || v[d->mask].i)
+		if (d->mask >= 0 && !v[d->mask].i)
+			continue;
+		if (k->info.per[r]) {
+			int64_t at = mg_kinfo_per_at(&k->info, a->dims, r) + idx[k->info.per[r] - 1];
+			acc[at] = mg_kred_combine(d->kind, acc[at], v[d->value].f);
+		} else if (d->kind != MG_KRED_HIST)
 			acc[r] = mg_kred_combine(d->kind, acc[r], v[d->value].f);
+		else if (v[d->value].i >= 0 && v[d->value].i < k->info.bins[r])
+			acc[mg_kinfo_bins_at(&k->info, r) + v[d->value].i] += 1;
 	}
 }
 
@@ -316,8 +345,7 @@ static int interp_run(struct mg_backend *b, const struct mg_kir *k, const struct
 	int64_t rows = 1;
 	for (int i = 0; i < k->info.rank - 1; i++)
 		rows *= a->dims[k->info.order[i]];
-	for (int r = 0; r < k->info.nred; r++)
-		red[r] = mg_kred_identity(k->info.red[r]);
+	mg_kinfo_acc_init(&k->info, a->dims, red);
 	mg_kir_eval(k, a, 0, rows, red);
 	__atomic_add_fetch(&it->runs, 1, __ATOMIC_RELAXED);
 	return 0;

@@ -7,7 +7,9 @@
  *   ntensors   u8 (0..8), then per tensor: dtype u8, rank u8
  *   nparams    u8 (0..32)
  *   store      svarint (-1: none)
- *   nred       u8 (0..8), then per reduction: kind u8, value svarint, mask svarint
+ *   nred       u8 (0..8), then per reduction: kind u8 (the low 4 bits; the high 4: 1 +
+ *              the axis of a reduction kept per axis, else 0), value svarint, mask
+ *              svarint, and for a histogram (kind 3) its bins, uvarint (1..4096)
  *   nnodes     uvarint, then per node: op u8, type u8, a byte of flags saying which
  *              fields differ from a builder's defaults (bit 0 a, 1 b, 2 c: -1; 3 i,
  *              4 j: 0; 5 f: +0.0), then those fields: a b c i j as svarints, f as its
@@ -105,9 +107,11 @@ int mg_kir_write(const struct mg_kir *k, unsigned char **out, size_t *n, struct 
 	put_svarint(&w, k->store);
 	put_u8(&w, (unsigned)k->info.nred);
 	for (int r = 0; r < k->info.nred; r++) {
-		put_u8(&w, (unsigned)k->red[r].kind);
+		put_u8(&w, (unsigned)k->red[r].kind | (unsigned)k->info.per[r] << 4);
 		put_svarint(&w, k->red[r].value);
 		put_svarint(&w, k->red[r].mask);
+		if (k->red[r].kind == MG_KRED_HIST)
+			put_uvarint(&w, (uint64_t)k->info.bins[r]);
 	}
 	put_uvarint(&w, (uint64_t)k->nnodes);
 	for (int32_t i = 0; i < k->nnodes; i++) {
@@ -297,11 +301,21 @@ static int read_header(struct rbuf *r, struct mg_kir *k, struct mg_arena *arena)
 		return r->e->code;
 	k->info.nred = (int)v;
 	for (int i = 0; i < k->info.nred; i++) {
-		if (get_u8(r, MG_KRED_MAX, "unknown reduction", &w) ||
+		if (get_u8(r, MG_KMAX_RANK << 4 | 15, "reduction per an axis above 4", &w) ||
 		    get_ref(r, &k->red[i].value) || get_ref(r, &k->red[i].mask))
 			return r->e->code;
+		k->info.per[i] = (int8_t)(w >> 4);
+		w &= 15;
+		if (w > MG_KRED_HIST)
+			return fail(r, "unknown reduction");
 		k->red[i].kind = (enum mg_kred)w;
 		k->info.red[i] = (enum mg_kred)w;
+		uint64_t bins;
+		if (w == MG_KRED_HIST && get_uvarint(r, &bins))
+			return r->e->code;
+		if (w == MG_KRED_HIST && (bins < 1 || bins > MG_KMAX_BINS))
+			return fail(r, "histogram bins outside 1..4096");
+		k->info.bins[i] = w == MG_KRED_HIST ? (int32_t)bins : 0;
 	}
 	return 0;
 }

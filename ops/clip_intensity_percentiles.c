@@ -18,7 +18,11 @@
  * return_clipping_values: the output's meta gets clipping_values, one (lower, upper)
  * per channel group, the percentiles in x's dtype (null for a bound soft clipping was
  * not given; hard clipping reports percentile 0 or 100 for it), replacing any earlier
- * ones, as MONAI's meta["clipping_values"]; DataStats(meta_info) shows them. */
+ * ones, as MONAI's meta["clipping_values"]; DataStats(meta_info) shows them.
+ * Generated (gen_chain.c): the percentiles by an exact selection (gen_select.c), then
+ * the clip as a map, the same bits as this kernel: hard clipping, and soft clipping in
+ * float64 (libm's exp and log1p as LIBM nodes). Soft clipping in float32 (log1pf, expf)
+ * and return_clipping_values (meta) run this kernel, as NaN images do. */
 #include <stdlib.h>
 
 #include "intensity.h"
@@ -154,6 +158,61 @@ static int clip_intensity_percentiles(const struct mg_attr *a, struct mg_val *in
 	return rc;
 }
 
+/* ---- the generated kernels (gen_chain.c) ---- */
+
+static int quantiles(const struct mg_attr *a, double *q)
+{
+	struct mg_err e = {0};
+	if (check(a, &e) || a[A_RETURN].v.i)
+		return -1;
+	if (!a[A_SHARP].is_none && (a[A_DTYPE].is_none || a[A_DTYPE].v.i != MG_DTYPE_F64))
+		return -1; /* dtype null on a float64 image is float64: map refuses the rest */
+	q[0] = a[A_LOWER].is_none ? 0 : a[A_LOWER].v.f;
+	q[1] = a[A_UPPER].is_none ? 100 : a[A_UPPER].v.f;
+	return 2;
+}
+
+/* softplus(v) in float64 */
+static int32_t softplus_emit(struct mg_kir *k, int32_t v)
+{
+	int32_t big = mg_kir_op(k, MG_KOP_GT, v, mg_kir_const(k, MG_DTYPE_F64, 20));
+	return mg_kir_select(k, big, v, mg_kir_libm(k, MG_KLIBM_LOG1P, mg_kir_libm(k, MG_KLIBM_EXP, v)));
+}
+
+static int32_t map(const struct mg_attr *a, struct mg_kir *k, double *pv, int32_t x,
+		   enum mg_dtype xt, const struct mg_gen_stats *st)
+{
+	if (xt != MG_DTYPE_F32 && xt != MG_DTYPE_F64)
+		return -1;
+	if (a[A_SHARP].is_none) { /* torch.clamp in x's dtype */
+		int32_t lo = mg_gen_param(k, pv, xt, st->v[0]), hi = mg_gen_param(k, pv, xt, st->v[1]);
+		int32_t r = mg_kir_select(k, mg_kir_op(k, MG_KOP_GT, x, hi), hi, x);
+		return mg_kir_select(k, mg_kir_op(k, MG_KOP_LT, x, lo), lo, r);
+	}
+	enum mg_dtype ct = a[A_DTYPE].is_none ? xt : (enum mg_dtype)a[A_DTYPE].v.i;
+	if (ct != MG_DTYPE_F64)
+		return -1;
+	/* clip_one's soft branch in float64: every rounding is the identity */
+	int32_t v = mg_kir_cast(k, MG_DTYPE_F64, x), r = v;
+	double c = a[A_SHARP].v.f;
+	if (!a[A_LOWER].is_none) {
+		int32_t d = mg_kir_op(k, MG_KOP_SUB, v, mg_gen_param(k, pv, MG_DTYPE_F64, st->v[0]));
+		int32_t sp = softplus_emit(k, mg_kir_op(k, MG_KOP_MUL, mg_kir_const(k, MG_DTYPE_F64, -c), d));
+		r = mg_kir_op(k, MG_KOP_ADD, r, mg_kir_op(k, MG_KOP_DIV, sp, mg_kir_const(k, MG_DTYPE_F64, c)));
+	}
+	if (!a[A_UPPER].is_none) {
+		int32_t d = mg_kir_op(k, MG_KOP_SUB, v, mg_gen_param(k, pv, MG_DTYPE_F64, st->v[1]));
+		int32_t sp = softplus_emit(k, mg_kir_op(k, MG_KOP_MUL, mg_kir_const(k, MG_DTYPE_F64, c), d));
+		r = mg_kir_op(k, MG_KOP_SUB, r, mg_kir_op(k, MG_KOP_DIV, sp, mg_kir_const(k, MG_DTYPE_F64, c)));
+	}
+	return mg_kir_cast(k, xt, r);
+}
+
+static int per_channel(const struct mg_attr *a)
+{
+	return (int)a[A_CHANNEL_WISE].v.i;
+}
+
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
 		 struct mg_err *e)
 {
@@ -173,4 +232,8 @@ const struct mg_opdef mg_op_clip_intensity_percentiles = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = clip_intensity_percentiles,
+	.gen = mg_elementwise_gen,
+	.map = map,
+	.per_channel = per_channel,
+	.quantiles = quantiles,
 };

@@ -109,34 +109,44 @@ int mg_cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* torch.quantile's linear interpolation: the rank q * (n - 1) in float64, its weight
- * rounded to x's dtype, then Tensor.lerp as ATen's vectorised kernel does it: one fused
- * multiply-add from the nearer end (checked against torch on 3000 random cases). */
-static double quantile_torch(const double *s, int64_t n, double q, int f32)
+/* torch.quantile's linear interpolation: the rank q * (n - 1) in float64 of q / 100
+ * rounded to x's dtype; np.percentile's: float64 throughout. */
+static double quantile_rank(int64_t n, double q, int f32)
 {
+	if (n > 1000000)
+		return q / 100.0 * (double)(n - 1);
 	double qt = f32 ? (double)(float)(q / 100.0) : q / 100.0;
-	double rank = qt * (double)(n - 1);
-	int64_t below = (int64_t)rank, above = (int64_t)ceil(rank);
-	double lo = s[below], hi = s[above];
+	return qt * (double)(n - 1);
+}
+
+void mg_percentile_ranks(int64_t n, double q, int f32, int64_t rank[2])
+{
+	double r = quantile_rank(n, q, f32);
+	rank[0] = (int64_t)floor(r); /* r >= 0: torch's (int64_t) truncation is floor */
+	rank[1] = n > 1000000 ? (rank[0] + 1 < n ? rank[0] + 1 : n - 1) : (int64_t)ceil(r);
+}
+
+/* torch: the weight rounded to x's dtype, then Tensor.lerp as ATen's vectorised kernel
+ * does it: one fused multiply-add from the nearer end (checked against torch on 3000
+ * random cases). numpy: float64 weight, numpy's _lerp (from the nearer end) with the
+ * difference in x's dtype, the sum in float64; MONAI converts the result back to x's
+ * dtype. */
+double mg_percentile_lerp(int64_t n, double q, int f32, double lo, double hi)
+{
+	double rank = quantile_rank(n, q, f32);
+	if (n > 1000000) {
+		double t = rank - floor(rank);
+		double d = f32 ? (double)(float)(hi - lo) : hi - lo;
+		double r = t >= 0.5 ? hi - d * (1 - t) : lo + d * t;
+		return f32 ? (double)(float)r : r;
+	}
+	int64_t below = (int64_t)rank;
 	if (f32) {
 		float w = (float)(rank - (double)below), d = (float)((float)hi - (float)lo);
 		return fabsf(w) < 0.5f ? fmaf(w, d, (float)lo) : fmaf(w - 1.0f, d, (float)hi);
 	}
 	double w = rank - (double)below, d = hi - lo;
 	return fabs(w) < 0.5 ? fma(w, d, lo) : fma(w - 1.0, d, hi);
-}
-
-/* np.percentile's linear method: float64 index and weight, numpy's _lerp (from the nearer
- * end) with the difference in x's dtype, the sum in float64; MONAI converts the result
- * back to x's dtype. */
-static double quantile_numpy(const double *s, int64_t n, double q, int f32)
-{
-	double vi = q / 100.0 * (double)(n - 1);
-	int64_t below = (int64_t)floor(vi), above = below + 1 < n ? below + 1 : n - 1;
-	double t = vi - (double)below, a = s[below], b = s[above];
-	double d = f32 ? (double)(float)(b - a) : b - a;
-	double r = t >= 0.5 ? b - d * (1 - t) : a + d * t;
-	return f32 ? (double)(float)r : r;
 }
 
 int mg_reduce_percentiles(const struct mg_tensor *x, int n, const double *q, double *out,
@@ -148,9 +158,11 @@ int mg_reduce_percentiles(const struct mg_tensor *x, int n, const double *q, dou
 	int64_t len = mg_tensor_numel(x);
 	qsort(s, (size_t)len, sizeof *s, mg_cmp_double);
 	int f32 = x->dtype == MG_DTYPE_F32;
-	for (int i = 0; i < n; i++)
-		out[i] = len > 1000000 ? quantile_numpy(s, len, q[i], f32)
-				       : quantile_torch(s, len, q[i], f32);
+	for (int i = 0; i < n; i++) {
+		int64_t r[2];
+		mg_percentile_ranks(len, q[i], f32, r);
+		out[i] = mg_percentile_lerp(len, q[i], f32, s[r[0]], s[r[1]]);
+	}
 	free(s);
 	return 0;
 }
@@ -356,18 +368,23 @@ double mg_range_scale_apply(const void *ctx, double x)
 	return v;
 }
 
-int32_t mg_range_scale_emit(struct mg_kir *k, const struct mg_range_scale *s, int32_t x)
+int32_t mg_range_scale_emit(struct mg_kir *k, const struct mg_range_scale *s, int32_t x,
+			    double *pv)
 {
 	enum mg_dtype ct = s->ct;
 	int c = mg_gen_ctype(ct);
 	int32_t v = mg_kir_cast(k, c, x);
 	if (c != (int)ct) /* mg_round_to(ct, x) */
 		v = mg_kir_cast(k, MG_DTYPE_F32, mg_kir_cast(k, ct, v));
-	v = mg_gen_arith(k, MG_KOP_SUB, v, mg_kir_const(k, c, s->amin), ct);
-	if (s->degenerate)
-		return s->has_lo ? mg_gen_arith(k, MG_KOP_ADD, v, mg_kir_const(k, c, s->bmin), ct)
-				 : v;
-	v = mg_gen_arith(k, MG_KOP_DIV, v, mg_kir_const(k, c, s->arange), ct);
+	v = mg_gen_arith(k, MG_KOP_SUB, v,
+			 pv ? mg_gen_param(k, pv, c, s->amin) : mg_kir_const(k, c, s->amin), ct);
+	int32_t deg = v; /* x - amin (+ bmin), unclipped */
+	if (s->has_lo && (s->degenerate || pv))
+		deg = mg_gen_arith(k, MG_KOP_ADD, v, mg_kir_const(k, c, s->bmin), ct);
+	if (s->degenerate && !pv)
+		return deg;
+	v = mg_gen_arith(k, MG_KOP_DIV, v,
+			 pv ? mg_gen_param(k, pv, c, s->arange) : mg_kir_const(k, c, s->arange), ct);
 	if (s->has_lo && s->has_hi) {
 		v = mg_gen_arith(k, MG_KOP_MUL, v, mg_kir_const(k, c, s->brange), ct);
 		v = mg_gen_arith(k, MG_KOP_ADD, v, mg_kir_const(k, c, s->bmin), ct);
@@ -381,5 +398,5 @@ int32_t mg_range_scale_emit(struct mg_kir *k, const struct mg_range_scale *s, in
 		int32_t hi = mg_kir_const(k, c, s->bmax);
 		v = mg_kir_select(k, mg_kir_op(k, MG_KOP_GT, v, hi), hi, v);
 	}
-	return v;
+	return pv ? mg_kir_select(k, mg_gen_param(k, pv, MG_KT_BOOL, s->degenerate), deg, v) : v;
 }

@@ -69,6 +69,37 @@ void mg_reduce_minmax(const struct mg_tensor *x, double *mn, double *mx);
 int mg_reduce_percentiles(const struct mg_tensor *x, int n, const double *q, double *out,
 			  struct mg_err *e);
 
+/* The two ranks (0-based, of the values sorted) that MONAI's percentile q of n values
+ * reads, and the percentile from the values lo, hi at those ranks: the two halves of
+ * mg_reduce_percentiles, shared with the generated selection (gen_select.c). */
+void mg_percentile_ranks(int64_t n, double q, int f32, int64_t rank[2]);
+double mg_percentile_lerp(int64_t n, double q, int f32, double lo, double hi);
+
+/* An exact selection of the values at the ranks percentiles q[0..nq) of n float32 or
+ * float64 values read, in kernel IR (gen_select.c: a radix select, `levels` passes of
+ * histograms). Use: init; per level, emit into each kernel over the values (one per
+ * channel group when several make up the values), add each kernel's reductions, next;
+ * then percentile j. init and next return 0 or an error (next: -1 when the values hold
+ * NaN, whose order is the reference kernel's own). */
+enum { MG_QSELECT_MAXQ = 2 };
+struct mg_qselect {
+	int f32, levels, nq, nr;
+	int64_t n;
+	const double *q;
+	int64_t left[2 * MG_QSELECT_MAXQ];   /* rank among the values with the prefix */
+	int64_t prefix[2 * MG_QSELECT_MAXQ]; /* the key's digits found so far */
+	int same[2 * MG_QSELECT_MAXQ];       /* the first rank with the same prefix */
+	double nan;                         /* NaN values seen */
+	double *hist;                       /* nr histograms of the level */
+};
+int mg_qselect_init(struct mg_qselect *s, int f32, int64_t n, int nq, const double *q);
+void mg_qselect_free(struct mg_qselect *s);
+int mg_qselect_emit(const struct mg_qselect *s, int level, struct mg_kir *k, double *pv,
+		   int32_t x);
+void mg_qselect_add(struct mg_qselect *s, const struct mg_kinfo *info, const double *red);
+int mg_qselect_next(struct mg_qselect *s, int level);
+double mg_qselect_percentile(const struct mg_qselect *s, int j);
+
 /* The checks MONAI's percentile ops make: x float32 or float64 (torch.quantile's
  * "input tensor must be either float or double dtype"), a percentile argument `name` in
  * [0, 100]. Errors name op. */
@@ -120,8 +151,11 @@ struct mg_range_scale {
 };
 double mg_range_scale_apply(const void *rs, double v);
 /* The same in kernel IR on the voxel node x: a node of rs->ct's compute type
- * (mg_gen_ctype). */
-int32_t mg_range_scale_emit(struct mg_kir *k, const struct mg_range_scale *rs, int32_t x);
+ * (mg_gen_ctype). pv NULL: amin, arange and degenerate are the kernel's constants; else
+ * they come from statistics and enter as parameters (pv), the degenerate case chosen
+ * per voxel by a parameter, so the code does not depend on them. */
+int32_t mg_range_scale_emit(struct mg_kir *k, const struct mg_range_scale *rs, int32_t x,
+			    double *pv);
 
 /* ---- skimage_threshold.c: skimage.filters.threshold_<name> ---- */
 

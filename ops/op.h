@@ -213,6 +213,12 @@ struct mg_opdef {
 	int32_t (*map)(const struct mg_attr *attrs, struct mg_kir *k, double *pv, int32_t x,
 		       enum mg_dtype xt, const struct mg_gen_stats *st);
 	int (*per_channel)(const struct mg_attr *attrs);
+	/* Elementwise ops whose map needs percentiles of their own input (MONAI's
+	 * percentile: torch.quantile / np.percentile, intensity.h): sets q[0..n) (in
+	 * [0, 100], n <= MG_QSELECT_MAXQ) and returns n, or -1 when these attributes have no
+	 * generated kernel. gen_chain.c selects them exactly (gen_select.c) into st->v[0..n)
+	 * before any reduce pass; per_channel says per channel or not. */
+	int (*quantiles)(const struct mg_attr *attrs, double *q);
 	/* Reverse mode (passes/autodiff.c, docs/autodiff.md): adds to c the nodes that
 	 * compute the gradients of the forward node's wanted inputs from its outputs'
 	 * gradients, and sets c->dx. NULL: not differentiable (the pass refuses a loss

@@ -90,7 +90,7 @@ static int32_t emit(const struct mg_attr *a, struct mg_kir *k, int32_t x, enum m
 		return -1;
 	struct mg_range_scale rs;
 	enum mg_dtype od = range_scale(a, xt, &rs);
-	return mg_kir_cast(k, od, mg_range_scale_emit(k, &rs, x));
+	return mg_kir_cast(k, od, mg_range_scale_emit(k, &rs, x, NULL));
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,

@@ -12,7 +12,10 @@
  * b_min + (b_max - b_min) * upper / 100 (Python floats). a_min == a_max gives
  * x - a_min (+ b_min), unclipped. The result converts to `dtype` (null: the input's).
  * Integer and half images are refused, as torch.quantile refuses them (MONAI fails
- * below 1e6 voxels). Known deviation: clip=true with b_min and b_max null is refused
+ * below 1e6 voxels).
+ * Generated (gen_chain.c): the two percentiles by an exact selection (gen_select.c,
+ * histogram kernels), then the map: mg_range_scale_emit with them as parameters, the
+ * same bits as this kernel (NaN images run this kernel). Known deviation: clip=true with b_min and b_max null is refused
  * up front; MONAI fails only on non-constant images (torch.clamp with no bounds). */
 #include "intensity.h"
 
@@ -50,15 +53,10 @@ static int check(const struct mg_attr *a, struct mg_err *e)
 	return 0;
 }
 
-static int scale_group(const void *ctx, const struct mg_tensor *x, struct mg_tensor *y,
-		       struct mg_err *e)
+/* The range scaling from the percentiles p of an image of dtype ct. */
+static struct mg_range_scale range(const struct mg_attr *a, enum mg_dtype ct, const double *p)
 {
-	const struct mg_attr *a = ctx;
-	double q[2] = {a[A_LOWER].v.f, a[A_UPPER].v.f}, p[2];
-	int rc = mg_reduce_percentiles(x, 2, q, p, e);
-	if (rc)
-		return rc;
-	enum mg_dtype ct = x->dtype;
+	double q[2] = {a[A_LOWER].v.f, a[A_UPPER].v.f};
 	int has_lo = !a[A_BMIN].is_none, has_hi = !a[A_BMAX].is_none;
 	double bmin = a[A_BMIN].v.f, bmax = a[A_BMAX].v.f;
 	if (a[A_RELATIVE].v.i) {
@@ -79,6 +77,18 @@ static int scale_group(const void *ctx, const struct mg_tensor *x, struct mg_ten
 		.degenerate = p[1] - p[0] == 0,
 	};
 	rs.clip &= !rs.degenerate;
+	return rs;
+}
+
+static int scale_group(const void *ctx, const struct mg_tensor *x, struct mg_tensor *y,
+		       struct mg_err *e)
+{
+	const struct mg_attr *a = ctx;
+	double q[2] = {a[A_LOWER].v.f, a[A_UPPER].v.f}, p[2];
+	int rc = mg_reduce_percentiles(x, 2, q, p, e);
+	if (rc)
+		return rc;
+	struct mg_range_scale rs = range(a, x->dtype, p);
 	mg_map(x, y, mg_range_scale_apply, &rs);
 	return 0;
 }
@@ -93,6 +103,34 @@ static int scale_intensity_range_percentiles(const struct mg_attr *a, struct mg_
 	enum mg_dtype od = a[A_DTYPE].is_none ? x->dtype : (enum mg_dtype)a[A_DTYPE].v.i;
 	return mg_percentile_groups(OP, x, od, (int)a[A_CHANNEL_WISE].v.i, scale_group, a,
 				    &out[0], k->err);
+}
+
+/* ---- the generated kernels (gen_chain.c) ---- */
+
+static int quantiles(const struct mg_attr *a, double *q)
+{
+	struct mg_err e = {0};
+	if (check(a, &e))
+		return -1; /* the reference kernel reports it */
+	q[0] = a[A_LOWER].v.f;
+	q[1] = a[A_UPPER].v.f;
+	return 2;
+}
+
+static int32_t map(const struct mg_attr *a, struct mg_kir *k, double *pv, int32_t x,
+		   enum mg_dtype xt, const struct mg_gen_stats *st)
+{
+	if (xt != MG_DTYPE_F32 && xt != MG_DTYPE_F64)
+		return -1;
+	enum mg_dtype od = a[A_DTYPE].is_none ? xt : (enum mg_dtype)a[A_DTYPE].v.i;
+	struct mg_range_scale rs = range(a, xt, st->v);
+	rs.clip = (int)a[A_CLIP].v.i; /* the code may not depend on degenerate (a parameter) */
+	return mg_kir_cast(k, od, mg_range_scale_emit(k, &rs, x, pv));
+}
+
+static int per_channel(const struct mg_attr *a)
+{
+	return (int)a[A_CHANNEL_WISE].v.i;
 }
 
 static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_type *out,
@@ -115,4 +153,8 @@ const struct mg_opdef mg_op_scale_intensity_range_percentiles = {
 	.nattrs = sizeof attrs / sizeof *attrs,
 	.infer = infer,
 	.ref = scale_intensity_range_percentiles,
+	.gen = mg_elementwise_gen,
+	.map = map,
+	.per_channel = per_channel,
+	.quantiles = quantiles,
 };

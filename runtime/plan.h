@@ -91,7 +91,7 @@ struct mg_step;
  * NULL) every op runs its reference kernel. */
 struct mg_backend {
 	/* Runs kernel k over a's whole index space (mg_kernel_launch), its reductions into
-	 * red (k's nred doubles). MG_ERR_UNSUPPORTED when it has no code for k (a compiled
+	 * red (mg_kinfo_nacc(&k->info) doubles: histograms' bins too). MG_ERR_UNSUPPORTED when it has no code for k (a compiled
 	 * pipeline whose table lacks it): the op then runs its reference kernel. Other
 	 * errors name the kernel. Called from several threads at once. */
 	int (*run)(struct mg_backend *b, const struct mg_kir *k, const struct mg_kargs *a,

@@ -253,6 +253,47 @@ static void test_reductions(void)
 	CHECK(!strcmp(log, "0\n"), "AVX registers in kernels made for generic x86-64: %s", log);
 }
 
+/* The percentile ops' kernels (the selection's histogram kernels, then the map), a
+ * ScaleIntensityRangePercentiles per channel fused after a cast with a whole-image
+ * ClipIntensityPercentiles, are traced and linked: the executable runs them all, none
+ * falls back, with mgc run's outputs byte for byte (the selection is exact). */
+static void test_percentiles(void)
+{
+	char log[16384], run[300], out[300], cfg[300];
+	snprintf(cfg, sizeof cfg, "%s", files_path("percentiles.json"));
+	FILE *f = fopen(cfg, "w");
+	fprintf(f, "{\"dataset_dir\": \"%s\", \"output_dir\": \"%s\", "
+		   "\"datalist\": {\"_target_\": \"load_decathlon_datalist\", "
+		   "\"data_list_file_path\": \"@dataset_dir\", \"data_list_key\": \"training\", "
+		   "\"base_dir\": \"@dataset_dir\"}, \"dataset\": {\"_target_\": \"Dataset\", "
+		   "\"data\": \"@datalist\", \"transform\": {\"_target_\": \"Compose\", "
+		   "\"transforms\": [{\"_target_\": \"LoadImaged\", \"keys\": [\"image\"]}, "
+		   "{\"_target_\": \"EnsureChannelFirstd\", \"keys\": [\"image\"]}, "
+		   "{\"_target_\": \"CastToTyped\", \"keys\": \"image\", \"dtype\": \"float32\"}, "
+		   "{\"_target_\": \"ScaleIntensityRangePercentilesd\", \"keys\": \"image\", "
+		   "\"lower\": 5, \"upper\": 95, \"b_min\": 0.0, \"b_max\": 1.0, \"clip\": true, "
+		   "\"channel_wise\": true}, "
+		   "{\"_target_\": \"ClipIntensityPercentilesd\", \"keys\": \"image\", "
+		   "\"lower\": 10, \"upper\": 90}, "
+		   "{\"_target_\": \"SaveImaged\", \"keys\": [\"image\"], "
+		   "\"output_dir\": \"@output_dir\", \"output_postfix\": \"\", \"resample\": false}]}}}",
+		data, files_path("never_written3"));
+	fclose(f);
+	snprintf(run, sizeof run, "%s", files_path("percentiles_run"));
+	int rc = files_sh(log, sizeof log, "%s run %s --output_dir=%s --quiet", MG_BIN, cfg, run);
+	CHECK(rc == 0, "%s", log);
+	const char *exe = files_path("percentiles");
+	rc = files_sh(log, sizeof log, "%s compile %s --verbose -o %s", MG_BIN, cfg, exe);
+	CHECK(rc == 0 && strstr(log, ": FusedElementwise\n"), "%s", log);
+	snprintf(out, sizeof out, "%s", files_path("percentiles_exe"));
+	rc = files_sh(log, sizeof log, "%s --output_dir=%s --verbose --quiet", exe, out);
+	/* per item: 3 histogram levels for each op's float32 percentiles, the fused map, and
+	 * the loader's cast */
+	CHECK(rc == 0 && strstr(log, "kernels: 8 linked, 24 step calls ran them; 0 fell back"),
+	      "%s", log);
+	check_same_tree(run, out);
+}
+
 int main(void)
 {
 	if (files_init("mg_compile_"))
@@ -270,6 +311,7 @@ int main(void)
 	test_executable();
 	test_kernels();
 	test_reductions();
+	test_percentiles();
 	test_embed();
 	files_done();
 	return check_done();

@@ -241,6 +241,72 @@ static void test_launch(void)
 	mg_arena_free(&ar);
 }
 
+/* A histogram reduction (bins of a bitcast's high bits, masked, some out of range)
+ * through the launcher on 0-2 threads against a count written here; its printed form. */
+static void test_hist(void)
+{
+	struct mg_arena ar = {0};
+	struct mg_err e = {0};
+	struct mg_kir k;
+	enum { N = 1000, BINS = 37 };
+	float x[N];
+	for (int i = 0; i < N; i++)
+		x[i] = (float)((i * 7919) % 1009) * (i % 3 ? 1.0f : -0.25f);
+	mg_kir_init(&k, &ar, "hist", 1);
+	mg_kir_tensor(&k, MG_DTYPE_F32, 1);
+	int32_t v = mg_kir_loadat(&k, 0);
+	int32_t b = mg_kir_cast(&k, MG_DTYPE_I64, mg_kir_bitcast(&k, MG_DTYPE_I32, v));
+	int32_t bin = mg_kir_op(&k, MG_KOP_REM, mg_kir_op(&k, MG_KOP_DIV, b,
+		mg_kir_const(&k, MG_DTYPE_I64, 1 << 20)), mg_kir_const(&k, MG_DTYPE_I64, 50));
+	int32_t m = mg_kir_op(&k, MG_KOP_NE, v, mg_kir_const(&k, MG_DTYPE_F32, 7));
+	mg_kir_reduce(&k, MG_KRED_MAX, mg_kir_cast(&k, MG_DTYPE_F64, v), -1);
+	CHECK(mg_kir_hist(&k, bin, m, BINS) == 1, "the histogram is reduction 1");
+	CHECK_OK(mg_kir_verify(&k, &e), &e);
+	CHECK(mg_kinfo_nacc(&k.info, (int64_t[]){N}) == 2 + BINS && mg_kinfo_bins_at(&k.info, 1) == 2,
+	      "accumulators: the two reductions', then the bins");
+	double want[BINS] = {0}, max = -INFINITY;
+	for (int i = 0; i < N; i++) {
+		max = x[i] > max ? x[i] : max;
+		int32_t bits;
+		memcpy(&bits, &x[i], sizeof bits);
+		int64_t d = (int64_t)bits / (1 << 20) % 50;
+		if (x[i] != 7 && d >= 0 && d < BINS)
+			want[d]++;
+	}
+	launched = &k;
+	struct mg_kargs a = {.dims = {N}};
+	a.t[0] = (struct mg_ktensor){(char *)x, {N}, {1}};
+	for (int threads = 0; threads <= 2; threads++) {
+		struct mg_pool *pool = threads ? mg_pool_new(threads) : NULL;
+		double got[2 + BINS];
+		mg_kernel_launch(eval_fn, &k.info, &a, pool, got);
+		mg_pool_free(pool);
+		int same = 1;
+		for (int i = 0; i < BINS; i++)
+			same &= got[2 + i] == want[i];
+		CHECK(got[0] == max && got[1] == 0 && same, "threads %d: max %g, own slot %g, bins %s",
+		      threads, got[0], got[1], same ? "equal" : "differ");
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	mg_kir_print(&k, f);
+	fclose(f);
+	CHECK(strstr(text, "%1 = bitcast i32 %0") && strstr(text, "reduce hist 37 %") &&
+	      strstr(text, " if %"), "printed: %s", text);
+	free(text);
+	/* bins outside 1..4096, a value that is no i64, a bitcast across sizes */
+	k.info.bins[1] = 4097;
+	CHECK_FAILS(mg_kir_verify(&k, &e), &e, "1 to 4096 bins");
+	k.info.bins[1] = BINS;
+	k.red[1].value = 1;
+	CHECK_FAILS(mg_kir_verify(&k, &e), &e, "(a histogram: i64)");
+	k.red[1].value = bin;
+	k.nodes[1].type = MG_DTYPE_I16;
+	CHECK_FAILS(mg_kir_verify(&k, &e), &e, "two non-bool types of one size");
+	mg_arena_free(&ar);
+}
+
 int main(void)
 {
 	test_philox();
@@ -249,5 +315,6 @@ int main(void)
 	test_eval_semantics();
 	test_verify_and_hash();
 	test_launch();
+	test_hist();
 	return check_done();
 }

@@ -160,6 +160,18 @@ static int32_t value_of(struct gen *g, int type, int depth)
 	if (choice == 3 && type == MG_DTYPE_F64)
 		return mg_kir_libm(k, (enum mg_klibm)rndn(MG_KLIBM_COUNT),
 				   value_of(g, MG_DTYPE_F64, depth + 1));
+	/* a bitcast from the other types of the size (f16/bf16 <-> i16/u16 included) */
+	static const int same_size[][3] = {{MG_DTYPE_F32, MG_DTYPE_I32, MG_DTYPE_U32},
+					   {MG_DTYPE_F64, MG_DTYPE_I64, MG_DTYPE_I64},
+					   {MG_DTYPE_F16, MG_DTYPE_BF16, MG_DTYPE_I16}};
+	for (int i = 0; choice == 4 && i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			if (same_size[i][j] == type) {
+				int from = same_size[i][rndn(3)];
+				if (from == MG_DTYPE_I16 && rndn(2))
+					from = MG_DTYPE_U16;
+				return mg_kir_bitcast(k, type, value_of(g, from, depth + 1));
+			}
 	if (type == MG_KT_BOOL) {
 		if (choice < 6) { /* a compare of two values of one computable type */
 			int t;
@@ -293,12 +305,26 @@ static void random_kernel(uint64_t seed, struct mg_kir *k, struct gen *g, struct
 		k->store = value_of(g, out_type, 0);
 	int nred = stores ? rndn(3) : 1 + rndn(2);
 	for (int r = 0; r < nred; r++) {
-		enum mg_kred kind = (enum mg_kred)rndn(3);
-		int32_t v = mg_kir_cast(k, MG_DTYPE_F64, value_of(g, pick_type(1), 1));
+		enum mg_kred kind = (enum mg_kred)rndn(4);
 		int32_t mask = rndn(2) ? value_of(g, MG_KT_BOOL, 2) : -1;
-		mg_kir_reduce(k, kind, v, mask);
-		if (kind == MG_KRED_SUM) /* its error bound: the sum of |v| */
-			mg_kir_reduce(k, MG_KRED_SUM, mg_kir_op(k, MG_KOP_ABS, v, -1), mask);
+		if (kind == MG_KRED_HIST) { /* bins in range, below and above */
+			int bins = 1 + rndn(40);
+			int32_t i = mg_kir_cast(k, MG_DTYPE_I64, value_of(g, pick_type(1), 1));
+			mg_kir_hist(k, mg_kir_op(k, MG_KOP_REM, i, mg_kir_const(k, MG_DTYPE_I64, bins + 3)),
+				    mask, bins);
+			continue;
+		}
+		int32_t v = mg_kir_cast(k, MG_DTYPE_F64, value_of(g, pick_type(1), 1));
+		/* a third kept per index of an outer axis */
+		int per = rank > 1 && rndn(3) == 0 ? k->info.order[rndn(rank - 1)] : -1;
+		int rr = mg_kir_reduce(k, kind, v, mask);
+		if (per >= 0)
+			mg_kir_per_axis(k, rr, per);
+		if (kind == MG_KRED_SUM) { /* its error bound: the sum of |v| */
+			rr = mg_kir_reduce(k, MG_KRED_SUM, mg_kir_op(k, MG_KOP_ABS, v, -1), mask);
+			if (per >= 0)
+				mg_kir_per_axis(k, rr, per);
+		}
 	}
 }
 
@@ -358,30 +384,46 @@ static void random_case(struct mg_jit *jit, uint64_t seed)
 	elems *= rows;
 	int64_t cut[4] = {0, rndn((int)rows + 1), 0, rows};
 	cut[2] = cut[1] + rndn((int)(rows - cut[1]) + 1);
+	int64_t nacc = mg_kinfo_nacc(&k.info, dims);
+	double *acc_j = malloc(sizeof *acc_j * (size_t)nacc), *acc_r = malloc(sizeof *acc_r * (size_t)nacc);
 	for (int s = 0; s < 3; s++) {
-		double acc_j[MG_KMAX_RED], acc_r[MG_KMAX_RED];
-		for (int r = 0; r < k.info.nred; r++)
-			acc_j[r] = acc_r[r] = mg_kred_identity(k.info.red[r]);
+		mg_kinfo_acc_init(&k.info, dims, acc_j);
+		mg_kinfo_acc_init(&k.info, dims, acc_r);
 		if (cut[s] < cut[s + 1] || rndn(2)) { /* an empty slice must do nothing */
 			fn(&a, cut[s], cut[s + 1], acc_j);
 			mg_kir_eval(&k, &b, cut[s], cut[s + 1], acc_r);
 		}
 		for (int r = 0; r < k.info.nred; r++) {
-			double x = acc_j[r], y = acc_r[r];
-			if (k.red[r].kind != MG_KRED_SUM || isnan(y) || isinf(y)) {
-				CHECK(x == y || (isnan(x) && isnan(y)), "%s reduction %d slice %d: %.17g, interpreter %.17g",
-				      name, r, s, x, y);
-				continue;
+			/* one accumulator, or one per index along the reduction's axis */
+			int per = k.info.per[r];
+			int64_t at = per ? mg_kinfo_per_at(&k.info, dims, r) : r, nidx = per ? dims[per - 1] : 1;
+			int64_t next = r + 1 < k.info.nred && per ? mg_kinfo_per_at(&k.info, dims, r + 1) : r + 1;
+			for (int64_t i = 0; i < nidx; i++) {
+				double x = acc_j[at + i], y = acc_r[at + i];
+				if (k.red[r].kind != MG_KRED_SUM || isnan(y) || isinf(y)) {
+					CHECK(x == y || (isnan(x) && isnan(y)), "%s reduction %d [%lld] slice %d: %.17g, interpreter %.17g",
+					      name, r, (long long)i, s, x, y);
+					continue;
+				}
+				/* the SUM right after it is its sum of |v| */
+				double bound = (double)(elems / nidx) * 0x1p-52 *
+					       (r + 1 < k.info.nred ? acc_r[next + i] : fabs(y));
+				double err = fabs(x - y);
+				if (bound > 0 && err / bound > max_sum_err)
+					max_sum_err = err / bound;
+				CHECK(err <= bound, "%s sum %d [%lld] slice %d: %.17g, interpreter %.17g", name, r,
+				      (long long)i, s, x, y);
 			}
-			/* the SUM right after it is its sum of |v| */
-			double bound = (double)elems * 0x1p-52 * (r + 1 < k.info.nred ? acc_r[r + 1] : fabs(y));
-			double err = fabs(x - y);
-			if (bound > 0 && err / bound > max_sum_err)
-				max_sum_err = err / bound;
-			CHECK(err <= bound, "%s sum %d slice %d: %.17g, interpreter %.17g", name, r, s, x, y);
-			r++; /* skip the bound's own sum: same sum of nonnegative terms */
+			if (k.red[r].kind == MG_KRED_SUM)
+				r++; /* skip the bound's own sum: same sum of nonnegative terms */
 		}
+		int64_t nbins = mg_kinfo_bins_at(&k.info, k.info.nred);
+		for (int64_t i = k.info.nred; i < nbins; i++) /* histograms' counts: exact */
+			CHECK(acc_j[i] == acc_r[i], "%s bin %lld slice %d: %g, interpreter %g", name,
+			      (long long)(i - k.info.nred), s, acc_j[i], acc_r[i]);
 	}
+	free(acc_j);
+	free(acc_r);
 	if (stores) {
 		int64_t d = first_difference(k.tensor[0].dtype, bufs[0].mem, ref.mem, ref.size);
 		CHECK(d < 0, "%s: output element %lld (of the buffer) differs", name, (long long)d);

@@ -23,7 +23,8 @@ static void build_affine(struct mg_kir *k, struct mg_arena *ar, const char *name
 	k->store = mg_kir_op(k, MG_KOP_ADD, y, mg_kir_param(k, MG_DTYPE_F32, p));
 }
 
-/* masked gathers, Philox, dims and strides, and reductions: every field of a node used */
+/* masked gathers, Philox, dims and strides, a bitcast, and reductions (a histogram and
+ * one per axis among them): every field of a node used */
 static void build_mixed(struct mg_kir *k, struct mg_arena *ar)
 {
 	mg_kir_init(k, ar, "mixed", 3);
@@ -34,8 +35,9 @@ static void build_mixed(struct mg_kir *k, struct mg_arena *ar)
 	int32_t v = mg_kir_cast(k, MG_DTYPE_F64, mg_kir_load(k, 0, off, ok));
 	int32_t r = mg_kir_philox(k, 3, i, mg_kir_const(k, MG_DTYPE_I64, -123456789012.0));
 	mg_kir_reduce(k, MG_KRED_SUM, v, ok);
-	mg_kir_reduce(k, MG_KRED_MAX, mg_kir_cast(k, MG_DTYPE_F64, r), -1);
+	mg_kir_per_axis(k, mg_kir_reduce(k, MG_KRED_MAX, mg_kir_cast(k, MG_DTYPE_F64, r), -1), 0);
 	mg_kir_reduce(k, MG_KRED_MIN, mg_kir_const(k, MG_DTYPE_F64, -0.0), -1);
+	mg_kir_hist(k, mg_kir_bitcast(k, MG_DTYPE_I64, v), ok, 4096);
 }
 
 static void test_bytes(void)

@@ -31,9 +31,15 @@ static double uniform(void)
 	return (double)(next() >> 11) * 0x1p-53;
 }
 
+/* 1: float values without NaN, half of them from a few integers (ties: the percentile
+ * cases, whose generated selection leaves NaN images to the reference kernel). */
+static int nan_free;
+
 static double random_value(enum mg_dtype t)
 {
 	uint64_t r = next() % 100;
+	if (mg_dtype_is_float(t) && nan_free && r < 50)
+		return r == 0 ? -0.0 : floor((uniform() - 0.5) * 8);
 	if (mg_dtype_is_float(t)) {
 		if (r == 0)
 			return NAN;
@@ -165,6 +171,8 @@ static void differential(const struct mg_step *s, const struct mg_attr *attrs, c
 		CHECK(rc1 == 0 && rc2 == 0, "%s on %s: %s / %s", what, mg_dtype_name(dt), e1.msg, e2.msg);
 		CHECK(one_kernel ? *backend_runs == runs + 1 : *backend_runs > runs,
 		      "%s on %s rank %d: no kernel ran", what, mg_dtype_name(dt), rank);
+		CHECK(!nan_free || rc2 || *backend_runs >= runs + 4, /* 3 levels (float32), the map */
+		      "%s on %s rank %d: the selection fell back", what, mg_dtype_name(dt), rank);
 		if (rc1 == 0 && rc2 == 0) {
 			int64_t at = -1;
 			CHECK(ref[0].t.dtype == gen[0].t.dtype && ref[0].t.rank == rank &&
@@ -327,6 +335,90 @@ static void stats_case(const struct member *m, int n, int tol)
 	tolerant = 0;
 }
 
+/* Per-channel statistics in one launch: on a contiguous 3-channel image (the channel
+ * axis outermost), ScaleIntensity(channel_wise)'s min and max are one kernel kept per
+ * channel, then an output kernel per channel (4 kernels, not 6); NormalizeIntensity's
+ * sums too, but its sum of squares around each channel's own mean is a kernel per
+ * channel (1 + 3 + 3). Results as the reference's. */
+static void channels_at_once(void)
+{
+	static const struct member m[] = {
+		{"ScaleIntensity", "{\"channel_wise\": true}"},
+		{"NormalizeIntensity", "{\"channel_wise\": true}"},
+	};
+	static const int kernels[] = {4, 7};
+	for (int i = 0; i < 2; i++) {
+		struct mg_arena ar = {0};
+		struct mg_attr a[16];
+		parse(m[i].op, m[i].args, &ar, a);
+		const struct mg_opdef *d = mg_ops[mg_op_find(m[i].op)];
+		struct mg_step s = {.fn = d->gen, .op = d->name, .def = d, .nin = 1, .nout = 1};
+		struct mg_val in[MG_STEP_MAXIO] = {{.kind = MG_VK_TENSOR}}, ref[1] = {{0}}, gen[1] = {{0}};
+		struct mg_err e = {0};
+		CHECK_OK(mg_tensor_alloc(&in[0].t, MG_DTYPE_F32, 3, (int64_t[]){3, 5, 7}, &e), &e);
+		float *x = mg_tensor_data(&in[0].t);
+		for (int j = 0; j < 105; j++)
+			x[j] = (float)((j * 37) % 101) * (j < 35 ? 1.0f : j < 70 ? -2.5f : 0.125f);
+		struct mg_kctx k1 = {.err = &e, .step = &s}, k2 = {.err = &e, .step = &s, .backend = backend};
+		int64_t runs = *backend_runs, at = -1;
+		CHECK_OK(d->ref(a, in, ref, &k1), &e);
+		CHECK_OK(d->gen(a, in, gen, &k2), &e);
+		tolerant = i == 1;
+		CHECK(*backend_runs == runs + kernels[i] && same(MG_DTYPE_F32, &ref[0].t, &gen[0].t, &at),
+		      "%s: %lld kernels (expected %d), differs at %lld", m[i].op,
+		      (long long)(*backend_runs - runs), kernels[i], (long long)at);
+		tolerant = 0;
+		mg_val_release(&in[0]);
+		mg_val_release(&ref[0]);
+		mg_val_release(&gen[0]);
+		mg_arena_free(&ar);
+	}
+}
+
+/* ScaleIntensityRangePercentiles and ClipIntensityPercentiles: an exact selection
+ * (histogram kernels), then the map; alone, per channel and in chains, every option.
+ * Exact: the percentiles are the sorted values' own. Other dtypes are refused both ways. */
+static void percentiles(void)
+{
+	static const struct member one[] = {
+		{"ScaleIntensityRangePercentiles", "{\"lower\": 5, \"upper\": 95, \"b_min\": 0, \"b_max\": 1}"},
+		{"ScaleIntensityRangePercentiles", "{\"lower\": 0, \"upper\": 100, \"b_min\": -1, \"b_max\": 1, \"clip\": true, \"dtype\": null}"},
+		{"ScaleIntensityRangePercentiles", "{\"lower\": 25, \"upper\": 75, \"b_min\": 0, \"b_max\": 10, \"relative\": true, \"channel_wise\": true, \"dtype\": \"float64\"}"},
+		{"ScaleIntensityRangePercentiles", "{\"lower\": 50, \"upper\": 50, \"b_min\": 2, \"b_max\": null, \"clip\": true}"},
+		{"ScaleIntensityRangePercentiles", "{\"lower\": 1.5, \"upper\": 99.5, \"b_min\": null, \"b_max\": null, \"dtype\": \"int16\"}"},
+		{"ScaleIntensityRangePercentiles", "{\"lower\": 10, \"upper\": 90, \"b_min\": 0, \"b_max\": 255, \"clip\": true, \"dtype\": \"uint8\", \"channel_wise\": true}"},
+		{"ClipIntensityPercentiles", "{\"lower\": 5, \"upper\": 95}"},
+		{"ClipIntensityPercentiles", "{\"lower\": null, \"upper\": 33.3, \"channel_wise\": true}"},
+		{"ClipIntensityPercentiles", "{\"lower\": 0, \"upper\": null}"},
+		{"ClipIntensityPercentiles", "{\"lower\": 20, \"upper\": 80, \"sharpness_factor\": 0.7, \"dtype\": \"float64\"}"},
+		{"ClipIntensityPercentiles", "{\"lower\": 100, \"upper\": 100, \"sharpness_factor\": 3, \"dtype\": \"float64\", \"channel_wise\": true}"},
+	};
+	nan_free = 1;
+	for (size_t i = 0; i < sizeof one / sizeof *one; i++) {
+		one_kernel = 0;
+		check_case(&one[i], 1, 1);
+		one_kernel = 1;
+	}
+	static const struct member chain1[] = {
+		{"CastToType", "{\"dtype\": \"float64\"}"},
+		{"ScaleIntensityRangePercentiles", "{\"lower\": 5, \"upper\": 95, \"b_min\": 0, \"b_max\": 1, \"channel_wise\": true}"},
+		{"ClipIntensityPercentiles", "{\"lower\": 10, \"upper\": 60}"},
+		{"ShiftIntensity", "{\"offset\": 1.5}"},
+	};
+	stats_case(chain1, 4, 0);
+	static const struct member chain2[] = {
+		{"ScaleIntensity", "{\"minv\": -1, \"maxv\": 1}"},
+		{"ClipIntensityPercentiles", "{\"lower\": 30, \"upper\": 70, \"channel_wise\": true}"},
+		{"NormalizeIntensity", "{\"subtrahend\": 0.5}"},
+		{"ScaleIntensityRangePercentiles", "{\"lower\": 0, \"upper\": 99, \"b_min\": 0, \"b_max\": 1, \"dtype\": \"float64\"}"},
+	};
+	stats_case(chain2, 4, 0);
+	nan_free = 0; /* NaN images: the reference kernel after the first histogram */
+	one_kernel = 0;
+	check_case(&one[0], 1, 1);
+	one_kernel = 1;
+}
+
 /* NormalizeIntensity and ScaleIntensity (reductions first, then the map), alone and in
  * fused runs, ShiftIntensity; every input dtype. */
 static void statistics(void)
@@ -401,6 +493,8 @@ static void statistics(void)
 	};
 	stats_case(chain4, 4, 0);
 	printf("statistics cases: worst |gen - ref| / (1 + |ref|) %.3g\n", worst);
+	percentiles();
+	channels_at_once();
 }
 
 static void all_cases(void)
