@@ -143,8 +143,8 @@ static int infer_node(struct mg_graph *g, struct mg_node *n, struct mg_err *e)
 		in[i] = g->values[n->in[i]].type;
 	for (int i = 0; i < n->nout; i++)
 		type_unknown(&out[i]);
-	if (d->infer) {
-		int rc = d->infer(n->attrs, in, out, e);
+	if (d->infer || d->dtypes) {
+		int rc = mg_op_infer(d, n->attrs, in, out, e);
 		if (rc) {
 			mg_err_prefix(e, "%s (%s)", n->label ? n->label : "node", d->name);
 			return rc;

@@ -146,6 +146,7 @@ static int gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 }
 
 const struct mg_opdef mg_op_adam = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Adam",
 	.synopsis = "one Adam step of a parameter (torch.optim.Adam)",
 	.flags = MG_OPF_OPTIMIZER,
@@ -160,6 +161,7 @@ const struct mg_opdef mg_op_adam = {
 };
 
 const struct mg_opdef mg_op_adamw = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "AdamW",
 	.synopsis = "one AdamW step of a parameter (torch.optim.AdamW: decoupled weight decay)",
 	.flags = MG_OPF_OPTIMIZER,

@@ -106,6 +106,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 static int grad(struct mg_grad *c) { return mg_nn_grad_x_dy(c, MG_OP_AdaptiveAvgPoolGrad); }
 
 const struct mg_opdef mg_op_adaptive_avg_pool = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "AdaptiveAvgPool",
 	.synopsis = "N-d adaptive average pooling of (N, C, spatial...) to output_size",
 	.nin = 1,
@@ -125,6 +126,7 @@ const struct mg_opdef mg_op_adaptive_avg_pool = {
  * Inputs the forward's x (only its shape is read) and dy (the pooled shape), as the
  * other gradient ops order them (forward inputs, then dy); AdaptiveAvgPool's attributes. */
 const struct mg_opdef mg_op_adaptive_avg_pool_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "AdaptiveAvgPoolGrad",
 	.synopsis = "gradient of AdaptiveAvgPool (made by the autodiff pass)",
 	.nin = 2,

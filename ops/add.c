@@ -52,6 +52,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_add = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Add",
 	.synopsis = "a + b, broadcasting as torch",
 	.nin = 2,

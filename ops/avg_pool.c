@@ -128,6 +128,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 static int grad(struct mg_grad *c) { return mg_nn_grad_x_dy(c, MG_OP_AvgPoolGrad); }
 
 const struct mg_opdef mg_op_avg_pool = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "AvgPool",
 	.synopsis = "N-d average pooling of (N, C, spatial...)",
 	.nin = 1,
@@ -147,6 +148,7 @@ const struct mg_opdef mg_op_avg_pool = {
  * Inputs the forward's x (only its shape is read) and dy (AvgPool's output shape);
  * AvgPool's attributes. Each window's voxels inside x get dy / the window's divisor. */
 const struct mg_opdef mg_op_avg_pool_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "AvgPoolGrad",
 	.synopsis = "gradient of AvgPool (made by the autodiff pass)",
 	.nin = 2,

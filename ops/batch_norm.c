@@ -81,6 +81,7 @@ static int spec(const struct mg_attr *a, int rank, const int64_t *xd, struct mg_
 MG_NORM_OP_FNS(spec, MG_OP_BatchNormGrad)
 
 const struct mg_opdef mg_op_batch_norm = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "BatchNorm",
 	.synopsis = "batch normalization of (N, C, spatial...) per channel, with running "
 		    "statistics (eval) or the batch's (training: the running ones updated)",
@@ -96,6 +97,7 @@ const struct mg_opdef mg_op_batch_norm = {
 };
 
 const struct mg_opdef mg_op_batch_norm_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "BatchNormGrad",
 	.synopsis = "gradient of BatchNorm (made by the autodiff pass): dy, x, mean, invstd, "
 		    "weight -> dx, dweight, dbias",

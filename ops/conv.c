@@ -526,6 +526,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_conv = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Conv",
 	.synopsis = "N-d convolution of (N, C, spatial...) by a weight, plus an optional bias",
 	.flags = 0,
@@ -544,6 +545,7 @@ MG_CONV_PASS(grad_data, "ConvGradData", 0, MG_DNN_BWD_DATA)
 MG_CONV_PASS(grad_weight, "ConvGradWeight", 0, MG_DNN_BWD_WEIGHTS)
 
 const struct mg_opdef mg_op_conv_grad_data = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "ConvGradData",
 	.synopsis = "dL/dx of a Conv from x (its shape), weight and dy (made by autodiff)",
 	.nin = 3,
@@ -556,6 +558,7 @@ const struct mg_opdef mg_op_conv_grad_data = {
 };
 
 const struct mg_opdef mg_op_conv_grad_weight = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "ConvGradWeight",
 	.synopsis = "dL/dweight (and dL/dbias when given the bias) of a Conv from x, weight "
 		    "and dy (made by autodiff)",

@@ -57,6 +57,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_conv_transpose = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "ConvTranspose",
 	.synopsis = "N-d transposed convolution of (N, C, spatial...) by a weight, plus an "
 		    "optional bias",
@@ -76,6 +77,7 @@ MG_CONV_PASS(grad_data, "ConvTransposeGradData", 1, MG_DNN_BWD_DATA)
 MG_CONV_PASS(grad_weight, "ConvTransposeGradWeight", 1, MG_DNN_BWD_WEIGHTS)
 
 const struct mg_opdef mg_op_conv_transpose_grad_data = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "ConvTransposeGradData",
 	.synopsis = "dL/dx of a ConvTranspose from x (its shape), weight and dy (made by "
 		    "autodiff)",
@@ -89,6 +91,7 @@ const struct mg_opdef mg_op_conv_transpose_grad_data = {
 };
 
 const struct mg_opdef mg_op_conv_transpose_grad_weight = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "ConvTransposeGradWeight",
 	.synopsis = "dL/dweight (and dL/dbias when given the bias) of a ConvTranspose from x, "
 		    "weight and dy (made by autodiff)",

@@ -29,6 +29,7 @@ static const struct mg_loss_op L = {"CrossEntropyLoss", "CrossEntropyLossGrad", 
 MG_LOSS_FNS(ce, L, MG_OP_CrossEntropyLossGrad)
 
 const struct mg_opdef mg_op_cross_entropy_loss = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "CrossEntropyLoss",
 	.synopsis = "loss: torch's cross entropy of logits against class indices or "
 		    "probabilities, one element",
@@ -44,6 +45,7 @@ const struct mg_opdef mg_op_cross_entropy_loss = {
 };
 
 const struct mg_opdef mg_op_cross_entropy_loss_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "CrossEntropyLossGrad",
 	.synopsis = "gradient of CrossEntropyLoss (made by the autodiff pass): dinput from "
 		    "input, target, dloss",

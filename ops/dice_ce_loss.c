@@ -30,6 +30,7 @@ static const struct mg_loss_op L = {"DiceCELoss", "DiceCELossGrad", MG_LOSS_DICE
 MG_LOSS_FNS(dice_ce, L, MG_OP_DiceCELossGrad)
 
 const struct mg_opdef mg_op_dice_ce_loss = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "DiceCELoss",
 	.synopsis = "loss: lambda_dice Dice + lambda_ce cross entropy of logits (MONAI's "
 		    "DiceCELoss), one element",
@@ -45,6 +46,7 @@ const struct mg_opdef mg_op_dice_ce_loss = {
 };
 
 const struct mg_opdef mg_op_dice_ce_loss_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "DiceCELossGrad",
 	.synopsis = "gradient of DiceCELoss (made by the autodiff pass): dinput from input, "
 		    "target, dloss",

@@ -30,6 +30,7 @@ static const struct mg_loss_op L = {"DiceFocalLoss", "DiceFocalLossGrad", MG_LOS
 MG_LOSS_FNS(dice_focal, L, MG_OP_DiceFocalLossGrad)
 
 const struct mg_opdef mg_op_dice_focal_loss = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "DiceFocalLoss",
 	.synopsis = "loss: lambda_dice Dice + lambda_focal focal loss of logits (MONAI's "
 		    "DiceFocalLoss), one element",
@@ -45,6 +46,7 @@ const struct mg_opdef mg_op_dice_focal_loss = {
 };
 
 const struct mg_opdef mg_op_dice_focal_loss_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "DiceFocalLossGrad",
 	.synopsis = "gradient of DiceFocalLoss (made by the autodiff pass): dinput from input, "
 		    "target, dloss",

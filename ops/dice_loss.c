@@ -30,6 +30,7 @@ static const struct mg_loss_op L = {"DiceLoss", "DiceLossGrad", MG_LOSS_DICE, at
 MG_LOSS_FNS(dice, L, MG_OP_DiceLossGrad)
 
 const struct mg_opdef mg_op_dice_loss = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "DiceLoss",
 	.synopsis = "loss: MONAI's Dice (or Jaccard) loss of logits against a target, one element",
 	.flags = MG_OPF_LOSS,
@@ -44,6 +45,7 @@ const struct mg_opdef mg_op_dice_loss = {
 };
 
 const struct mg_opdef mg_op_dice_loss_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "DiceLossGrad",
 	.synopsis = "gradient of DiceLoss (made by the autodiff pass): dinput from input, target, "
 		    "dloss",

@@ -139,6 +139,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_dropout = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Dropout",
 	.synopsis = "in training, zeroes elements with probability p (a Philox mask by seed "
 		    "and item) and scales the rest by 1 / (1 - p); else the identity "

@@ -52,6 +52,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_elu = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "ELU",
 	.synopsis = "x where x > 0, else alpha (exp(x) - 1) (torch.nn.ELU)",
 	.flags = MG_OPF_ELEMENTWISE,
@@ -103,6 +104,7 @@ static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct 
 }
 
 const struct mg_opdef mg_op_elu_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "ELUGrad",
 	.synopsis = "gradient of ELU (made by the autodiff pass): dx = dy where x > 0, else "
 		    "alpha exp(x) dy; inputs x, dy",

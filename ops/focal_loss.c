@@ -38,6 +38,7 @@ static const struct mg_loss_op L = {"FocalLoss", "FocalLossGrad", MG_LOSS_FOCAL,
 MG_LOSS_FNS(focal, L, MG_OP_FocalLossGrad)
 
 const struct mg_opdef mg_op_focal_loss = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "FocalLoss",
 	.synopsis = "loss: MONAI's focal loss of logits (sigmoid or softmax form), one element",
 	.flags = MG_OPF_LOSS,
@@ -52,6 +53,7 @@ const struct mg_opdef mg_op_focal_loss = {
 };
 
 const struct mg_opdef mg_op_focal_loss_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "FocalLossGrad",
 	.synopsis = "gradient of FocalLoss (made by the autodiff pass): dinput from input, "
 		    "target, dloss",

@@ -85,6 +85,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_gelu = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "GELU",
 	.synopsis = "x Phi(x), exact (erf) or tanh-approximated (torch.nn.GELU)",
 	.flags = MG_OPF_ELEMENTWISE,
@@ -158,6 +159,7 @@ static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct 
 }
 
 const struct mg_opdef mg_op_gelu_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "GELUGrad",
 	.synopsis = "gradient of GELU (made by the autodiff pass): dx = dy GELU'(x); inputs x, "
 		    "dy",

@@ -66,6 +66,7 @@ static int spec(const struct mg_attr *a, int rank, const int64_t *xd, struct mg_
 MG_NORM_OP_FNS(spec, MG_OP_GroupNormGrad)
 
 const struct mg_opdef mg_op_group_norm = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "GroupNorm",
 	.synopsis = "group normalization of (N, C, spatial...) over runs of channels",
 	.flags = 0,
@@ -80,6 +81,7 @@ const struct mg_opdef mg_op_group_norm = {
 };
 
 const struct mg_opdef mg_op_group_norm_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "GroupNormGrad",
 	.synopsis = "gradient of GroupNorm (made by the autodiff pass): dy, x, mean, invstd, "
 		    "weight -> dx, dweight, dbias",

@@ -81,6 +81,7 @@ static int spec(const struct mg_attr *a, int rank, const int64_t *xd, struct mg_
 MG_NORM_OP_FNS(spec, MG_OP_InstanceNormGrad)
 
 const struct mg_opdef mg_op_instance_norm = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "InstanceNorm",
 	.synopsis = "instance normalization of (N, C, spatial...) per sample and channel, "
 		    "optionally with running statistics",
@@ -96,6 +97,7 @@ const struct mg_opdef mg_op_instance_norm = {
 };
 
 const struct mg_opdef mg_op_instance_norm_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "InstanceNormGrad",
 	.synopsis = "gradient of InstanceNorm (made by the autodiff pass): dy, x, mean, invstd, "
 		    "weight -> dx, dweight, dbias",

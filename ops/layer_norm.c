@@ -69,6 +69,7 @@ static int spec(const struct mg_attr *a, int rank, const int64_t *xd, struct mg_
 MG_NORM_OP_FNS(spec, MG_OP_LayerNormGrad)
 
 const struct mg_opdef mg_op_layer_norm = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "LayerNorm",
 	.synopsis = "layer normalization over the trailing normalized_shape axes",
 	.flags = 0,
@@ -83,6 +84,7 @@ const struct mg_opdef mg_op_layer_norm = {
 };
 
 const struct mg_opdef mg_op_layer_norm_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "LayerNormGrad",
 	.synopsis = "gradient of LayerNorm (made by the autodiff pass): dy, x, mean, invstd, "
 		    "weight -> dx, dweight, dbias",

@@ -51,6 +51,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_leaky_relu = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "LeakyReLU",
 	.synopsis = "x where x > 0, else negative_slope x (torch.nn.LeakyReLU)",
 	.flags = MG_OPF_ELEMENTWISE,
@@ -100,6 +101,7 @@ static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct 
 }
 
 const struct mg_opdef mg_op_leaky_relu_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "LeakyReLUGrad",
 	.synopsis = "gradient of LeakyReLU (made by the autodiff pass): dx = dy where x > 0, "
 		    "else negative_slope dy; inputs x, dy",

@@ -279,6 +279,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_linear = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Linear",
 	.synopsis = "y = x W^T + b over the last axis",
 	.flags = 0,
@@ -339,6 +340,7 @@ static int grad_weight_infer(const struct mg_attr *a, const struct mg_type *in,
 }
 
 const struct mg_opdef mg_op_linear_grad_data = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "LinearGradData",
 	.synopsis = "dL/dx of a Linear from x, weight and dy (made by autodiff)",
 	.nin = 3,
@@ -349,6 +351,7 @@ const struct mg_opdef mg_op_linear_grad_data = {
 };
 
 const struct mg_opdef mg_op_linear_grad_weight = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "LinearGradWeight",
 	.synopsis = "dL/dweight (and dL/dbias when given the bias) of a Linear from x, weight "
 		    "and dy (made by autodiff)",

@@ -122,6 +122,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 static int grad(struct mg_grad *c) { return mg_nn_grad_x_dy(c, MG_OP_MaxPoolGrad); }
 
 const struct mg_opdef mg_op_max_pool = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "MaxPool",
 	.synopsis = "N-d max pooling of (N, C, spatial...)",
 	.nin = 1,
@@ -143,6 +144,7 @@ const struct mg_opdef mg_op_max_pool = {
  * and gets that window's dy added: overlapping windows accumulate, as torch's
  * max_pool_backward scatters to its saved indices. */
 const struct mg_opdef mg_op_max_pool_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "MaxPoolGrad",
 	.synopsis = "gradient of MaxPool (made by the autodiff pass)",
 	.nin = 2,

@@ -56,6 +56,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_mul = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Mul",
 	.synopsis = "a * b, broadcasting as torch",
 	.nin = 2,

@@ -155,6 +155,10 @@ struct mg_opdef {
 	int nin, nout;
 	const struct mg_attrdef *attrs;
 	int nattrs;
+	/* The dtypes the op computes in (bit d: enum mg_dtype d, MG_DTYPES_FLOAT), which its
+	 * input 0 must have: mg_op_infer checks it before `infer`, `mgc ops` lists it. 0:
+	 * whatever the type rule takes. */
+	unsigned dtypes;
 	/* Output types from input types and attributes; NULL: output 0 copies input 0. */
 	int (*infer)(const struct mg_attr *attrs, const struct mg_type *in, struct mg_type *out,
 		     struct mg_err *e);
@@ -252,6 +256,16 @@ int mg_op_attr_index(const struct mg_opdef *d, const char *name);
 int mg_op_nin(const struct mg_opdef *d, const struct mg_attr *attrs);
 /* Whether a node of d may have nin inputs and nout outputs (a count of -1 in d takes any
  * from 1 to MG_STEP_MAXIO). */
+/* The network ops' dtypes: float32 and float64 (float64 is what gradient checks run);
+ * float16 and bfloat16 join with mixed precision. */
+#define MG_DTYPES_FLOAT (1u << MG_DTYPE_F32 | 1u << MG_DTYPE_F64)
+
+/* d's type rule on in with the node's attrs, after d->dtypes's check of input 0 (an
+ * error naming the op and x's dtype); without a rule output 0 copies input 0. */
+int mg_op_infer(const struct mg_opdef *d, const struct mg_attr *attrs, const struct mg_type *in,
+		struct mg_type *out, struct mg_err *e);
+/* d->dtypes as "float32 or float64" into buf. */
+const char *mg_op_dtypes_text(const struct mg_opdef *d, char *buf, size_t size);
 int mg_op_arity_ok(const struct mg_opdef *d, const struct mg_attr *attrs, int nin, int nout);
 /* The inputs a node of variable arity (nin -1) got, in its kernel and its type rule: the
  * values (types) before the first MG_VK_NONE, at most MG_STEP_MAXIO. */

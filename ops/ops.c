@@ -151,6 +151,37 @@ int mg_op_nvals(const struct mg_val *in)
 	return n;
 }
 
+const char *mg_op_dtypes_text(const struct mg_opdef *d, char *buf, size_t size)
+{
+	int n = 0, k = 0;
+	for (int t = 0; t < MG_DTYPE_COUNT; t++)
+		n += (d->dtypes >> t) & 1;
+	buf[0] = 0;
+	for (int t = 0; t < MG_DTYPE_COUNT; t++)
+		if ((d->dtypes >> t) & 1) {
+			size_t len = strlen(buf);
+			snprintf(buf + len, size - len, "%s%s", k == 0 ? "" : k == n - 1 ? " or " : ", ",
+				 mg_dtype_name((enum mg_dtype)t));
+			k++;
+		}
+	return buf;
+}
+
+int mg_op_infer(const struct mg_opdef *d, const struct mg_attr *attrs, const struct mg_type *in,
+		struct mg_type *out, struct mg_err *e)
+{
+	int dt = in[0].kind == MG_VK_TENSOR ? in[0].dtype : -1;
+	if (d->dtypes && dt >= 0 && !((d->dtypes >> dt) & 1)) {
+		char want[128];
+		return mg_err_set(e, MG_ERR_SHAPE, "%s: x is %s; expected %s", d->name,
+				  mg_dtype_name((enum mg_dtype)dt), mg_op_dtypes_text(d, want, sizeof want));
+	}
+	if (d->infer)
+		return d->infer(attrs, in, out, e);
+	out[0] = in[0];
+	return 0;
+}
+
 int mg_op_ntypes(const struct mg_type *in)
 {
 	int n = 0;
@@ -275,7 +306,7 @@ int mg_chain_infer(const char *op, const char *pass, const struct mg_attr *chain
 	for (int i = 0; i < c->n; i++) {
 		const struct mg_opdef *d = mg_ops[c->ops[i]];
 		struct mg_type o = t;
-		int rc = d->infer ? d->infer(c->attrs[i], &t, &o, e) : 0;
+		int rc = mg_op_infer(d, c->attrs[i], &t, &o, e);
 		if (rc) {
 			mg_chain_err(e, c, i);
 			return rc;

@@ -185,6 +185,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 static int grad(struct mg_grad *c) { return mg_nn_grad_x_dy(c, MG_OP_PadGrad); }
 
 const struct mg_opdef mg_op_pad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Pad",
 	.synopsis = "pad or crop the last axes (torch.nn.functional.pad: constant, reflect, "
 		    "replicate, circular)",
@@ -207,6 +208,7 @@ const struct mg_opdef mg_op_pad = {
  * data moves); otherwise each dy voxel is added to the input voxel its output voxel
  * read (the border voxels of reflect, replicate and circular collect several). */
 const struct mg_opdef mg_op_pad_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "PadGrad",
 	.synopsis = "gradient of Pad (made by the autodiff pass)",
 	.nin = 2,

@@ -173,6 +173,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_prelu = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "PReLU",
 	.synopsis = "x where x > 0, else weight x, one weight or one per channel "
 		    "(torch.nn.PReLU); inputs x, weight",
@@ -256,6 +257,7 @@ static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct 
 }
 
 const struct mg_opdef mg_op_prelu_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "PReLUGrad",
 	.synopsis = "gradient of PReLU (made by the autodiff pass): dx and dweight from x, "
 		    "weight, dy",

@@ -49,6 +49,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_relu = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "ReLU",
 	.synopsis = "max(x, 0) per voxel (torch.nn.ReLU)",
 	.flags = MG_OPF_ELEMENTWISE,
@@ -98,6 +99,7 @@ static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct 
 }
 
 const struct mg_opdef mg_op_relu_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "ReLUGrad",
 	.synopsis = "gradient of ReLU (made by the autodiff pass): dx = dy where y > 0, else 0; "
 		    "inputs y, dy",

@@ -107,6 +107,7 @@ static int gen(const struct mg_attr *a, struct mg_val *in, struct mg_val *out,
 }
 
 const struct mg_opdef mg_op_sgd = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "SGD",
 	.synopsis = "one SGD step of a parameter (torch.optim.SGD)",
 	.flags = MG_OPF_OPTIMIZER,

@@ -46,6 +46,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_sigmoid = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Sigmoid",
 	.synopsis = "1 / (1 + exp(-x)) per voxel (torch.nn.Sigmoid)",
 	.flags = MG_OPF_ELEMENTWISE,
@@ -94,6 +95,7 @@ static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct 
 }
 
 const struct mg_opdef mg_op_sigmoid_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "SigmoidGrad",
 	.synopsis = "gradient of Sigmoid (made by the autodiff pass): dx = dy (1 - y) y; "
 		    "inputs y, dy",

@@ -205,6 +205,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_softmax = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Softmax",
 	.synopsis = "exp(x) / sum(exp(x)) along dim (torch.nn.Softmax)",
 	.nin = 1,
@@ -266,6 +267,7 @@ static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct 
 }
 
 const struct mg_opdef mg_op_softmax_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "SoftmaxGrad",
 	.synopsis = "gradient of Softmax (made by the autodiff pass): dx = y (dy - sum(dy y)) "
 		    "along dim; inputs y, dy",

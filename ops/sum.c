@@ -51,6 +51,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_sum = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Sum",
 	.synopsis = "the sum of all elements, as a 0-d tensor",
 	.nin = 1,

@@ -43,6 +43,7 @@ static int grad(struct mg_grad *c)
 }
 
 const struct mg_opdef mg_op_tanh = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Tanh",
 	.synopsis = "tanh(x) per voxel (torch.nn.Tanh)",
 	.flags = MG_OPF_ELEMENTWISE,
@@ -92,6 +93,7 @@ static int grad_infer(const struct mg_attr *a, const struct mg_type *in, struct 
 }
 
 const struct mg_opdef mg_op_tanh_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "TanhGrad",
 	.synopsis = "gradient of Tanh (made by the autodiff pass): dx = dy (1 - y^2); inputs "
 		    "y, dy",

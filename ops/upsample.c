@@ -266,6 +266,7 @@ static int infer(const struct mg_attr *a, const struct mg_type *in, struct mg_ty
 static int grad(struct mg_grad *c) { return mg_nn_grad_x_dy(c, MG_OP_UpsampleGrad); }
 
 const struct mg_opdef mg_op_upsample = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "Upsample",
 	.synopsis = "N-d nearest or linear resampling of (N, C, spatial...) to a size or by a "
 		    "scale factor",
@@ -288,6 +289,7 @@ const struct mg_opdef mg_op_upsample = {
  * Upsample's attributes. The transpose of the interpolation: each dy voxel is added to
  * the voxels its output voxel read, times their weights (nearest: to its one source). */
 const struct mg_opdef mg_op_upsample_grad = {
+	.dtypes = MG_DTYPES_FLOAT,
 	.name = "UpsampleGrad",
 	.synopsis = "gradient of Upsample (made by the autodiff pass)",
 	.nin = 2,

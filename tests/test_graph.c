@@ -178,11 +178,43 @@ static void test_type_lists(void)
 	CHECK(p && pclose(p) == 0 && io == 1 && none >= 1, "io %d, none %d", io, none);
 }
 
+/* An op's declared dtypes (mg_opdef.dtypes) are checked on its input 0 before its type
+ * rule, in the graph: the network ops compute in float32 or float64. */
+static void test_declared_dtypes(void)
+{
+	static const int ops[] = {MG_OP_ReLU, MG_OP_Softmax, MG_OP_Dropout};
+	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+		for (int dt = 0; dt < MG_DTYPE_COUNT; dt++) {
+			struct mg_err e = {0};
+			struct mg_graph *g = mg_graph_new("dtypes");
+			struct mg_type t = {.kind = MG_VK_TENSOR, .dtype = dt, .rank = 4,
+					    .dims = {1, 2, 3, 4}};
+			int32_t x = mg_graph_tensor_input(g, "x", &t, 0, &e);
+			int32_t y = mg_graph_add_node(g, ops[i], &x, 1, NULL, "net", &e);
+			const char *op = mg_ops[ops[i]]->name;
+			char want[128];
+			snprintf(want, sizeof want, "%s: x is %s; expected float32 or float64", op,
+				 mg_dtype_name((enum mg_dtype)dt));
+			if (dt == MG_DTYPE_F32 || dt == MG_DTYPE_F64)
+				CHECK(y >= 0 && g->values[y].type.dtype == dt, "%s on %s: %s", op,
+				      mg_dtype_name((enum mg_dtype)dt), e.msg);
+			else
+				CHECK(y < 0 && strstr(e.msg, want), "%s on %s: '%s'", op,
+				      mg_dtype_name((enum mg_dtype)dt), e.msg);
+			mg_graph_free(g);
+		}
+	int declared = 0;
+	for (int i = 0; i < MG_OP_COUNT; i++)
+		declared += mg_ops[i]->dtypes == MG_DTYPES_FLOAT;
+	CHECK(declared >= 60, "%d ops declare float32 and float64", declared);
+}
+
 int main(void)
 {
 	test_attrs();
 	test_build_print_lower();
 	test_op_table();
 	test_type_lists();
+	test_declared_dtypes();
 	return check_done();
 }

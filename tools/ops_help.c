@@ -27,12 +27,17 @@ static void flags(unsigned f, FILE *o)
 
 static void op_text(const struct mg_opdef *d, int md, FILE *o)
 {
+	char dt[128];
 	if (md) {
 		fprintf(o, "## %s / %sd\n\n%s\n\nflags: ", d->name, d->name, d->synopsis);
 		flags(d->flags, o);
+		if (d->dtypes)
+			fprintf(o, "; computes in %s", mg_op_dtypes_text(d, dt, sizeof dt));
 		fputs("\n\n| argument | type | default | |\n|---|---|---|---|\n", o);
 	} else {
 		fprintf(o, "%s (dict form %sd): %s\n", d->name, d->name, d->synopsis);
+		if (d->dtypes)
+			fprintf(o, "    computes in %s\n", mg_op_dtypes_text(d, dt, sizeof dt));
 	}
 	for (int i = 0; i < d->nattrs; i++) {
 		const struct mg_attrdef *a = &d->attrs[i];
