@@ -329,11 +329,16 @@ static void unmap(void *ctx, void *data)
 static void resample_i64(void)
 {
 	static size_t size = ((size_t)1 << 31) + 64;
-	unsigned char *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	CHECK(p != MAP_FAILED, "mmap of 2 GiB (not touched) failed");
-	if (p == MAP_FAILED)
+	/* far below where the kernel puts mappings (top down from the libraries): a 2 GiB
+	 * mapping between two of the JIT's section blocks puts its code and constants out
+	 * of 32-bit RIP-relative reach of each other (docs/codegen.md, Limits). Under ASan
+	 * that address is not free: not run there */
+	unsigned char *p = mmap((void *)((uintptr_t)0x6 << 44), size, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED) {
+		printf("resample_i64: skipped (no 2 GiB mapping at 0x6 << 44)\n");
 		return;
+	}
 	struct mg_tensor x = {MG_DTYPE_U8, 4, {1, 3, 3, 3}, {0, (int64_t)1 << 30, 1, 3}, 0,
 			      mg_buffer_wrap(p, size, unmap, &size), NULL};
 	for (int i = 0; i < 27; i++)
