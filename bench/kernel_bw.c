@@ -3,8 +3,10 @@
  * on 1 thread and on the pool; then the generated resampler (ops/spatial_gen.c: an
  * oblique linear map, as Spacing + Orientation fused) against the reference one, and
  * NormalizeIntensity's and ScaleIntensityRangePercentiles' generated kernels (reductions
- * or the percentiles' selection, then the map) against their reference kernels; with the argument `resample`, the resampler alone in linear and cubic
- * modes, zeros and reflection padding (bench/resample.sh). GB/s
+ * or the percentiles' selection, then the map) against their reference kernels; with the
+ * argument `resample`, the resampler alone in linear and cubic modes, zeros and
+ * reflection padding, and nearest (bench/resample.sh); `resample NAMES` only the modes
+ * named ("linear-zeros,nearest-zeros"). GB/s
  * counts the bytes read plus the bytes written; each figure is the best of several
  * passes after a warm-up (first touch of fresh memory is slow, see PLATFORM.md).
  * bench/kernel.sh runs it. */
@@ -211,6 +213,7 @@ static int bench_statistics(struct mg_jit *jit, struct mg_pool *pool, const floa
 int main(int argc, char **argv)
 {
 	int resample_only = argc > 1 && strcmp(argv[1], "resample") == 0;
+	setvbuf(stdout, NULL, _IOLBF, 0); /* each figure as it comes (bench/resample.sh) */
 	struct mg_err e = {0};
 	struct mg_arena ar = {0};
 	struct mg_jit *jit = mg_jit_new(&e);
@@ -252,11 +255,16 @@ int main(int argc, char **argv)
 	static const struct {
 		enum mg_interp mode;
 		enum mg_pad pad;
-	} rs[] = {{MG_INTERP_LINEAR, MG_PAD_ZEROS}, {MG_INTERP_LINEAR, MG_PAD_REFLECTION},
-		  {MG_INTERP_CUBIC, MG_PAD_ZEROS}, {MG_INTERP_CUBIC, MG_PAD_REFLECTION}};
+		const char *name;
+	} rs[] = {{MG_INTERP_LINEAR, MG_PAD_ZEROS, "linear-zeros"},
+		  {MG_INTERP_LINEAR, MG_PAD_REFLECTION, "linear-reflection"},
+		  {MG_INTERP_CUBIC, MG_PAD_ZEROS, "cubic-zeros"},
+		  {MG_INTERP_CUBIC, MG_PAD_REFLECTION, "cubic-reflection"},
+		  {MG_INTERP_NEAREST, MG_PAD_ZEROS, "nearest-zeros"}};
 	int rc = 0;
-	for (int i = 0; i < (resample_only ? 4 : 1) && !rc; i++)
-		rc = bench_resample(jit, pool, a, rs[i].mode, rs[i].pad, &e);
+	for (int i = 0; i < (resample_only ? 5 : 1) && !rc; i++)
+		if (!resample_only || argc < 3 || strstr(argv[2], rs[i].name))
+			rc = bench_resample(jit, pool, a, rs[i].mode, rs[i].pad, &e);
 	if (rc || (!resample_only && bench_statistics(jit, pool, a, &e)))
 		fprintf(stderr, "kernel_bw: %s\n", e.msg);
 	mg_pool_free(pool);

@@ -284,8 +284,8 @@ static int check_node(const struct mg_kir *k, int32_t n, struct mg_err *e)
 	case MG_KOP_LOAD:
 		if (x->i < 0 || x->i >= k->ntensors || t != k->tensor[x->i].dtype)
 			return bad(e, k, n, "no such tensor, or type is not the tensor's");
-		if (ta != MG_DTYPE_I64 || (x->b >= 0 && tb != MG_KT_BOOL))
-			return bad(e, k, n, "offset must be i64 and mask bool");
+		if ((ta != MG_DTYPE_I64 && ta != MG_DTYPE_I32) || (x->b >= 0 && tb != MG_KT_BOOL))
+			return bad(e, k, n, "offset must be i64 or i32 and mask bool");
 		return 0;
 	case MG_KOP_SELECT:
 		if (ta != MG_KT_BOOL || tb != t || tc != t)

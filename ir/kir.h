@@ -57,8 +57,8 @@ enum mg_ktype {
  *   STRIDE     stride of tensor i along axis j, in elements (I64)
  *   LOADAT     tensor i's element at the output index (the tensor has the kernel's rank;
  *              stride 0 broadcasts); its dtype
- *   LOAD       tensor i's element at offset a (I64, in elements from element 0), where the
- *              mask b is true (b = -1: always); its dtype
+ *   LOAD       tensor i's element at offset a (I64 or I32, in elements from element 0),
+ *              where the mask b is true (b = -1: always); its dtype
  *   arithmetic, two operands of the node's type (NEG ... TRUNC: one)
  *   LT ... NE  compare two operands of one type; BOOL
  *   AND OR XOR bitwise on integers, logical on BOOL; NOT: one operand

@@ -82,6 +82,18 @@ static int check(const struct mg_attr *a, int sdim, struct mg_err *e)
 	return mg_pad_mode("CropForeground", &a[A_PAD], &pad, &ac, e);
 }
 
+/* The first w from `from` towards `to` (excluded) where the row's voxel w (s bytes
+ * apart) passes sel; -1 when none does. */
+static int64_t row_find(const struct mg_select *sel, enum mg_dtype dt, const char *r, int64_t s,
+			int64_t from, int64_t to)
+{
+	int64_t step = to > from ? 1 : -1;
+	for (int64_t w = from; w != to; w += step)
+		if (mg_select_test(sel, mg_dtype_load(dt, r + w * s)))
+			return w;
+	return -1;
+}
+
 /* Per spatial axis, the first and last index where a selected channel passes
  * select_fn; 0 when there is no foreground. */
 static int foreground_box(const struct mg_attr *a, const struct mg_tensor *x, int sdim,
@@ -128,16 +140,25 @@ static int foreground_box(const struct mg_attr *a, const struct mg_tensor *x, in
 		for (idx[ax[0]] = 0; idx[ax[0]] < dims[ax[0]]; idx[ax[0]]++)
 			for (idx[ax[1]] = 0; idx[ax[1]] < dims[ax[1]]; idx[ax[1]]++) {
 				int64_t row = c * st[0] + idx[ax[0]] * st[ax[0]] + idx[ax[1]] * st[ax[1]];
-				int64_t lo = -1, hi = -1, in = ax[2], n = dims[in];
-				for (int64_t w = 0; w < n; w++)
-					if (mg_select_test(&sel, mg_dtype_load(x->dtype,
-							p + (row + w * st[in]) * es))) {
-						if (lo < 0)
-							lo = w;
-						hi = w;
-					}
+				int64_t in = ax[2], n = dims[in], s = st[in] * es;
+				const char *r = p + row * es;
+				/* a row whose outer indices the box holds already can only widen it
+				 * along the row: its ends up to the box's are all it needs reading */
+				int held = last[0] >= 0;
+				for (int j = 0; j < 2 && held; j++)
+					held = ax[j] > sdim || (idx[ax[j]] >= first[ax[j] - 1] &&
+								idx[ax[j]] <= last[ax[j] - 1]);
+				if (held) {
+					int64_t lo = row_find(&sel, x->dtype, r, s, 0, first[in - 1]);
+					int64_t hi = row_find(&sel, x->dtype, r, s, n - 1, last[in - 1]);
+					first[in - 1] = lo >= 0 ? lo : first[in - 1];
+					last[in - 1] = hi >= 0 ? hi : last[in - 1];
+					continue;
+				}
+				int64_t lo = row_find(&sel, x->dtype, r, s, 0, n);
 				if (lo < 0)
 					continue;
+				int64_t hi = row_find(&sel, x->dtype, r, s, n - 1, lo - 1);
 				/* the row's first and last selected voxel bound every axis */
 				for (int i = 0; i < sdim; i++) {
 					int64_t f = 1 + i == in ? lo : idx[1 + i];

@@ -11,12 +11,21 @@
  * axis-wise modes run the reference resampler. */
 #include "op.h"
 
+/* The kernel being built and the type of its tap indices and offsets into the input:
+ * I32 when every offset into it fits in 31 bits (8-lane gathers and native multiplies
+ * on AVX2), else I64. Coordinates, weights and sums are F64, as the reference's. */
+struct gen {
+	struct mg_kir *k;
+	const struct mg_grid *g;
+	int it;
+};
+
 /* One input axis's taps: index and weight of each (nearest: one tap, weight 1; linear:
- * 2; cubic: 4), and whether the tap lands inside (a tap outside is skipped, as
- * grid_sample skips it). */
+ * 2; cubic: 4), whether the tap lands inside (a tap outside is skipped, as grid_sample
+ * skips it) and its offset along the axis (index times stride). */
 struct axis {
 	int n;
-	int32_t idx[4], w[4], in[4];
+	int32_t idx[4], w[4], in[4], off[4];
 };
 
 /* Shorthands for the builder calls below, k being the kernel being built. */
@@ -29,16 +38,13 @@ static int32_t f64(struct mg_kir *k, double v)
 }
 
 /* resample.c's as_index: an integral double as an index, -8 for anything that is not
- * a finite number in index range. */
-static int32_t as_index(struct mg_kir *k, int32_t v)
+ * a finite number in index range (for I32, below 2^30: every input axis is shorter). */
+static int32_t as_index(const struct gen *gn, int32_t v)
 {
-	int32_t ok = OP(AND, OP(GE, v, f64(k, -4)), OP(LT, v, f64(k, 0x1p62)));
-	return mg_kir_select(k, ok, mg_kir_cast(k, MG_DTYPE_I64, v), mg_kir_const(k, MG_DTYPE_I64, -8));
-}
-
-static int32_t inside(struct mg_kir *k, int32_t i, int32_t n)
-{
-	return OP(AND, OP(GE, i, mg_kir_const(k, MG_DTYPE_I64, 0)), OP(LT, i, n));
+	struct mg_kir *k = gn->k;
+	double lim = gn->it == MG_DTYPE_I32 ? 0x1p30 : 0x1p62;
+	int32_t ok = OP(AND, OP(GE, v, f64(k, -4)), OP(LT, v, f64(k, lim)));
+	return mg_kir_select(k, ok, mg_kir_cast(k, gn->it, v), mg_kir_const(k, gn->it, -8));
 }
 
 /* resample.c's reflect for an axis of n voxels (nf: n as F64): the mirror of q about lo
@@ -95,19 +101,25 @@ static void cubic_weights(struct mg_kir *k, int32_t t, int32_t w[4])
 	}
 }
 
-/* The taps of input axis d for coordinate q (F64): resample.c's axis_taps. */
-static void axis_taps(struct mg_kir *k, const struct mg_grid *g, int d, int32_t q, struct axis *t)
+/* The taps of input axis d for coordinate q (F64): resample.c's axis_taps; st: the
+ * input's stride along d (type it). */
+static void axis_taps(const struct gen *gn, int d, int32_t q, int32_t st, struct axis *t)
 {
+	struct mg_kir *k = gn->k;
+	const struct mg_grid *g = gn->g;
+	int32_t one = mg_kir_const(k, gn->it, 1);
+	/* consecutive: tap i's index is tap 0's plus i (its offset tap 0's plus i strides) */
+	int consecutive = 1;
 	if (g->mode == MG_INTERP_NEAREST) {
 		t->n = 1;
-		t->idx[0] = as_index(k, OP1(RINT, pad_coord(k, g, d, q)));
+		t->idx[0] = as_index(gn, OP1(RINT, pad_coord(k, g, d, q)));
 		t->w[0] = f64(k, 1);
 	} else if (g->mode == MG_INTERP_LINEAR) {
 		q = pad_coord(k, g, d, q);
 		int32_t f = OP1(FLOOR, q);
 		t->n = 2;
-		t->idx[0] = as_index(k, f);
-		t->idx[1] = OP(ADD, t->idx[0], mg_kir_const(k, MG_DTYPE_I64, 1));
+		t->idx[0] = as_index(gn, f);
+		t->idx[1] = OP(ADD, t->idx[0], one);
 		t->w[0] = OP(SUB, OP(ADD, f, f64(k, 1)), q);
 		t->w[1] = OP(SUB, q, f);
 	} else {
@@ -115,60 +127,88 @@ static void axis_taps(struct mg_kir *k, const struct mg_grid *g, int d, int32_t 
 		int32_t f = OP1(FLOOR, q), f1 = OP(SUB, f, f64(k, 1));
 		t->n = 4;
 		cubic_weights(k, OP(SUB, q, f), t->w);
+		consecutive = g->padding == MG_PAD_ZEROS;
 		for (int i = 0; i < 4; i++)
-			if (g->padding == MG_PAD_ZEROS && i) /* as_index(f - 1 + i)'s value where
-							       * that is inside; else outside too */
-				t->idx[i] = OP(ADD, t->idx[0], mg_kir_const(k, MG_DTYPE_I64, i));
+			if (consecutive && i) /* as_index(f - 1 + i)'s value where that is
+					       * inside; else outside too */
+				t->idx[i] = OP(ADD, t->idx[i - 1], one);
 			else /* f - 1 + 0 is f - 1 (never -0) */
-				t->idx[i] = as_index(k, pad_coord(k, g, d, i ? OP(ADD, f1, f64(k, i)) : f1));
+				t->idx[i] = as_index(gn, pad_coord(k, g, d, i ? OP(ADD, f1, f64(k, i)) : f1));
 	}
-	int32_t n = mg_kir_dim(k, 1, 1 + d);
-	for (int i = 0; i < t->n; i++)
-		t->in[i] = inside(k, t->idx[i], n);
+	int32_t n = mg_kir_cast(k, gn->it, mg_kir_dim(k, 1, 1 + d)), zero = mg_kir_const(k, gn->it, 0);
+	for (int i = 0; i < t->n; i++) {
+		t->in[i] = OP(AND, OP(GE, t->idx[i], zero), OP(LT, t->idx[i], n));
+		/* integer offsets wrap where a tap is outside; its load is masked off */
+		t->off[i] = consecutive && i ? OP(ADD, t->off[i - 1], st) : OP(MUL, t->idx[i], st);
+	}
+}
+
+/* One tap: the input at offset off where ok, as F64. */
+static int32_t tap(const struct gen *gn, int32_t off, int32_t ok)
+{
+	return mg_kir_cast(gn->k, MG_DTYPE_F64, mg_kir_load(gn->k, 1, off, ok));
 }
 
 /* The value of one output voxel, as resample.c's gather2/gather3: taps of axis 0
- * outermost, each term v * (w_last * ... * w_0), terms of outside taps skipped. */
-static int32_t gather(struct mg_kir *k, int sd, const struct axis *t, const int32_t *st,
-		      int32_t chan_off)
+ * outermost, each term v * (w_last * ... * w_0), terms of outside taps skipped. The
+ * partial offsets, masks and weight products are shared between the taps (integer
+ * sums: any order gives the same offsets where the taps are inside). */
+static int32_t gather(const struct gen *gn, int sd, const struct axis *t, int32_t chan_off)
 {
+	struct mg_kir *k = gn->k;
 	int32_t s = f64(k, 0);
-	int n1 = sd == 3 ? t[2].n : 1;
-	for (int a = 0; a < t[0].n; a++)
-		for (int b = 0; b < t[1].n; b++)
-			for (int c = 0; c < n1; c++) {
-				int tap[3] = {a, b, c};
-				int32_t off = chan_off, ok = -1, w = -1;
-				for (int d = 0; d < sd; d++) {
-					int32_t i = t[d].idx[tap[d]];
-					off = OP(ADD, off, OP(MUL, i, st[d]));
-					ok = ok < 0 ? t[d].in[tap[d]] : OP(AND, ok, t[d].in[tap[d]]);
-				}
-				for (int d = sd - 1; d >= 0; d--) /* (w2 * w1) * w0 */
-					w = w < 0 ? t[d].w[tap[d]] : OP(MUL, w, t[d].w[tap[d]]);
-				int32_t v = mg_kir_cast(k, MG_DTYPE_F64, mg_kir_load(k, 1, off, ok));
-				int32_t sum = OP(ADD, s, OP(MUL, v, w));
+	int n2 = sd == 3 ? t[2].n : 1;
+	int32_t w21[4][4]; /* (w2 * w1) along the last two axes (3D) */
+	for (int b = 0; b < t[1].n && sd == 3; b++)
+		for (int c = 0; c < n2; c++)
+			w21[b][c] = OP(MUL, t[2].w[c], t[1].w[b]);
+	for (int a = 0; a < t[0].n; a++) {
+		int32_t oa = OP(ADD, chan_off, t[0].off[a]);
+		for (int b = 0; b < t[1].n; b++) {
+			int32_t ob = OP(ADD, oa, t[1].off[b]), okb = OP(AND, t[0].in[a], t[1].in[b]);
+			for (int c = 0; c < n2; c++) {
+				int32_t off = sd == 3 ? OP(ADD, ob, t[2].off[c]) : ob;
+				int32_t ok = sd == 3 ? OP(AND, okb, t[2].in[c]) : okb;
+				int32_t w = OP(MUL, sd == 3 ? w21[b][c] : t[1].w[b], t[0].w[a]);
+				int32_t sum = OP(ADD, s, OP(MUL, tap(gn, off, ok), w));
 				s = mg_kir_select(k, ok, sum, s);
 			}
+		}
+	}
 	return s;
 }
 
 /* Cubic, as resample.c's gather_cubic2/gather_cubic3: separable, the last axis
  * innermost; along axis d each tap inside adds (the sum over axes d+1.. at that tap)
  * times its weight, from 0. off and ok: the taps chosen on axes 0..d-1. */
-static int32_t gather_cubic(struct mg_kir *k, int sd, const struct axis *t, const int32_t *st,
-			    int d, int32_t off, int32_t ok)
+static int32_t gather_cubic(const struct gen *gn, int sd, const struct axis *t, int d, int32_t off,
+			    int32_t ok)
 {
+	struct mg_kir *k = gn->k;
 	int32_t s = f64(k, 0);
 	for (int a = 0; a < 4; a++) {
-		int32_t o = OP(ADD, off, OP(MUL, t[d].idx[a], st[d]));
+		int32_t o = OP(ADD, off, t[d].off[a]);
 		int32_t m = ok < 0 ? t[d].in[a] : OP(AND, ok, t[d].in[a]);
-		int32_t v = d == sd - 1 ? mg_kir_cast(k, MG_DTYPE_F64, mg_kir_load(k, 1, o, m))
-					: gather_cubic(k, sd, t, st, d + 1, o, m);
-		s = mg_kir_select(k, t[d].in[a],
-				  OP(ADD, s, OP(MUL, v, t[d].w[a])), s);
+		int32_t v = d == sd - 1 ? tap(gn, o, m) : gather_cubic(gn, sd, t, d + 1, o, m);
+		s = mg_kir_select(k, t[d].in[a], OP(ADD, s, OP(MUL, v, t[d].w[a])), s);
 	}
 	return s;
+}
+
+/* Whether every offset into x fits in I32: its span below 2^31 and each spatial axis
+ * shorter than 2^30 (as_index's I32 bound, so that an index at the bound is outside). */
+static int offsets_fit_i32(const struct mg_tensor *x)
+{
+	int64_t span = 0;
+	for (int d = 0; d < x->rank; d++) {
+		if (d && x->dims[d] >= ((int64_t)1 << 30))
+			return 0;
+		int64_t s = x->strides[d] < 0 ? -x->strides[d] : x->strides[d];
+		if (s && x->dims[d] - 1 > (INT32_MAX - span) / s)
+			return 0;
+		span += (x->dims[d] - 1) * s;
+	}
+	return 1;
 }
 
 int mg_resample_gen(const struct mg_tensor *in, const struct mg_grid *g, enum mg_dtype dtype,
@@ -202,20 +242,19 @@ int mg_resample_gen(const struct mg_tensor *in, const struct mg_grid *g, enum mg
 				args.p[slot] = a[d][j];
 			p[d][j] = mg_kir_param(&kir, MG_DTYPE_F64, slot);
 		}
+	struct gen gn = {&kir, g, offsets_fit_i32(in) ? MG_DTYPE_I32 : MG_DTYPE_I64};
 	struct axis t[3];
 	for (int d = 0; d < sd; d++) {
 		/* a[d][3] + a[d][0] o0 + a[d][1] o1 (+ a[d][2] o2), summed in this order */
 		int32_t q = p[d][3];
 		for (int j = 0; j < sd; j++)
 			q = mg_kir_op(&kir, MG_KOP_ADD, q, mg_kir_op(&kir, MG_KOP_MUL, p[d][j], o[j]));
-		axis_taps(&kir, g, d, q, &t[d]);
+		axis_taps(&gn, d, q, mg_kir_cast(&kir, gn.it, mg_kir_stride(&kir, 1, 1 + d)), &t[d]);
 	}
-	int32_t chan = mg_kir_op(&kir, MG_KOP_MUL, mg_kir_index(&kir, 0), mg_kir_stride(&kir, 1, 0));
-	int32_t st[3];
-	for (int d = 0; d < sd; d++)
-		st[d] = mg_kir_stride(&kir, 1, 1 + d);
-	int32_t v = g->mode == MG_INTERP_CUBIC ? gather_cubic(&kir, sd, t, st, 0, chan, -1)
-					       : gather(&kir, sd, t, st, chan);
+	int32_t chan = mg_kir_op(&kir, MG_KOP_MUL, mg_kir_cast(&kir, gn.it, mg_kir_index(&kir, 0)),
+				 mg_kir_cast(&kir, gn.it, mg_kir_stride(&kir, 1, 0)));
+	int32_t v = g->mode == MG_INTERP_CUBIC ? gather_cubic(&gn, sd, t, 0, chan, -1)
+					       : gather(&gn, sd, t, chan);
 	kir.store = mg_kir_cast(&kir, dtype, v);
 
 	for (int i = 0; i < rank; i++)

@@ -241,8 +241,76 @@ static void test_barrier(void)
 	mg_graph_free(g);
 }
 
+/* The box against a count of every voxel, on random sparse images: 2D and 3D, 1-3
+ * channels (all, or channel 0 only), axes permuted in memory and some flipped, from no
+ * foreground to half of the voxels; margin 0 and allow_smaller, so the grid's start is
+ * the first foreground index and its size last - first + 1 on every axis. */
+static void test_random_boxes(void)
+{
+	uint64_t seed = 12345;
+	for (int trial = 0; trial < 300; trial++) {
+		int sdim = 2 + trial % 2, rank = sdim + 1, perm[4] = {0, 1, 2, 3}, only0 = trial % 3 == 0;
+		int64_t dims[4];
+		for (int i = 0; i < rank; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			dims[i] = i ? 1 + (int64_t)(seed >> 60) % 9 : 1 + (int64_t)(seed >> 60) % 3;
+		}
+		for (int i = rank - 1; i > 0; i--) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			int j = (int)((seed >> 33) % (uint64_t)(i + 1)), t = perm[i];
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+		struct mg_tensor x;
+		struct mg_err e = {0};
+		CHECK_OK(mg_tensor_alloc_order(&x, MG_DTYPE_F32, rank, dims, perm, &e), &e);
+		for (int i = 1; i < rank; i++)
+			if ((trial >> i) % 3 == 0) { /* flipped: a view */
+				x.offset += (x.dims[i] - 1) * x.strides[i];
+				x.strides[i] = -x.strides[i];
+			}
+		static const int density[] = {0, 1, 5, 50}; /* percent; 1: a single voxel */
+		int dens = density[trial / 2 % 4];
+		int64_t n = mg_tensor_numel(&x), idx[4], first[3] = {99, 99, 99}, last[3] = {-1, -1, -1};
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		int64_t one = (int64_t)(seed >> 33) % n;
+		for (int64_t i = 0; i < n; i++) {
+			for (int64_t r = i, d = rank - 1; d >= 0; d--) {
+				idx[d] = r % dims[d];
+				r /= dims[d];
+			}
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			int fg = dens == 1 ? i == one : (int)((seed >> 33) % 100) < dens;
+			*(float *)mg_tensor_at(&x, idx) = fg ? 1.0f + (float)(seed >> 60) : -(float)(seed >> 62);
+			if (fg && (!only0 || idx[0] == 0))
+				for (int d = 0; d < sdim; d++) {
+					first[d] = idx[1 + d] < first[d] ? idx[1 + d] : first[d];
+					last[d] = idx[1 + d] > last[d] ? idx[1 + d] : last[d];
+				}
+		}
+		golden_attach_affine(&x, NULL);
+		struct mg_arena ar = {0};
+		struct mg_attr a[16];
+		const char *json = only0 ? "{\"allow_smaller\": true, \"channel_indices\": [0]}"
+					 : "{\"allow_smaller\": true}";
+		CHECK_OK(golden_parse_text(cf(), json, &ar, a, &e), &e);
+		struct mg_grid g;
+		CHECK_OK(golden_whole_grid(cf(), a, &x, &g, &e), &e);
+		for (int d = 0; d < sdim; d++) {
+			int64_t want = last[d] < 0 ? 0 : last[d] - first[d] + 1;
+			CHECK(g.out_shape[d] == want && (!want || g.out_to_in[d][3] == (double)first[d]),
+			      "random box %d, axis %d: size %lld from %g, expected %lld from %lld",
+			      trial, d, (long long)g.out_shape[d], g.out_to_in[d][3], (long long)want,
+			      (long long)first[d]);
+		}
+		mg_arena_free(&ar);
+		mg_tensor_release(&x);
+	}
+}
+
 int main(void)
 {
+	test_random_boxes();
 	cJSON *doc = golden_load_cases(GOLDEN);
 	test_errors();
 	test_barrier();

@@ -9,6 +9,7 @@
  * activations and their two-operand gradient ops) must refuse the other dtypes on both
  * paths. */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "../codegen/llvm.h"
 #include "../frontend/build.h"
@@ -324,6 +325,60 @@ static void resample(void)
 	}
 }
 
+static void unmap(void *ctx, void *data)
+{
+	munmap(data, *(size_t *)ctx);
+}
+
+/* The generated resampler's i64 offsets (an input spanning 2^31 elements or more; below
+ * that its offsets are i32, as in every trial above): a uint8 view with a 2^30 stride
+ * over 2 GiB of untouched (zero) pages, a few voxels set, every mode and padding in 3D,
+ * bit-exact against mg_resample. */
+static void resample_i64(void)
+{
+	static size_t size = ((size_t)1 << 31) + 64;
+	/* far below where the kernel puts mappings (top down from the libraries): a 2 GiB
+	 * mapping between two of the JIT's section blocks puts its code and constants out
+	 * of 32-bit RIP-relative reach of each other (docs/codegen.md, Limits). Under ASan
+	 * that address is not free: not run there */
+	unsigned char *p = mmap((void *)((uintptr_t)0x6 << 44), size, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED) {
+		printf("resample_i64: skipped (no 2 GiB mapping at 0x6 << 44)\n");
+		return;
+	}
+	struct mg_tensor x = {MG_DTYPE_U8, 4, {1, 3, 3, 3}, {0, (int64_t)1 << 30, 1, 3}, 0,
+			      mg_buffer_wrap(p, size, unmap, &size), NULL};
+	for (int i = 0; i < 27; i++)
+		p[(i / 9) * ((size_t)1 << 30) + i % 3 + 3 * (i / 3 % 3)] = (unsigned char)(7 * i + 3);
+	for (int trial = 0; trial < 9; trial++) {
+		struct mg_grid g;
+		mg_grid_identity(&g, &x);
+		g.mode = (enum mg_interp)(trial % 3);
+		g.padding = (enum mg_pad)(trial / 3);
+		for (int i = 0; i < 3; i++) {
+			g.out_shape[i] = 4;
+			for (int j = 0; j < 3; j++)
+				g.out_to_in[i][j] = (i == j) * 0.8 + (i + 1 == j) * 0.15;
+			g.out_to_in[i][3] = -0.4;
+		}
+		struct mg_err e1 = {0}, e2 = {0};
+		struct mg_kctx k = {.err = &e2, .backend = backend};
+		struct mg_tensor ref, gen;
+		int rc1 = mg_resample(&x, &g, MG_DTYPE_F32, &ref, &e1);
+		int rc2 = mg_resample_gen(&x, &g, MG_DTYPE_F32, &gen, &k);
+		CHECK(rc1 == 0 && rc2 == 0, "i64 resample %d: %s / %s", trial, e1.msg, e2.msg);
+		if (rc1 || rc2)
+			continue;
+		int64_t at = -1;
+		CHECK(same(MG_DTYPE_F32, &ref, &gen, &at), "i64 resample %d (mode %d, padding %d): "
+		      "differs at %lld", trial, g.mode, g.padding, (long long)at);
+		mg_tensor_release(&ref);
+		mg_tensor_release(&gen);
+	}
+	mg_tensor_release(&x);
+}
+
 /* A case of ops with statistics: several kernels, compared within the tolerance when
  * tol (see `tolerant`), exactly otherwise. */
 static void stats_case(const struct member *m, int n, int tol)
@@ -500,6 +555,7 @@ static void statistics(void)
 static void all_cases(void)
 {
 	resample();
+	resample_i64();
 	static const struct member sir[] = {
 		{"ScaleIntensityRange", "{\"a_min\": -57, \"a_max\": 164, \"b_min\": 0, \"b_max\": 1, \"clip\": true}"},
 		{"ScaleIntensityRange", "{\"a_min\": 0, \"a_max\": 255, \"b_min\": -1, \"b_max\": 1, \"dtype\": \"float64\"}"},
