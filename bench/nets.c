@@ -8,7 +8,8 @@
  * usage: bench_nets unet|segresnet|brats|dynunet|densenet train|eval
  *        [N SIZE RUNS [DISABLE [KTHREADS]]]
  * (DISABLE: passes not to run, comma-separated, as mgc's --disable: "layout" measures
- * plain NCDHW activations, "" none; KTHREADS: threads of the generated kernels, 1) */
+ * plain NCDHW activations, "" none; KTHREADS: threads of the generated kernels, 0:
+ * one per core, as mgc run) */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,11 +131,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_nets: %s\n", e.msg);
 		return 1;
 	}
-	/* the generated kernels on KTHREADS threads of mgc's pool (1: the calling thread);
-	 * beside oneDNN's OpenMP threads, which spin after each call, more than one slowed
-	 * the step on a loaded 2-core machine */
-	int kthreads = argc > 7 ? atoi(argv[7]) : 1;
-	struct mg_pool *pool = kthreads > 1 ? mg_pool_new(kthreads) : NULL;
+	/* the generated kernels on KTHREADS threads of mgc's pool (0: one per core, as
+	 * `mgc run`; 1: the calling thread). On the idle 2-core machine two took the UNet
+	 * step from 1.42-1.51 s to 1.30-1.35 s; on a loaded one they slowed it, beside
+	 * oneDNN's OpenMP threads that spin after each call. */
+	int kthreads = argc > 7 ? atoi(argv[7]) : 0;
+	struct mg_pool *pool = kthreads != 1 ? mg_pool_new(kthreads) : NULL;
 	struct mg_jit_backend jb;
 	mg_jit_backend_init(&jb, jit, pool);
 	struct mg_val *inputs = calloc((size_t)p->ninputs, sizeof *inputs);
