@@ -14,6 +14,7 @@
 #include "../codegen/llvm.h"
 #include "../frontend/build.h"
 #include "check.h"
+#include "views.h"
 
 /* The backend the kernels run on, its count of kernels run, and the trials per case
  * (fewer on the JIT: each layout is a kernel to compile, ~20-60 ms). */
@@ -62,25 +63,11 @@ static double random_value(enum mg_dtype t)
 	return v < lo[t] ? lo[t] : v > hi[t] ? hi[t] : v;
 }
 
-/* A random view of dims: axes permuted in memory, some flipped. */
+/* A random view of dims (views.h) of random values. */
 static void random_tensor_dims(struct mg_tensor *t, enum mg_dtype dt, int rank,
 			       const int64_t *dims)
 {
-	int perm[MG_MAX_RANK];
-	for (int i = 0; i < rank; i++)
-		perm[i] = i;
-	for (int i = rank - 1; i > 0; i--) {
-		int j = (int)(next() % (uint64_t)(i + 1)), tmp = perm[i];
-		perm[i] = perm[j];
-		perm[j] = tmp;
-	}
-	struct mg_err e = {0};
-	CHECK_OK(mg_tensor_alloc_order(t, dt, rank, dims, perm, &e), &e);
-	for (int i = 0; i < rank; i++)
-		if (next() % 3 == 0) { /* flip axis i: a view */
-			t->offset += (t->dims[i] - 1) * t->strides[i];
-			t->strides[i] = -t->strides[i];
-		}
+	views_random(t, dt, rank, dims, next);
 	int64_t n = mg_tensor_numel(t);
 	char *base = (char *)t->buf->data;
 	size_t es = mg_dtype_size(dt);

@@ -26,6 +26,7 @@
 #include "../codegen/llvm.h"
 #include "../frontend/build.h"
 #include "check.h"
+#include "views.h"
 
 static struct mg_backend *backend;
 static int64_t *backend_runs;
@@ -41,27 +42,6 @@ static uint64_t next(void)
 static double uniform(void)
 {
 	return (double)(next() >> 11) * 0x1p-53;
-}
-
-/* A tensor of dims in a random memory order, some axes flipped (a view), values from
- * fill(i) for element i in memory. */
-static void random_layout(struct mg_tensor *t, enum mg_dtype dt, int rank, const int64_t *dims)
-{
-	int perm[MG_MAX_RANK];
-	for (int i = 0; i < rank; i++)
-		perm[i] = i;
-	for (int i = rank - 1; i > 0; i--) {
-		int j = (int)(next() % (uint64_t)(i + 1)), tmp = perm[i];
-		perm[i] = perm[j];
-		perm[j] = tmp;
-	}
-	struct mg_err e = {0};
-	CHECK_OK(mg_tensor_alloc_order(t, dt, rank, dims, perm, &e), &e);
-	for (int i = 0; i < rank; i++)
-		if (next() % 3 == 0) {
-			t->offset += (t->dims[i] - 1) * t->strides[i];
-			t->strides[i] = -t->strides[i];
-		}
 }
 
 static void fill(struct mg_tensor *t, double lo, double hi, int integer)
@@ -193,7 +173,7 @@ static void loss_trial(const struct loss_case *c, int grad, int f64)
 	for (int i = 2; i < rank; i++)
 		dims[i] = sizes[next() % 5];
 	struct mg_val in[3] = {{.kind = MG_VK_TENSOR}, {.kind = MG_VK_TENSOR}, {.kind = MG_VK_TENSOR}};
-	random_layout(&in[0].t, f64 ? MG_DTYPE_F64 : MG_DTYPE_F32, rank, dims);
+	views_random(&in[0].t, f64 ? MG_DTYPE_F64 : MG_DTYPE_F32, rank, dims, next);
 	fill(&in[0].t, -3, 3, 0);
 	int64_t td[MG_MAX_RANK];
 	memcpy(td, dims, sizeof td);
@@ -207,7 +187,7 @@ static void loss_trial(const struct loss_case *c, int grad, int f64)
 	static const enum mg_dtype label_types[] = {MG_DTYPE_F32, MG_DTYPE_U8, MG_DTYPE_I64,
 						    MG_DTYPE_F64};
 	enum mg_dtype tt = c->target == 0 || c->target == 3 ? label_types[next() % 4] : MG_DTYPE_F32;
-	random_layout(&in[1].t, tt, trank, td);
+	views_random(&in[1].t, tt, trank, td, next);
 	if (c->target == 1) { /* one-hot: channel (class of the voxel) 1 */
 		struct mg_tensor *t = &in[1].t;
 		int64_t n = mg_tensor_numel(t), inner = n / dims[0] / C;
@@ -281,7 +261,7 @@ static void softmax(void)
 			dims[dim < 0 ? dim + rank : dim] = 17;
 		struct mg_val in[2] = {{.kind = MG_VK_TENSOR}, {.kind = MG_VK_TENSOR}};
 		for (int i = 0; i < 1 + grad; i++) {
-			random_layout(&in[i].t, f64 ? MG_DTYPE_F64 : MG_DTYPE_F32, rank, dims);
+			views_random(&in[i].t, f64 ? MG_DTYPE_F64 : MG_DTYPE_F32, rank, dims, next);
 			fill(&in[i].t, grad && i == 0 ? 0 : -10, grad && i == 0 ? 1 : 10, 0);
 		}
 		char args[64];
@@ -334,7 +314,7 @@ static void optim_trial(const struct optim_case *c, int f64)
 		uint64_t stream = rng;
 		if (dense)
 			rng = layout; /* the same random layout for each */
-		random_layout(&in[i].t, f64 ? MG_DTYPE_F64 : MG_DTYPE_F32, rank, dims);
+		views_random(&in[i].t, f64 ? MG_DTYPE_F64 : MG_DTYPE_F32, rank, dims, next);
 		if (dense)
 			rng = stream;
 		/* state: exp_avg_sq and its max not negative */
