@@ -56,7 +56,7 @@ int mg_net_init(const struct mg_graph *g, int first, uint64_t seed, struct mg_va
 	int rc = 0;
 	for (int i = first; i < g->ninputs && !rc; i++) {
 		const struct mg_value *v = &g->values[g->inputs[i]];
-		if (v->param != MG_PARAM_LEARNED && v->param != MG_PARAM_BUFFER)
+		if (!mg_net_weight(v))
 			continue;
 		int pos, r = reader(g, g->inputs[i], &pos);
 		const struct mg_node *n = r < 0 ? NULL : &g->nodes[r];

@@ -493,8 +493,7 @@ static int load_one(const char *path, const struct mg_value *v, struct mg_tensor
 	return 0;
 }
 
-/* What a checkpoint holds: parameters and buffers (not an optimizer's state). */
-static int saved(const struct mg_value *v)
+int mg_net_weight(const struct mg_value *v)
 {
 	return v->param == MG_PARAM_LEARNED || v->param == MG_PARAM_BUFFER;
 }
@@ -506,7 +505,7 @@ int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg
 	int rc = mg_safetensors_open(path, &st, e), wanted = 0;
 	for (int i = first; !rc && i < g->ninputs; i++) {
 		const struct mg_value *v = &g->values[g->inputs[i]];
-		if (!saved(v))
+		if (!mg_net_weight(v))
 			continue;
 		wanted++;
 		struct mg_tensor t;
@@ -538,7 +537,7 @@ int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg
 		const char *name = mg_safetensors_name(st, k);
 		int found = 0;
 		for (int i = first; i < g->ninputs && !found; i++)
-			found = saved(&g->values[g->inputs[i]]) &&
+			found = mg_net_weight(&g->values[g->inputs[i]]) &&
 				!strcmp(g->values[g->inputs[i]].name, name);
 		for (int i = 0; i < g->naliases && !found; i++)
 			found = !strcmp(g->aliases[i].name, name);
@@ -559,18 +558,19 @@ int mg_net_save(const struct mg_graph *g, int first, const struct mg_val *vals,
 {
 	int n = g->naliases;
 	for (int i = first; i < g->ninputs; i++)
-		n += saved(&g->values[g->inputs[i]]);
+		n += mg_net_weight(&g->values[g->inputs[i]]);
 	const char **names = malloc((size_t)(n ? n : 1) * sizeof *names);
 	struct mg_tensor *ts = malloc((size_t)(n ? n : 1) * sizeof *ts);
 	int rc = names && ts ? 0 : mg_err_set(e, MG_ERR_NOMEM, "%s: out of memory", path), k = 0;
 	for (int i = first; !rc && i < g->ninputs; i++) {
 		const struct mg_value *v = &g->values[g->inputs[i]];
-		if (!saved(v))
+		if (!mg_net_weight(v))
 			continue;
 		if (vals[i].kind != MG_VK_TENSOR)
 			rc = mg_err_set(e, MG_ERR_CONFIG, "%s: tensor '%s' has no value to save", path,
 					v->name);
-		names[k] = v->name, ts[k++] = vals[i].t;
+		else
+			names[k] = v->name, ts[k++] = vals[i].t;
 	}
 	for (int a = 0; !rc && a < g->naliases; a++) {
 		int i = 0;

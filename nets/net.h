@@ -45,6 +45,9 @@ int mg_net_load(const struct mg_graph *g, int first, const char *path, struct mg
  * whole or not at all. Errors name the file, or the tensor that has no value. */
 int mg_net_save(const struct mg_graph *g, int first, const struct mg_val *vals,
 		const char *path, struct mg_err *e);
+/* Whether graph input v is what a checkpoint holds: a parameter or a buffer (not an
+ * optimizer's state, not the network's input). */
+int mg_net_weight(const struct mg_value *v);
 /* The network's parameters and buffers (inputs i >= first; not an optimizer's state) as
  * PyTorch's modules initialise them, drawn from seed (nets/init.c): vals[i], released by
  * the caller. Deterministic by seed; the distributions are torch's, not its values. */
@@ -68,7 +71,6 @@ struct mg_net {
 	size_t plen;
 };
 
-/* One network: its MONAI name and arguments (the schema ops use), and its builder. */
 /* A network's own initialisation where it replaces torch's module defaults (its
  * constructor's init loop): convolution weights kaiming_normal_(w, a) (fan_in,
  * leaky_relu gain sqrt(2 / (1 + a^2))), and convolution and linear biases 0. */
@@ -76,6 +78,8 @@ struct mg_net_init {
 	double a;
 };
 
+/* One network: its MONAI name and arguments (the schema ops use), its builder, its own
+ * initialisation and its other names. */
 struct mg_netdef {
 	const char *name;
 	const char *synopsis;

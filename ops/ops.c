@@ -153,9 +153,7 @@ int mg_op_nvals(const struct mg_val *in)
 
 const char *mg_op_dtypes_text(const struct mg_opdef *d, char *buf, size_t size)
 {
-	int n = 0, k = 0;
-	for (int t = 0; t < MG_DTYPE_COUNT; t++)
-		n += (d->dtypes >> t) & 1;
+	int n = __builtin_popcount(d->dtypes), k = 0;
 	buf[0] = 0;
 	for (int t = 0; t < MG_DTYPE_COUNT; t++)
 		if ((d->dtypes >> t) & 1) {

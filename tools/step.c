@@ -68,8 +68,7 @@ int cli_run_step(const struct cli *c, const struct mg_graph *g, struct mg_err *e
 		rc = c->weights ? mg_net_load(g, 0, c->weights, inputs, e)
 				: mg_net_init(g, 0, (uint64_t)so->seed, inputs, e);
 	for (int i = 0; !rc && i < g->ninputs; i++)
-		if (g->values[g->inputs[i]].param == MG_PARAM_NONE ||
-		    g->values[g->inputs[i]].param == MG_PARAM_STATE)
+		if (!mg_net_weight(&g->values[g->inputs[i]]))
 			rc = make_input(&g->values[g->inputs[i]], classes, (uint64_t)so->seed + 1,
 					&inputs[i], e);
 	/* feed[i]: the output "X.new" that is input X's value in the next step, or -1 */
